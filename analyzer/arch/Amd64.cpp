@@ -1,0 +1,113 @@
+#include "arch/Arch.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include "loader/Memory.h"
+
+namespace ms {
+
+namespace {
+
+// DWARF register numbers for x86-64 (System V psABI).
+enum : unsigned {
+  RAX = 0, RDX = 1, RCX = 2, RBX = 3, RSI = 4, RDI = 5, RBP = 6, RSP = 7,
+  R8 = 8, R9, R10, R11, R12, R13, R14, R15,
+  RIP = 16, EFLAGS = 49, FS_BASE = 58, GS_BASE = 59,
+};
+
+const char *const Names[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi",
+                             "rbp", "rsp", "r8",  "r9",  "r10", "r11",
+                             "r12", "r13", "r14", "r15", "rip"};
+
+// user_regs_struct order in NT_PRSTATUS.
+const unsigned PrRegOrder[] = {
+    R15, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI,
+    ~0u /*orig_rax*/, RIP, ~0u /*cs*/, EFLAGS, RSP, ~0u /*ss*/, FS_BASE,
+    GS_BASE, ~0u, ~0u, ~0u, ~0u /*ds es fs gs*/};
+
+// struct sigcontext (in uc_mcontext) order: r8..r15, rdi, rsi, rbp, rbx,
+// rdx, rax, rcx, rsp, rip, eflags.
+const unsigned SigcontextOrder[] = {R8,  R9,  R10, R11, R12, R13,
+                                    R14, R15, RDI, RSI, RBP, RBX,
+                                    RDX, RAX, RCX, RSP, RIP, EFLAGS};
+
+class Amd64 final : public Arch {
+public:
+  llvm::StringRef goName() const override { return "amd64"; }
+  uint16_t elfMachine() const override { return llvm::ELF::EM_X86_64; }
+  unsigned pcReg() const override { return RIP; }
+  unsigned spReg() const override { return RSP; }
+  unsigned fpReg() const override { return RBP; }
+  std::string regName(unsigned R) const override {
+    if (R < sizeof(Names) / sizeof(Names[0]))
+      return Names[R];
+    if (R == EFLAGS)
+      return "eflags";
+    if (R == FS_BASE)
+      return "fs_base";
+    if (R == GS_BASE)
+      return "gs_base";
+    return "r" + std::to_string(R);
+  }
+  std::vector<unsigned> displayRegs() const override {
+    return {RIP, RSP, RBP, RAX, RBX, RCX, RDX, RSI, RDI, R8, R9,
+            R10, R11, R12, R13, R14, R15, FS_BASE};
+  }
+  size_t prRegSize() const override { return 27 * 8; }
+  Expected<RegisterSet> parsePrRegs(llvm::ArrayRef<uint8_t> B) const override {
+    if (B.size() < prRegSize())
+      return makeError("x86-64 register block is {0} bytes, expected {1}",
+                       B.size(), prRegSize());
+    RegisterSet R;
+    for (unsigned I = 0; I < 27; ++I) {
+      if (PrRegOrder[I] == ~0u)
+        continue;
+      uint64_t V = 0;
+      for (unsigned J = 0; J < 8; ++J)
+        V |= uint64_t(B[I * 8 + J]) << (8 * J);
+      R.set(PrRegOrder[I], V);
+    }
+    return R;
+  }
+  std::vector<unsigned> goIntArgRegs() const override {
+    return {RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11};
+  }
+  std::optional<unsigned> goGReg() const override { return R14; }
+  std::optional<uint64_t> tlsGSlot(const RegisterSet &R) const override {
+    // Go on linux/amd64 keeps g at -8(FS) (runtime.tlsg offset).
+    if (auto FS = R.get(FS_BASE); FS && *FS >= 8)
+      return *FS - 8;
+    return std::nullopt;
+  }
+  bool callPushesReturnAddress() const override { return true; }
+  unsigned minFrameSize() const override { return 0; }
+  uint64_t ucontextOffsetFromHandlerSP() const override {
+    // rt_sigframe: pretcode (8 bytes), then struct ucontext.
+    return 8;
+  }
+  Expected<RegisterSet> regsFromUcontext(const Memory &M,
+                                         uint64_t Uc) const override {
+    // ucontext_t: uc_flags(8) uc_link(8) uc_stack(24) uc_mcontext.
+    const uint64_t MC = Uc + 40;
+    auto Bytes = M.readBytes(MC, sizeof(SigcontextOrder) / sizeof(unsigned) * 8);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading signal context");
+    RegisterSet R;
+    for (unsigned I = 0; I < sizeof(SigcontextOrder) / sizeof(unsigned); ++I) {
+      uint64_t V = 0;
+      for (unsigned J = 0; J < 8; ++J)
+        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
+      R.set(SigcontextOrder[I], V);
+    }
+    return R;
+  }
+};
+
+} // namespace
+
+const Arch &amd64Arch() {
+  static const Amd64 A;
+  return A;
+}
+
+} // namespace ms

@@ -1,0 +1,97 @@
+// Per-architecture knowledge behind one interface: register sets (DWARF
+// numbering), the core's NT_PRSTATUS register block, where the current g
+// lives, the signal frame (ucontext) layout, the Go ABIInternal argument
+// registers. Generic code never names a register of a particular machine.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+
+#include "support/Error.h"
+
+namespace ms {
+
+class Memory;
+
+// Registers indexed by DWARF register number of the architecture.
+class RegisterSet {
+public:
+  static constexpr unsigned MaxRegs = 80;
+  void set(unsigned Reg, uint64_t V) {
+    if (Reg < MaxRegs) {
+      Vals[Reg] = V;
+      Valid.set(Reg);
+    }
+  }
+  std::optional<uint64_t> get(unsigned Reg) const {
+    if (Reg < MaxRegs && Valid.test(Reg))
+      return Vals[Reg];
+    return std::nullopt;
+  }
+  bool has(unsigned Reg) const { return Reg < MaxRegs && Valid.test(Reg); }
+  void clear(unsigned Reg) {
+    if (Reg < MaxRegs)
+      Valid.reset(Reg);
+  }
+  bool empty() const { return Valid.none(); }
+
+private:
+  std::array<uint64_t, MaxRegs> Vals{};
+  std::bitset<MaxRegs> Valid;
+};
+
+class Arch {
+public:
+  virtual ~Arch();
+  // GOARCH spelling: "amd64", "arm64".
+  virtual llvm::StringRef goName() const = 0;
+  virtual uint16_t elfMachine() const = 0;
+  virtual unsigned pointerSize() const { return 8; }
+
+  virtual unsigned pcReg() const = 0;
+  virtual unsigned spReg() const = 0;
+  virtual unsigned fpReg() const = 0;
+  // Link register, where calls leave the return address (arm64).
+  virtual std::optional<unsigned> lrReg() const { return std::nullopt; }
+  virtual std::string regName(unsigned Reg) const = 0;
+  // Registers a person expects to see, in display order.
+  virtual std::vector<unsigned> displayRegs() const = 0;
+
+  // NT_PRSTATUS pr_reg block.
+  virtual size_t prRegSize() const = 0;
+  virtual Expected<RegisterSet> parsePrRegs(llvm::ArrayRef<uint8_t> B) const = 0;
+
+  // Go ABIInternal integer argument registers, in order.
+  virtual std::vector<unsigned> goIntArgRegs() const = 0;
+  // Register that holds the current g at Go call boundaries, if any.
+  virtual std::optional<unsigned> goGReg() const = 0;
+  // Address of the TLS slot holding g for a thread with these registers,
+  // when the architecture keeps it in TLS (amd64: fs_base - 8).
+  virtual std::optional<uint64_t> tlsGSlot(const RegisterSet &R) const = 0;
+
+  // How the return address is found at a call boundary: true when CALL
+  // pushes it on the stack (amd64), false when it lands in LR (arm64).
+  virtual bool callPushesReturnAddress() const = 0;
+  // Minimum frame size of a Go function with a frame (arm64 keeps the
+  // saved LR at 0(SP)).
+  virtual unsigned minFrameSize() const = 0;
+
+  // Registers saved by the kernel in a signal frame's ucontext_t.
+  virtual Expected<RegisterSet> regsFromUcontext(const Memory &M,
+                                                 uint64_t UcontextAddr) const = 0;
+  // Offset of the ucontext_t from the stack pointer at the entry of the
+  // signal handler (rt_sigframe layout).
+  virtual uint64_t ucontextOffsetFromHandlerSP() const = 0;
+};
+
+const Arch *archForElfMachine(uint16_t Machine);
+const Arch *archForGoName(llvm::StringRef Name);
+
+} // namespace ms

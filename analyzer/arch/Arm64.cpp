@@ -1,0 +1,94 @@
+#include "arch/Arch.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include "loader/Memory.h"
+
+namespace ms {
+
+namespace {
+
+// DWARF register numbers for AArch64: x0..x30 = 0..30, sp = 31, pc = 32.
+// TPIDR_EL0 has no DWARF number in wide use; we keep it at 36.
+enum : unsigned { X0 = 0, FP = 29, LR = 30, SP = 31, PC = 32, PSTATE = 33,
+                  TPIDR = 36 };
+
+class Arm64 final : public Arch {
+public:
+  llvm::StringRef goName() const override { return "arm64"; }
+  uint16_t elfMachine() const override { return llvm::ELF::EM_AARCH64; }
+  unsigned pcReg() const override { return PC; }
+  unsigned spReg() const override { return SP; }
+  unsigned fpReg() const override { return FP; }
+  std::optional<unsigned> lrReg() const override { return LR; }
+  std::string regName(unsigned R) const override {
+    if (R < 29)
+      return "x" + std::to_string(R);
+    switch (R) {
+    case FP: return "fp";
+    case LR: return "lr";
+    case SP: return "sp";
+    case PC: return "pc";
+    case PSTATE: return "pstate";
+    case TPIDR: return "tpidr_el0";
+    }
+    return "r" + std::to_string(R);
+  }
+  std::vector<unsigned> displayRegs() const override {
+    std::vector<unsigned> V = {PC, SP, FP, LR};
+    for (unsigned I = 0; I < 29; ++I)
+      V.push_back(I);
+    return V;
+  }
+  size_t prRegSize() const override { return 34 * 8; }
+  Expected<RegisterSet> parsePrRegs(llvm::ArrayRef<uint8_t> B) const override {
+    if (B.size() < prRegSize())
+      return makeError("AArch64 register block is {0} bytes, expected {1}",
+                       B.size(), prRegSize());
+    RegisterSet R;
+    for (unsigned I = 0; I < 34; ++I) {
+      uint64_t V = 0;
+      for (unsigned J = 0; J < 8; ++J)
+        V |= uint64_t(B[I * 8 + J]) << (8 * J);
+      R.set(I, V); // x0..x30, sp, pc, pstate in DWARF order
+    }
+    return R;
+  }
+  std::vector<unsigned> goIntArgRegs() const override {
+    std::vector<unsigned> V;
+    for (unsigned I = 0; I < 16; ++I)
+      V.push_back(I);
+    return V;
+  }
+  std::optional<unsigned> goGReg() const override { return 28; }
+  std::optional<uint64_t> tlsGSlot(const RegisterSet &) const override {
+    // On linux/arm64 g lives in R28; the TLS copy is only used by cgo.
+    return std::nullopt;
+  }
+  bool callPushesReturnAddress() const override { return false; }
+  unsigned minFrameSize() const override { return 8; }
+  uint64_t ucontextOffsetFromHandlerSP() const override {
+    // rt_sigframe on arm64: struct siginfo (128 bytes), then ucontext.
+    return 128;
+  }
+  Expected<RegisterSet> regsFromUcontext(const Memory &M,
+                                         uint64_t Uc) const override {
+    // ucontext: uc_flags(8) uc_link(8) uc_stack(24) uc_sigmask(8)
+    // __unused[120] then uc_mcontext (16-byte aligned) at 176:
+    // fault_address(8) regs[31] sp pc pstate.
+    const uint64_t MC = Uc + 176;
+    auto Bytes = M.readBytes(MC + 8, 34 * 8);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading signal context");
+    return parsePrRegs(*Bytes);
+  }
+};
+
+} // namespace
+
+const Arch &arm64Arch() {
+  static const Arm64 A;
+  return A;
+}
+
+} // namespace ms

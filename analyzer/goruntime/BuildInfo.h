@@ -1,0 +1,47 @@
+// Go version and build settings from the .go.buildinfo blob (present even
+// in stripped executables).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "loader/ExeFile.h"
+
+namespace ms {
+
+struct GoVersion {
+  int Major = 0, Minor = 0, Patch = 0;
+  std::string Raw; // "go1.22.12", "devel ..."
+  bool operator<(const GoVersion &O) const {
+    return std::tie(Major, Minor, Patch) < std::tie(O.Major, O.Minor, O.Patch);
+  }
+  bool atLeast(int Ma, int Mi) const {
+    return Major > Ma || (Major == Ma && Minor >= Mi);
+  }
+  static std::optional<GoVersion> parse(const std::string &S);
+};
+
+struct BuildInfo {
+  GoVersion Version;
+  std::string ModuleInfo; // raw "path\t...\nbuild\t..." text
+  std::string MainPath;
+  // "build" settings: GOARCH, GOOS, CGO_ENABLED, GOEXPERIMENT, -buildmode,
+  // -ldflags, ...
+  std::map<std::string, std::string> Settings;
+  std::optional<std::string> setting(const std::string &K) const;
+  bool hasExperiment(const std::string &Name) const;
+};
+
+// Reads build info from the executable file. Errors when the file has no
+// Go build info (not a Go program) or it is malformed.
+Expected<BuildInfo> readBuildInfo(const ExeFile &X);
+
+// The range of Go versions this build of mapsleuth understands.
+constexpr int MinSupportedGoMinor = 19;
+constexpr int MaxSupportedGoMinor = 27;
+// Error unless the version is one we support ("unsupported Go version X").
+Error checkSupported(const GoVersion &V, const std::string &File);
+
+} // namespace ms

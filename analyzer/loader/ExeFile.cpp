@@ -1,0 +1,193 @@
+#include "loader/ExeFile.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/DataExtractor.h>
+
+namespace ms {
+
+using namespace llvm;
+using ELFT = object::ELF64LE;
+
+namespace {
+std::string hexBytes(ArrayRef<uint8_t> B) {
+  static const char D[] = "0123456789abcdef";
+  std::string S;
+  for (uint8_t C : B) {
+    S += D[C >> 4];
+    S += D[C & 15];
+  }
+  return S;
+}
+} // namespace
+
+bool ExeSection::hasBytes() const { return Type != ELF::SHT_NOBITS; }
+
+Expected<std::unique_ptr<ExeFile>> ExeFile::open(const std::string &Path) {
+  auto In = InputFile::open(Path);
+  if (!In)
+    return In.takeError();
+  return fromInput(std::move(*In));
+}
+
+Expected<std::unique_ptr<ExeFile>>
+ExeFile::fromInput(std::unique_ptr<InputFile> In) {
+  auto X = std::unique_ptr<ExeFile>(new ExeFile);
+  X->In = std::move(In);
+  if (auto E = X->parse())
+    return E;
+  return X;
+}
+
+const ExeSection *ExeFile::findSection(StringRef Name) const {
+  for (auto &S : Sections)
+    if (S.Name == Name)
+      return &S;
+  return nullptr;
+}
+
+ArrayRef<uint8_t> ExeFile::sectionBytes(const ExeSection &S) const {
+  if (!S.hasBytes() || S.Offset > In->size() || S.Size > In->size() - S.Offset)
+    return {};
+  return In->data().slice(S.Offset, S.Size);
+}
+
+ArrayRef<uint8_t> ExeFile::bytesAt(uint64_t VAddr, uint64_t Size) const {
+  for (auto &Seg : Segments) {
+    if (VAddr < Seg.VAddr || VAddr - Seg.VAddr >= Seg.FileSize)
+      continue;
+    uint64_t Rel = VAddr - Seg.VAddr;
+    if (Size > Seg.FileSize - Rel)
+      return {};
+    uint64_t Off = Seg.Offset + Rel;
+    if (Off > In->size() || Size > In->size() - Off)
+      return {};
+    return In->data().slice(Off, Size);
+  }
+  return {};
+}
+
+const ExeSymbol *ExeFile::findSymbol(StringRef Name) const {
+  auto It = SymbolIndex.find(Name);
+  return It == SymbolIndex.end() ? nullptr : &Symbols[It->second];
+}
+
+Error ExeFile::parse() {
+  const std::string &P = In->path();
+  StringRef Bytes = In->bytes();
+  if (Bytes.size() < 4 || !Bytes.startswith("\x7f" "ELF"))
+    return inputError(P, "not an ELF file (no ELF magic)");
+  if (Bytes.size() < sizeof(ELFT::Ehdr))
+    return inputError(P, "truncated ELF header ({0} bytes)", Bytes.size());
+  if (static_cast<uint8_t>(Bytes[ELF::EI_CLASS]) != ELF::ELFCLASS64 ||
+      static_cast<uint8_t>(Bytes[ELF::EI_DATA]) != ELF::ELFDATA2LSB)
+    return inputError(P, "not a 64-bit little-endian ELF file");
+  auto ObjOrErr = object::ELFFile<ELFT>::create(Bytes);
+  if (!ObjOrErr)
+    return inputError(P, "{0}", errorText(ObjOrErr.takeError()));
+  auto &Obj = *ObjOrErr;
+  const auto &Hdr = Obj.getHeader();
+  if (Hdr.e_type == ELF::ET_CORE)
+    return inputError(P, "is a core file, not an executable");
+  if (Hdr.e_type != ELF::ET_EXEC && Hdr.e_type != ELF::ET_DYN)
+    return inputError(P, "not an executable (ELF type {0})", Hdr.e_type);
+  A = archForElfMachine(Hdr.e_machine);
+  if (!A)
+    return inputError(P, "unsupported machine {0} (supported: x86-64, AArch64)",
+                      Hdr.e_machine);
+  Pie = Hdr.e_type == ELF::ET_DYN;
+  Entry = Hdr.e_entry;
+
+  auto Phdrs = Obj.program_headers();
+  if (!Phdrs)
+    return inputError(P, "{0}", errorText(Phdrs.takeError()));
+  bool SawPhdr = false;
+  for (const auto &Ph : *Phdrs) {
+    if (Ph.p_type == ELF::PT_LOAD) {
+      ExeSegment S{Ph.p_vaddr, Ph.p_memsz, Ph.p_offset, Ph.p_filesz,
+                   Ph.p_flags};
+      if (S.FileSize > S.MemSize)
+        S.FileSize = S.MemSize;
+      Segments.push_back(S);
+      if (!SawPhdr && Ph.p_offset == 0)
+        PhdrVAddr = Ph.p_vaddr + Hdr.e_phoff;
+    } else if (Ph.p_type == ELF::PT_PHDR) {
+      PhdrVAddr = Ph.p_vaddr;
+      SawPhdr = true;
+    } else if (Ph.p_type == ELF::PT_INTERP) {
+      if (Ph.p_offset < Bytes.size() && Ph.p_filesz <= Bytes.size() - Ph.p_offset)
+        Interp = Bytes.substr(Ph.p_offset, Ph.p_filesz).rtrim('\0').str();
+    }
+  }
+
+  auto Shdrs = Obj.sections();
+  if (!Shdrs)
+    return inputError(P, "{0}", errorText(Shdrs.takeError()));
+  for (const auto &Sh : *Shdrs) {
+    auto Name = Obj.getSectionName(Sh);
+    ExeSection S;
+    if (!Name) {
+      Warn.add(Name.takeError(), "section name");
+    } else {
+      S.Name = Name->str();
+    }
+    S.Addr = Sh.sh_addr;
+    S.Offset = Sh.sh_offset;
+    S.Size = Sh.sh_size;
+    S.Type = Sh.sh_type;
+    S.Flags = Sh.sh_flags;
+    if (S.hasBytes() && (S.Offset > Bytes.size() || S.Size > Bytes.size() - S.Offset))
+      Warn.addf("section {0} extends past the end of the file", S.Name);
+    Sections.push_back(std::move(S));
+
+    if (Sh.sh_type == ELF::SHT_NOTE) {
+      Error Err = Error::success();
+      for (const auto &N : Obj.notes(Sh, Err)) {
+        // The descriptor's link-time address: section address plus its
+        // offset inside the section.
+        uint64_t DescAddr =
+            Sh.sh_addr + (N.getDesc().data() -
+                          reinterpret_cast<const uint8_t *>(Bytes.data()) -
+                          Sh.sh_offset);
+        if (N.getName().rtrim(StringRef("\0", 1)) == "Go" && N.getType() == 4) {
+          GoBuildId = N.getDescAsStringRef().rtrim('\0').str();
+          GoBuildIdAddr = DescAddr;
+        } else if (N.getName().rtrim(StringRef("\0", 1)) == "GNU" &&
+                   N.getType() == ELF::NT_GNU_BUILD_ID) {
+          GnuBuildId = hexBytes(N.getDesc());
+          GnuBuildIdAddr = DescAddr;
+        }
+      }
+      if (Err)
+        Warn.add(std::move(Err), "note section");
+    }
+
+    if (Sh.sh_type == ELF::SHT_SYMTAB) {
+      auto Syms = Obj.symbols(&Sh);
+      if (!Syms) {
+        Warn.add(Syms.takeError(), "symbol table");
+        continue;
+      }
+      auto StrTab = Obj.getStringTableForSymtab(Sh);
+      if (!StrTab) {
+        Warn.add(StrTab.takeError(), "symbol string table");
+        continue;
+      }
+      for (const auto &Sym : *Syms) {
+        auto SymName = Sym.getName(*StrTab);
+        if (!SymName) {
+          consumeError(SymName.takeError());
+          continue;
+        }
+        if (SymName->empty())
+          continue;
+        ExeSymbol ES{SymName->str(), Sym.st_value, Sym.st_size,
+                     Sym.getType()};
+        SymbolIndex.try_emplace(ES.Name, Symbols.size());
+        Symbols.push_back(std::move(ES));
+      }
+    }
+  }
+  return Error::success();
+}
+
+} // namespace ms

@@ -1,0 +1,70 @@
+// A core file paired with its executable: the load bias, whether they
+// belong together, and one address space over the core's saved memory,
+// the executable's file-backed segments and mapped libraries found on disk.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loader/CoreFile.h"
+#include "loader/ExeFile.h"
+#include "loader/Memory.h"
+#include "support/Warnings.h"
+
+namespace ms {
+
+struct ExeMatch {
+  enum class Verdict { Match, Mismatch, Unknown };
+  Verdict Result = Verdict::Unknown;
+  std::string Method; // "go build id", "gnu build id", "mapped file size"
+  std::string Detail;
+};
+
+struct TargetOptions {
+  std::optional<std::string> ExePath; // otherwise from the core's NT_FILE
+  bool Force = false;                 // analyze a mismatched executable
+  bool LoadLibraries = true;          // map NT_FILE libraries found on disk
+};
+
+class Target {
+public:
+  static Expected<std::unique_ptr<Target>> open(const std::string &CorePath,
+                                                const TargetOptions &Opts);
+  static Expected<std::unique_ptr<Target>>
+  fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
+            const TargetOptions &Opts);
+
+  const CoreFile &core() const { return *Core; }
+  const ExeFile &exe() const { return *Exe; }
+  const Arch &arch() const { return Core->arch(); }
+  uint64_t loadBias() const { return Bias; }
+  const ExeMatch &match() const { return Match; }
+  const Memory &memory() const { return Mem; }
+  const RegionMemory &regionMemory() const { return Mem; }
+  const Warnings &warnings() const { return Warn; }
+  // The NT_FILE entries of the executable itself.
+  const MappedFile *exeMapping() const;
+  std::vector<std::string> loadedLibraries() const { return LibPaths; }
+
+private:
+  Target() = default;
+  Error setUp(const TargetOptions &Opts);
+  void checkMatch();
+
+  std::unique_ptr<CoreFile> Core;
+  std::unique_ptr<ExeFile> Exe;
+  std::vector<std::unique_ptr<InputFile>> Libs;
+  std::vector<std::string> LibPaths;
+  uint64_t Bias = 0;
+  ExeMatch Match;
+  RegionMemory Mem;
+  Warnings Warn;
+};
+
+// The executable path the core's NT_FILE note names (the mapping that
+// contains AT_ENTRY), if any.
+std::optional<std::string> exePathFromCore(const CoreFile &C);
+
+} // namespace ms

@@ -1,0 +1,239 @@
+#include "report/Summary.h"
+
+#include <csignal>
+
+#include "goruntime/BuildInfo.h"
+#include "loader/Target.h"
+#include "support/Error.h"
+
+namespace ms {
+
+using llvm::json::Array;
+using llvm::json::Object;
+using llvm::json::Value;
+
+std::string signalName(int Sig) {
+  static const std::map<int, const char *> Names = {
+      {SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"},
+      {SIGILL, "SIGILL"},   {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"},
+      {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},   {SIGKILL, "SIGKILL"},
+      {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+      {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"},
+      {SIGSYS, "SIGSYS"},   {SIGURG, "SIGURG"},   {SIGXCPU, "SIGXCPU"},
+      {SIGXFSZ, "SIGXFSZ"}};
+  auto It = Names.find(Sig);
+  if (It != Names.end())
+    return It->second;
+  return Sig ? "signal " + std::to_string(Sig) : "none";
+}
+
+CoreSummary summarizeCore(const Target &T) {
+  const CoreFile &C = T.core();
+  const Arch &A = C.arch();
+  CoreSummary S;
+  S.Path = C.path();
+  S.Arch = A.goName().str();
+  S.Pid = C.pid();
+  S.PPid = C.ppid();
+  S.Command = C.command();
+  S.Args = llvm::StringRef(C.args()).rtrim().str();
+  S.Signal = C.signal().Signo;
+  S.SignalName = signalName(S.Signal);
+  S.SignalCode = C.signal().Code;
+  if (C.signal().FromSiginfo) {
+    if (C.signal().Code > 0)
+      S.FaultAddr = C.signal().Addr;
+    else
+      S.SenderPid = C.signal().SenderPid;
+  }
+  for (const auto &Th : C.threads()) {
+    ThreadSummary TS;
+    TS.Tid = Th.Tid;
+    TS.PC = Th.Regs.get(A.pcReg()).value_or(0);
+    TS.SP = Th.Regs.get(A.spReg()).value_or(0);
+    TS.CurSig = Th.CurSig;
+    TS.Crashed = Th.Crashed;
+    if (Th.Crashed)
+      S.CrashedTid = Th.Tid;
+    S.Threads.push_back(TS);
+  }
+  for (const auto &F : C.mappedFiles())
+    S.Mappings.push_back({F.Start, F.End, F.FileOffset, F.Path});
+  S.FileSize = C.fileSize();
+  for (const auto &Seg : C.segments())
+    S.SavedBytes += Seg.SavedSize;
+  return S;
+}
+
+ExeSummary summarizeExe(const Target &T, const BuildInfo *BI) {
+  const ExeFile &X = T.exe();
+  ExeSummary S;
+  S.Path = X.path();
+  S.Arch = X.arch().goName().str();
+  if (BI) {
+    S.GoVersion = BI->Version.Raw;
+    S.BuildSettings = BI->Settings;
+    // CGO_ENABLED=1 is the default where a C compiler exists; cgo is in
+    // use when the program is also dynamically linked against libc.
+    S.Cgo = BI->setting("CGO_ENABLED").value_or("") == "1" &&
+            X.interpreter().has_value();
+  }
+  S.GoBuildId = X.goBuildId();
+  S.GnuBuildId = X.gnuBuildId();
+  S.HasDwarf = X.hasDwarf();
+  S.Stripped = !X.hasSymbols() && !X.hasDwarf();
+  S.Pie = X.isPIE();
+  S.Interpreter = X.interpreter();
+  S.LoadBias = T.loadBias();
+  switch (T.match().Result) {
+  case ExeMatch::Verdict::Match: S.Match = "match"; break;
+  case ExeMatch::Verdict::Mismatch: S.Match = "mismatch"; break;
+  case ExeMatch::Verdict::Unknown: S.Match = "unknown"; break;
+  }
+  S.MatchMethod = T.match().Method;
+  S.MatchDetail = T.match().Detail;
+  return S;
+}
+
+InfoReport buildInfoReport(const Target &T, const BuildInfo *BI) {
+  InfoReport R;
+  R.Core = summarizeCore(T);
+  R.Exe = summarizeExe(T, BI);
+  R.LibrariesLoaded = T.loadedLibraries();
+  R.Warnings = T.warnings().all();
+  return R;
+}
+
+Value toJSON(const CoreSummary &C) {
+  Array Threads;
+  for (const auto &T : C.Threads)
+    Threads.push_back(Object{{"tid", T.Tid},
+                             {"pc", hex(T.PC)},
+                             {"sp", hex(T.SP)},
+                             {"signal", T.CurSig},
+                             {"crashed", T.Crashed}});
+  Array Maps;
+  for (const auto &M : C.Mappings)
+    Maps.push_back(Object{{"start", hex(M.Start)},
+                          {"end", hex(M.End)},
+                          {"offset", hex(M.FileOffset)},
+                          {"path", M.Path}});
+  Object O{{"path", C.Path},
+           {"arch", C.Arch},
+           {"pid", C.Pid},
+           {"ppid", C.PPid},
+           {"command", C.Command},
+           {"args", C.Args},
+           {"signal", C.Signal},
+           {"signal_name", C.SignalName},
+           {"signal_code", C.SignalCode},
+           {"crashed_thread", C.CrashedTid},
+           {"threads", static_cast<int64_t>(C.Threads.size())},
+           {"thread_list", std::move(Threads)},
+           {"mapped_files", std::move(Maps)},
+           {"file_size", static_cast<int64_t>(C.FileSize)},
+           {"saved_bytes", static_cast<int64_t>(C.SavedBytes)}};
+  if (C.FaultAddr)
+    O["fault_address"] = hex(*C.FaultAddr);
+  if (C.SenderPid)
+    O["sender_pid"] = *C.SenderPid;
+  return O;
+}
+
+Value toJSON(const ExeSummary &X) {
+  Object Settings;
+  for (const auto &[K, V] : X.BuildSettings)
+    Settings[K] = V;
+  Object O{{"path", X.Path},
+           {"arch", X.Arch},
+           {"go_version", X.GoVersion.empty() ? Value(nullptr) : Value(X.GoVersion)},
+           {"build_settings", std::move(Settings)},
+           {"build_id", X.GoBuildId},
+           {"gnu_build_id", X.GnuBuildId.empty() ? Value(nullptr) : Value(X.GnuBuildId)},
+           {"stripped", X.Stripped},
+           {"dwarf", X.HasDwarf},
+           {"pie", X.Pie},
+           {"cgo", X.Cgo},
+           {"load_bias", hex(X.LoadBias)},
+           {"match", Object{{"verdict", X.Match},
+                            {"method", X.MatchMethod},
+                            {"detail", X.MatchDetail}}}};
+  O["interpreter"] = X.Interpreter ? Value(*X.Interpreter) : Value(nullptr);
+  return O;
+}
+
+Value toJSON(const InfoReport &R) {
+  Array Libs, Warns;
+  for (const auto &L : R.LibrariesLoaded)
+    Libs.push_back(L);
+  for (const auto &W : R.Warnings)
+    Warns.push_back(W);
+  return Object{{"schema", "mapsleuth.info/1"},
+                {"core", toJSON(R.Core)},
+                {"executable", toJSON(R.Exe)},
+                {"libraries_loaded", std::move(Libs)},
+                {"warnings", std::move(Warns)}};
+}
+
+void writeText(const InfoReport &R, llvm::raw_ostream &OS) {
+  const auto &C = R.Core;
+  const auto &X = R.Exe;
+  OS << "core        " << C.Path << "\n";
+  OS << "  arch      " << C.Arch << "\n";
+  OS << "  process   pid " << C.Pid;
+  if (!C.Command.empty())
+    OS << " (" << C.Command << ")";
+  if (!C.Args.empty())
+    OS << "  args: " << C.Args;
+  OS << "\n";
+  OS << "  signal    " << C.SignalName << " (" << C.Signal << ")";
+  if (C.FaultAddr)
+    OS << " at " << hex(*C.FaultAddr);
+  if (C.SenderPid)
+    OS << " sent by pid " << *C.SenderPid;
+  OS << " on thread " << C.CrashedTid << "\n";
+  OS << "  threads   " << C.Threads.size() << "\n";
+  for (const auto &T : C.Threads) {
+    OS << llvm::formatv("    {0,-8} pc={1,-18} sp={2,-18}", T.Tid, hex(T.PC),
+                        hex(T.SP));
+    if (T.CurSig)
+      OS << " sig=" << signalName(T.CurSig);
+    if (T.Crashed)
+      OS << "  <- took the signal";
+    OS << "\n";
+  }
+  OS << "  mapped files (" << C.Mappings.size() << ")\n";
+  for (const auto &M : C.Mappings)
+    OS << llvm::formatv("    {0}-{1} off {2,-10} {3}\n", hex(M.Start),
+                        hex(M.End), hex(M.FileOffset), M.Path);
+  OS << "executable  " << X.Path << "\n";
+  OS << "  go        " << (X.GoVersion.empty() ? "(not a Go program)" : X.GoVersion)
+     << "\n";
+  for (const char *K : {"GOARCH", "GOOS", "-buildmode", "CGO_ENABLED",
+                        "GOEXPERIMENT", "-ldflags"})
+    if (auto It = X.BuildSettings.find(K); It != X.BuildSettings.end())
+      OS << llvm::formatv("  {0,-12}{1}\n", It->first, It->second);
+  OS << "  build id  " << (X.GoBuildId.empty() ? "(none)" : X.GoBuildId) << "\n";
+  if (!X.GnuBuildId.empty())
+    OS << "  gnu id    " << X.GnuBuildId << "\n";
+  OS << "  stripped  " << (X.Stripped ? "yes" : "no")
+     << (X.HasDwarf ? " (DWARF present)" : " (no DWARF)") << "\n";
+  OS << "  pie       " << (X.Pie ? "yes, load bias " + hex(X.LoadBias) : "no")
+     << "\n";
+  if (X.Interpreter)
+    OS << "  interp    " << *X.Interpreter << "\n";
+  OS << "  matches   " << X.Match << " (" << X.MatchMethod << ": "
+     << X.MatchDetail << ")\n";
+  if (!R.LibrariesLoaded.empty()) {
+    OS << "libraries read from disk\n";
+    for (const auto &L : R.LibrariesLoaded)
+      OS << "  " << L << "\n";
+  }
+  if (!R.Warnings.empty()) {
+    OS << "warnings\n";
+    for (const auto &W : R.Warnings)
+      OS << "  " << W << "\n";
+  }
+}
+
+} // namespace ms

@@ -1,0 +1,87 @@
+// Errors are values with context. Everything that can fail returns
+// llvm::Expected<T> or llvm::Error; errors become exit codes only in main.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include <llvm/Support/Error.h>
+#include <llvm/Support/FormatVariadic.h>
+
+namespace ms {
+
+using llvm::Error;
+using llvm::Expected;
+
+// A plain error with a formatted message (llvm::formatv syntax: "{0}").
+template <typename... Ts>
+Error makeError(const char *Fmt, Ts &&...Vals) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      llvm::formatv(Fmt, std::forward<Ts>(Vals)...).str());
+}
+
+// "0x1f" for an address or any unsigned quantity shown to a person.
+std::string hex(uint64_t V);
+
+// A read of memory that the target did not provide (not in the core,
+// not in the executable, not in a mapped library). Carries the address,
+// so callers can decide whether it is fatal or only a warning.
+class MemoryFault : public llvm::ErrorInfo<MemoryFault> {
+public:
+  static char ID;
+  MemoryFault(uint64_t Addr, uint64_t Size, std::string Why = {})
+      : Addr(Addr), Size(Size), Why(std::move(Why)) {}
+  void log(llvm::raw_ostream &OS) const override;
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+  uint64_t address() const { return Addr; }
+  uint64_t size() const { return Size; }
+
+private:
+  uint64_t Addr;
+  uint64_t Size;
+  std::string Why;
+};
+
+// Input that is not what it claims (corrupt, truncated, wrong format,
+// unsupported). Front ends turn it into exit status 1.
+class InputError : public llvm::ErrorInfo<InputError> {
+public:
+  static char ID;
+  InputError(std::string File, std::string Msg)
+      : File(std::move(File)), Msg(std::move(Msg)) {}
+  void log(llvm::raw_ostream &OS) const override;
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+  const std::string &file() const { return File; }
+  const std::string &detail() const { return Msg; }
+
+private:
+  std::string File;
+  std::string Msg;
+};
+
+template <typename... Ts>
+Error inputError(std::string File, const char *Fmt, Ts &&...Vals) {
+  return llvm::make_error<InputError>(
+      std::move(File), llvm::formatv(Fmt, std::forward<Ts>(Vals)...).str());
+}
+
+// Prefix an error's message with context ("reading g.sched: ...").
+Error addContext(Error E, const llvm::Twine &Context);
+
+template <typename T>
+Expected<T> addContext(Expected<T> V, const llvm::Twine &Context) {
+  if (V)
+    return V;
+  return addContext(V.takeError(), Context);
+}
+
+// Consume an error and return its message (one line).
+std::string errorText(Error E);
+
+} // namespace ms

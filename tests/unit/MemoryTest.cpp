@@ -1,0 +1,44 @@
+#include "loader/Memory.h"
+
+#include <gtest/gtest.h>
+
+using namespace ms;
+
+namespace {
+
+TEST(RegionMemory, ReadsWithinAndAcrossRegions) {
+  std::vector<uint8_t> A = {1, 2, 3, 4}, B = {5, 6, 7, 8};
+  RegionMemory M;
+  M.add(0x1000, A, RegionSource::Core);
+  M.add(0x1004, B, RegionSource::Executable);
+  auto V = M.readU64(0x1000);
+  ASSERT_TRUE(static_cast<bool>(V)) << llvm::toString(V.takeError());
+  EXPECT_EQ(*V, 0x0807060504030201ull);
+  EXPECT_EQ(M.view(0x1001, 2).size(), 2u);
+  EXPECT_TRUE(M.view(0x1002, 4).empty()) << "view never spans regions";
+}
+
+TEST(RegionMemory, MissingMemoryIsAnErrorNamingTheAddress) {
+  std::vector<uint8_t> A = {1, 2, 3, 4};
+  RegionMemory M;
+  M.add(0x1000, A, RegionSource::Core);
+  auto V = M.readU32(0x1002); // runs past the end
+  ASSERT_FALSE(static_cast<bool>(V));
+  std::string Msg = llvm::toString(V.takeError());
+  EXPECT_NE(Msg.find("0x1004"), std::string::npos) << Msg;
+  EXPECT_FALSE(M.isReadable(0x2000));
+}
+
+TEST(RegionMemory, EarlierRegionsWinOverlaps) {
+  std::vector<uint8_t> Core = {0xAA, 0xAA}, Exe = {1, 2, 3, 4, 5, 6};
+  RegionMemory M;
+  M.add(0x1002, Core, RegionSource::Core);
+  M.add(0x1000, Exe, RegionSource::Executable);
+  auto Bytes = M.readBytes(0x1000, 6);
+  ASSERT_TRUE(static_cast<bool>(Bytes));
+  EXPECT_EQ(*Bytes, (std::vector<uint8_t>{1, 2, 0xAA, 0xAA, 5, 6}));
+  EXPECT_EQ(M.find(0x1002)->Source, RegionSource::Core);
+  EXPECT_EQ(M.find(0x1005)->Source, RegionSource::Executable);
+}
+
+} // namespace
