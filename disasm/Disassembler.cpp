@@ -1,0 +1,264 @@
+#include "disasm/Disassembler.h"
+
+#include <algorithm>
+
+#include <capstone/capstone.h>
+#include <llvm/BinaryFormat/ELF.h>
+
+
+namespace ms::disasm {
+
+namespace {
+
+int x86Dwarf(unsigned R) {
+  switch (R) {
+  case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH: return 0;
+  case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH: return 1;
+  case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH: return 2;
+  case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH: return 3;
+  case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL: return 4;
+  case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL: return 5;
+  case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL: return 6;
+  case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL: return 7;
+  case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B: return 8;
+  case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B: return 9;
+  case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B: return 10;
+  case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B: return 11;
+  case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B: return 12;
+  case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B: return 13;
+  case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B: return 14;
+  case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return 15;
+  case X86_REG_RIP: return 16;
+  case X86_REG_INVALID: return NoReg;
+  }
+  if (R >= X86_REG_XMM0 && R <= X86_REG_XMM15)
+    return 17 + static_cast<int>(R - X86_REG_XMM0);
+  return OtherReg;
+}
+
+int arm64Dwarf(unsigned R) {
+  if (R >= ARM64_REG_X0 && R <= ARM64_REG_X28)
+    return static_cast<int>(R - ARM64_REG_X0);
+  if (R >= ARM64_REG_W0 && R <= ARM64_REG_W30)
+    return static_cast<int>(R - ARM64_REG_W0);
+  switch (R) {
+  case ARM64_REG_X29: return 29;
+  case ARM64_REG_X30: return 30;
+  case ARM64_REG_SP: case ARM64_REG_WSP: return 31;
+  case ARM64_REG_XZR: case ARM64_REG_WZR: return ZeroReg;
+  case ARM64_REG_INVALID: return NoReg;
+  }
+  return OtherReg;
+}
+
+} // namespace
+
+struct Disassembler::Impl {
+  csh H = 0;
+  bool X86 = true;
+  int reg(unsigned R) const { return X86 ? x86Dwarf(R) : arm64Dwarf(R); }
+  Instruction convert(const cs_insn &I) const;
+};
+
+Disassembler::Disassembler(std::unique_ptr<Impl> I) : P(std::move(I)) {}
+Disassembler::~Disassembler() {
+  if (P && P->H)
+    cs_close(&P->H);
+}
+
+Expected<std::unique_ptr<Disassembler>> Disassembler::create(uint16_t ElfMachine) {
+  auto I = std::make_unique<Impl>();
+  cs_err Err;
+  if (ElfMachine == llvm::ELF::EM_X86_64) {
+    Err = cs_open(CS_ARCH_X86, CS_MODE_64, &I->H);
+    I->X86 = true;
+  } else if (ElfMachine == llvm::ELF::EM_AARCH64) {
+    Err = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &I->H);
+    I->X86 = false;
+  } else {
+    return makeError("no disassembler for ELF machine {0}", ElfMachine);
+  }
+  if (Err != CS_ERR_OK)
+    return makeError("capstone: {0}", cs_strerror(Err));
+  cs_option(I->H, CS_OPT_DETAIL, CS_OPT_ON);
+  return std::unique_ptr<Disassembler>(new Disassembler(std::move(I)));
+}
+
+bool Instruction::writes(int Reg) const {
+  return std::find(RegsWritten.begin(), RegsWritten.end(), Reg) !=
+         RegsWritten.end();
+}
+
+Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
+  Instruction I;
+  I.Addr = CI.address;
+  I.Size = static_cast<uint8_t>(CI.size);
+  I.Mnemonic = CI.mnemonic;
+  I.OpText = CI.op_str;
+  const cs_detail *D = CI.detail;
+  if (!D)
+    return I;
+
+  // Registers read and written, implicit ones included.
+  cs_regs Rd, Wr;
+  uint8_t NRd = 0, NWr = 0;
+  if (cs_regs_access(H, &CI, Rd, &NRd, Wr, &NWr) == CS_ERR_OK) {
+    for (uint8_t K = 0; K < NRd; ++K)
+      I.RegsRead.push_back(reg(Rd[K]));
+    for (uint8_t K = 0; K < NWr; ++K)
+      I.RegsWritten.push_back(reg(Wr[K]));
+  }
+
+  auto InGroup = [&](uint8_t G) {
+    for (uint8_t K = 0; K < D->groups_count; ++K)
+      if (D->groups[K] == G)
+        return true;
+    return false;
+  };
+
+  if (X86) {
+    const cs_x86 &X = D->x86;
+    for (uint8_t K = 0; K < X.op_count; ++K) {
+      const cs_x86_op &O = X.operands[K];
+      Operand Op;
+      Op.Size = O.size;
+      Op.Read = O.access & CS_AC_READ;
+      Op.Written = O.access & CS_AC_WRITE;
+      if (O.type == X86_OP_REG) {
+        Op.Kind = OpKind::Reg;
+        Op.Reg = reg(O.reg);
+      } else if (O.type == X86_OP_IMM) {
+        Op.Kind = OpKind::Imm;
+        Op.Imm = O.imm;
+      } else if (O.type == X86_OP_MEM) {
+        Op.Kind = OpKind::Mem;
+        Op.Mem.Base = reg(O.mem.base);
+        Op.Mem.Index = reg(O.mem.index);
+        Op.Mem.Scale = O.mem.scale;
+        Op.Mem.Disp = O.mem.disp;
+        Op.Mem.FsSegment = O.mem.segment == X86_REG_FS;
+        if (O.mem.base == X86_REG_RIP) {
+          Op.Mem.PCRelative = true;
+          Op.Mem.Absolute = CI.address + CI.size + O.mem.disp;
+        } else if (O.mem.base == X86_REG_INVALID &&
+                   O.mem.index == X86_REG_INVALID && !Op.Mem.FsSegment) {
+          Op.Mem.Absolute = static_cast<uint64_t>(O.mem.disp);
+        }
+      }
+      I.Ops.push_back(Op);
+    }
+    switch (CI.id) {
+    case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVZX:
+    case X86_INS_MOVSX: case X86_INS_MOVSXD: case X86_INS_MOVQ:
+    case X86_INS_MOVD: case X86_INS_MOVUPS: case X86_INS_MOVAPS:
+    case X86_INS_MOVDQU:
+      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Mem)
+        I.Class = InsnClass::Load;
+      else if (I.Ops.size() == 2 && I.Ops[0].Kind == OpKind::Mem)
+        I.Class = InsnClass::Store;
+      else
+        I.Class = InsnClass::Move;
+      break;
+    case X86_INS_LEA: I.Class = InsnClass::Lea; break;
+    case X86_INS_CALL: I.Class = InsnClass::Call; break;
+    case X86_INS_RET: I.Class = InsnClass::Ret; break;
+    case X86_INS_JMP: I.Class = InsnClass::Jump; break;
+    case X86_INS_PUSH: I.Class = InsnClass::Push; break;
+    case X86_INS_POP: I.Class = InsnClass::Pop; break;
+    case X86_INS_ADD: case X86_INS_SUB:
+      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm)
+        I.Class = InsnClass::AddSubImm;
+      break;
+    case X86_INS_XOR: case X86_INS_XORPS: I.Class = InsnClass::Xor; break;
+    case X86_INS_NOP: I.Class = InsnClass::Nop; break;
+    case X86_INS_INT3: case X86_INS_UD2: I.Class = InsnClass::Trap; break;
+    default:
+      if (InGroup(CS_GRP_JUMP))
+        I.Class = InsnClass::CondJump;
+    }
+    if ((I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
+         I.Class == InsnClass::CondJump) &&
+        I.Ops.size() == 1 && I.Ops[0].Kind == OpKind::Imm)
+      I.Target = static_cast<uint64_t>(I.Ops[0].Imm);
+  } else {
+    const cs_arm64 &A = D->arm64;
+    for (uint8_t K = 0; K < A.op_count; ++K) {
+      const cs_arm64_op &O = A.operands[K];
+      Operand Op;
+      Op.Read = O.access & CS_AC_READ;
+      Op.Written = O.access & CS_AC_WRITE;
+      if (O.type == ARM64_OP_REG) {
+        Op.Kind = OpKind::Reg;
+        Op.Reg = reg(O.reg);
+      } else if (O.type == ARM64_OP_IMM || O.type == ARM64_OP_CIMM) {
+        Op.Kind = OpKind::Imm;
+        Op.Imm = O.imm;
+      } else if (O.type == ARM64_OP_MEM) {
+        Op.Kind = OpKind::Mem;
+        Op.Mem.Base = reg(O.mem.base);
+        Op.Mem.Index = reg(O.mem.index);
+        Op.Mem.Disp = O.mem.disp;
+      }
+      I.Ops.push_back(Op);
+    }
+    switch (CI.id) {
+    case ARM64_INS_MOV: case ARM64_INS_MOVZ: case ARM64_INS_ORR:
+      I.Class = InsnClass::Move; break;
+    case ARM64_INS_LDR: case ARM64_INS_LDUR: case ARM64_INS_LDP:
+    case ARM64_INS_LDRB: case ARM64_INS_LDRH: case ARM64_INS_LDRSW:
+      I.Class = InsnClass::Load; break;
+    case ARM64_INS_STR: case ARM64_INS_STUR: case ARM64_INS_STP:
+    case ARM64_INS_STRB: case ARM64_INS_STRH:
+      I.Class = InsnClass::Store; break;
+    case ARM64_INS_ADR: case ARM64_INS_ADRP: I.Class = InsnClass::Lea; break;
+    case ARM64_INS_BL: case ARM64_INS_BLR: I.Class = InsnClass::Call; break;
+    case ARM64_INS_RET: I.Class = InsnClass::Ret; break;
+    case ARM64_INS_B:
+      I.Class = A.cc == ARM64_CC_INVALID || A.cc == ARM64_CC_AL
+                    ? InsnClass::Jump : InsnClass::CondJump;
+      break;
+    case ARM64_INS_BR: I.Class = InsnClass::Jump; break;
+    case ARM64_INS_CBZ: case ARM64_INS_CBNZ: case ARM64_INS_TBZ:
+    case ARM64_INS_TBNZ: I.Class = InsnClass::CondJump; break;
+    case ARM64_INS_ADD: case ARM64_INS_SUB:
+      if (I.Ops.size() == 3 && I.Ops[2].Kind == OpKind::Imm)
+        I.Class = InsnClass::AddSubImm;
+      break;
+    case ARM64_INS_NOP: I.Class = InsnClass::Nop; break;
+    case ARM64_INS_BRK: case ARM64_INS_HLT: I.Class = InsnClass::Trap; break;
+    default: break;
+    }
+    if (I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
+        I.Class == InsnClass::CondJump || I.Class == InsnClass::Lea)
+      for (const auto &Op : I.Ops)
+        if (Op.Kind == OpKind::Imm)
+          I.Target = static_cast<uint64_t>(Op.Imm);
+  }
+  return I;
+}
+
+std::vector<Instruction> Disassembler::decode(llvm::ArrayRef<uint8_t> Bytes,
+                                              uint64_t Addr,
+                                              size_t MaxInsns) const {
+  std::vector<Instruction> Out;
+  const uint8_t *Code = Bytes.data();
+  size_t Size = Bytes.size();
+  uint64_t PC = Addr;
+  cs_insn *CI = cs_malloc(P->H);
+  if (!CI)
+    return Out;
+  while (Out.size() < MaxInsns && cs_disasm_iter(P->H, &Code, &Size, &PC, CI))
+    Out.push_back(P->convert(*CI));
+  cs_free(CI, 1);
+  return Out;
+}
+
+Expected<Instruction> Disassembler::decodeOne(llvm::ArrayRef<uint8_t> Bytes,
+                                              uint64_t Addr) const {
+  auto V = decode(Bytes, Addr, 1);
+  if (V.empty())
+    return makeError("cannot decode an instruction at {0}", hex(Addr));
+  return std::move(V.front());
+}
+
+} // namespace ms::disasm

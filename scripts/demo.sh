@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command: install dependencies, build, and run mapsleuth on a bundled
+# real core from the fixture corpus.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/setup.sh"
+"$here/scripts/build.sh" "$here/build"
+case=${1:-$(cat "$here/fixtures/demo-case" 2>/dev/null || echo)}
+exec "$here/scripts/run-fixture.sh" "$here/build" "$case"

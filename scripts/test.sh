@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One command: install dependencies, build (warnings are errors), run the
+# whole test suite, then build again with AddressSanitizer + UBSan and run
+# the suite once more.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/setup.sh"
+
+echo "== build (RelWithDebInfo, -Werror)"
+"$here/scripts/build.sh" "$here/build" -DMAPSLEUTH_WERROR=ON
+echo "== tests"
+ctest --test-dir "$here/build" --output-on-failure -j2
+
+if [[ ${MAPSLEUTH_SKIP_SANITIZERS:-0} != 1 ]]; then
+  echo "== build (ASan + UBSan)"
+  "$here/scripts/build.sh" "$here/build-asan" -DMAPSLEUTH_WERROR=ON \
+    -DMAPSLEUTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  echo "== tests under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$here/build-asan" --output-on-failure -j2
+fi
+echo "== all tests passed"
