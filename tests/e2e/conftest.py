@@ -1,0 +1,46 @@
+"""Shared helpers for the end-to-end tests: locate the mapsleuth binary and
+the committed corpus of real Go crash cores (fixtures/corpus)."""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "fixtures" / "corpus"
+
+
+def mapsleuth_bin():
+    b = os.environ.get("MAPSLEUTH_BIN")
+    if b:
+        return b
+    for cand in (ROOT / "build" / "cli" / "mapsleuth",):
+        if cand.exists():
+            return str(cand)
+    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
+
+
+def corpus_cases():
+    """Every committed case: (id, case_dir, truth dict)."""
+    cases = []
+    for truth in sorted(CORPUS.glob("*/*/truth.json")):
+        t = json.loads(truth.read_text())
+        cases.append((t.get("case", str(truth.parent.relative_to(CORPUS))), truth.parent, t))
+    return cases
+
+
+def case_paths(case_dir, truth):
+    core = case_dir / truth["core"]
+    exe = (case_dir / truth["exe"]).resolve()
+    return core, exe
+
+
+def run(args, timeout=120):
+    p = subprocess.run([mapsleuth_bin()] + [str(a) for a in args],
+                       capture_output=True, text=True, timeout=timeout)
+    return p
+
+
+CASES = corpus_cases()
+CASE_IDS = [c[0] for c in CASES]
