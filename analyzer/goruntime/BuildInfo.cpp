@@ -14,7 +14,9 @@ std::optional<GoVersion> GoVersion::parse(const std::string &S) {
   if (!R.consume_front("go"))
     return std::nullopt;
   // "1.22.12", "1.24rc1", "1.27.4 X:foo"
+  // Experiments follow as " X:name" (go1.24) or "-X:name" (go1.27).
   R = R.take_until([](char C) { return C == ' ' || C == '-'; });
+  V.Base = "go" + R.str();
   SmallVector<StringRef, 3> Parts;
   R.split(Parts, '.');
   auto Num = [](StringRef P, int &Out) {

@@ -13,7 +13,8 @@ namespace ms {
 
 struct GoVersion {
   int Major = 0, Minor = 0, Patch = 0;
-  std::string Raw; // "go1.22.12", "devel ..."
+  std::string Raw;  // as recorded: "go1.22.12", "go1.24.4 X:noswissmap"
+  std::string Base; // without the experiment suffix: "go1.24.4"
   bool operator<(const GoVersion &O) const {
     return std::tie(Major, Minor, Patch) < std::tie(O.Major, O.Minor, O.Patch);
   }

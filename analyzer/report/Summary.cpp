@@ -71,7 +71,10 @@ ExeSummary summarizeExe(const Target &T, const BuildInfo *BI) {
   S.Path = X.path();
   S.Arch = X.arch().goName().str();
   if (BI) {
-    S.GoVersion = BI->Version.Raw;
+    // The version without " X:noswissmap" / "-X:mapsplitgroup": the
+    // experiments are reported separately (build setting GOEXPERIMENT).
+    S.GoVersion = BI->Version.Base;
+    S.GoVersionFull = BI->Version.Raw;
     S.BuildSettings = BI->Settings;
     // CGO_ENABLED=1 is the default where a C compiler exists; cgo is in
     // use when the program is also dynamically linked against libc.
@@ -147,6 +150,7 @@ Value toJSON(const ExeSummary &X) {
   Object O{{"path", X.Path},
            {"arch", X.Arch},
            {"go_version", X.GoVersion.empty() ? Value(nullptr) : Value(X.GoVersion)},
+           {"go_version_full", X.GoVersionFull.empty() ? Value(nullptr) : Value(X.GoVersionFull)},
            {"build_settings", std::move(Settings)},
            {"build_id", X.GoBuildId},
            {"gnu_build_id", X.GnuBuildId.empty() ? Value(nullptr) : Value(X.GnuBuildId)},
@@ -207,7 +211,7 @@ void writeText(const InfoReport &R, llvm::raw_ostream &OS) {
     OS << llvm::formatv("    {0}-{1} off {2,-10} {3}\n", hex(M.Start),
                         hex(M.End), hex(M.FileOffset), M.Path);
   OS << "executable  " << X.Path << "\n";
-  OS << "  go        " << (X.GoVersion.empty() ? "(not a Go program)" : X.GoVersion)
+  OS << "  go        " << (X.GoVersion.empty() ? "(not a Go program)" : X.GoVersionFull)
      << "\n";
   for (const char *K : {"GOARCH", "GOOS", "-buildmode", "CGO_ENABLED",
                         "GOEXPERIMENT", "-ldflags"})

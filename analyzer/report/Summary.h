@@ -49,7 +49,8 @@ struct CoreSummary {
 struct ExeSummary {
   std::string Path;
   std::string Arch;
-  std::string GoVersion; // empty when not a Go program
+  std::string GoVersion;     // "go1.24.4"; empty when not a Go program
+  std::string GoVersionFull; // as recorded: "go1.24.4 X:noswissmap"
   std::map<std::string, std::string> BuildSettings;
   std::string GoBuildId, GnuBuildId;
   bool Stripped = false, HasDwarf = false, Pie = false, Cgo = false;
