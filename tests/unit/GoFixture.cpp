@@ -79,7 +79,7 @@ std::vector<TraceGoroutine> parseTraceback(const std::string &Text) {
         !Lines[I + 1].startswith("\t"))
       continue;
     // "name(args)" then "\tfile:line [+0xoff] [fp=.. sp=.. pc=..]"
-    size_t Open = L.find('(');
+    size_t Open = L.rfind('(');
     if (Open == llvm::StringRef::npos || !L.endswith(")"))
       continue;
     TraceFrame F;
