@@ -78,6 +78,17 @@ func worker(id int, keys []string, wg *sync.WaitGroup) {
 	}
 }
 
+// describe makes *main.Sample (and so main.Sample) a type the runtime
+// knows at run time.
+//
+//go:noinline
+func describe(x any) int {
+	if x == nil {
+		return 0
+	}
+	return 1
+}
+
 //go:noinline
 func lookup(k routeKey) float64 {
 	return routes[k]
@@ -85,7 +96,7 @@ func lookup(k routeKey) float64 {
 
 func main() {
 	keys := []string{"alpha", "beta", "gamma", "delta"}
-	println("sample", sample.S, lookup(routeKey{"a", 3}))
+	println("sample", sample.S, lookup(routeKey{"a", 3}), describe(sample))
 	var wg sync.WaitGroup
 	ch := make(chan int)
 	go func() { <-ch }() // a parked goroutine
