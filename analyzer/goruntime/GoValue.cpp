@@ -74,6 +74,7 @@ private:
   TypeTable &Types;
   const Memory &M;
   const DecodeLimits &L;
+  uint64_t Nodes = 0;
 };
 
 void clearWordAddrs(GoValue &V);
@@ -93,7 +94,7 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
   GoValue V;
   V.Type = &T;
   V.Addr = Addr;
-  if (Depth > L.MaxDepth) {
+  if (Depth > L.MaxDepth || ++Nodes > L.MaxNodes) {
     V.VK = VK::TooDeep;
     return V;
   }
@@ -284,7 +285,9 @@ GoValue Decoder::interfaceAt(const TypeInfo &T, uint64_t Addr,
     // The data word is the value itself (pointer-shaped types).
     WordsMemory WM(M, {*Data});
     Decoder Sub(Types, WM, L);
+    Sub.Nodes = Nodes;
     V.Dynamic = std::make_unique<GoValue>(Sub.at(**DT, WordsBase, Depth + 1));
+    Nodes = Sub.Nodes;
     clearWordAddrs(*V.Dynamic);
   } else {
     V.Dynamic = std::make_unique<GoValue>(at(**DT, *Data, Depth + 1));

@@ -25,6 +25,7 @@ struct DecodeLimits {
   uint64_t MaxStringBytes = 1024; // longer strings are cut (Truncated)
   uint64_t MaxElements = 64;      // slice/array elements decoded
   unsigned MaxDepth = 8;          // nesting (struct/array/interface)
+  uint64_t MaxNodes = 20000;      // values in one tree; past it: TooDeep
 };
 
 struct GoValue {
@@ -44,7 +45,7 @@ struct GoValue {
     Map,       // Ptr: the map header (hmap / swiss Map), 0 for nil
     Chan,      // Ptr: the hchan, 0 for nil
     Func,      // Ptr: the funcval, 0 for nil
-    TooDeep,   // nesting limit reached (not an error)
+    TooDeep,   // nesting or node limit reached (not an error)
   };
   VKind VK = VKind::Error;
   const TypeInfo *Type = nullptr; // static type (nullptr for Error nodes

@@ -243,6 +243,12 @@ TEST(GoValue, LimitsTruncateAndSay) {
   EXPECT_EQ(S.field("S")->Len, 11u);
   EXPECT_EQ(toGoSyntax(*S.field("S")), "\"hello\"...");
   EXPECT_EQ(toGoSyntax(*S.field("Ints")), "[]int{1, 2, ...}");
+  Lim.MaxNodes = 3;
+  GoValue Few = decodeValue(T, *PT->Elem, P.Ptr, Lim);
+  EXPECT_EQ(Few.field("I8")->VK, GoValue::VKind::Int);
+  EXPECT_EQ(Few.field("U64")->VK, GoValue::VKind::Uint);
+  EXPECT_EQ(Few.field("I64")->VK, GoValue::VKind::TooDeep);
+  Lim.MaxNodes = 20000;
   Lim.MaxDepth = 0;
   GoValue Shallow = decodeValue(T, *PT->Elem, P.Ptr, Lim);
   EXPECT_EQ(Shallow.field("S")->VK, GoValue::VKind::TooDeep);
