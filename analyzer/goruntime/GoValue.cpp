@@ -527,6 +527,15 @@ GoValue decodeValueFromWords(TypeTable &Types, const TypeInfo &T,
   return V;
 }
 
+GoValue decodeValueFromBytes(TypeTable &Types, const TypeInfo &T,
+                             ArrayRef<uint8_t> Bytes,
+                             const DecodeLimits &Limits) {
+  std::vector<uint64_t> Words((Bytes.size() + 7) / 8, 0);
+  for (size_t I = 0; I < Bytes.size(); ++I)
+    Words[I / 8] |= uint64_t(Bytes[I]) << (8 * (I % 8));
+  return decodeValueFromWords(Types, T, Words, Limits);
+}
+
 llvm::json::Value toJSON(const GoValue &V) { return json(V); }
 
 std::string toGoSyntax(const GoValue &V) { return syntax(V); }

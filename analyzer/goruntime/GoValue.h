@@ -98,6 +98,11 @@ GoValue decodeValueFromWords(TypeTable &Types, const TypeInfo &T,
                              llvm::ArrayRef<uint64_t> Words,
                              const DecodeLimits &Limits = {});
 
+// The same for raw bytes (little-endian; padded to whole words).
+GoValue decodeValueFromBytes(TypeTable &Types, const TypeInfo &T,
+                             llvm::ArrayRef<uint8_t> Bytes,
+                             const DecodeLimits &Limits = {});
+
 // JSON: strings as strings (invalid UTF-8 repaired), integers exact
 // (int64/uint64), floats as numbers (NaN/Inf as strings), complex as
 // {"real":..,"imag":..}, bool, structs as objects, slices/arrays as

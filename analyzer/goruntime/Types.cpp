@@ -732,4 +732,10 @@ std::string compose(const TypeInfo *T, unsigned Depth) {
 
 std::string composeTypeName(const TypeInfo &T) { return compose(&T, 0); }
 
+std::string typeName(const TypeInfo &T) {
+  if (!T.Broken && !T.Name.empty())
+    return T.Name;
+  return composeTypeName(T);
+}
+
 } // namespace ms

@@ -168,6 +168,9 @@ struct TypeInfo {
 // stores in str for unnamed types; named types use their name). Bounded
 // in depth; used where str is empty and to cross-check it.
 std::string composeTypeName(const TypeInfo &T);
+// The Go spelling the runtime uses: the str name when there is one,
+// otherwise composed from the components.
+std::string typeName(const TypeInfo &T);
 
 class TypeTable {
 public:

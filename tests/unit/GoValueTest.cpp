@@ -221,6 +221,11 @@ TEST(GoValue, UnreadableMemoryBecomesErrorNodes) {
   EXPECT_TRUE(S.field("ID")->isError());
   EXPECT_EQ(S.field("ID")->ErrorAddr, 0x20u);
   EXPECT_TRUE(S.hasErrors());
+  // Raw bytes: a 2-byte int16 and a routeKey whose string is elsewhere.
+  const TypeInfo *I16 = mustFind(T, "int16");
+  ASSERT_TRUE(I16);
+  uint8_t Minus2[] = {0xfe, 0xff};
+  EXPECT_EQ(decodeValueFromBytes(T, *I16, Minus2).I, -2);
   // Words too short for the value.
   GoValue Short = decodeValueFromWords(T, *Str, {1});
   EXPECT_TRUE(Short.isError());

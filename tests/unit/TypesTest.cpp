@@ -66,6 +66,7 @@ TEST(Types, MapTypeFromTheTracebackDecodes) {
     const TypeInfo &M = **T;
     EXPECT_EQ(M.K, Kind::Map);
     EXPECT_EQ(M.Name, "map[string]int");
+    EXPECT_EQ(typeName(M), "map[string]int");
     EXPECT_EQ(composeTypeName(M), "map[string]int");
     ASSERT_TRUE(M.Key && M.Elem && M.Map);
     EXPECT_EQ(M.Key->Name, "string");
