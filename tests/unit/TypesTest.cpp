@@ -243,3 +243,56 @@ TEST(Types, MapImplementationByVersionAndExperiment) {
 }
 
 } // namespace
+
+namespace {
+
+// go1.27 with GOEXPERIMENT=mapsplitgroup: keys and elems in separate
+// arrays of a group. Executable only (static data is enough for types).
+TEST(Types, SplitGroupMapLayoutOfGo127) {
+  auto X = ExeFile::open(gobinPath("go127-split.xz"));
+  ASSERT_TRUE(static_cast<bool>(X)) << toString(X.takeError());
+  auto BI = readBuildInfo(**X);
+  ASSERT_TRUE(static_cast<bool>(BI));
+  ASSERT_TRUE(BI->hasExperiment("mapsplitgroup"));
+  RegionMemory M;
+  for (const auto &S : (*X)->segments())
+    M.add(S.VAddr, (*X)->bytesAt(S.VAddr, S.FileSize), RegionSource::Executable);
+  const ExeSymbol *Sym = (*X)->findSymbol("runtime.firstmoduledata");
+  ASSERT_TRUE(Sym);
+  auto MD = readModuleData(M, Sym->Addr, BI->Version);
+  ASSERT_TRUE(static_cast<bool>(MD)) << toString(MD.takeError());
+  TypeTable TT(M, *MD, *BI);
+  auto T = TT.findByName("map[string]int");
+  ASSERT_TRUE(T && *T);
+  const MapTypeInfo &MI = *(*T)->Map;
+  EXPECT_EQ(MI.Impl, MapImpl::Swiss);
+  EXPECT_TRUE(MI.SplitGroup);
+  EXPECT_EQ(MI.KeysOff, 8u);
+  EXPECT_EQ(MI.KeyStride, 16u);
+  EXPECT_EQ(MI.ElemsOff, 8u + 8 * 16);
+  EXPECT_EQ(MI.ElemStride, 8u);
+  EXPECT_EQ(MI.GroupSize, 8u + 8 * 16 + 8 * 8);
+  EXPECT_EQ(MI.SlotSize, 0u);
+  auto R = TT.findByName("map[main.routeKey]float64");
+  ASSERT_TRUE(R && *R);
+  EXPECT_TRUE((*R)->Map->SplitGroup);
+  EXPECT_EQ((*R)->Map->KeyStride, 24u);
+  EXPECT_EQ((*R)->Map->ElemsOff, 8u + 8 * 24);
+}
+
+TEST(Types, InterleavedGroupMapLayoutOfGo127) {
+  auto L = load("go127");
+  ASSERT_TRUE(L);
+  auto R = L->Types->findByName("map[main.routeKey]float64");
+  ASSERT_TRUE(R && *R);
+  const MapTypeInfo &MI = *(*R)->Map;
+  EXPECT_FALSE(MI.SplitGroup);
+  EXPECT_EQ(MI.SlotSize, 32u);
+  EXPECT_EQ(MI.ElemOff, 24u);
+  EXPECT_EQ(MI.KeysOff, 8u);
+  EXPECT_EQ(MI.ElemsOff, 8u + 24);
+  EXPECT_EQ(MI.KeyStride, 32u);
+  EXPECT_EQ(MI.ElemStride, 32u);
+}
+
+} // namespace

@@ -36,5 +36,7 @@ build go124 24 -ldflags=-w;                         crash go124; keep go124
 build go126-pie 26 -buildmode=pie -ldflags=-w;      crash go126-pie; keep go126-pie
 cp go126-pie go126-pie-stripped && strip go126-pie-stripped && keep go126-pie-stripped
 build go127 27 -ldflags=-w;                         crash go127; keep go127
+# No core: only the executable, for the split map group layout.
+GOEXPERIMENT=mapsplitgroup build go127-split 27 -ldflags=-w; keep go127-split
 chmod 644 "$here"/*.zst "$here"/*.xz "$here"/*.txt
 ls -la "$here"
