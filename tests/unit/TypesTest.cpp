@@ -246,22 +246,52 @@ TEST(Types, MapImplementationByVersionAndExperiment) {
 
 namespace {
 
-// go1.27 with GOEXPERIMENT=mapsplitgroup: keys and elems in separate
-// arrays of a group. Executable only (static data is enough for types).
-TEST(Types, SplitGroupMapLayoutOfGo127) {
-  auto X = ExeFile::open(gobinPath("go127-split.xz"));
-  ASSERT_TRUE(static_cast<bool>(X)) << toString(X.takeError());
-  auto BI = readBuildInfo(**X);
-  ASSERT_TRUE(static_cast<bool>(BI));
-  ASSERT_TRUE(BI->hasExperiment("mapsplitgroup"));
+// The static data of a non-PIE executable, without a core: enough for
+// type descriptors.
+struct ExeOnly {
+  std::unique_ptr<ExeFile> X;
+  BuildInfo BI;
   RegionMemory M;
-  for (const auto &S : (*X)->segments())
-    M.add(S.VAddr, (*X)->bytesAt(S.VAddr, S.FileSize), RegionSource::Executable);
-  const ExeSymbol *Sym = (*X)->findSymbol("runtime.firstmoduledata");
-  ASSERT_TRUE(Sym);
-  auto MD = readModuleData(M, Sym->Addr, BI->Version);
-  ASSERT_TRUE(static_cast<bool>(MD)) << toString(MD.takeError());
-  TypeTable TT(M, *MD, *BI);
+  ModuleData MD;
+};
+std::unique_ptr<ExeOnly> loadExeOnly(const std::string &Name) {
+  auto E = std::make_unique<ExeOnly>();
+  auto X = ExeFile::open(gobinPath(Name + ".xz"));
+  if (!X) {
+    ADD_FAILURE() << toString(X.takeError());
+    return nullptr;
+  }
+  E->X = std::move(*X);
+  auto BI = readBuildInfo(*E->X);
+  if (!BI) {
+    ADD_FAILURE() << toString(BI.takeError());
+    return nullptr;
+  }
+  E->BI = std::move(*BI);
+  for (const auto &S : E->X->segments())
+    E->M.add(S.VAddr, E->X->bytesAt(S.VAddr, S.FileSize),
+             RegionSource::Executable);
+  const ExeSymbol *Sym = E->X->findSymbol("runtime.firstmoduledata");
+  if (!Sym) {
+    ADD_FAILURE() << "no runtime.firstmoduledata";
+    return nullptr;
+  }
+  auto MD = readModuleData(E->M, Sym->Addr, E->BI.Version);
+  if (!MD) {
+    ADD_FAILURE() << toString(MD.takeError());
+    return nullptr;
+  }
+  E->MD = std::move(*MD);
+  return E;
+}
+
+// go1.27 with GOEXPERIMENT=mapsplitgroup: keys and elems in separate
+// arrays of a group.
+TEST(Types, SplitGroupMapLayoutOfGo127) {
+  auto E = loadExeOnly("go127-split");
+  ASSERT_TRUE(E);
+  ASSERT_TRUE(E->BI.hasExperiment("mapsplitgroup"));
+  TypeTable TT(E->M, E->MD, E->BI);
   auto T = TT.findByName("map[string]int");
   ASSERT_TRUE(T && *T);
   const MapTypeInfo &MI = *(*T)->Map;
@@ -278,6 +308,32 @@ TEST(Types, SplitGroupMapLayoutOfGo127) {
   EXPECT_TRUE((*R)->Map->SplitGroup);
   EXPECT_EQ((*R)->Map->KeyStride, 24u);
   EXPECT_EQ((*R)->Map->ElemsOff, 8u + 8 * 24);
+}
+
+// go1.24 with GOEXPERIMENT=noswissmap: the classic abi.OldMapType.
+TEST(Types, ClassicMapsOfGo124NoSwissMap) {
+  auto E = loadExeOnly("go124-noswiss");
+  ASSERT_TRUE(E);
+  ASSERT_TRUE(E->BI.hasExperiment("noswissmap"));
+  ASSERT_EQ(mapImplFor(E->BI), MapImpl::Classic);
+  TypeTable TT(E->M, E->MD, E->BI);
+  auto T = TT.findByName("map[main.routeKey]float64");
+  ASSERT_TRUE(T && *T);
+  const MapTypeInfo &MI = *(*T)->Map;
+  EXPECT_EQ(MI.Impl, MapImpl::Classic);
+  EXPECT_EQ(MI.KeySize, 24);
+  EXPECT_EQ(MI.ValueSize, 8);
+  EXPECT_EQ(MI.BucketSize, 8 + 8 * 24 + 8 * 8 + 8);
+  ASSERT_TRUE(MI.Bucket);
+  EXPECT_EQ(MI.Bucket->Size, MI.BucketSize);
+  EXPECT_EQ((*T)->Key->Name, "main.routeKey");
+  // The same program without the experiment has swiss map types.
+  auto L = load("go124");
+  ASSERT_TRUE(L);
+  auto S = L->Types->findByName("map[main.routeKey]float64");
+  ASSERT_TRUE(S && *S);
+  EXPECT_EQ((*S)->Map->Impl, MapImpl::Swiss);
+  EXPECT_EQ((*S)->Map->SlotSize, 32u);
 }
 
 TEST(Types, InterleavedGroupMapLayoutOfGo127) {

@@ -38,5 +38,6 @@ cp go126-pie go126-pie-stripped && strip go126-pie-stripped && keep go126-pie-st
 build go127 27 -ldflags=-w;                         crash go127; keep go127
 # No core: only the executable, for the split map group layout.
 GOEXPERIMENT=mapsplitgroup build go127-split 27 -ldflags=-w; keep go127-split
+GOEXPERIMENT=noswissmap build go124-noswiss 24 -ldflags=-w; keep go124-noswiss
 chmod 644 "$here"/*.zst "$here"/*.xz "$here"/*.txt
 ls -la "$here"
