@@ -248,8 +248,6 @@ private:
   Error load();
   uint64_t textAddr(uint32_t Off) const;
   std::optional<uint32_t> textOff(uint64_t PC) const;
-  Expected<llvm::ArrayRef<uint8_t>> tableBytes(const GoSlice &S, uint64_t Off,
-                                               uint64_t Len) const;
   Expected<std::string> cString(const GoSlice &S, uint64_t Off,
                                 const char *What) const;
   Error walkPcTable(const Func &F, uint32_t Off,

@@ -235,7 +235,6 @@ private:
   GoVersion V;
   MapImpl Maps;
   std::map<uint64_t, std::unique_ptr<TypeInfo>> Cache;
-  std::map<uint64_t, std::string> FailedRoots;
   std::optional<std::vector<const TypeInfo *>> Links, Reachable;
 };
 
