@@ -1,0 +1,54 @@
+// Everything the Go binary tells about itself, for one target: build info,
+// runtime.firstmoduledata, the function table and the type descriptors.
+// The entry point for the unwinder, the goroutine listing and the map
+// diagnosis:
+//
+//   auto P = GoProgram::open(*Target);          // Expected<unique_ptr<..>>
+//   auto F = (*P)->pclntab().findFunc(pc);
+//   auto T = (*P)->types().findByName("main.routeKey");
+#pragma once
+
+#include <memory>
+
+#include "goruntime/BuildInfo.h"
+#include "goruntime/ModuleData.h"
+#include "goruntime/Pclntab.h"
+#include "goruntime/Types.h"
+#include "support/Warnings.h"
+
+namespace ms {
+
+class Target;
+
+class GoProgram {
+public:
+  // Reads build info from the executable (error: not Go, or a version
+  // outside go1.19..go1.27), finds the moduledata (symbol or search) and
+  // loads the function table. Problems that do not stop it (e.g. a symbol
+  // that disagrees with the search) are warnings().
+  static Expected<std::unique_ptr<GoProgram>>
+  open(const Target &T, const LocateOptions &Opts = {});
+
+  const Target &target() const { return T; }
+  const BuildInfo &buildInfo() const { return BI; }
+  const GoVersion &version() const { return BI.Version; }
+  const ModuleData &module() const { return Located.Module; }
+  const PcHeader &pcHeader() const { return Located.Header; }
+  ModuleDataSource moduleSource() const { return Located.Source; }
+  const Pclntab &pclntab() const { return *Pcln; }
+  // Types are decoded lazily and cached, hence non-const.
+  TypeTable &types() { return *Types; }
+  MapImpl mapImpl() const { return Types->mapImpl(); }
+  const Warnings &warnings() const { return Warn; }
+
+private:
+  explicit GoProgram(const Target &T) : T(T) {}
+  const Target &T;
+  BuildInfo BI;
+  LocatedModuleData Located;
+  std::unique_ptr<Pclntab> Pcln;
+  std::unique_ptr<TypeTable> Types;
+  Warnings Warn;
+};
+
+} // namespace ms

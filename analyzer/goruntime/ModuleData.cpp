@@ -1,0 +1,493 @@
+#include "goruntime/ModuleData.h"
+
+#include <algorithm>
+#include <map>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/DataExtractor.h>
+
+#include "loader/Target.h"
+
+namespace ms {
+
+using namespace llvm;
+
+namespace {
+
+constexpr unsigned PtrSize = 8;
+constexpr uint64_t PcHeaderSize = 8 + 8 * PtrSize; // magic..pclnOffset
+
+// Field kinds of runtime.moduledata, with their size and alignment on a
+// 64-bit target.
+enum class FK { Ptr, Slice, String, U8, BitVector };
+uint64_t fkSize(FK K) {
+  switch (K) {
+  case FK::Ptr:
+    return 8;
+  case FK::Slice:
+    return 24;
+  case FK::String:
+    return 16;
+  case FK::U8:
+    return 1;
+  case FK::BitVector:
+    return 16; // struct { n int32; bytedata *uint8 }
+  }
+  return 8;
+}
+uint64_t fkAlign(FK K) { return K == FK::U8 ? 1 : 8; }
+
+struct Layout {
+  std::map<std::string, uint64_t> Off;
+  uint64_t Size = 0;
+  bool has(const std::string &F) const { return Off.count(F) != 0; }
+  uint64_t at(const std::string &F) const { return Off.at(F); }
+};
+
+// The moduledata struct of Go version V, field by field, in declaration
+// order (runtime/symtab.go of go1.19, go1.21 ... go1.27).
+Layout moduleDataLayout(const GoVersion &V) {
+  std::vector<std::pair<std::string, FK>> F;
+  auto P = [&](const char *N) { F.push_back({N, FK::Ptr}); };
+  auto S = [&](const char *N) { F.push_back({N, FK::Slice}); };
+  P("pcHeader");
+  for (const char *N : {"funcnametab", "cutab", "filetab", "pctab",
+                        "pclntable", "ftab"})
+    S(N);
+  for (const char *N :
+       {"findfunctab", "minpc", "maxpc", "text", "etext", "noptrdata",
+        "enoptrdata", "data", "edata", "bss", "ebss", "noptrbss", "enoptrbss"})
+    P(N);
+  if (V.atLeast(1, 20)) {
+    P("covctrs");
+    P("ecovctrs");
+  }
+  P("end");
+  P("gcdata");
+  P("gcbss");
+  if (V.atLeast(1, 27)) {
+    P("types");
+    P("typedesclen");
+    P("etypes");
+    P("itaboffset");
+    P("itabsize");
+  } else {
+    P("types");
+    P("etypes");
+  }
+  P("rodata");
+  P("gofunc");
+  if (V.atLeast(1, 26))
+    P("epclntab");
+  S("textsectmap");
+  if (!V.atLeast(1, 27)) {
+    S("typelinks");
+    S("itablinks");
+  }
+  S("ptab");
+  F.push_back({"pluginpath", FK::String});
+  S("pkghashes");
+  if (V.atLeast(1, 21))
+    S("inittasks");
+  F.push_back({"modulename", FK::String});
+  S("modulehashes");
+  F.push_back({"hasmain", FK::U8});
+  if (V.atLeast(1, 23)) {
+    F.push_back({"bad", FK::U8});
+    F.push_back({"gcdatamask", FK::BitVector});
+    F.push_back({"gcbssmask", FK::BitVector});
+    P("typemap");
+  } else {
+    F.push_back({"gcdatamask", FK::BitVector});
+    F.push_back({"gcbssmask", FK::BitVector});
+    P("typemap");
+    F.push_back({"bad", FK::U8});
+  }
+  P("next");
+
+  Layout L;
+  uint64_t Off = 0;
+  for (auto &[Name, K] : F) {
+    Off = alignTo(Off, fkAlign(K));
+    L.Off[Name] = Off;
+    Off += fkSize(K);
+  }
+  L.Size = alignTo(Off, 8);
+  return L;
+}
+
+struct Reader {
+  ArrayRef<uint8_t> B;
+  const Layout &L;
+  uint64_t u64(const std::string &F) const {
+    uint64_t O = L.at(F), V = 0;
+    for (unsigned I = 0; I < 8; ++I)
+      V |= uint64_t(B[O + I]) << (8 * I);
+    return V;
+  }
+  uint64_t u64At(uint64_t O) const {
+    uint64_t V = 0;
+    for (unsigned I = 0; I < 8; ++I)
+      V |= uint64_t(B[O + I]) << (8 * I);
+    return V;
+  }
+  std::optional<uint64_t> opt(const std::string &F) const {
+    if (!L.has(F))
+      return std::nullopt;
+    return u64(F);
+  }
+  GoSlice slice(const std::string &F) const {
+    uint64_t O = L.at(F);
+    return GoSlice{u64At(O), u64At(O + 8), u64At(O + 16)};
+  }
+  uint8_t u8(const std::string &F) const { return B[L.at(F)]; }
+};
+
+struct Range {
+  uint64_t Lo = 0, Hi = 0;
+};
+
+// Runtime ranges of the executable's segments with (or without) a flag.
+std::vector<Range> segmentRanges(const Target &T, uint32_t Want,
+                                 bool FileBackedOnly) {
+  std::vector<Range> R;
+  for (const auto &S : T.exe().segments()) {
+    if ((S.Flags & Want) != Want)
+      continue;
+    uint64_t Len = FileBackedOnly ? S.FileSize : S.MemSize;
+    if (Len)
+      R.push_back({S.VAddr + T.loadBias(), S.VAddr + T.loadBias() + Len});
+  }
+  return R;
+}
+
+// Link-time addresses of things that look like a pclntab header.
+std::vector<uint64_t> pcHeaderCandidates(const ExeFile &X, Warnings *W) {
+  std::vector<uint64_t> Out;
+  auto LooksLikeHeader = [](ArrayRef<uint8_t> B) {
+    if (B.size() < PcHeaderSize)
+      return false;
+    uint32_t Magic = B[0] | B[1] << 8 | B[2] << 16 | uint32_t(B[3]) << 24;
+    return (Magic == PcHeaderMagic118 || Magic == PcHeaderMagic120) &&
+           B[4] == 0 && B[5] == 0 && (B[6] == 1 || B[6] == 2 || B[6] == 4) &&
+           B[7] == PtrSize;
+  };
+  // 1. By section name: internal linking names it .gopclntab; PIE and
+  //    external linking put it in .data.rel.ro.gopclntab.
+  for (const char *Name : {".gopclntab", ".data.rel.ro.gopclntab"}) {
+    if (const ExeSection *S = X.findSection(Name)) {
+      if (LooksLikeHeader(X.sectionBytes(*S)))
+        Out.push_back(S->Addr);
+      else if (W)
+        W->addf("section {0} does not start with a pclntab header", Name);
+    }
+  }
+  if (!Out.empty())
+    return Out;
+  // 2. By magic, in every file-backed segment (the header is 8-aligned).
+  for (const auto &Seg : X.segments()) {
+    ArrayRef<uint8_t> D = X.bytesAt(Seg.VAddr, Seg.FileSize);
+    for (uint64_t Off = (8 - Seg.VAddr % 8) % 8; Off + PcHeaderSize <= D.size();
+         Off += 8) {
+      if (D[Off] < 0xf0 || D[Off + 1] != 0xff)
+        continue;
+      if (LooksLikeHeader(D.slice(Off, PcHeaderSize)))
+        Out.push_back(Seg.VAddr + Off);
+      if (Out.size() >= 64)
+        return Out;
+    }
+  }
+  return Out;
+}
+
+std::pair<uint64_t, uint64_t> textBounds(const Target &T) {
+  auto X = segmentRanges(T, ELF::PF_X, false);
+  if (X.empty())
+    return {0, 0};
+  uint64_t Lo = X[0].Lo, Hi = X[0].Hi;
+  for (auto &R : X) {
+    Lo = std::min(Lo, R.Lo);
+    Hi = std::max(Hi, R.Hi);
+  }
+  return {Lo, Hi};
+}
+
+} // namespace
+
+std::optional<uint64_t> moduleDataFieldOffset(const GoVersion &V,
+                                              const std::string &Field) {
+  Layout L = moduleDataLayout(V);
+  if (Field == "sizeof")
+    return L.Size;
+  if (!L.has(Field))
+    return std::nullopt;
+  return L.at(Field);
+}
+
+Expected<PcHeader> readPcHeader(const Memory &M, uint64_t Addr) {
+  auto B = M.readBytes(Addr, PcHeaderSize);
+  if (!B)
+    return addContext(B.takeError(), "reading the pclntab header at " + hex(Addr));
+  DataExtractor DE(StringRef(reinterpret_cast<const char *>(B->data()), B->size()),
+                   true, 8);
+  DataExtractor::Cursor C(0);
+  PcHeader H;
+  H.Addr = Addr;
+  H.Magic = DE.getU32(C);
+  uint8_t Pad1 = DE.getU8(C), Pad2 = DE.getU8(C);
+  H.MinLC = DE.getU8(C);
+  H.PtrSize = DE.getU8(C);
+  H.NFunc = DE.getU64(C);
+  H.NFiles = DE.getU64(C);
+  H.TextStart = DE.getU64(C);
+  H.FuncnameOffset = DE.getU64(C);
+  H.CuOffset = DE.getU64(C);
+  H.FiletabOffset = DE.getU64(C);
+  H.PctabOffset = DE.getU64(C);
+  H.PclnOffset = DE.getU64(C);
+  if (!C)
+    return C.takeError();
+  if (H.Magic != PcHeaderMagic118 && H.Magic != PcHeaderMagic120)
+    return makeError("no pclntab header at {0} (magic {1}; supported: "
+                     "0xfffffff0, 0xfffffff1)",
+                     hex(Addr), hex(H.Magic));
+  if (Pad1 || Pad2 || H.PtrSize != PtrSize ||
+      !(H.MinLC == 1 || H.MinLC == 2 || H.MinLC == 4))
+    return makeError("malformed pclntab header at {0} (pad {1},{2}, minLC {3}, "
+                     "ptrSize {4})",
+                     hex(Addr), Pad1, Pad2, H.MinLC, H.PtrSize);
+  // The tables follow the header in this order; sizes are bounded by the
+  // section, which is far below 4 GiB.
+  const uint64_t Limit = 1ull << 32;
+  if (H.NFunc == 0 || H.NFunc > Limit || H.NFiles > Limit ||
+      H.FuncnameOffset < PcHeaderSize || H.FuncnameOffset > Limit ||
+      H.CuOffset > Limit || H.FiletabOffset > Limit ||
+      H.PctabOffset > Limit || H.PclnOffset > Limit)
+    return makeError("implausible pclntab header at {0} (nfunc {1}, offsets "
+                     "{2} {3} {4} {5} {6})",
+                     hex(Addr), H.NFunc, H.FuncnameOffset, H.CuOffset,
+                     H.FiletabOffset, H.PctabOffset, H.PclnOffset);
+  return H;
+}
+
+Expected<ModuleData> readModuleData(const Memory &M, uint64_t Addr,
+                                    const GoVersion &V) {
+  Layout L = moduleDataLayout(V);
+  auto B = M.readBytes(Addr, L.Size);
+  if (!B)
+    return addContext(B.takeError(), "reading runtime.moduledata at " + hex(Addr));
+  Reader R{*B, L};
+  ModuleData MD;
+  MD.Addr = Addr;
+  MD.PcHeaderAddr = R.u64("pcHeader");
+  MD.FuncNameTab = R.slice("funcnametab");
+  MD.CuTab = R.slice("cutab");
+  MD.FileTab = R.slice("filetab");
+  MD.PcTab = R.slice("pctab");
+  MD.PclnTable = R.slice("pclntable");
+  MD.Ftab = R.slice("ftab");
+  MD.FindFuncTab = R.u64("findfunctab");
+  MD.MinPC = R.u64("minpc");
+  MD.MaxPC = R.u64("maxpc");
+  MD.Text = R.u64("text");
+  MD.EText = R.u64("etext");
+  MD.NoPtrData = R.u64("noptrdata");
+  MD.ENoPtrData = R.u64("enoptrdata");
+  MD.Data = R.u64("data");
+  MD.EData = R.u64("edata");
+  MD.Bss = R.u64("bss");
+  MD.EBss = R.u64("ebss");
+  MD.NoPtrBss = R.u64("noptrbss");
+  MD.ENoPtrBss = R.u64("enoptrbss");
+  MD.CovCtrs = R.opt("covctrs");
+  MD.ECovCtrs = R.opt("ecovctrs");
+  MD.End = R.u64("end");
+  MD.GcData = R.u64("gcdata");
+  MD.GcBss = R.u64("gcbss");
+  MD.Types = R.u64("types");
+  MD.ETypes = R.u64("etypes");
+  MD.TypeDescLen = R.opt("typedesclen");
+  MD.ItabOffset = R.opt("itaboffset");
+  MD.ItabSize = R.opt("itabsize");
+  MD.Rodata = R.u64("rodata");
+  MD.GoFunc = R.u64("gofunc");
+  MD.EPclntab = R.opt("epclntab");
+  MD.TextSectMapSlice = R.slice("textsectmap");
+  if (L.has("typelinks")) {
+    MD.TypeLinks = R.slice("typelinks");
+    MD.ItabLinks = R.slice("itablinks");
+  }
+  MD.HasMain = R.u8("hasmain");
+  MD.Bad = R.u8("bad") != 0;
+  MD.Next = R.u64("next");
+
+  // Module name (empty for the main executable; bounded).
+  uint64_t NameOff = L.at("modulename");
+  uint64_t NamePtr = R.u64At(NameOff), NameLen = R.u64At(NameOff + 8);
+  if (NameLen) {
+    auto S = M.readString(NamePtr, NameLen, 4096);
+    if (!S)
+      return addContext(S.takeError(), "reading moduledata.modulename");
+    MD.ModuleName = std::move(*S);
+  }
+  // textsectmap: a handful of entries at most.
+  const GoSlice &TS = MD.TextSectMapSlice;
+  if (TS.Len > 1024 || TS.Len > TS.Cap)
+    return makeError("moduledata at {0}: implausible textsectmap length {1}",
+                     hex(Addr), TS.Len);
+  for (uint64_t I = 0; I < TS.Len; ++I) {
+    auto E = M.readBytes(TS.Data + I * 24, 24);
+    if (!E)
+      return addContext(E.takeError(), "reading moduledata.textsectmap");
+    Reader ER{*E, L};
+    MD.TextSectMap.push_back({ER.u64At(0), ER.u64At(8), ER.u64At(16)});
+  }
+  return MD;
+}
+
+Error validateModuleData(const ModuleData &MD, const PcHeader &H,
+                         uint64_t TextLo, uint64_t TextHi) {
+  auto Bad = [&](const char *What) {
+    return makeError("moduledata at {0} does not fit the pclntab header at "
+                     "{1}: {2}",
+                     hex(MD.Addr), hex(H.Addr), What);
+  };
+  if (MD.PcHeaderAddr != H.Addr)
+    return Bad("pcHeader points elsewhere");
+  if (MD.FuncNameTab.Data != H.Addr + H.FuncnameOffset)
+    return Bad("funcnametab is not at pcHeader+funcnameOffset");
+  if (MD.CuTab.Data != H.Addr + H.CuOffset)
+    return Bad("cutab is not at pcHeader+cuOffset");
+  if (MD.FileTab.Data != H.Addr + H.FiletabOffset)
+    return Bad("filetab is not at pcHeader+filetabOffset");
+  if (MD.PcTab.Data != H.Addr + H.PctabOffset)
+    return Bad("pctab is not at pcHeader+pctabOffset");
+  if (MD.PclnTable.Data != H.Addr + H.PclnOffset)
+    return Bad("pclntable is not at pcHeader+pclnOffset");
+  if (MD.Ftab.Data != MD.PclnTable.Data || MD.Ftab.Len != H.NFunc + 1)
+    return Bad("ftab does not start pclntable with nfunc+1 entries");
+  for (const GoSlice *S : {&MD.FuncNameTab, &MD.CuTab, &MD.FileTab, &MD.PcTab,
+                           &MD.PclnTable, &MD.Ftab})
+    if (S->Len > S->Cap || S->Len > (1ull << 32))
+      return Bad("a table slice has an implausible length");
+  if (!(MD.Text < MD.EText) || !(MD.MinPC < MD.MaxPC) || MD.MinPC < MD.Text ||
+      MD.MaxPC > MD.EText + 1)
+    return Bad("text/etext/minpc/maxpc are inconsistent");
+  if (TextHi > TextLo && (MD.Text < TextLo || MD.EText > TextHi))
+    return Bad("text lies outside the executable's text segment");
+  if (MD.Types > MD.ETypes)
+    return Bad("types > etypes");
+  return Error::success();
+}
+
+Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
+                                                  const GoVersion &V,
+                                                  const LocateOptions &Opts,
+                                                  Warnings *W) {
+  const Memory &M = T.memory();
+  auto [TextLo, TextHi] = textBounds(T);
+
+  auto TryAt = [&](uint64_t Addr) -> Expected<LocatedModuleData> {
+    auto MD = readModuleData(M, Addr, V);
+    if (!MD)
+      return MD.takeError();
+    auto H = readPcHeader(M, MD->PcHeaderAddr);
+    if (!H)
+      return H.takeError();
+    if (auto E = validateModuleData(*MD, *H, TextLo, TextHi))
+      return E;
+    LocatedModuleData L;
+    L.Module = std::move(*MD);
+    L.Header = *H;
+    return L;
+  };
+
+  if (Opts.UseSymbols) {
+    if (const ExeSymbol *S = T.exe().findSymbol("runtime.firstmoduledata")) {
+      auto L = TryAt(S->Addr + T.loadBias());
+      if (L) {
+        L->Source = ModuleDataSource::Symbol;
+        return L;
+      }
+      if (W)
+        W->add(L.takeError(), "runtime.firstmoduledata (symbol)");
+      else
+        consumeError(L.takeError());
+    }
+  }
+
+  // Search: pclntab header first, then the word that points at it.
+  std::vector<uint64_t> Headers = pcHeaderCandidates(T.exe(), W);
+  if (Headers.empty())
+    return inputError(T.exe().path(),
+                      "no Go pclntab found (no .gopclntab section and no "
+                      "pclntab header magic in any segment)");
+  std::vector<Range> RW = segmentRanges(T, ELF::PF_W, true);
+  std::string LastErr = "no word in the writable data points at it";
+  for (uint64_t HLink : Headers) {
+    const uint64_t Want = HLink + T.loadBias();
+    for (const Range &R : RW) {
+      const uint64_t Page = 4096;
+      for (uint64_t P = alignDown(R.Lo, 8); P < R.Hi; P = alignDown(P, Page) + Page) {
+        uint64_t ChunkEnd = std::min(R.Hi, alignDown(P, Page) + Page);
+        uint64_t Len = ChunkEnd - P;
+        std::vector<uint8_t> Copy;
+        ArrayRef<uint8_t> Bytes = M.view(P, Len);
+        if (Bytes.empty()) {
+          auto B = M.readBytes(P, Len);
+          if (!B) {
+            consumeError(B.takeError());
+            continue;
+          }
+          Copy = std::move(*B);
+          Bytes = Copy;
+        }
+        for (uint64_t O = 0; O + 8 <= Bytes.size(); O += 8) {
+          uint64_t Word = 0;
+          for (unsigned I = 0; I < 8; ++I)
+            Word |= uint64_t(Bytes[O + I]) << (8 * I);
+          if (Word != Want)
+            continue;
+          auto L = TryAt(P + O);
+          if (L) {
+            L->Source = ModuleDataSource::Scan;
+            return L;
+          }
+          LastErr = errorText(L.takeError());
+        }
+      }
+    }
+  }
+  return inputError(T.exe().path(),
+                    "cannot find runtime.firstmoduledata: pclntab header at "
+                    "{0}, but {1}",
+                    hex(Headers.front() + T.loadBias()), LastErr);
+}
+
+std::vector<ModuleData> moduleChain(const Memory &M, const ModuleData &First,
+                                    const GoVersion &V, Warnings *W) {
+  std::vector<ModuleData> Out{First};
+  uint64_t Next = First.Next;
+  while (Next && Out.size() < 64) {
+    if (std::any_of(Out.begin(), Out.end(),
+                    [&](const ModuleData &D) { return D.Addr == Next; })) {
+      if (W)
+        W->addf("moduledata chain loops back to {0}", hex(Next));
+      break;
+    }
+    auto MD = readModuleData(M, Next, V);
+    if (!MD) {
+      if (W)
+        W->add(MD.takeError(), "following moduledata.next");
+      else
+        consumeError(MD.takeError());
+      break;
+    }
+    Next = MD->Next;
+    Out.push_back(std::move(*MD));
+  }
+  return Out;
+}
+
+} // namespace ms

@@ -1,0 +1,3 @@
+module example.com/mapcrash
+
+go 1.19

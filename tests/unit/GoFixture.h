@@ -1,0 +1,49 @@
+// Shared helpers for tests on the Go fixtures in tests/data/gobin: the
+// core and executable of a small program that died with "concurrent map
+// writes", and the traceback the runtime printed (GOTRACEBACK=crash).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goruntime/BuildInfo.h"
+#include "loader/Target.h"
+
+namespace mstest {
+
+std::string gobinPath(const std::string &File);
+
+struct GoFixture {
+  std::unique_ptr<ms::Target> T;
+  ms::BuildInfo BI;
+};
+
+// Opens <Name>.core.zst with the executable <ExeName or Name>.xz.
+// Fails the current test (and returns nullopt) when it cannot.
+std::unique_ptr<GoFixture> openGoFixture(const std::string &Name,
+                                         const std::string &ExeName = "");
+
+// One frame of the runtime's printed traceback.
+struct TraceFrame {
+  std::string Function;
+  std::string Args;   // text between the outer parentheses; "..." if inlined
+  std::string File;
+  int Line = 0;
+  bool Inlined = false;
+  bool HasRegs = false; // fp/sp/pc printed
+  uint64_t FP = 0, SP = 0, PC = 0;
+  bool FirstInGoroutine = false;
+};
+struct TraceGoroutine {
+  std::string Header;
+  std::vector<TraceFrame> Frames;
+};
+std::vector<TraceGoroutine> parseTraceback(const std::string &Text);
+std::string readTextFile(const std::string &Path);
+
+// The fixtures every integration test runs over.
+const std::vector<std::string> &allGoFixtures();
+
+} // namespace mstest
