@@ -566,6 +566,12 @@ Expected<const StructLayout *> DwarfInfo::structLayout(StringRef N) {
   return P->layoutOf(Off);
 }
 
+Expected<const StructLayout *> DwarfInfo::structLayoutOfType(uint64_t Die) {
+  if (auto E = P->needInfo())
+    return E;
+  return P->layoutOf(Dwarf_Off(Die));
+}
+
 Expected<FieldLayout> DwarfInfo::field(StringRef Struct, StringRef Path) {
   auto L = structLayout(Struct);
   if (!L)

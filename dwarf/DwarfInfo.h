@@ -167,6 +167,9 @@ public:
   Expected<TypeInfo> type(llvm::StringRef Name);
   // The layout of a struct type (typedefs are followed). Cached.
   Expected<const StructLayout *> structLayout(llvm::StringRef Name);
+  // The layout of the struct type a FieldLayout/VariableLocation refers to
+  // (its TypeDie), e.g. an anonymous struct member.
+  Expected<const StructLayout *> structLayoutOfType(uint64_t TypeDie);
   // A member by dotted path: "sched.sp", "stack.lo", "gFree.stack".
   // Each step but the last must be a struct (typedefs followed; pointers
   // are not followed).

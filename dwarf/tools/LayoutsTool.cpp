@@ -1,34 +1,252 @@
-#include "dwarf/DwarfInfo.h"
-#include "loader/ExeFile.h"
-#include "loader/Memory.h"
+// mapsleuth-layouts: dumps the layouts of the Go runtime structs mapsleuth
+// needs, read from the DWARF of unstripped executables, as one JSON table
+// (analyzer/goruntime/layouts/go1.XX[-variant].json). Each executable is one
+// architecture of the same Go version; constants that DWARF lacks (status
+// values, wait reason strings) come from --consts (scripts/goconsts).
+//
+//   mapsleuth-layouts [--variant NAME] [--consts FILE] GOARCH=EXE... > out.json
+//   mapsleuth-layouts --show EXE STRUCT       (one struct, for people)
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/JSON.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
+
+#include "dwarf/DwarfInfo.h"
+#include "goruntime/BuildInfo.h"
+#include "goruntime/LayoutSpec.h"
+#include "loader/ExeFile.h"
+
 using namespace ms;
-int main(int argc, char **argv) {
-  auto X = ExeFile::open(argv[1]);
-  if (!X) { llvm::errs() << llvm::toString(X.takeError()) << "\n"; return 1; }
-  auto D = DwarfInfo::open(**X);
-  if (!D) { llvm::errs() << llvm::toString(D.takeError()) << "\n"; return 1; }
-  if (!*D) { llvm::outs() << "no dwarf\n"; return 0; }
-  auto &DI = **D;
-  llvm::outs() << "version " << DI.version() << " producer " << DI.producer() << "\n";
-  auto L = DI.structLayout("runtime.g");
-  if (!L) { llvm::errs() << llvm::toString(L.takeError()) << "\n"; return 1; }
-  llvm::outs() << (*L)->Name << " size " << (*L)->Size << "\n";
-  for (auto &F : (*L)->Fields) llvm::outs() << "  " << F.Name << " @" << F.Offset << " " << (F.Size ? *F.Size : 0) << " " << F.TypeName << (F.Embedded ? " embedded":"") << "\n";
-  for (const char *P : {"sched.sp", "stack.hi", "atomicstatus", "sched.bp"}) {
-    auto F = DI.field("runtime.g", P);
-    if (!F) llvm::outs() << llvm::toString(F.takeError()) << "\n"; else llvm::outs() << P << " = " << F->Offset << "\n";
-  }
-  auto A = DI.globalAddress("runtime.allgs");
-  if (!A) llvm::outs() << llvm::toString(A.takeError()) << "\n"; else llvm::outs() << "allgs " << hex(*A) << " sym " << hex((*X)->findSymbol("runtime.allgs")->Addr) << "\n";
-  for (int i = 2; i < argc; ++i) {
-    uint64_t pc = std::stoull(argv[i], nullptr, 16);
-    auto FV = DI.variablesAt(pc);
-    if (!FV) { llvm::outs() << llvm::toString(FV.takeError()) << "\n"; continue; }
-    for (auto &S : FV->Scopes) {
-      llvm::outs() << (S.Inlined ? "inlined " : "func ") << S.Function << " " << hex(S.LowPC) << " " << S.CallFile << ":" << S.CallLine << "\n";
-      for (auto &V : S.Variables) llvm::outs() << "   " << (V.IsParameter ? "param " : "local ") << V.describe(&DI.arch()[0]) << "\n";
+using namespace llvm;
+
+namespace {
+
+std::string quote(StringRef S) {
+  std::string Out;
+  raw_string_ostream OS(Out);
+  OS << json::Value(S.str());
+  return OS.str();
+}
+
+// Type names of anonymous structs are their whole definition; keep tables
+// readable.
+std::string shortType(const std::string &T) {
+  if (StringRef(T).startswith("struct {") && T.size() > 40)
+    return "struct {...}";
+  return T;
+}
+
+struct Dumped {
+  std::string Arch;
+  std::string Toolchain;
+  std::string Producer;
+  unsigned DwarfVersion = 0;
+  std::string Maps; // "classic" | "swiss"
+  // struct name -> JSON text of {"size":..., "fields":[...]}
+  std::map<std::string, std::string> Structs;
+  std::vector<std::string> Globals;
+};
+
+void addFields(DwarfInfo &D, const StructLayout &L, const std::string &Prefix,
+               uint64_t Base, unsigned Depth, std::vector<std::string> &Out) {
+  for (const FieldLayout &F : L.Fields) {
+    std::string Name = Prefix + F.Name;
+    std::string Size = F.Size ? std::to_string(*F.Size) : "null";
+    Out.push_back("[" + quote(Name) + ", " + std::to_string(Base + F.Offset) +
+                  ", " + Size + ", " + quote(shortType(F.TypeName)) + "]");
+    // Anonymous struct members are flattened ("gFree.stack"): a table has
+    // no name to look their type up by.
+    if (Depth < 3 && StringRef(F.TypeName).startswith("struct {") &&
+        F.TypeDie) {
+      auto Inner = D.structLayoutOfType(F.TypeDie);
+      if (!Inner) {
+        consumeError(Inner.takeError());
+        continue;
+      }
+      addFields(D, **Inner, Name + ".", Base + F.Offset, Depth + 1, Out);
     }
   }
+}
+
+Expected<Dumped> dump(const std::string &Arch, const std::string &Path) {
+  auto X = ExeFile::open(Path);
+  if (!X)
+    return X.takeError();
+  if ((*X)->arch().goName() != Arch)
+    return makeError("{0} is {1}, not {2}", Path, (*X)->arch().goName(), Arch);
+  auto BI = readBuildInfo(**X);
+  if (!BI)
+    return BI.takeError();
+  auto DOr = DwarfInfo::open(**X);
+  if (!DOr)
+    return DOr.takeError();
+  if (!*DOr)
+    return makeError("{0} has no DWARF (built with -w?)", Path);
+  DwarfInfo &D = **DOr;
+  Dumped R;
+  R.Arch = Arch;
+  R.Toolchain = BI->Version.Raw;
+  R.Producer = D.producer();
+  R.DwarfVersion = D.version();
+  R.Maps = D.hasType("runtime.hmap") ? "classic"
+           : D.hasType("internal/runtime/maps.Map") ? "swiss"
+                                                    : "";
+  for (const char *Name : layoutSpecStructs()) {
+    if (!D.hasType(Name))
+      continue;
+    auto L = D.structLayout(Name);
+    if (!L) {
+      // A type of that name that is not a struct: not ours.
+      consumeError(L.takeError());
+      continue;
+    }
+    std::vector<std::string> Fields;
+    addFields(D, **L, "", 0, 0, Fields);
+    std::string S = "{\"size\": " + std::to_string((*L)->Size) +
+                    ", \"fields\": [\n";
+    for (size_t I = 0; I < Fields.size(); ++I)
+      S += "          " + Fields[I] + (I + 1 < Fields.size() ? ",\n" : "\n");
+    S += "        ]}";
+    R.Structs[Name] = S;
+  }
+  for (const char *G : layoutSpecGlobals())
+    if (D.hasGlobal(G))
+      R.Globals.push_back(G);
+  return R;
+}
+
+int fail(Error E) {
+  errs() << "mapsleuth-layouts: " << toString(std::move(E)) << "\n";
+  return 1;
+}
+
+int show(const std::string &Path, const std::string &Struct) {
+  auto X = ExeFile::open(Path);
+  if (!X)
+    return fail(X.takeError());
+  auto D = DwarfInfo::open(**X);
+  if (!D)
+    return fail(D.takeError());
+  if (!*D)
+    return fail(makeError("{0} has no DWARF", Path));
+  auto L = (*D)->structLayout(Struct);
+  if (!L)
+    return fail(L.takeError());
+  outs() << (*L)->Name << " size " << (*L)->Size << "\n";
+  for (auto &F : (*L)->Fields)
+    outs() << formatv("  {0,6} {1,6} {2} {3}\n", F.Offset,
+                      F.Size ? std::to_string(*F.Size) : "?", F.Name,
+                      F.TypeName);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> Args(argv + 1, argv + argc);
+  if (Args.size() == 3 && Args[0] == "--show")
+    return show(Args[1], Args[2]);
+  std::string Variant, ConstsPath;
+  std::vector<std::pair<std::string, std::string>> Exes;
+  for (size_t I = 0; I < Args.size(); ++I) {
+    if (Args[I] == "--variant" && I + 1 < Args.size())
+      Variant = Args[++I];
+    else if (Args[I] == "--consts" && I + 1 < Args.size())
+      ConstsPath = Args[++I];
+    else if (Args[I].find('=') != std::string::npos) {
+      auto [A, P] = StringRef(Args[I]).split('=');
+      Exes.emplace_back(A.str(), P.str());
+    } else {
+      errs() << "usage: mapsleuth-layouts [--variant NAME] [--consts FILE] "
+                "GOARCH=EXE...\n       mapsleuth-layouts --show EXE STRUCT\n";
+      return 2;
+    }
+  }
+  if (Exes.empty())
+    return fail(makeError("no executables given"));
+
+  std::vector<Dumped> All;
+  for (auto &[A, P] : Exes) {
+    auto D = dump(A, P);
+    if (!D)
+      return fail(D.takeError());
+    All.push_back(std::move(*D));
+  }
+  auto Minor = [](const std::string &Raw) {
+    auto V = GoVersion::parse(Raw);
+    return V ? formatv("go{0}.{1}", V->Major, V->Minor).str() : Raw;
+  };
+  std::string Version = Minor(All[0].Toolchain);
+  for (auto &D : All) {
+    if (Minor(D.Toolchain) != Version)
+      return fail(makeError("executables of different Go versions: {0}, {1}",
+                            All[0].Toolchain, D.Toolchain));
+    if (D.Maps != All[0].Maps)
+      return fail(makeError("executables with different map implementations"));
+  }
+
+  std::string Consts;
+  if (!ConstsPath.empty()) {
+    auto B = MemoryBuffer::getFile(ConstsPath);
+    if (!B)
+      return fail(makeError("{0}: {1}", ConstsPath, B.getError().message()));
+    auto J = json::parse((*B)->getBuffer());
+    if (!J)
+      return fail(J.takeError());
+    auto *O = J->getAsObject();
+    if (!O)
+      return fail(makeError("{0}: not a JSON object", ConstsPath));
+    for (const char *K :
+         {"gStatus", "pStatus", "waitReasons", "waitReasonConsts"}) {
+      const json::Value *V = O->get(K);
+      if (!V)
+        return fail(makeError("{0}: no {1}", ConstsPath, K));
+      std::string Text;
+      raw_string_ostream OS(Text);
+      OS << formatv("{0:2}", *V);
+      OS.flush();
+      // Indent nested lines to sit under the top-level key.
+      std::string Indented;
+      for (char C : Text) {
+        Indented += C;
+        if (C == '\n')
+          Indented += "  ";
+      }
+      Consts += ",\n  " + quote(K) + ": " + Indented;
+    }
+  }
+
+  std::string Out = "{\n";
+  Out += "  \"format\": 1,\n";
+  Out += "  \"version\": " + quote(Version) + ",\n";
+  Out += "  \"variant\": " + quote(Variant) + ",\n";
+  Out += "  \"toolchain\": " + quote(All[0].Toolchain) + ",\n";
+  Out += "  \"producer\": " + quote(All[0].Producer) + ",\n";
+  Out += "  \"dwarfVersion\": " + std::to_string(All[0].DwarfVersion) + ",\n";
+  Out += "  \"maps\": " + quote(All[0].Maps) + ",\n";
+  Out += "  \"arches\": {\n";
+  for (size_t I = 0; I < All.size(); ++I) {
+    auto &D = All[I];
+    Out += "    " + quote(D.Arch) + ": {\n      \"globals\": [";
+    for (size_t G = 0; G < D.Globals.size(); ++G)
+      Out += (G ? ", " : "") + quote(D.Globals[G]);
+    Out += "],\n      \"structs\": {\n";
+    size_t N = 0;
+    for (auto &[Name, Text] : D.Structs)
+      Out += "        " + quote(Name) + ": " + Text +
+             (++N < D.Structs.size() ? ",\n" : "\n");
+    Out += "      }\n    }" + std::string(I + 1 < All.size() ? ",\n" : "\n");
+  }
+  Out += "  }" + Consts + "\n}\n";
+  // Validate before writing: the library parses this.
+  if (auto J = json::parse(Out); !J)
+    return fail(addContext(J.takeError(), "generated JSON is invalid"));
+  outs() << Out;
   return 0;
 }
