@@ -18,7 +18,7 @@ struct FrameHolder {
 };
 } // namespace
 
-bool DwarfInfo::hasCfi() {
+bool DwarfInfo::hasCfi() const {
   if (!P->CfiLoaded) {
     P->CfiLoaded = true;
     if (P->D)
@@ -30,7 +30,7 @@ bool DwarfInfo::hasCfi() {
 }
 
 Expected<UnwindStep> DwarfInfo::unwind(uint64_t PC, const RegisterSet &Regs,
-                                       const Memory &Mem) {
+                                       const Memory &Mem) const {
   if (!hasCfi())
     return makeError("{0} has no call frame information", P->Name);
   if (!P->A)

@@ -453,7 +453,7 @@ std::optional<uint64_t> memberOffset(Dwarf_Die *M) {
 
 } // namespace
 
-bool DwarfInfo::hasType(StringRef N) {
+bool DwarfInfo::hasType(StringRef N) const {
   if (auto E = P->buildIndex()) {
     consumeError(std::move(E));
     return false;
@@ -461,7 +461,7 @@ bool DwarfInfo::hasType(StringRef N) {
   return P->Structs.count(N) || P->Types.count(N);
 }
 
-Expected<TypeInfo> DwarfInfo::type(StringRef N) {
+Expected<TypeInfo> DwarfInfo::type(StringRef N) const {
   if (auto E = P->buildIndex())
     return E;
   Dwarf_Off Off;
@@ -552,7 +552,7 @@ Expected<const StructLayout *> DwarfInfo::Impl::layoutOf(Dwarf_Off Off) {
   return Raw;
 }
 
-Expected<const StructLayout *> DwarfInfo::structLayout(StringRef N) {
+Expected<const StructLayout *> DwarfInfo::structLayout(StringRef N) const {
   if (auto E = P->buildIndex())
     return E;
   Dwarf_Off Off;
@@ -566,13 +566,13 @@ Expected<const StructLayout *> DwarfInfo::structLayout(StringRef N) {
   return P->layoutOf(Off);
 }
 
-Expected<const StructLayout *> DwarfInfo::structLayoutOfType(uint64_t Die) {
+Expected<const StructLayout *> DwarfInfo::structLayoutOfType(uint64_t Die) const {
   if (auto E = P->needInfo())
     return E;
   return P->layoutOf(Dwarf_Off(Die));
 }
 
-Expected<FieldLayout> DwarfInfo::field(StringRef Struct, StringRef Path) {
+Expected<FieldLayout> DwarfInfo::field(StringRef Struct, StringRef Path) const {
   auto L = structLayout(Struct);
   if (!L)
     return L.takeError();
@@ -610,7 +610,7 @@ Expected<FieldLayout> DwarfInfo::field(StringRef Struct, StringRef Path) {
   return Result;
 }
 
-std::vector<std::string> DwarfInfo::structNames() {
+std::vector<std::string> DwarfInfo::structNames() const {
   std::vector<std::string> R;
   if (auto E = P->buildIndex()) {
     consumeError(std::move(E));
@@ -624,7 +624,7 @@ std::vector<std::string> DwarfInfo::structNames() {
 
 // ---- globals -----------------------------------------------------------------
 
-bool DwarfInfo::hasGlobal(StringRef N) {
+bool DwarfInfo::hasGlobal(StringRef N) const {
   if (auto E = P->buildIndex()) {
     consumeError(std::move(E));
     return false;
@@ -632,7 +632,7 @@ bool DwarfInfo::hasGlobal(StringRef N) {
   return P->Globals.count(N) != 0;
 }
 
-Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) {
+Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) const {
   if (auto E = P->buildIndex())
     return E;
   auto It = P->Globals.find(N);
@@ -669,7 +669,7 @@ Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) {
                    opsToString(Ops, NOps));
 }
 
-Expected<std::string> DwarfInfo::globalTypeName(StringRef N) {
+Expected<std::string> DwarfInfo::globalTypeName(StringRef N) const {
   if (auto E = P->buildIndex())
     return E;
   auto It = P->Globals.find(N);

@@ -9,6 +9,9 @@
 // through the compilation unit that holds the PC; struct layouts are built
 // on first use and cached.
 //
+// Lookups are logically const but fill caches: one DwarfInfo must not be
+// used from several threads at once.
+//
 // All addresses are link-time addresses (add the load bias of a PIE
 // yourself). Register numbers are DWARF numbers of the executable's
 // architecture, as in arch/Arch.h's RegisterSet.
@@ -163,44 +166,44 @@ public:
   std::string producer() const;
 
   // -- types (by the name DWARF gives them: "runtime.g", "internal/abi.Type")
-  bool hasType(llvm::StringRef Name);
-  Expected<TypeInfo> type(llvm::StringRef Name);
+  bool hasType(llvm::StringRef Name) const;
+  Expected<TypeInfo> type(llvm::StringRef Name) const;
   // The layout of a struct type (typedefs are followed). Cached.
-  Expected<const StructLayout *> structLayout(llvm::StringRef Name);
+  Expected<const StructLayout *> structLayout(llvm::StringRef Name) const;
   // The layout of the struct type a FieldLayout/VariableLocation refers to
   // (its TypeDie), e.g. an anonymous struct member.
-  Expected<const StructLayout *> structLayoutOfType(uint64_t TypeDie);
+  Expected<const StructLayout *> structLayoutOfType(uint64_t TypeDie) const;
   // A member by dotted path: "sched.sp", "stack.lo", "gFree.stack".
   // Each step but the last must be a struct (typedefs followed; pointers
   // are not followed).
-  Expected<FieldLayout> field(llvm::StringRef Struct, llvm::StringRef Path);
+  Expected<FieldLayout> field(llvm::StringRef Struct, llvm::StringRef Path) const;
   // Names of all struct types (for tools; builds the index).
-  std::vector<std::string> structNames();
+  std::vector<std::string> structNames() const;
 
   // -- global variables
-  bool hasGlobal(llvm::StringRef Name);
+  bool hasGlobal(llvm::StringRef Name) const;
   // Link-time address of a global variable whose location is DW_OP_addr
   // (or DW_OP_addrx).
-  Expected<uint64_t> globalAddress(llvm::StringRef Name);
+  Expected<uint64_t> globalAddress(llvm::StringRef Name) const;
   // Type name of a global variable.
-  Expected<std::string> globalTypeName(llvm::StringRef Name);
+  Expected<std::string> globalTypeName(llvm::StringRef Name) const;
 
   // -- functions
   // Name and entry of the function containing PC (out-of-line function).
-  Expected<std::pair<std::string, uint64_t>> functionAt(uint64_t PC);
+  Expected<std::pair<std::string, uint64_t>> functionAt(uint64_t PC) const;
   // The parameters and locals of the function (and inlined calls) at PC
   // with their locations evaluated at PC. For a frame other than the
   // innermost, pass the return address minus one (the call instruction).
-  Expected<FrameVariables> variablesAt(uint64_t PC);
+  Expected<FrameVariables> variablesAt(uint64_t PC) const;
 
   // -- CFI (.debug_frame first, then .eh_frame)
-  bool hasCfi();
+  bool hasCfi() const;
   // One step of unwinding: given the registers of the frame executing at
   // PC (Regs must hold PC and the registers the CFA rule uses), compute
   // the CFA, the return address and the caller's registers. Memory is read
   // for registers saved on the stack.
   Expected<UnwindStep> unwind(uint64_t PC, const RegisterSet &Regs,
-                              const Memory &Mem);
+                              const Memory &Mem) const;
 
   struct Impl;
 

@@ -404,7 +404,7 @@ std::string callFileOf(Dwarf_Die *Inl, Dwarf_Die *CuDie) {
 
 } // namespace
 
-Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) {
+Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) const {
   if (auto Err = P->needInfo())
     return Err;
   Dwarf_Die CuDie;
@@ -419,7 +419,7 @@ Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) {
   return std::make_pair(std::string(N ? N : "?"), uint64_t(Lo));
 }
 
-Expected<FrameVariables> DwarfInfo::variablesAt(uint64_t PC) {
+Expected<FrameVariables> DwarfInfo::variablesAt(uint64_t PC) const {
   if (auto Err = P->needInfo())
     return Err;
   Dwarf_Die CuDie;
