@@ -128,6 +128,18 @@ struct FrameVariables {
   const ScopeVariables &function() const { return Scopes.back(); }
 };
 
+// Reads a variable's bytes in a frame: register pieces give the low Size
+// bytes of the register, memory pieces (CFA/register/absolute) are read
+// from MEM, constant pieces are encoded little-endian. CFA is needed for
+// CfaOffset pieces (DwarfInfo::unwind gives it). An unavailable or
+// unsupported piece is an error naming the variable and the piece: no
+// zeros for data that is not there.
+Expected<std::vector<uint8_t>> readVariable(const VariableLocation &V,
+                                            const RegisterSet &Regs,
+                                            std::optional<uint64_t> CFA,
+                                            const Memory &Mem,
+                                            const Arch *A = nullptr);
+
 // ---- CFI ---------------------------------------------------------------
 
 struct UnwindStep {

@@ -6,6 +6,8 @@
 
 #include <dwarf.h>
 
+#include "loader/Memory.h"
+
 namespace ms {
 
 using namespace llvm;
@@ -475,6 +477,78 @@ Expected<FrameVariables> DwarfInfo::variablesAt(uint64_t PC) const {
     FV.Scopes.push_back(std::move(SV));
   }
   return FV;
+}
+
+Expected<std::vector<uint8_t>> readVariable(const VariableLocation &V,
+                                            const RegisterSet &Regs,
+                                            std::optional<uint64_t> CFA,
+                                            const Memory &Mem, const Arch *A) {
+  if (!V.Available)
+    return makeError("{0} is not available at this pc", V.Name);
+  constexpr uint64_t MaxVariableBytes = 1 << 20;
+  std::vector<uint8_t> Out;
+  for (size_t I = 0; I < V.Pieces.size(); ++I) {
+    const LocationPiece &P = V.Pieces[I];
+    uint64_t Size = P.Size;
+    if (Size == 0 || Size > MaxVariableBytes ||
+        Out.size() + Size > MaxVariableBytes)
+      return makeError("{0}: piece {1} has no usable size ({2})", V.Name, I,
+                       Size);
+    auto Fail = [&](const Twine &Why) {
+      return makeError("{0}: piece {1} ({2}): {3}", V.Name, I, P.describe(A),
+                       Why.str());
+    };
+    auto Little = [&](uint64_t Val) -> Error {
+      if (Size > 8)
+        return Fail("wider than a register");
+      for (uint64_t B = 0; B < Size; ++B)
+        Out.push_back(uint8_t(Val >> (8 * B)));
+      return Error::success();
+    };
+    auto ReadAt = [&](uint64_t Addr) -> Error {
+      auto Bytes = Mem.readBytes(Addr, Size);
+      if (!Bytes)
+        return addContext(Bytes.takeError(),
+                          V.Name + ": piece " + std::to_string(I));
+      Out.insert(Out.end(), Bytes->begin(), Bytes->end());
+      return Error::success();
+    };
+    Error E = Error::success();
+    switch (P.K) {
+    case LocationPiece::Kind::Register: {
+      auto R = Regs.get(P.Reg);
+      if (!R)
+        return Fail("register not known in this frame");
+      E = Little(*R);
+      break;
+    }
+    case LocationPiece::Kind::CfaOffset:
+      if (!CFA)
+        return Fail("needs the CFA");
+      E = ReadAt(*CFA + uint64_t(P.Offset));
+      break;
+    case LocationPiece::Kind::RegOffset: {
+      auto R = Regs.get(P.Reg);
+      if (!R)
+        return Fail("register not known in this frame");
+      E = ReadAt(*R + uint64_t(P.Offset));
+      break;
+    }
+    case LocationPiece::Kind::Address:
+      E = ReadAt(P.Addr);
+      break;
+    case LocationPiece::Kind::Value:
+      E = Little(P.Value);
+      break;
+    case LocationPiece::Kind::Unavailable:
+      return Fail("optimized out at this pc");
+    case LocationPiece::Kind::Unsupported:
+      return Fail("unsupported location");
+    }
+    if (E)
+      return E;
+  }
+  return Out;
 }
 
 } // namespace ms

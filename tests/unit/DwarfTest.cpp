@@ -476,3 +476,50 @@ TEST(DwarfInfo, StructNamesIncludeTheRuntime) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(DwarfInfo, ReadsVariablesFromRegistersAndTheStack) {
+  auto *D = dwarfOf("fixture-go1.26");
+  ASSERT_TRUE(D);
+  // main.store at entry: m in rax, key in rbx (ptr) + rcx (len).
+  auto FV = D->variablesAt(0x489fe0);
+  ASSERT_TRUE(static_cast<bool>(FV));
+  RegisterSet R;
+  R.set(RAX, 0xc000010000);
+  R.set(RBX, 0xc000020000);
+  R.set(2 /* rcx */, 5);
+  Stack St(0x7000, 0x100);
+  auto Key = readVariable(*FV->function().find("key"), R, std::nullopt,
+                          St.mem());
+  ASSERT_TRUE(static_cast<bool>(Key)) << llvm::toString(Key.takeError());
+  ASSERT_EQ(Key->size(), 16u);
+  EXPECT_EQ((*Key)[0], 0x00);
+  EXPECT_EQ((*Key)[2], 0x02);
+  EXPECT_EQ((*Key)[4], 0xc0);
+  EXPECT_EQ((*Key)[8], 5);
+
+  // mapassign_faststr after its prologue: key spilled at CFA+16/CFA+24.
+  auto Body = D->variablesAt(0x40f140 + 0x70);
+  ASSERT_TRUE(static_cast<bool>(Body));
+  St.put(0x7040, 0xc000030000); // CFA 0x7030 + 16
+  St.put(0x7048, 7);
+  auto K2 = readVariable(*Body->function().find("key"), R, 0x7030, St.mem());
+  ASSERT_TRUE(static_cast<bool>(K2)) << llvm::toString(K2.takeError());
+  EXPECT_EQ((*K2)[4], 0xc0);
+  EXPECT_EQ((*K2)[2], 0x03);
+  EXPECT_EQ((*K2)[8], 7);
+  // Without the CFA, or with half the string optimized out: errors.
+  auto NoCfa = readVariable(*Body->function().find("key"), R, std::nullopt,
+                            St.mem());
+  ASSERT_FALSE(static_cast<bool>(NoCfa));
+  EXPECT_NE(llvm::toString(NoCfa.takeError()).find("key"), std::string::npos);
+  auto Call = D->variablesAt(0x48a000);
+  ASSERT_TRUE(static_cast<bool>(Call));
+  auto Half = readVariable(*Call->function().find("key"), R, 0x7030, St.mem());
+  ASSERT_FALSE(static_cast<bool>(Half));
+  EXPECT_NE(llvm::toString(Half.takeError()).find("optimized out"),
+            std::string::npos);
+}
+
+} // namespace
