@@ -6,6 +6,7 @@
 //
 //   mapsleuth-layouts [--variant NAME] [--consts FILE] GOARCH=EXE... > out.json
 //   mapsleuth-layouts --show EXE STRUCT       (one struct, for people)
+//   mapsleuth-layouts --check EXE...          (embedded table vs DWARF)
 #include <cstdio>
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@
 #include "dwarf/DwarfInfo.h"
 #include "goruntime/BuildInfo.h"
 #include "goruntime/LayoutSpec.h"
+#include "goruntime/Layouts.h"
 #include "loader/ExeFile.h"
 
 using namespace ms;
@@ -146,12 +148,90 @@ int show(const std::string &Path, const std::string &Struct) {
   return 0;
 }
 
+// Compares the embedded table the program would use when stripped with the
+// program's DWARF, field by field. Returns the number of differences.
+Expected<unsigned> check(const std::string &Path) {
+  auto X = ExeFile::open(Path);
+  if (!X)
+    return X.takeError();
+  auto BI = readBuildInfo(**X);
+  if (!BI)
+    return BI.takeError();
+  auto D = DwarfInfo::open(**X);
+  if (!D)
+    return D.takeError();
+  if (!*D)
+    return makeError("{0} has no DWARF to check against", Path);
+  auto T = RuntimeLayouts::forProgram(**X, *BI, nullptr);
+  if (!T)
+    return T.takeError();
+  unsigned Bad = 0, Fields = 0;
+  auto Report = [&](const Twine &Msg) {
+    ++Bad;
+    outs() << Path << ": " << Msg << "\n";
+  };
+  unsigned Absent = 0;
+  for (const std::string &S : (*T)->structNames()) {
+    // Which types a program's DWARF has depends on the program.
+    if (!(*D)->hasType(S)) {
+      ++Absent;
+      continue;
+    }
+    auto L = (*D)->structLayout(S);
+    if (!L) {
+      Report(S + ": " + toString(L.takeError()));
+      continue;
+    }
+    auto Size = (*T)->sizeOf(S);
+    if (!Size || *Size != (*L)->Size)
+      Report(S + ": size differs");
+    if (!Size)
+      consumeError(Size.takeError());
+    auto Fs = (*T)->fields(S);
+    if (!Fs) {
+      Report(S + ": " + toString(Fs.takeError()));
+      continue;
+    }
+    for (const LayoutField &F : *Fs) {
+      if (F.Name == "_" || StringRef(F.Name).endswith("._"))
+        continue; // blank (padding) fields: several per struct, no lookup
+      ++Fields;
+      auto G = (*D)->field(S, F.Name);
+      if (!G) {
+        Report(S + "." + F.Name + ": " + toString(G.takeError()));
+        continue;
+      }
+      if (G->Offset != F.Offset || G->Size != F.Size)
+        Report(formatv("{0}.{1}: table {2}+{3}, DWARF {4}+{5}", S, F.Name,
+                       F.Offset, F.Size.value_or(0), G->Offset,
+                       G->Size.value_or(0)));
+    }
+  }
+  for (const char *S : layoutSpecStructs())
+    if ((*D)->hasType(S) && !(*T)->hasStruct(S))
+      Report(Twine("struct ") + S + " is in DWARF but not in the table");
+  outs() << formatv("{0}: {1} ({2}): {3} fields compared, {4} differences"
+                    " ({5} table structs not in this program's DWARF)\n",
+                    Path, (*T)->source(), (*T)->goArch(), Fields, Bad, Absent);
+  return Bad;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::vector<std::string> Args(argv + 1, argv + argc);
   if (Args.size() == 3 && Args[0] == "--show")
     return show(Args[1], Args[2]);
+  if (Args.size() >= 2 && Args[0] == "--check") {
+    unsigned Bad = 0;
+    for (size_t I = 1; I < Args.size(); ++I) {
+      auto N = check(Args[I]);
+      if (!N)
+        return fail(N.takeError());
+      Bad += *N;
+    }
+    return Bad ? 1 : 0;
+  }
   std::string Variant, ConstsPath;
   std::vector<std::pair<std::string, std::string>> Exes;
   for (size_t I = 0; I < Args.size(); ++I) {

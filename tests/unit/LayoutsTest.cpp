@@ -132,6 +132,8 @@ void checkTableAgainstDwarf(const std::string &Fixture,
     auto TF = T->fields(S);
     ASSERT_TRUE(static_cast<bool>(TF)) << llvm::toString(TF.takeError());
     for (const LayoutField &Want : *TF) {
+      if (Want.Name == "_" || llvm::StringRef(Want.Name).endswith("._"))
+        continue; // blank (padding) fields: several per struct
       auto Got = F->Dwarf->field(S, Want.Name);
       ASSERT_TRUE(static_cast<bool>(Got))
           << Want.Name << ": " << llvm::toString(Got.takeError());

@@ -1,10 +1,14 @@
-// Fixture for mapsleuth's DWARF and layout tests: a map with string keys,
-// a store through a non-inlined function, map iteration, an interface, a
-// goroutine and a deferred recover, so that the runtime types a debugger
-// needs are all in the executable's DWARF.
+// Fixture for mapsleuth's DWARF and layout tests, and the program
+// scripts/gen-layouts.sh reads the runtime layouts from: a map with string
+// keys, a store through a non-inlined function, map iteration, an
+// interface, a goroutine, a deferred recover and a symbolized traceback,
+// so that the runtime types a debugger needs are all in its DWARF.
 package main
 
-import "os"
+import (
+	"os"
+	"runtime"
+)
 
 type point struct{ x, y int }
 
@@ -41,4 +45,21 @@ func main() {
 	<-done
 	s, _ := lookup(pm, point{1, 2})
 	println(len(m), e.(int), s)
+	where()
+}
+
+// where prints its callers (runtime.funcinl, inlined frames).
+//
+//go:noinline
+func where() {
+	pcs := make([]uintptr, 8)
+	n := runtime.Callers(1, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		println(f.Function, runtime.FuncForPC(f.PC).Name())
+		if !more {
+			break
+		}
+	}
 }
