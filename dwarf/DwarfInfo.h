@@ -162,8 +162,9 @@ public:
   // has no DWARF (.debug_info absent, e.g. built with -ldflags=-w); an
   // error means the DWARF is there but unusable. X must outlive the result.
   static Expected<std::unique_ptr<DwarfInfo>> open(const ExeFile &X);
-  // Same for ELF bytes held elsewhere (tests). The bytes are copied only if
-  // libdw needs a writable image (compressed sections).
+  // Same for ELF bytes held elsewhere. libelf writes into the image it
+  // reads when it inflates SHF_COMPRESSED sections, so the bytes are copied
+  // (open() lets libelf map an uncompressed file on disk instead).
   static Expected<std::unique_ptr<DwarfInfo>>
   openBytes(llvm::ArrayRef<uint8_t> Elf, std::string Name, const Arch *A);
   ~DwarfInfo();

@@ -118,7 +118,7 @@ TEST(DwarfInfo, RuntimeGLayoutMatchesGdb) {
   EXPECT_EQ(off(*D22, "runtime.g", "gopc"), P(280, 8));
   EXPECT_EQ(off(*D22, "runtime.g", "startpc"), P(296, 8));
 
-  EXPECT_EQ(off(*D26, "runtime.g", "sched"), P(56, 48)); // gobuf.ret is gone
+  EXPECT_EQ(off(*D26, "runtime.g", "sched"), P(56, 48)); // no gobuf.ret (1.25+)
   EXPECT_EQ(off(*D26, "runtime.g", "atomicstatus"), P(144, 4));
   EXPECT_EQ(off(*D26, "runtime.g", "gopc"), P(288, 8));
   EXPECT_EQ(off(*D26, "runtime.g", "startpc"), P(304, 8));
