@@ -525,3 +525,51 @@ TEST(DwarfInfo, ReadsVariablesFromRegistersAndTheStack) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(DwarfInfo, DamagedInputIsAnErrorOrNoneNeverACrash) {
+  auto In = InputFile::open(dwarfFixturePath("fixture-go1.22"));
+  ASSERT_TRUE(static_cast<bool>(In)) << llvm::toString(In.takeError());
+  llvm::ArrayRef<uint8_t> All = (*In)->data();
+  const Arch *A = archForGoName("amd64");
+  // Truncated at various points: headers only, mid-sections, all but the
+  // section header table.
+  for (size_t Cut : {size_t(10), size_t(64), size_t(4096), All.size() / 2,
+                     All.size() - 100}) {
+    SCOPED_TRACE(Cut);
+    auto D = DwarfInfo::openBytes(All.take_front(Cut), "truncated", A);
+    if (!D) {
+      consumeError(D.takeError());
+      continue;
+    }
+    if (!*D)
+      continue;
+    // Whatever opened must answer lookups with values or errors.
+    (void)(*D)->hasType("runtime.g");
+    auto L = (*D)->structLayout("runtime.g");
+    if (!L)
+      consumeError(L.takeError());
+  }
+  // Garbage after a valid ELF header: corrupt section contents.
+  std::vector<uint8_t> Bad(All.begin(), All.end());
+  for (size_t I = 0x1000; I < Bad.size(); I += 97)
+    Bad[I] ^= 0x5a;
+  auto D = DwarfInfo::openBytes(Bad, "corrupt", A);
+  if (!D) {
+    consumeError(D.takeError());
+  } else if (*D) {
+    auto L = (*D)->structLayout("runtime.g");
+    if (!L)
+      consumeError(L.takeError());
+    auto V = (*D)->variablesAt(0x40f880);
+    if (!V)
+      consumeError(V.takeError());
+  }
+  auto Junk = DwarfInfo::openBytes(llvm::ArrayRef<uint8_t>(Bad).drop_front(8),
+                                   "junk", A);
+  ASSERT_FALSE(static_cast<bool>(Junk)) << "not an ELF file";
+  consumeError(Junk.takeError());
+}
+
+} // namespace

@@ -239,6 +239,36 @@ TEST(RuntimeLayouts, UnstrippedProgramUsesDwarf) {
   EXPECT_EQ(offsetOr(**T, "runtime.g", "sched.bp"), 96u);
 }
 
+TEST(RuntimeLayouts, DwarfOfAnUnknownVersionHasLayoutsButNoConstants) {
+  auto *F = loadDwarfFixture("fixture-go1.26");
+  ASSERT_TRUE(F && F->Dwarf);
+  auto BI = buildInfo("go1.28.0");
+  auto L = RuntimeLayouts::forProgram(*F->Exe, BI, F->Dwarf.get());
+  ASSERT_TRUE(static_cast<bool>(L)) << llvm::toString(L.takeError());
+  EXPECT_EQ((*L)->source(), "dwarf");
+  EXPECT_EQ(offsetOr(**L, "runtime.g", "goid"), 152u);
+  auto W = (*L)->waitReason(1);
+  ASSERT_FALSE(static_cast<bool>(W));
+  EXPECT_NE(llvm::toString(W.takeError()).find("go1.28"), std::string::npos);
+  // Stripped, the same version is an error, not a guess.
+  auto T = RuntimeLayouts::forProgram(*F->Exe, BI, nullptr);
+  ASSERT_FALSE(static_cast<bool>(T));
+  std::string Msg = llvm::toString(T.takeError());
+  EXPECT_NE(Msg.find("go1.28"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("no DWARF"), std::string::npos) << Msg;
+}
+
+TEST(RuntimeLayouts, UnmodelledExperimentsAreNoted) {
+  auto *F = loadDwarfFixture("fixture-go1.22-stripped");
+  ASSERT_TRUE(F);
+  auto L = RuntimeLayouts::forProgram(
+      *F->Exe, buildInfo("go1.22.12", "staticlockranking"), nullptr);
+  ASSERT_TRUE(static_cast<bool>(L)) << llvm::toString(L.takeError());
+  ASSERT_EQ((*L)->warnings().all().size(), 1u);
+  EXPECT_NE((*L)->warnings().all()[0].find("staticlockranking"),
+            std::string::npos);
+}
+
 TEST(RuntimeLayouts, AliasesAcrossRenames) {
   auto L19 = table("go1.19"), L22 = table("go1.22"), L24 = table("go1.24"),
        L24c = table("go1.24-noswissmap"), L26 = table("go1.26");
