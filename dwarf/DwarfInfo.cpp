@@ -226,8 +226,11 @@ finishOpen(std::unique_ptr<DwarfInfo::Impl> P) {
   if (elf_kind(P->E) != ELF_K_ELF)
     return inputError(P->Name, "not an ELF file (libelf)");
   P->HasEhFrame = hasSection(P->E, ".eh_frame");
+  // (.zdebug_*: the GNU compression Go used before SHF_COMPRESSED.)
   bool HasDebug = hasSection(P->E, ".debug_info") ||
-                  hasSection(P->E, ".debug_frame");
+                  hasSection(P->E, ".debug_frame") ||
+                  hasSection(P->E, ".zdebug_info") ||
+                  hasSection(P->E, ".zdebug_frame");
   if (HasDebug) {
     P->D = dwarf_begin_elf(P->E, DWARF_C_READ, nullptr);
     if (!P->D)
