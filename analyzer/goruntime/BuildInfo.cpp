@@ -165,6 +165,20 @@ Expected<BuildInfo> readBuildInfo(const ExeFile &X) {
   return BI;
 }
 
+MapImpl mapImplFor(const BuildInfo &BI) {
+  // Swiss tables from go1.24 on; go1.24 and go1.25 can still be built with
+  // GOEXPERIMENT=noswissmap (the experiment is gone in go1.26).
+  if (!BI.Version.atLeast(1, 24))
+    return MapImpl::Classic;
+  if (!BI.Version.atLeast(1, 26) && BI.hasExperiment("noswissmap"))
+    return MapImpl::Classic;
+  return MapImpl::Swiss;
+}
+
+StringRef mapImplName(MapImpl M) {
+  return M == MapImpl::Swiss ? "swiss" : "classic";
+}
+
 Error checkSupported(const GoVersion &V, const std::string &File) {
   if (V.Major != 1 || V.Minor < MinSupportedGoMinor ||
       V.Minor > MaxSupportedGoMinor)

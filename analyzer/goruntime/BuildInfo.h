@@ -39,6 +39,17 @@ struct BuildInfo {
 // Go build info (not a Go program) or it is malformed.
 Expected<BuildInfo> readBuildInfo(const ExeFile &X);
 
+// How a Go version lays out maps (decides the map type descriptor, the
+// header and bucket/group structures).
+enum class MapImpl {
+  Classic, // hmap + buckets (runtime.maptype / abi.OldMapType): < go1.24,
+           // or go1.24/1.25 built with GOEXPERIMENT=noswissmap
+  Swiss,   // swiss tables with groups (abi.SwissMapType go1.24/1.25,
+           // abi.MapType go1.26+)
+};
+MapImpl mapImplFor(const BuildInfo &BI);
+llvm::StringRef mapImplName(MapImpl M); // "classic" / "swiss"
+
 // The range of Go versions this build of mapsleuth understands.
 constexpr int MinSupportedGoMinor = 19;
 constexpr int MaxSupportedGoMinor = 27;

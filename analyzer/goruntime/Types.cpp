@@ -36,15 +36,6 @@ StringRef kindName(Kind K) {
   return I < std::size(KindNames) ? KindNames[I] : KindNames[0];
 }
 
-MapImpl mapImplFor(const BuildInfo &BI) {
-  const GoVersion &V = BI.Version;
-  if (!V.atLeast(1, 24))
-    return MapImpl::Classic;
-  if (!V.atLeast(1, 26) && BI.hasExperiment("noswissmap"))
-    return MapImpl::Classic;
-  return MapImpl::Swiss;
-}
-
 TypeTable::TypeTable(const Memory &M, const ModuleData &MD, GoVersion V,
                      MapImpl Maps)
     : Mem(M), MD(MD), V(std::move(V)), Maps(Maps) {}

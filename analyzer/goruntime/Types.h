@@ -68,15 +68,6 @@ enum : uint8_t {
   TFlagDirectIface = 1 << 5,    // go1.26+ (a Kind bit before)
 };
 
-// How a Go version lays out maps (decides which map type descriptor and,
-// for the map diagnosis, which header/bucket structures).
-enum class MapImpl {
-  Classic, // hmap + buckets (runtime.maptype / abi.OldMapType): < go1.24,
-           // or go1.24/1.25 built with GOEXPERIMENT=noswissmap
-  Swiss,   // swiss tables with groups (abi.SwissMapType go1.24/1.25,
-           // abi.MapType go1.26+)
-};
-MapImpl mapImplFor(const BuildInfo &BI);
 
 struct TypeInfo;
 

@@ -1,0 +1,3 @@
+module mapsleuth/scripts/goconsts
+
+go 1.19

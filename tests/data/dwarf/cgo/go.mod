@@ -1,0 +1,3 @@
+module example.com/cgofixture
+
+go 1.19
