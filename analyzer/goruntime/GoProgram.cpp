@@ -25,7 +25,34 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
     return addContext(Pc.takeError(), "pclntab");
   P->Pcln = std::move(*Pc);
   P->Types = std::make_unique<TypeTable>(T.memory(), P->Located.Module, P->BI);
+
+  auto D = DwarfInfo::open(T.exe());
+  if (!D)
+    P->Warn.add(D.takeError(), "DWARF unusable, using built-in tables");
+  else
+    P->Dwarf = std::move(*D);
+  auto L2 = RuntimeLayouts::forProgram(T.exe(), P->BI, P->Dwarf.get());
+  if (!L2)
+    return addContext(L2.takeError(), "runtime struct layouts");
+  P->Layouts = std::move(*L2);
+  for (const auto &W : P->Layouts->warnings().all())
+    P->Warn.add(W);
   return P;
+}
+
+const Memory &GoProgram::memory() const { return T.memory(); }
+const Arch &GoProgram::arch() const { return T.arch(); }
+
+Expected<uint64_t> GoProgram::globalAddress(llvm::StringRef Name) const {
+  if (const ExeSymbol *S = T.exe().findSymbol(Name))
+    return S->Addr + T.loadBias();
+  if (Dwarf && Dwarf->hasGlobal(Name)) {
+    auto A = Dwarf->globalAddress(Name);
+    if (A)
+      return *A + T.loadBias();
+    return A.takeError();
+  }
+  return makeError("no symbol or DWARF for {0}", Name);
 }
 
 } // namespace ms

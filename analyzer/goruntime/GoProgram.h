@@ -10,7 +10,9 @@
 
 #include <memory>
 
+#include "dwarf/DwarfInfo.h"
 #include "goruntime/BuildInfo.h"
+#include "goruntime/Layouts.h"
 #include "goruntime/ModuleData.h"
 #include "goruntime/Pclntab.h"
 #include "goruntime/Types.h"
@@ -39,6 +41,17 @@ public:
   // Types are decoded lazily and cached, hence non-const.
   TypeTable &types() { return *Types; }
   MapImpl mapImpl() const { return Types->mapImpl(); }
+  // The executable's DWARF, or null when it has none (stripped).
+  const DwarfInfo *dwarf() const { return Dwarf.get(); }
+  // Runtime struct layouts: from DWARF when present, else the table of
+  // the program's Go version.
+  const RuntimeLayouts &layouts() const { return *Layouts; }
+  const Memory &memory() const;
+  const Arch &arch() const;
+  // Runtime address of a Go global ("runtime.allgs") from the symbol table
+  // or DWARF; an error when neither has it (stripped executables: callers
+  // fall back to finding it through the code that uses it).
+  Expected<uint64_t> globalAddress(llvm::StringRef Name) const;
   const Warnings &warnings() const { return Warn; }
 
 private:
@@ -48,6 +61,8 @@ private:
   LocatedModuleData Located;
   std::unique_ptr<Pclntab> Pcln;
   std::unique_ptr<TypeTable> Types;
+  std::unique_ptr<DwarfInfo> Dwarf;
+  std::unique_ptr<RuntimeLayouts> Layouts;
   Warnings Warn;
 };
 
