@@ -10,6 +10,10 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "goruntime/BuildInfo.h"
+#include "goruntime/GoProgram.h"
+#include "goruntime/Goroutines.h"
+#include "goruntime/Unwinder.h"
+#include "report/Stacks.h"
 #include "loader/Target.h"
 #include "report/Summary.h"
 #include "support/Error.h"
@@ -75,6 +79,63 @@ int runInfo(const CommonOpts &O) {
   return 0;
 }
 
+struct StackOpts {
+  std::vector<int64_t> Goids;
+  bool All = false;
+};
+
+// Loads the Go runtime model shared by goroutines/stack/analyze.
+struct Loaded {
+  std::unique_ptr<Target> T;
+  std::unique_ptr<GoProgram> P;
+  GoroutineSet GS;
+  Warnings W;
+};
+
+llvm::Expected<std::unique_ptr<Loaded>> load(const CommonOpts &O) {
+  auto L = std::make_unique<Loaded>();
+  auto T = openTarget(O);
+  if (!T)
+    return T.takeError();
+  L->T = std::move(*T);
+  auto P = GoProgram::open(*L->T);
+  if (!P)
+    return addContext(P.takeError(), "'" + L->T->exe().path() + "'");
+  L->P = std::move(*P);
+  auto GS = readGoroutines(*L->P, L->W);
+  if (!GS)
+    return addContext(GS.takeError(), "'" + O.Core + "'");
+  L->GS = std::move(*GS);
+  return L;
+}
+
+int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
+  auto L = load(O);
+  if (!L)
+    return fail(L.takeError());
+  Unwinder U(*(*L)->P, (*L)->GS);
+  std::vector<int64_t> Only = SO.Goids;
+  if (Stacks && !SO.All && Only.empty()) {
+    if (const GoroutineInfo *F = (*L)->GS.faulting())
+      Only.push_back(F->Goid);
+  }
+  GoroutinesReport R =
+      makeGoroutinesReport(*(*L)->P, (*L)->GS, U, Stacks, Only);
+  for (const auto &W : (*L)->W.all())
+    R.Warnings.push_back(W);
+  if (!SO.Goids.empty())
+    for (int64_t Id : SO.Goids)
+      if (!(*L)->GS.byGoid(Id))
+        return fail(makeError("no goroutine {0} in '{1}'", Id, O.Core));
+  if (O.Format == "json")
+    printJSON(toJSON(R));
+  else if (Stacks)
+    writeStacksText(R, llvm::outs());
+  else
+    writeGoroutinesText(R, llvm::outs());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -86,9 +147,19 @@ int main(int argc, char **argv) {
   auto *Info = App.add_subcommand("info", "what the core and executable are");
   addCommon(Info, InfoO);
 
-  // `mapsleuth CORE` is short for `mapsleuth analyze CORE`.
-  std::vector<std::string> Args(argv + 1, argv + argc);
-  (void)Args;
+  CommonOpts GorO;
+  auto *Gor = App.add_subcommand("goroutines",
+                                 "one line per goroutine, and the threads");
+  addCommon(Gor, GorO);
+
+  CommonOpts StkO;
+  StackOpts SO;
+  auto *Stk = App.add_subcommand(
+      "stack", "stacks of goroutines (default: the faulting goroutine)");
+  addCommon(Stk, StkO);
+  auto *GOpt = Stk->add_option("-g,--goroutine", SO.Goids, "goroutine id(s)");
+  Stk->add_flag("--all,-a", SO.All, "every goroutine and idle thread")
+      ->excludes(GOpt);
 
   try {
     App.parse(argc, argv);
@@ -98,5 +169,9 @@ int main(int argc, char **argv) {
   }
   if (*Info)
     return runInfo(InfoO);
+  if (*Gor)
+    return runGoroutines(GorO, false, {});
+  if (*Stk)
+    return runGoroutines(StkO, true, SO);
   return 2;
 }

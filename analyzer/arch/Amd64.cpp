@@ -85,6 +85,38 @@ public:
     // rt_sigframe: pretcode (8 bytes), then struct ucontext.
     return 8;
   }
+  Expected<RegisterSet> regsFromAsyncPreempt(const Memory &M, uint64_t FrameSP,
+                                             uint64_t CallerSP,
+                                             uint64_t ResumePC) const override {
+    // src/runtime/preempt_amd64.s (the same in go1.19..go1.27): PUSHQ BP;
+    // PUSHFQ; ADJSP; then AX CX DX BX SI DI R8..R15 at 0..104(SP).
+    static const unsigned Order[] = {RAX, RCX, RDX, RBX, RSI, RDI, R8,  R9,
+                                     R10, R11, R12, R13, R14, R15};
+    auto Bytes = M.readBytes(FrameSP, sizeof(Order) / sizeof(unsigned) * 8);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading asyncPreempt's saved registers");
+    RegisterSet R;
+    for (unsigned I = 0; I < sizeof(Order) / sizeof(unsigned); ++I) {
+      uint64_t V = 0;
+      for (unsigned J = 0; J < 8; ++J)
+        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
+      R.set(Order[I], V);
+    }
+    // The interrupted BP was pushed first, right below the resume PC.
+    auto BP = M.readU64(CallerSP - 16);
+    if (!BP)
+      return addContext(BP.takeError(), "reading asyncPreempt's saved BP");
+    R.set(RBP, *BP);
+    R.set(RSP, CallerSP);
+    R.set(RIP, ResumePC);
+    return R;
+  }
+  std::optional<uint64_t> savedFramePointerSlot(uint64_t SP,
+                                                uint64_t CallerSP) const override {
+    if (CallerSP < SP + 16)
+      return std::nullopt; // no frame: BP was not pushed
+    return CallerSP - 16;
+  }
   Expected<RegisterSet> regsFromUcontext(const Memory &M,
                                          uint64_t Uc) const override {
     // ucontext_t: uc_flags(8) uc_link(8) uc_stack(24) uc_mcontext.

@@ -89,6 +89,19 @@ public:
   // Offset of the ucontext_t from the stack pointer at the entry of the
   // signal handler (rt_sigframe layout).
   virtual uint64_t ucontextOffsetFromHandlerSP() const = 0;
+
+  // Registers runtime.asyncPreempt saved in its frame. FrameSP is the SP
+  // inside asyncPreempt (at its call to asyncPreempt2), CallerSP the SP of
+  // the interrupted code; ResumePC is where it resumes.
+  virtual Expected<RegisterSet> regsFromAsyncPreempt(const Memory &M,
+                                                     uint64_t FrameSP,
+                                                     uint64_t CallerSP,
+                                                     uint64_t ResumePC) const = 0;
+  // Where a Go frame with a frame pointer saved the caller's frame pointer,
+  // given the frame's SP and its caller's SP (amd64: just below the return
+  // address).
+  virtual std::optional<uint64_t> savedFramePointerSlot(uint64_t SP,
+                                                        uint64_t CallerSP) const = 0;
 };
 
 const Arch *archForElfMachine(uint16_t Machine);

@@ -71,6 +71,30 @@ public:
     // rt_sigframe on arm64: struct siginfo (128 bytes), then ucontext.
     return 128;
   }
+  Expected<RegisterSet> regsFromAsyncPreempt(const Memory &M, uint64_t FrameSP,
+                                             uint64_t CallerSP,
+                                             uint64_t ResumePC) const override {
+    // src/runtime/preempt_arm64.s: R0..R17 then R19..R26 (R18 is the
+    // platform register) stored from 8(RSP) in pairs.
+    auto Bytes = M.readBytes(FrameSP + 8, 26 * 8);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading asyncPreempt's saved registers");
+    RegisterSet R;
+    for (unsigned I = 0; I < 26; ++I) {
+      uint64_t V = 0;
+      for (unsigned J = 0; J < 8; ++J)
+        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
+      R.set(I < 18 ? I : I + 1, V);
+    }
+    R.set(SP, CallerSP);
+    R.set(PC, ResumePC);
+    return R;
+  }
+  std::optional<uint64_t> savedFramePointerSlot(uint64_t SP,
+                                                uint64_t) const override {
+    // arm64 Go frames keep the caller's FP just below the frame's SP.
+    return SP - 8;
+  }
   Expected<RegisterSet> regsFromUcontext(const Memory &M,
                                          uint64_t Uc) const override {
     // ucontext: uc_flags(8) uc_link(8) uc_stack(24) uc_sigmask(8)

@@ -1,0 +1,391 @@
+#include "goruntime/Goroutines.h"
+
+#include <algorithm>
+#include <set>
+
+#include "goruntime/CodeRefs.h"
+#include "goruntime/GoProgram.h"
+#include "goruntime/StructView.h"
+#include "loader/Target.h"
+
+namespace ms {
+
+namespace {
+
+constexpr uint64_t MaxGoroutines = 10'000'000;
+constexpr size_t MaxMs = 100'000;
+
+const char *const RuntimeStatusNames[] = {
+    "idle", "runnable", "running", "syscall", "waiting", "moribund_unused",
+    "dead", "enqueue_unused", "copystack", "preempted", "leaked", "deadextra"};
+
+struct SliceHdr {
+  uint64_t Data = 0, Len = 0, Cap = 0;
+};
+
+Expected<SliceHdr> readSlice(const Memory &M, uint64_t Addr) {
+  auto B = M.readBytes(Addr, 24);
+  if (!B)
+    return B.takeError();
+  SliceHdr S;
+  for (int I = 0; I < 8; ++I) {
+    S.Data |= uint64_t((*B)[I]) << (8 * I);
+    S.Len |= uint64_t((*B)[8 + I]) << (8 * I);
+    S.Cap |= uint64_t((*B)[16 + I]) << (8 * I);
+  }
+  return S;
+}
+
+// Does the word at Addr look like runtime.allgs: a slice of pointers to
+// g structs whose goids are distinct and whose stacks make sense.
+bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
+  const Memory &M = P.memory();
+  auto S = readSlice(M, Addr);
+  if (!S) {
+    llvm::consumeError(S.takeError());
+    return false;
+  }
+  if (S->Len == 0 || S->Len > S->Cap || S->Len > MaxGoroutines || !S->Data)
+    return false;
+  std::set<uint64_t> Goids;
+  uint64_t Check = std::min<uint64_t>(S->Len, 8);
+  for (uint64_t I = 0; I < Check; ++I) {
+    auto G = M.readU64(S->Data + 8 * I);
+    if (!G) {
+      llvm::consumeError(G.takeError());
+      return false;
+    }
+    auto V = StructView::read(M, P.layouts(), "runtime.g", *G);
+    if (!V) {
+      llvm::consumeError(V.takeError());
+      return false;
+    }
+    uint64_t Lo = V->getOr("stack.lo", 0), Hi = V->getOr("stack.hi", 0);
+    uint64_t Goid = V->getOr("goid", 0);
+    if (Hi && (Lo >= Hi || Hi - Lo > (1ull << 30)))
+      return false;
+    if (Goid > (1ull << 40) || !Goids.insert(Goid).second)
+      return false;
+  }
+  return true;
+}
+
+bool plausibleAllm(const GoProgram &P, uint64_t Addr,
+                   const std::set<int64_t> &Tids) {
+  const Memory &M = P.memory();
+  auto Head = M.readU64(Addr);
+  if (!Head) {
+    llvm::consumeError(Head.takeError());
+    return false;
+  }
+  uint64_t Cur = *Head;
+  size_t Matched = 0;
+  for (size_t N = 0; Cur && N < 64; ++N) {
+    auto V = StructView::read(M, P.layouts(), "runtime.m", Cur);
+    if (!V) {
+      llvm::consumeError(V.takeError());
+      return false;
+    }
+    if (Tids.count(static_cast<int64_t>(V->getOr("procid", 0))))
+      ++Matched;
+    Cur = V->getOr("alllink", 0);
+  }
+  return Matched > 0;
+}
+
+// Finds a global by symbol/DWARF or, in a stripped executable, among the
+// data addresses the given runtime functions refer to.
+uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
+                    std::initializer_list<const char *> Users,
+                    llvm::function_ref<bool(uint64_t)> Plausible,
+                    std::string &How, Warnings &W) {
+  auto A = P.globalAddress(Name);
+  if (A) {
+    How = "symbol";
+    return *A;
+  }
+  llvm::consumeError(A.takeError());
+  for (const char *U : Users) {
+    auto Refs = dataRefsOf(P, U);
+    if (!Refs) {
+      W.add(Refs.takeError(), "looking for " + Name.str() + " in " + U);
+      continue;
+    }
+    for (uint64_t R : *Refs)
+      if (Plausible(R)) {
+        How = std::string("code of ") + U;
+        return R;
+      }
+  }
+  return 0;
+}
+
+std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
+                       std::string &Const, std::string &Reason) {
+  const RuntimeLayouts &L = P.layouts();
+  auto Name = L.gStatusName(Raw & ~0x1000u);
+  if (!Name) {
+    llvm::consumeError(Name.takeError());
+    Const = "status " + std::to_string(Raw);
+    return Const;
+  }
+  Const = *Name;
+  uint32_t Base = Raw & ~0x1000u;
+  std::string S = Base < std::size(RuntimeStatusNames)
+                      ? RuntimeStatusNames[Base]
+                      : llvm::StringRef(*Name).drop_front(2).lower();
+  if (Const == "_Gwaiting" && WaitReason) {
+    auto R = L.waitReason(WaitReason);
+    if (R && !R->empty()) {
+      Reason = *R;
+      S = *R;
+    } else if (!R) {
+      llvm::consumeError(R.takeError());
+    }
+  }
+  if (Raw & 0x1000u)
+    S += " (scan)";
+  return S;
+}
+
+bool isSystemStart(const GoProgram &P, uint64_t StartPC) {
+  auto F = P.pclntab().findFunc(StartPC);
+  if (!F) {
+    llvm::consumeError(F.takeError());
+    return false;
+  }
+  llvm::StringRef N = F->Name;
+  // runtime.isSystemGoroutine: runtime functions other than runtime.main
+  // (and user finalizer goroutines, which we cannot tell apart here).
+  return N.startswith("runtime.") && N != "runtime.main" &&
+         !N.startswith("runtime.main.");
+}
+
+} // namespace
+
+const GoroutineInfo *GoroutineSet::byGoid(int64_t Goid) const {
+  for (const auto &G : Goroutines)
+    if (G.Goid == Goid && !G.Dead())
+      return &G;
+  return nullptr;
+}
+const GoroutineInfo *GoroutineSet::byG(uint64_t G) const {
+  for (const auto &X : Goroutines)
+    if (X.G == G)
+      return &X;
+  return nullptr;
+}
+const MInfo *GoroutineSet::mByAddr(uint64_t M) const {
+  for (const auto &X : Ms)
+    if (X.M == M)
+      return &X;
+  return nullptr;
+}
+const ThreadInfo *GoroutineSet::crashedThread() const {
+  for (const auto &T : Threads)
+    if (T.Crashed)
+      return &T;
+  return nullptr;
+}
+const GoroutineInfo *GoroutineSet::faulting() const {
+  const ThreadInfo *T = crashedThread();
+  if (!T || !T->CurG)
+    return nullptr;
+  return byG(T->CurG);
+}
+const ThreadInfo *GoroutineSet::threadOf(const GoroutineInfo &G) const {
+  for (const auto &T : Threads)
+    if (T.CurG == G.G)
+      return &T;
+  return nullptr;
+}
+
+Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
+  const Memory &M = P.memory();
+  const RuntimeLayouts &L = P.layouts();
+  const Target &T = P.target();
+  const Arch &A = T.arch();
+  GoroutineSet S;
+
+  std::set<int64_t> Tids;
+  for (const auto &Th : T.core().threads())
+    Tids.insert(Th.Tid);
+
+  // --- allgs
+  S.AllgsAddr = findGlobal(
+      P, "runtime.allgs", {"runtime.allgadd", "runtime.forEachG", "runtime.checkdead"},
+      [&](uint64_t Addr) { return plausibleAllgs(P, Addr); }, S.AllgsHow, W);
+  if (!S.AllgsAddr)
+    return makeError("cannot find runtime.allgs (no symbol, no DWARF, and "
+                     "no plausible slice among the data runtime.allgadd uses)");
+  auto AllG = readSlice(M, S.AllgsAddr);
+  if (!AllG)
+    return addContext(AllG.takeError(), "reading runtime.allgs");
+  uint64_t N = AllG->Len;
+  if (N > AllG->Cap || N > MaxGoroutines)
+    return makeError("runtime.allgs at {0} has implausible length {1} "
+                     "(capacity {2})",
+                     hex(S.AllgsAddr), N, AllG->Cap);
+  auto Ptrs = M.readBytes(AllG->Data, N * 8);
+  if (!Ptrs)
+    return addContext(Ptrs.takeError(), "reading the runtime.allgs array");
+
+  // --- allm
+  S.AllmAddr = findGlobal(
+      P, "runtime.allm", {"runtime.mcommoninit", "runtime.checkdead"},
+      [&](uint64_t Addr) { return plausibleAllm(P, Addr, Tids); }, S.AllmHow, W);
+  std::set<uint64_t> SeenM;
+  auto AddM = [&](uint64_t MAddr) -> MInfo * {
+    if (!MAddr || SeenM.count(MAddr) || S.Ms.size() >= MaxMs)
+      return nullptr;
+    auto V = StructView::read(M, L, "runtime.m", MAddr);
+    if (!V) {
+      W.add(V.takeError(), "runtime.m");
+      return nullptr;
+    }
+    SeenM.insert(MAddr);
+    MInfo MI;
+    MI.M = MAddr;
+    MI.Id = static_cast<int64_t>(V->getOr("id", 0));
+    MI.ProcId = static_cast<int64_t>(V->getOr("procid", 0));
+    MI.G0 = V->getOr("g0", 0);
+    MI.GSignal = V->getOr("gsignal", 0);
+    MI.CurG = V->getOr("curg", 0);
+    auto StackOf = [&](uint64_t G, uint64_t &Lo, uint64_t &Hi) {
+      if (!G)
+        return;
+      auto GV = StructView::read(M, L, "runtime.g", G);
+      if (!GV) {
+        W.add(GV.takeError(), "m.g0/gsignal");
+        return;
+      }
+      Lo = GV->getOr("stack.lo", 0);
+      Hi = GV->getOr("stack.hi", 0);
+    };
+    StackOf(MI.G0, MI.G0StackLo, MI.G0StackHi);
+    StackOf(MI.GSignal, MI.GSignalStackLo, MI.GSignalStackHi);
+    S.Ms.push_back(MI);
+    return &S.Ms.back();
+  };
+  if (S.AllmAddr) {
+    auto Head = M.readU64(S.AllmAddr);
+    if (!Head)
+      W.add(Head.takeError(), "runtime.allm");
+    else {
+      uint64_t Cur = *Head;
+      for (size_t I = 0; Cur && I < MaxMs; ++I) {
+        MInfo *MI = AddM(Cur);
+        if (!MI)
+          break;
+        auto V = StructView::read(M, L, "runtime.m", Cur);
+        Cur = V ? V->getOr("alllink", 0) : 0;
+        if (!V)
+          llvm::consumeError(V.takeError());
+      }
+    }
+  } else {
+    W.add("cannot find runtime.allm; Ms are found through the threads' TLS only");
+  }
+
+  // --- threads: each core thread's M by procid, else through TLS g.
+  for (const auto &CT : T.core().threads()) {
+    ThreadInfo TI;
+    TI.Tid = CT.Tid;
+    TI.Crashed = CT.Crashed;
+    TI.Regs = CT.Regs;
+    if (auto Slot = A.tlsGSlot(CT.Regs)) {
+      auto G = M.readU64(*Slot);
+      if (G)
+        TI.TlsG = *G;
+      else
+        llvm::consumeError(G.takeError());
+    } else if (auto GR = A.goGReg()) {
+      TI.TlsG = CT.Regs.get(*GR).value_or(0);
+    }
+    S.Threads.push_back(TI);
+  }
+  for (size_t TIdx = 0; TIdx < S.Threads.size(); ++TIdx) {
+    ThreadInfo &TI = S.Threads[TIdx];
+    std::optional<size_t> MIdx;
+    for (size_t I = 0; I < S.Ms.size(); ++I)
+      if (S.Ms[I].ProcId == TI.Tid)
+        MIdx = I;
+    if (!MIdx && TI.TlsG) {
+      auto GV = StructView::read(M, L, "runtime.g", TI.TlsG);
+      if (GV) {
+        uint64_t MAddr = GV->getOr("m", 0);
+        if (const MInfo *Known = S.mByAddr(MAddr))
+          MIdx = static_cast<size_t>(Known - S.Ms.data());
+        else if (AddM(MAddr))
+          MIdx = S.Ms.size() - 1;
+      } else {
+        llvm::consumeError(GV.takeError());
+      }
+    }
+    if (!MIdx) {
+      TI.What = "no Go M (a thread the Go runtime does not know)";
+      continue;
+    }
+    TI.M = MIdx;
+    MInfo &MI = S.Ms[*MIdx];
+    MI.Thread = TIdx;
+    if (MI.ProcId && MI.ProcId != TI.Tid)
+      W.addf("thread {0}: its TLS g belongs to m{1} whose procid is {2}",
+             TI.Tid, MI.Id, MI.ProcId);
+    if (TI.TlsG && TI.TlsG != MI.G0 && TI.TlsG != MI.GSignal) {
+      TI.CurG = TI.TlsG;
+    } else {
+      TI.CurG = MI.CurG;
+    }
+    TI.What = TI.TlsG == MI.G0       ? "on g0 (system stack)"
+              : TI.TlsG == MI.GSignal ? "on gsignal (signal stack)"
+              : TI.TlsG              ? "on a goroutine stack"
+                                     : "no g in TLS";
+  }
+
+  // --- goroutines
+  for (uint64_t I = 0; I < N; ++I) {
+    uint64_t G = 0;
+    for (int J = 0; J < 8; ++J)
+      G |= uint64_t((*Ptrs)[I * 8 + J]) << (8 * J);
+    if (!G)
+      continue;
+    auto V = StructView::read(M, L, "runtime.g", G);
+    if (!V) {
+      W.add(V.takeError(), "allgs[" + std::to_string(I) + "]");
+      continue;
+    }
+    GoroutineInfo GI;
+    GI.G = G;
+    GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
+    GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
+    GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
+                           GI.StatusConst, GI.WaitReason);
+    GI.WaitSince = V->getOr("waitsince", 0);
+    GI.M = V->getOr("m", 0);
+    GI.StackLo = V->getOr("stack.lo", 0);
+    GI.StackHi = V->getOr("stack.hi", 0);
+    GI.Sched.SP = V->getOr("sched.sp", 0);
+    GI.Sched.PC = V->getOr("sched.pc", 0);
+    GI.Sched.BP = V->getOr("sched.bp", 0);
+    GI.Sched.LR = V->getOr("sched.lr", 0);
+    GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
+    GI.SyscallSP = V->getOr("syscallsp", 0);
+    GI.SyscallPC = V->getOr("syscallpc", 0);
+    GI.GoPC = V->getOr("gopc", 0);
+    GI.StartPC = V->getOr("startpc", 0);
+    GI.LockedM = V->getOr("lockedm", 0);
+    if (V->has("parentGoid"))
+      GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
+    GI.System = isSystemStart(P, GI.StartPC);
+    if (const MInfo *MI = S.mByAddr(GI.M)) {
+      GI.MId = MI->Id;
+      if (MI->CurG == G && MI->Thread)
+        GI.Tid = S.Threads[*MI->Thread].Tid;
+    }
+    S.Goroutines.push_back(std::move(GI));
+  }
+  return S;
+}
+
+} // namespace ms

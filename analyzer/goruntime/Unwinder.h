@@ -1,0 +1,98 @@
+// Stack unwinding for Go programs, through everything a fatal error
+// crosses: signal frames (the interrupted registers come from the
+// ucontext_t the kernel pushed), systemstack and morestack switches from g0
+// back to the goroutine, asmcgocall, async preemption (asyncPreempt saves
+// every register on the goroutine's stack). An explicit ordered chain, like
+// Breakpad's: the pclntab (frame size from pcsp) for Go code, DWARF CFI for
+// non-Go code, frame pointers as the last resort. Every frame records how
+// it was found.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/Arch.h"
+#include "goruntime/Goroutines.h"
+#include "support/Error.h"
+
+namespace ms {
+
+class GoProgram;
+
+enum class FrameHow {
+  Registers,     // the thread's registers (innermost frame)
+  Sched,         // the goroutine's saved g.sched (parked goroutine)
+  Syscall,       // the goroutine's g.syscallsp/syscallpc
+  Pclntab,       // caller found with the frame size from the pclntab
+  SignalContext, // registers from the ucontext of a signal frame
+  StackSwitch,   // systemstack/morestack/asmcgocall: back to the goroutine
+  AsyncPreempt,  // registers saved by runtime.asyncPreempt
+  Cfi,           // DWARF call frame information
+  FramePointer,  // saved frame pointer chain
+};
+llvm::StringRef frameHowName(FrameHow H);
+
+struct StackFrame {
+  uint64_t PC = 0;    // return address, or the exact PC for the innermost
+                      // frame / a frame interrupted by a signal
+  uint64_t SP = 0;    // SP in this frame
+  uint64_t FP = 0;    // the caller's SP (frame's CFA); 0 when unknown
+  uint64_t SymPC = 0; // PC used for function/file/line
+  std::string Function;
+  uint64_t Entry = 0; // function entry; 0 for unknown code
+  std::string File;
+  int64_t Line = 0;
+  bool Inlined = false; // an inlined call inside the next physical frame
+  bool Go = true;       // Go code (found in the pclntab)
+  bool Exact = false;   // PC is exact (not a return address)
+  FrameHow How = FrameHow::Pclntab;
+  uint64_t StackOf = 0; // the g whose stack holds this frame (0: unknown)
+  bool SystemStack = false; // on g0 or gsignal
+  // Registers known for this frame: complete at the innermost frame and
+  // after a signal frame or asyncPreempt, empty otherwise.
+  std::optional<RegisterSet> Regs;
+  std::string Note; // e.g. "signal SIGABRT delivered here"
+};
+
+struct Stack {
+  std::vector<StackFrame> Frames;
+  std::string End; // why unwinding stopped ("runtime.goexit", "top frame", an error)
+  bool Complete = false; // reached a top frame (goexit, mstart, ...)
+  std::vector<std::string> Warnings;
+};
+
+class Unwinder {
+public:
+  Unwinder(const GoProgram &P, const GoroutineSet &S) : P(P), S(S) {}
+
+  // The goroutine's stack: from its thread's registers when it is running
+  // on one of the core's threads (then the frames on g0/gsignal above its
+  // own come first, marked SystemStack), otherwise from g.syscall*/g.sched
+  // as the runtime's traceback does.
+  Stack unwindGoroutine(const GoroutineInfo &G) const;
+  // Everything a thread was doing, from its registers.
+  Stack unwindThread(const ThreadInfo &T) const;
+
+  static constexpr size_t MaxFrames = 1024;
+
+private:
+  struct Cursor {
+    uint64_t PC = 0, SP = 0, LR = 0;
+    std::optional<RegisterSet> Regs;
+    bool Exact = false;     // PC is not a return address
+    bool Innermost = false; // no callee frame below it
+    bool FullRegs = false;  // Regs is the complete set (not just SP/FP)
+    FrameHow How = FrameHow::Pclntab;
+    std::string Note;
+  };
+  Stack walk(Cursor C, const MInfo *M, uint64_t UserG) const;
+  uint64_t stackOwner(uint64_t SP, const MInfo *M, uint64_t UserG,
+                      bool &System) const;
+
+  const GoProgram &P;
+  const GoroutineSet &S;
+};
+
+} // namespace ms
