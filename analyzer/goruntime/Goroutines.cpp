@@ -208,7 +208,7 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
   GoroutineSet S;
 
   std::set<int64_t> Tids;
-  for (const auto &Th : T.core().threads())
+  for (const auto &Th : T.threads())
     Tids.insert(Th.Tid);
 
   // --- allgs
@@ -288,7 +288,7 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
   }
 
   // --- threads: each core thread's M by procid, else through TLS g.
-  for (const auto &CT : T.core().threads()) {
+  for (const auto &CT : T.threads()) {
     ThreadInfo TI;
     TI.Tid = CT.Tid;
     TI.Crashed = CT.Crashed;

@@ -160,7 +160,7 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
       uint64_t Bias = Tg.loadBias(), Entry = 0;
       Fr.Function = symbolFor(Tg.exe(), Fr.SymPC - Bias, Entry);
       if (Fr.Function.empty()) {
-        for (const auto &MF : Tg.core().mappedFiles())
+        for (const auto &MF : Tg.mappedFiles())
           if (C.PC >= MF.Start && C.PC < MF.End) {
             Fr.Function = "?? (" + MF.Path + "+" +
                           hex(C.PC - MF.Start + MF.FileOffset) + ")";

@@ -68,7 +68,52 @@ Target::fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
   return T;
 }
 
+Expected<std::unique_ptr<Target>> Target::fromLive(LiveProcess P,
+                                                  std::unique_ptr<ExeFile> Exe) {
+  if (!P.Mem)
+    return makeError("live process without memory");
+  auto T = std::unique_ptr<Target>(new Target);
+  T->Exe = std::move(Exe);
+  T->Live = std::move(P);
+  if (T->Live->Threads.empty())
+    return makeError("{0} has no threads", T->Live->Description);
+  bool AnyCrashed = false;
+  for (const auto &Th : T->Live->Threads)
+    AnyCrashed |= Th.Crashed;
+  if (!AnyCrashed)
+    T->Live->Threads.front().Crashed = true;
+  if (T->Live->LoadBias) {
+    T->Bias = *T->Live->LoadBias;
+  } else if (T->Exe->isPIE()) {
+    auto It = T->Live->Auxv.find(AuxvEntry);
+    if (It != T->Live->Auxv.end())
+      T->Bias = It->second - T->Exe->entry();
+    else
+      T->Warn.add("no load bias given for a PIE executable; assuming 0");
+  }
+  T->Match.Result = ExeMatch::Verdict::Unknown;
+  T->Match.Method = "host";
+  T->Match.Detail = "the host provided the process and its executable";
+  return T;
+}
+
+const std::vector<CoreThread> &Target::threads() const {
+  return Live ? Live->Threads : Core->threads();
+}
+const CoreSignal &Target::signal() const {
+  return Live ? Live->Signal : Core->signal();
+}
+const std::vector<MappedFile> &Target::mappedFiles() const {
+  return Live ? Live->Files : Core->mappedFiles();
+}
+int Target::pid() const { return Live ? Live->Pid : Core->pid(); }
+std::string Target::description() const {
+  return Live ? Live->Description : Core->path();
+}
+
 const MappedFile *Target::exeMapping() const {
+  if (!Core)
+    return nullptr;
   // The mapping at file offset 0 that holds the ELF header of the
   // executable: AT_PHDR lies in it.
   if (auto Phdr = Core->auxv(AuxvPhdr))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,19 @@ struct TargetOptions {
   bool LoadLibraries = true;          // map NT_FILE libraries found on disk
 };
 
+// A process held by a host that already has it (a debugger), instead of a
+// core file: its memory and threads come through callbacks.
+struct LiveProcess {
+  std::unique_ptr<Memory> Mem;
+  std::vector<CoreThread> Threads; // the one that stopped first: Crashed
+  int Pid = 0;
+  CoreSignal Signal;
+  std::vector<MappedFile> Files;
+  std::map<uint64_t, uint64_t> Auxv;     // AT_ENTRY gives the PIE bias
+  std::optional<uint64_t> LoadBias;      // overrides the auxv
+  std::string Description = "live process";
+};
+
 class Target {
 public:
   static Expected<std::unique_ptr<Target>> open(const std::string &CorePath,
@@ -36,13 +50,27 @@ public:
   fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
             const TargetOptions &Opts);
 
+  // A target over a live process's memory and threads.
+  static Expected<std::unique_ptr<Target>> fromLive(LiveProcess P,
+                                                    std::unique_ptr<ExeFile> Exe);
+
+  // The core file; only when hasCore().
   const CoreFile &core() const { return *Core; }
+  bool hasCore() const { return Core != nullptr; }
   const ExeFile &exe() const { return *Exe; }
-  const Arch &arch() const { return Core->arch(); }
+  const Arch &arch() const { return Exe->arch(); }
   uint64_t loadBias() const { return Bias; }
   const ExeMatch &match() const { return Match; }
-  const Memory &memory() const { return Mem; }
-  const RegionMemory &regionMemory() const { return Mem; }
+  const Memory &memory() const {
+    return Live ? static_cast<const Memory &>(*Live->Mem) : Mem;
+  }
+  // Threads, signal, mapped files and pid: from the core or the host.
+  const std::vector<CoreThread> &threads() const;
+  const CoreSignal &signal() const;
+  const std::vector<MappedFile> &mappedFiles() const;
+  int pid() const;
+  // "core.1234" or the host's description of the process.
+  std::string description() const;
   const Warnings &warnings() const { return Warn; }
   // The NT_FILE entries of the executable itself.
   const MappedFile *exeMapping() const;
@@ -54,6 +82,7 @@ private:
   void checkMatch();
 
   std::unique_ptr<CoreFile> Core;
+  std::optional<LiveProcess> Live;
   std::unique_ptr<ExeFile> Exe;
   std::vector<std::unique_ptr<InputFile>> Libs;
   std::vector<std::string> LibPaths;

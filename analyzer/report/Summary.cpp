@@ -28,25 +28,22 @@ std::string signalName(int Sig) {
 }
 
 CoreSummary summarizeCore(const Target &T) {
-  const CoreFile &C = T.core();
-  const Arch &A = C.arch();
+  const Arch &A = T.arch();
   CoreSummary S;
-  S.Path = C.path();
+  S.Path = T.description();
   S.Arch = A.goName().str();
-  S.Pid = C.pid();
-  S.PPid = C.ppid();
-  S.Command = C.command();
-  S.Args = llvm::StringRef(C.args()).rtrim().str();
-  S.Signal = C.signal().Signo;
+  S.Pid = T.pid();
+  const CoreSignal &Sig = T.signal();
+  S.Signal = Sig.Signo;
   S.SignalName = signalName(S.Signal);
-  S.SignalCode = C.signal().Code;
-  if (C.signal().FromSiginfo) {
-    if (C.signal().Code > 0)
-      S.FaultAddr = C.signal().Addr;
+  S.SignalCode = Sig.Code;
+  if (Sig.FromSiginfo) {
+    if (Sig.Code > 0)
+      S.FaultAddr = Sig.Addr;
     else
-      S.SenderPid = C.signal().SenderPid;
+      S.SenderPid = Sig.SenderPid;
   }
-  for (const auto &Th : C.threads()) {
+  for (const auto &Th : T.threads()) {
     ThreadSummary TS;
     TS.Tid = Th.Tid;
     TS.PC = Th.Regs.get(A.pcReg()).value_or(0);
@@ -57,11 +54,17 @@ CoreSummary summarizeCore(const Target &T) {
       S.CrashedTid = Th.Tid;
     S.Threads.push_back(TS);
   }
-  for (const auto &F : C.mappedFiles())
+  for (const auto &F : T.mappedFiles())
     S.Mappings.push_back({F.Start, F.End, F.FileOffset, F.Path});
-  S.FileSize = C.fileSize();
-  for (const auto &Seg : C.segments())
-    S.SavedBytes += Seg.SavedSize;
+  if (T.hasCore()) {
+    const CoreFile &C = T.core();
+    S.PPid = C.ppid();
+    S.Command = C.command();
+    S.Args = llvm::StringRef(C.args()).rtrim().str();
+    S.FileSize = C.fileSize();
+    for (const auto &Seg : C.segments())
+      S.SavedBytes += Seg.SavedSize;
+  }
   return S;
 }
 
