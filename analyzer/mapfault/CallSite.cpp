@@ -11,7 +11,7 @@ namespace ms {
 using namespace disasm;
 
 bool ValueExpr::known() const {
-  if (K == Kind::Unknown)
+  if (K == Kind::Unknown || K == Kind::EntryReg)
     return false;
   if (K == Kind::Load)
     return Base && Base->known();
@@ -21,6 +21,7 @@ bool ValueExpr::known() const {
 std::string ValueExpr::describe() const {
   switch (K) {
   case Kind::Unknown: return "unknown (" + Why + ")";
+  case Kind::EntryReg: return "register " + std::to_string(Reg) + " at entry";
   case Kind::Imm: return "immediate " + hex(Value);
   case Kind::Address: return "address " + hex(Value);
   case Kind::StackAddr:
@@ -218,6 +219,9 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
     E.Why = "computed by " + I.text();
     return E;
   }
+  E.K = ValueExpr::Kind::EntryReg;
+  E.Reg = Reg;
+  E.Joins = Joins;
   E.Why = "not written in the caller before the call (a value from the "
           "caller's own caller)";
   return E;
@@ -271,6 +275,7 @@ Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
   EvalResult R;
   switch (E.K) {
   case ValueExpr::Kind::Unknown:
+  case ValueExpr::Kind::EntryReg:
     return makeError("value not determined: {0}", E.Why);
   case ValueExpr::Kind::Imm:
   case ValueExpr::Kind::Address:

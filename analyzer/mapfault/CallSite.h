@@ -27,11 +27,13 @@ struct ValueExpr {
     Address,  // a constant address (Value): LEA of a global, a type...
     StackAddr,// caller SP + Offset (LEA of a stack slot)
     Load,     // Size bytes loaded from Base + Offset
+    EntryReg, // the value register Reg had when the caller was entered
   };
   Kind K = Kind::Unknown;
   uint64_t Value = 0;
   int64_t Offset = 0;
   unsigned Size = 8;
+  int Reg = -1; // EntryReg
   std::shared_ptr<ValueExpr> Base; // Load: the address expression
   bool Joins = false; // a branch target lies between the def and the call
   std::vector<std::string> Trail; // the instructions followed, innermost last

@@ -111,7 +111,12 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   }
   if (Valid.empty())
     return std::nullopt;
+  // The most confident valid candidate; among equals, the most trusted
+  // source (candidates come in that order).
   const Candidate *W = Valid.front();
+  for (const Candidate *C : Valid)
+    if (C->Conf > W->Conf)
+      W = C;
   Candidate Win = *W;
   ProvenanceReport P = provOf(Win);
   P.Rejected = Rejected;

@@ -3,6 +3,7 @@
 #include "goruntime/GoProgram.h"
 #include "loader/Target.h"
 #include "mapfault/CallSite.h"
+#include "mapfault/Emulator.h"
 
 namespace ms {
 
@@ -190,11 +191,65 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
   Out.push_back(std::move(C));
 }
 
+std::optional<std::pair<uint64_t, Confidence>>
+FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
+                            unsigned Depth) const {
+  if (Depth > 3 || CallerIdx >= St.Frames.size())
+    return std::nullopt;
+  const StackFrame &Cl = St.Frames[CallerIdx];
+  if (!Cl.Go || Cl.Exact)
+    return std::nullopt;
+  std::string RName = P.arch().regName(static_cast<unsigned>(Reg));
+  CallSiteAnalysis Info;
+  auto E = registerAtCall(P, Cl.PC, Reg, &Info);
+  if (!E) {
+    llvm::consumeError(E.takeError());
+    return std::nullopt;
+  }
+  if (E->known() && !E->Joins) {
+    auto V = evaluate(P, *E, Cl.SP);
+    if (V) {
+      Detail += (Detail.empty() ? "" : "; ") + RName + " = " + E->describe() +
+                " before the call at " + hex(Info.CallPC) + " in " +
+                Info.Caller + (V->FromGlobal ? " (a global, read now)" : "");
+      return std::make_pair(V->Value,
+                            V->Exact ? Confidence::Exact : Confidence::High);
+    }
+    llvm::consumeError(V.takeError());
+  }
+  if (E->K == ValueExpr::Kind::EntryReg && !E->Joins) {
+    // Passed through unchanged from the caller's caller.
+    size_t Next = CallerIdx + 1;
+    while (Next < St.Frames.size() && St.Frames[Next].Inlined)
+      ++Next;
+    std::string Sub;
+    auto V = registerAtCallIn(Next, E->Reg, Sub, Depth + 1);
+    if (V) {
+      Detail += (Detail.empty() ? "" : "; ") + RName + " passed through " +
+                Info.Caller + " from its caller: " + Sub;
+      return V;
+    }
+  }
+  // Computed in registers: re-execute the caller's code.
+  auto Em = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg);
+  if (!Em) {
+    llvm::consumeError(Em.takeError());
+    return std::nullopt;
+  }
+  Detail += (Detail.empty() ? "" : "; ") + RName + " computed by " +
+            Info.Caller + ": " + Em->Detail +
+            (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "
+                                      "now)" : "");
+  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals ? Confidence::Low
+                                                          : Confidence::High);
+}
+
 void FrameArgs::fromDataflow(const ArgSpec &A,
                              std::vector<Candidate> &Out) const {
   const StackFrame *Cl = caller();
-  if (!Cl || !Cl->Go || Cl->Exact)
+  if (!Cl)
     return;
+  const size_t CallerIdx = static_cast<size_t>(Cl - St.Frames.data());
   const auto Regs = P.arch().goIntArgRegs();
   Candidate C;
   C.Src = Source::CallsiteDataflow;
@@ -204,31 +259,11 @@ void FrameArgs::fromDataflow(const ArgSpec &A,
     size_t R = static_cast<size_t>(A.FirstWord + W);
     if (R >= Regs.size())
       return;
-    int Reg = static_cast<int>(Regs[R]);
-    CallSiteAnalysis Info;
-    auto E = registerAtCall(P, Cl->PC, Reg, &Info);
-    if (!E) {
-      llvm::consumeError(E.takeError());
+    auto V = registerAtCallIn(CallerIdx, static_cast<int>(Regs[R]), Detail, 0);
+    if (!V)
       return;
-    }
-    if (!E->known())
-      return;
-    auto V = evaluate(P, *E, Cl->SP);
-    if (!V) {
-      llvm::consumeError(V.takeError());
-      return;
-    }
-    C.Words.push_back(V->Value);
-    Confidence Cf = V->Exact ? Confidence::Exact : Confidence::High;
-    if (E->Joins)
-      Cf = Confidence::Low;
-    if (static_cast<int>(Cf) < static_cast<int>(C.Conf))
-      C.Conf = Cf;
-    Detail += (Detail.empty() ? "" : "; ") +
-              P.arch().regName(static_cast<unsigned>(Reg)) + " = " +
-              E->describe() + " before the call at " + hex(Info.CallPC) +
-              " in " + Info.Caller + (V->FromGlobal ? " (a global, read now)" : "") +
-              (E->Joins ? " (paths join between the load and the call)" : "");
+    C.Words.push_back(V->first);
+    C.Conf = std::min(C.Conf, V->second);
   }
   C.Detail = Detail;
   Out.push_back(std::move(C));

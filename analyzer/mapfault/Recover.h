@@ -72,6 +72,12 @@ private:
   void fromDwarf(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The value of Reg at the call made by physical frame CallerIdx's callee
+  // (i.e. at CallerIdx's PC), following values passed through from
+  // further callers. Appends to Detail.
+  std::optional<std::pair<uint64_t, Confidence>>
+  registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
+                   unsigned Depth) const;
 
   const GoProgram &P;
   const Stack &St;
