@@ -50,22 +50,13 @@ struct FuncCode {
 };
 
 Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
-  auto F = P.pclntab().findFunc(PC);
-  if (!F)
-    return F.takeError();
-  uint64_t Len = F->End - F->Entry;
-  if (Len == 0 || Len > (4u << 20))
-    return makeError("{0} has implausible size {1}", F->Name, Len);
-  auto Bytes = P.memory().readBytes(F->Entry, Len);
-  if (!Bytes)
-    return Bytes.takeError();
-  auto D = Disassembler::create(P.arch().elfMachine());
-  if (!D)
-    return D.takeError();
+  auto DF = P.decodedFunction(PC);
+  if (!DF)
+    return DF.takeError();
   FuncCode C;
-  C.Name = F->Name;
-  C.Entry = F->Entry;
-  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  C.Name = (*DF)->Name;
+  C.Entry = (*DF)->Entry;
+  C.Insns = (*DF)->Insns;
   for (const auto &I : C.Insns)
     if ((I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) && I.Target)
       C.BranchTargets.insert(*I.Target);

@@ -447,22 +447,16 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
   auto Fn = P.pclntab().findFunc(CF.PC);
   if (!Fn)
     return llvm::consumeError(Fn.takeError());
-  auto Bytes = P.memory().readBytes(Fn->Entry, Fn->End - Fn->Entry);
-  auto D = disasm::Disassembler::create(P.arch().elfMachine());
-  if (!Bytes || !D) {
-    if (!Bytes)
-      llvm::consumeError(Bytes.takeError());
-    if (!D)
-      llvm::consumeError(D.takeError());
-    return;
-  }
+  auto DF = P.decodedFunction(CF.PC);
+  if (!DF)
+    return llvm::consumeError(DF.takeError());
   // Calls to the throw functions, ordered by source line.
   struct Site {
     int64_t Line;
     uint64_t Next;
   };
   std::vector<Site> Sites;
-  for (const auto &I : (*D)->decode(*Bytes, Fn->Entry)) {
+  for (const auto &I : (*DF)->Insns) {
     if (I.Class != disasm::InsnClass::Call || !I.Target)
       continue;
     auto Callee = P.pclntab().findFunc(*I.Target);
@@ -645,7 +639,7 @@ AnalysisReport Diagnoser::run() {
                      return A.SameMap.value_or(false) > B.SameMap.value_or(false);
                    });
   R.Warnings = P.target().warnings().all();
-  for (const auto &X : P.warnings().all())
+  for (const auto &X : P.warnings())
     R.Warnings.push_back(X);
   for (const auto &X : W.all())
     R.Warnings.push_back(X);

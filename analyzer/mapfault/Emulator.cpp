@@ -627,21 +627,12 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
 }
 
 Expected<Code> decode(const GoProgram &P, uint64_t PC) {
-  auto F = P.pclntab().findFunc(PC);
-  if (!F)
-    return F.takeError();
-  uint64_t Len = F->End - F->Entry;
-  if (!Len || Len > (4u << 20))
-    return makeError("{0} has implausible size", F->Name);
-  auto Bytes = P.memory().readBytes(F->Entry, Len);
-  if (!Bytes)
-    return Bytes.takeError();
-  auto D = Disassembler::create(P.arch().elfMachine());
-  if (!D)
-    return D.takeError();
+  auto DF = P.decodedFunction(PC);
+  if (!DF)
+    return DF.takeError();
   Code C;
-  C.Entry = F->Entry;
-  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  C.Entry = (*DF)->Entry;
+  C.Insns = (*DF)->Insns;
   for (size_t I = 0; I < C.Insns.size(); ++I)
     C.Index[C.Insns[I].Addr] = I;
   // Conditional jumps whose target soon calls runtime.morestack*.
