@@ -12,7 +12,7 @@ PACKAGES=(
   libcli11-dev                  # command line
   libzstd-dev liblzma-dev       # compressed cores and executables
   googletest libgtest-dev       # unit tests
-  pybind11-dev python3-dev python3-pytest   # Python module and its tests
+  pybind11-dev python3-dev python3-pytest python3-pytest-xdist  # Python module, tests
   gdb                           # gdb plugin tests
   zstd xz-utils                 # fixture handling
   clang libclang-rt-14-dev      # fuzzing (libFuzzer) and sanitizer runtimes

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import CASES, CASE_IDS, case_paths, run
+from conftest import CASES, CASE_IDS, run, unpacked_paths
 
 _RESULTS = {}
 
@@ -17,7 +17,7 @@ _RESULTS = {}
 def analyze(case):
     cid, case_dir, truth = case
     if cid not in _RESULTS:
-        core, exe = case_paths(case_dir, truth)
+        core, exe = unpacked_paths(case_dir, truth)
         p = run(["analyze", core, "--exe", exe, "--format", "json"])
         _RESULTS[cid] = p
     return _RESULTS[cid]
