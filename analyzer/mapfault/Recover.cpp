@@ -240,8 +240,9 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
             Info.Caller + ": " + Em->Detail +
             (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "
                                       "now)" : "");
-  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals ? Confidence::Low
-                                                          : Confidence::High);
+  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals || Em->Uncertain
+                                       ? Confidence::Low
+                                       : Confidence::High);
 }
 
 void FrameArgs::fromDataflow(const ArgSpec &A,
