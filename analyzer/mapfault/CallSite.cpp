@@ -263,11 +263,25 @@ Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
 
 Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
                               uint64_t CallerSP) {
+  return evaluate(P, E, CallerSP, [](int) { return std::nullopt; });
+}
+
+Expected<EvalResult>
+evaluate(const GoProgram &P, const ValueExpr &E, uint64_t CallerSP,
+         llvm::function_ref<std::optional<uint64_t>(int Reg)> Resolve) {
   EvalResult R;
   switch (E.K) {
   case ValueExpr::Kind::Unknown:
-  case ValueExpr::Kind::EntryReg:
     return makeError("value not determined: {0}", E.Why);
+  case ValueExpr::Kind::EntryReg: {
+    if (E.Joins)
+      return makeError("value not determined: {0}", E.Why);
+    auto V = Resolve(E.Reg);
+    if (!V)
+      return makeError("value not determined: {0}", E.Why);
+    R.Value = *V;
+    return R;
+  }
   case ValueExpr::Kind::Imm:
   case ValueExpr::Kind::Address:
     R.Value = E.Value;
@@ -279,7 +293,7 @@ Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
   case ValueExpr::Kind::Load: {
     if (!E.Base)
       return makeError("load without an address");
-    auto B = evaluate(P, *E.Base, CallerSP);
+    auto B = evaluate(P, *E.Base, CallerSP, Resolve);
     if (!B)
       return B.takeError();
     uint64_t Addr = B->Value + static_cast<uint64_t>(E.Offset);
@@ -288,7 +302,9 @@ Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
     if (!V)
       return V.takeError();
     R.Value = *V;
-    R.FromGlobal = B->FromGlobal || E.Base->K == ValueExpr::Kind::Address;
+    // A load through anything but the caller's own stack reads memory as
+    // it is now, which others may have changed since the call.
+    R.FromGlobal = B->FromGlobal || E.Base->K != ValueExpr::Kind::StackAddr;
     return R;
   }
   }
