@@ -52,7 +52,8 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
     C.OldOverflow = V->getOr("oldoverflow", 0);
     C.StartBucket = V->getOr("startBucket", 0);
     C.Offset = static_cast<uint8_t>(V->getOr("offset", 0));
-    C.Wrapped = V->getOr("wrapped", 0) != 0;
+    C.WrappedRaw = static_cast<uint8_t>(V->getOr("wrapped", 0));
+    C.Wrapped = C.WrappedRaw != 0;
     C.B = static_cast<uint8_t>(V->getOr("B", 0));
     C.I = static_cast<uint8_t>(V->getOr("i", 0));
     C.Bucket = V->getOr("bucket", 0);
@@ -129,6 +130,47 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
                      unsigned(It.Swiss->GlobalDepth),
                      unsigned(Map->Swiss->GlobalDepth));
     }
+    // Counters in range for a live iterator of this map.
+    auto Bad = [&](bool Cond, std::string Why) {
+      if (Cond)
+        It.Inconsistencies.push_back(std::move(Why));
+    };
+    Bad(!It.SameMap, "walks another map");
+    Bad(!It.TypeMatches, "type is not the map's");
+    if (It.Classic && Map->Classic) {
+      const auto &C = *It.Classic;
+      const auto &H = *Map->Classic;
+      Bad(C.Offset > 7, "offset " + std::to_string(C.Offset) + " > 7");
+      Bad(C.I > 8, "i " + std::to_string(C.I) + " > 8");
+      Bad(C.WrappedRaw > 1, "wrapped is not a bool");
+      Bad(C.B > H.B, "B " + std::to_string(C.B) + " above the map's " +
+                         std::to_string(H.B));
+      if (C.B < 64) {
+        Bad(C.StartBucket >= (1ull << C.B),
+            "startBucket " + std::to_string(C.StartBucket) + " >= 2^B");
+        Bad(C.Bucket > (1ull << C.B),
+            "bucket " + std::to_string(C.Bucket) + " > 2^B");
+        Bad(C.CheckBucket != NoCheck && C.CheckBucket >= (1ull << C.B),
+            "checkBucket " + std::to_string(C.CheckBucket) + " >= 2^B");
+      }
+      Bad(C.Buckets == 0 || C.Buckets % 8, "buckets " + hex(C.Buckets));
+      Bad(C.BPtr % 8, "bptr " + hex(C.BPtr) + " misaligned");
+    }
+    if (It.Swiss && Map->Swiss) {
+      const auto &W = *It.Swiss;
+      Bad(W.DirIdx < -1, "dirIdx " + std::to_string(W.DirIdx));
+      Bad(W.DirIdx >= 0 && Map->Swiss->DirLen > 0 &&
+              W.DirIdx > Map->Swiss->DirLen,
+          "dirIdx " + std::to_string(W.DirIdx) + " beyond the directory");
+      Bad(W.GlobalDepth > Map->Swiss->GlobalDepth,
+          "globalDepth " + std::to_string(W.GlobalDepth) + " above the map's");
+      Bad(W.EntryIdx > 1024, "entryIdx " + std::to_string(W.EntryIdx) +
+                                 " beyond a table's capacity");
+      Bad(W.Tab % 8, "tab " + hex(W.Tab) + " misaligned");
+      Bad(W.Group % 8, "group " + hex(W.Group) + " misaligned");
+    }
+    It.Consistent = It.Inconsistencies.empty();
+
     // The entry at it.key.
     if (It.Key)
       for (size_t I = 0; I < Map->Entries.size(); ++I)
@@ -140,6 +182,19 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
   }
 
   // Where the counters point when the entry could not be matched.
+  if (It.Position.empty() && It.Key == 0) {
+    // mapiterinit calls Next once: a nil key afterwards means the end,
+    // unless the first Next has not returned (a Swiss iterator that
+    // faulted in its first Next: no table, no entry yet).
+    bool NotStarted =
+        It.Swiss && It.Swiss->Tab == 0 && It.Swiss->EntryIdx == 0 &&
+        It.Swiss->Group == 0 && It.Swiss->DirIdx == 0;
+    if (It.Swiss && It.Swiss->DirIdx == -1 && It.Swiss->EntryIdx == 0)
+      NotStarted = true;
+    It.Position = NotStarted ? "before the first entry (first Next did not "
+                               "return)"
+                             : "after the last entry (it.key is nil)";
+  }
   if (It.Position.empty()) {
     if (It.Classic) {
       const auto &C = *It.Classic;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "goruntime/GoValue.h"
 #include "mapfault/MapState.h"
@@ -21,6 +22,7 @@ struct ClassicIterFields {
   uint64_t StartBucket = 0;
   uint8_t Offset = 0; // slot offset the iteration started at
   bool Wrapped = false;
+  uint8_t WrappedRaw = 0; // the byte as stored (a bool: 0 or 1)
   uint8_t B = 0, I = 0;
   uint64_t Bucket = 0;      // bucket index being iterated
   uint64_t CheckBucket = 0; // ~0 (noCheck) unless iterating an old bucket
@@ -56,6 +58,13 @@ struct MapIterState {
   // Swiss: it.tab is not in the map's directory any more (a grow
   // replaced it), or it.globalDepth differs from the map's.
   bool StaleTable = false;
+
+  // Whether the fields look like a live iterator of that map (its
+  // counters in range, its bucket array / table the map's, ...), and
+  // what does not. Stale stack copies and argument spill slots that
+  // merely hold the (type, map) pair fail these checks.
+  bool Consistent = false;
+  std::vector<std::string> Inconsistencies;
 
   // The entry at it.key among the map's entries, and where it is.
   std::optional<size_t> Entry;

@@ -418,3 +418,98 @@ TEST(MapState, Corpus) {
 }
 
 } // namespace
+
+namespace {
+
+// Iterators of the iterwrite scenario: `for range` over the map in
+// goroutines whose hiter / maps.Iter sits on their stack. Found by
+// scanning each stack for the iterator's (type, map) pointer pair.
+TEST(MapState, IteratorsOnCorpusStacks) {
+  int Cases = 0, Found = 0, Located = 0, Stale = 0;
+  for (const std::string &Name : corpusCases()) {
+    if (!llvm::StringRef(Name).endswith("/iterwrite"))
+      continue;
+    SCOPED_TRACE(Name);
+    auto C = openCorpusCase(Name);
+    ASSERT_TRUE(C);
+    GoProgram &P = *C->P;
+    ++Cases;
+    const TypeInfo *MT = findType(P, *C->map()->getString("type"));
+    ASSERT_TRUE(MT);
+    const uint64_t Addr = hexField(*C->map(), "address");
+    MapReader R(P);
+    auto S = R.decode(*MT, Addr);
+    ASSERT_TRUE(static_cast<bool>(S));
+    const bool Classic = P.mapImpl() == MapImpl::Classic;
+    const char *Struct = Classic ? "runtime.hiter" : "internal/runtime/maps.Iter";
+    auto TOff = P.layouts().offsetOf(Struct, Classic ? "t" : "typ");
+    auto MOff = P.layouts().offsetOf(Struct, Classic ? "h" : "m");
+    ASSERT_TRUE(TOff && MOff);
+    Warnings W;
+    auto Gs = readGoroutines(P, W);
+    ASSERT_TRUE(static_cast<bool>(Gs)) << toString(Gs.takeError());
+    std::vector<uint64_t> Iters;
+    for (const auto &G : Gs->Goroutines) {
+      if (G.Dead() || G.StackHi <= G.StackLo || G.StackHi - G.StackLo > (1 << 20))
+        continue;
+      auto Bytes = P.memory().readBytes(G.StackLo, G.StackHi - G.StackLo);
+      if (!Bytes) {
+        consumeError(Bytes.takeError());
+        continue;
+      }
+      for (uint64_t Off = 0; Off + 8 <= Bytes->size(); Off += 8) {
+        uint64_t X, Y;
+        memcpy(&X, Bytes->data() + Off, 8);
+        if (X != Addr || Off < *MOff || Off - *MOff + *TOff + 8 > Bytes->size())
+          continue;
+        memcpy(&Y, Bytes->data() + Off - *MOff + *TOff, 8);
+        if (Y == MT->Addr)
+          Iters.push_back(G.StackLo + Off - *MOff);
+      }
+    }
+    EXPECT_FALSE(Iters.empty()) << "no (type, map) pair on any stack";
+    int FoundBefore = Found;
+    for (uint64_t IA : Iters) {
+      auto It = decodeMapIter(R, IA, &*S);
+      ASSERT_TRUE(static_cast<bool>(It)) << toString(It.takeError());
+      EXPECT_TRUE(It->SameMap);
+      if (!It->Consistent) {
+        // A (type, map) pair in an argument spill slot or a dead frame.
+        ++Stale;
+        continue;
+      }
+      ++Found;
+      EXPECT_TRUE(It->TypeMatches);
+      EXPECT_EQ(It->Impl, P.mapImpl());
+      EXPECT_FALSE(It->Position.empty());
+      if (It->Entry) {
+        ++Located;
+        const MapEntry &E = S->Entries[*It->Entry];
+        EXPECT_EQ(E.KeyAddr, It->Key);
+        ASSERT_TRUE(It->KeyValue && It->ElemValue);
+        EXPECT_FALSE(It->KeyValue->hasErrors());
+        EXPECT_EQ(It->Elem, E.ElemAddr);
+      }
+      // Without the map: the iterator's own type decodes the entry.
+      auto Alone = decodeMapIter(R, IA);
+      ASSERT_TRUE(static_cast<bool>(Alone));
+      EXPECT_FALSE(Alone->SameMap);
+      if (It->KeyValue) {
+        ASSERT_TRUE(Alone->KeyValue);
+        EXPECT_EQ(toJSON(*Alone->KeyValue), toJSON(*It->KeyValue));
+      }
+      if (getenv("MS_VERBOSE"))
+        printf("%s: iterator at %s: %s key %s; %s\n", Name.c_str(),
+               hex(IA).c_str(), It->Position.c_str(),
+               It->KeyValue ? toGoSyntax(*It->KeyValue).c_str() : "-",
+               llvm::join(It->Warn.all(), "; ").c_str());
+    }
+    EXPECT_GT(Found, FoundBefore) << "no live iterator of the map";
+  }
+  EXPECT_EQ(Cases, 15);
+  printf("iterators: %d iterwrite cases, %d live iterators found on stacks "
+         "(%d other (type, map) pairs rejected), %d located at a map entry\n",
+         Cases, Found, Stale, Located);
+}
+
+} // namespace
