@@ -357,7 +357,7 @@ struct Walker {
       return;
     }
     ArrayReader AR(M, Base, N, BSize);
-    uint64_t Unreadable = 0;
+    uint64_t Unreadable = 0, Run = 0;
     std::string FirstBad;
     for (uint64_t I = 0; I < N; ++I) {
       if (S.BucketsVisited >= L.MaxBuckets) {
@@ -376,8 +376,16 @@ struct Walker {
           consumeError(B.takeError());
         if (Old)
           S.Growth->OldEvacuated.push_back(false);
+        if (++Run >= L.MaxUnreadableRun) {
+          S.Warn.addf("{0} array at {1}: {2} unreadable {0}s in a row from "
+                      "index {3}; the rest is not walked",
+                      Arr, hex(Base), Run, I + 1 - Run);
+          S.Partial = true;
+          break;
+        }
         continue;
       }
+      Run = 0;
       bool Marked = false;
       if (Old) {
         uint8_t T0 = (*B)[0];
@@ -554,7 +562,7 @@ struct Walker {
     ArrayReader AR(M, Tab.GroupsData, NG, GS);
     Tab.Ctrl.assign(NG, 0);
     Tab.CtrlRead.assign(NG, false);
-    uint64_t Unreadable = 0;
+    uint64_t Unreadable = 0, Run = 0;
     std::string FirstBad;
     for (uint64_t G = 0; G < NG; ++G) {
       if (!budget(GS, "a group"))
@@ -565,8 +573,16 @@ struct Walker {
           FirstBad = errorText(B.takeError());
         else
           consumeError(B.takeError());
+        if (++Run >= L.MaxUnreadableRun) {
+          S.Warn.addf("{0}: {1} unreadable groups in a row; the rest is not "
+                      "walked",
+                      Where, Run);
+          Tab.Partial = S.Partial = true;
+          break;
+        }
         continue;
       }
+      Run = 0;
       swissGroup(*B, AR.addr(G), G, TI, &Tab);
     }
     if (Unreadable) {
@@ -1028,8 +1044,12 @@ struct Validator {
     if (penaltyHard())
       return;
     const uint64_t GS = MI.GroupSize;
-    uint64_t MaxUsed = H->DirLen == 0 ? 8 : uint64_t(H->DirLen) * MaxTableCapacity;
-    check("used plausible", H->Used <= MaxUsed + 64, true, 0,
+    // A small map holds at most one group; tables at most 1024 slots each
+    // (a little slack for writers racing on used).
+    uint64_t MaxUsed = H->DirLen == 0
+                           ? 8
+                           : uint64_t(H->DirLen) * MaxTableCapacity + 64;
+    check("used plausible", H->Used <= MaxUsed, true, 0,
           "used " + std::to_string(H->Used) + " for dirLen " +
               std::to_string(H->DirLen));
     if (H->DirPtr == 0) {

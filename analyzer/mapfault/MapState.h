@@ -51,6 +51,8 @@ struct MapLimits {
   uint64_t MaxGroups = 1 << 20;        // swiss: groups visited in total
   uint64_t MaxBytes = 512ull << 20;    // bucket/group bytes read in total
   uint64_t MaxEntries = 1 << 22;       // entries collected
+  uint64_t MaxUnreadableRun = 1024;    // consecutive unreadable buckets or
+                                       // groups before an array is given up
   bool CollectEntries = true;          // false: count only
 };
 

@@ -198,11 +198,89 @@ struct Totals {
   int Valid = 0, RejectedWrong = 0;
 };
 
+// Iterators of the iterwrite scenario: `for range` over the map in
+// goroutines whose hiter / maps.Iter sits on their stack. Found by
+// scanning each stack for the iterator's (type, map) pointer pair.
+struct IterStats {
+  int Cases = 0, Found = 0, Located = 0, Stale = 0;
+};
+
+void checkIterators(CorpusCase &C, const MapReader &R, const MapState &S,
+                    const GoroutineSet &Gs, IterStats &St) {
+  GoProgram &P = *C.P;
+  const TypeInfo *MT = S.Type;
+  const uint64_t Addr = S.Addr;
+  ++St.Cases;
+  const bool Classic = P.mapImpl() == MapImpl::Classic;
+  const char *Struct = Classic ? "runtime.hiter" : "internal/runtime/maps.Iter";
+  auto TOff = P.layouts().offsetOf(Struct, Classic ? "t" : "typ");
+  auto MOff = P.layouts().offsetOf(Struct, Classic ? "h" : "m");
+  ASSERT_TRUE(TOff && MOff);
+  std::vector<uint64_t> Iters;
+  for (const auto &G : Gs.Goroutines) {
+    if (G.Dead() || G.StackHi <= G.StackLo || G.StackHi - G.StackLo > (1 << 20))
+      continue;
+    auto Bytes = P.memory().readBytes(G.StackLo, G.StackHi - G.StackLo);
+    if (!Bytes) {
+      consumeError(Bytes.takeError());
+      continue;
+    }
+    for (uint64_t Off = 0; Off + 8 <= Bytes->size(); Off += 8) {
+      uint64_t X, Y;
+      memcpy(&X, Bytes->data() + Off, 8);
+      if (X != Addr || Off < *MOff || Off - *MOff + *TOff + 8 > Bytes->size())
+        continue;
+      memcpy(&Y, Bytes->data() + Off - *MOff + *TOff, 8);
+      if (Y == MT->Addr)
+        Iters.push_back(G.StackLo + Off - *MOff);
+    }
+  }
+  EXPECT_FALSE(Iters.empty()) << "no (type, map) pair on any stack";
+  int FoundBefore = St.Found;
+  for (uint64_t IA : Iters) {
+    auto It = decodeMapIter(R, IA, &S);
+    ASSERT_TRUE(static_cast<bool>(It)) << toString(It.takeError());
+    EXPECT_TRUE(It->SameMap);
+    if (!It->Consistent) {
+      // A (type, map) pair in an argument spill slot or a dead frame.
+      ++St.Stale;
+      continue;
+    }
+    ++St.Found;
+    EXPECT_TRUE(It->TypeMatches);
+    EXPECT_EQ(It->Impl, P.mapImpl());
+    EXPECT_FALSE(It->Position.empty());
+    if (It->Entry) {
+      ++St.Located;
+      const MapEntry &E = S.Entries[*It->Entry];
+      EXPECT_EQ(E.KeyAddr, It->Key);
+      ASSERT_TRUE(It->KeyValue && It->ElemValue);
+      EXPECT_FALSE(It->KeyValue->hasErrors());
+      EXPECT_EQ(It->Elem, E.ElemAddr);
+    }
+    // Without the map: the iterator's own type decodes the entry.
+    auto Alone = decodeMapIter(R, IA);
+    ASSERT_TRUE(static_cast<bool>(Alone));
+    EXPECT_FALSE(Alone->SameMap);
+    if (It->KeyValue) {
+      ASSERT_TRUE(Alone->KeyValue);
+      EXPECT_EQ(toJSON(*Alone->KeyValue), toJSON(*It->KeyValue));
+    }
+    if (getenv("MS_VERBOSE"))
+      printf("%s: iterator at %s: %s key %s; %s\n", C.Name.c_str(),
+             hex(IA).c_str(), It->Position.c_str(),
+             It->KeyValue ? toGoSyntax(*It->KeyValue).c_str() : "-",
+             llvm::join(It->Warn.all(), "; ").c_str());
+  }
+  EXPECT_GT(St.Found, FoundBefore) << "no live iterator of the map";
+}
+
 // ---- the corpus ----------------------------------------------------------------
 
 TEST(MapState, Corpus) {
   auto Start = std::chrono::steady_clock::now();
   Totals Tot;
+  IterStats It;
   ASSERT_FALSE(corpusCases().empty());
   for (const std::string &Name : corpusCases()) {
     SCOPED_TRACE(Name);
@@ -380,16 +458,18 @@ TEST(MapState, Corpus) {
         Wrong.push_back(D & ~7ull); // string bytes
     Warnings GW;
     auto Gs = readGoroutines(P, GW);
-    if (Gs && !Gs->Goroutines.empty())
-      Wrong.push_back(Gs->Goroutines.back().G); // a runtime.g
-    else if (!Gs)
-      consumeError(Gs.takeError());
+    ASSERT_TRUE(static_cast<bool>(Gs)) << toString(Gs.takeError());
+    ASSERT_FALSE(Gs->Goroutines.empty());
+    Wrong.push_back(Gs->Goroutines.back().G); // a runtime.g
     for (uint64_t A : Wrong) {
       auto Bad = validateMapHeader(R, *MT, A);
       ASSERT_TRUE(static_cast<bool>(Bad));
       EXPECT_FALSE(Bad->Valid) << "at " << hex(A) << " score " << Bad->Score;
       Tot.RejectedWrong += !Bad->Valid;
     }
+
+    if (Scenario == "iterwrite")
+      checkIterators(*C, R, *S, *Gs, It);
 
     // A report sample decodes.
     auto Sample = decodeEntries(R, *S, 5);
@@ -415,101 +495,367 @@ TEST(MapState, Corpus) {
          (unsigned long long)Tot.PlaceOk, Tot.KeyPresent, Tot.KeyAtHome,
          Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound, Tot.Valid,
          Tot.RejectedWrong);
+  EXPECT_EQ(It.Cases, 15);
+  printf("  iterators: %d iterwrite cases, %d live iterators found on stacks "
+         "(%d other (type, map) pairs rejected), %d located at a map entry\n",
+         It.Cases, It.Found, It.Stale, It.Located);
 }
 
 } // namespace
 
 namespace {
 
-// Iterators of the iterwrite scenario: `for range` over the map in
-// goroutines whose hiter / maps.Iter sits on their stack. Found by
-// scanning each stack for the iterator's (type, map) pointer pair.
-TEST(MapState, IteratorsOnCorpusStacks) {
-  int Cases = 0, Found = 0, Located = 0, Stale = 0;
-  for (const std::string &Name : corpusCases()) {
-    if (!llvm::StringRef(Name).endswith("/iterwrite"))
-      continue;
-    SCOPED_TRACE(Name);
-    auto C = openCorpusCase(Name);
-    ASSERT_TRUE(C);
-    GoProgram &P = *C->P;
-    ++Cases;
-    const TypeInfo *MT = findType(P, *C->map()->getString("type"));
-    ASSERT_TRUE(MT);
-    const uint64_t Addr = hexField(*C->map(), "address");
-    MapReader R(P);
-    auto S = R.decode(*MT, Addr);
-    ASSERT_TRUE(static_cast<bool>(S));
-    const bool Classic = P.mapImpl() == MapImpl::Classic;
-    const char *Struct = Classic ? "runtime.hiter" : "internal/runtime/maps.Iter";
-    auto TOff = P.layouts().offsetOf(Struct, Classic ? "t" : "typ");
-    auto MOff = P.layouts().offsetOf(Struct, Classic ? "h" : "m");
-    ASSERT_TRUE(TOff && MOff);
-    Warnings W;
-    auto Gs = readGoroutines(P, W);
-    ASSERT_TRUE(static_cast<bool>(Gs)) << toString(Gs.takeError());
-    std::vector<uint64_t> Iters;
-    for (const auto &G : Gs->Goroutines) {
-      if (G.Dead() || G.StackHi <= G.StackLo || G.StackHi - G.StackLo > (1 << 20))
-        continue;
-      auto Bytes = P.memory().readBytes(G.StackLo, G.StackHi - G.StackLo);
-      if (!Bytes) {
-        consumeError(Bytes.takeError());
-        continue;
-      }
-      for (uint64_t Off = 0; Off + 8 <= Bytes->size(); Off += 8) {
-        uint64_t X, Y;
-        memcpy(&X, Bytes->data() + Off, 8);
-        if (X != Addr || Off < *MOff || Off - *MOff + *TOff + 8 > Bytes->size())
-          continue;
-        memcpy(&Y, Bytes->data() + Off - *MOff + *TOff, 8);
-        if (Y == MT->Addr)
-          Iters.push_back(G.StackLo + Off - *MOff);
-      }
+} // namespace
+
+namespace {
+
+// ---- damaged maps ------------------------------------------------------------
+
+struct Damage {
+  std::unique_ptr<CorpusCase> C;
+  const TypeInfo *MT = nullptr;
+  uint64_t Addr = 0;
+  std::unique_ptr<PatchedMemory> Mem;
+  std::unique_ptr<MapReader> R;
+  MapState Orig;
+
+  static std::unique_ptr<Damage> open(const std::string &Name) {
+    auto D = std::make_unique<Damage>();
+    D->C = openCorpusCase(Name);
+    if (!D->C)
+      return nullptr;
+    D->MT = findType(*D->C->P, *D->C->map()->getString("type"));
+    D->Addr = hexField(*D->C->map(), "address");
+    if (!D->MT)
+      return nullptr;
+    MapReader Plain(*D->C->P);
+    auto S = Plain.decode(*D->MT, D->Addr);
+    if (!S) {
+      ADD_FAILURE() << toString(S.takeError());
+      return nullptr;
     }
-    EXPECT_FALSE(Iters.empty()) << "no (type, map) pair on any stack";
-    int FoundBefore = Found;
-    for (uint64_t IA : Iters) {
-      auto It = decodeMapIter(R, IA, &*S);
-      ASSERT_TRUE(static_cast<bool>(It)) << toString(It.takeError());
-      EXPECT_TRUE(It->SameMap);
-      if (!It->Consistent) {
-        // A (type, map) pair in an argument spill slot or a dead frame.
-        ++Stale;
-        continue;
-      }
-      ++Found;
-      EXPECT_TRUE(It->TypeMatches);
-      EXPECT_EQ(It->Impl, P.mapImpl());
-      EXPECT_FALSE(It->Position.empty());
-      if (It->Entry) {
-        ++Located;
-        const MapEntry &E = S->Entries[*It->Entry];
-        EXPECT_EQ(E.KeyAddr, It->Key);
-        ASSERT_TRUE(It->KeyValue && It->ElemValue);
-        EXPECT_FALSE(It->KeyValue->hasErrors());
-        EXPECT_EQ(It->Elem, E.ElemAddr);
-      }
-      // Without the map: the iterator's own type decodes the entry.
-      auto Alone = decodeMapIter(R, IA);
-      ASSERT_TRUE(static_cast<bool>(Alone));
-      EXPECT_FALSE(Alone->SameMap);
-      if (It->KeyValue) {
-        ASSERT_TRUE(Alone->KeyValue);
-        EXPECT_EQ(toJSON(*Alone->KeyValue), toJSON(*It->KeyValue));
-      }
-      if (getenv("MS_VERBOSE"))
-        printf("%s: iterator at %s: %s key %s; %s\n", Name.c_str(),
-               hex(IA).c_str(), It->Position.c_str(),
-               It->KeyValue ? toGoSyntax(*It->KeyValue).c_str() : "-",
-               llvm::join(It->Warn.all(), "; ").c_str());
-    }
-    EXPECT_GT(Found, FoundBefore) << "no live iterator of the map";
+    D->Orig = std::move(*S);
+    D->Mem = std::make_unique<PatchedMemory>(D->C->P->memory());
+    D->R = std::make_unique<MapReader>(*D->C->P, *D->Mem);
+    return D;
   }
-  EXPECT_EQ(Cases, 15);
-  printf("iterators: %d iterwrite cases, %d live iterators found on stacks "
-         "(%d other (type, map) pairs rejected), %d located at a map entry\n",
-         Cases, Found, Stale, Located);
+  uint64_t off(llvm::StringRef Struct, llvm::StringRef Field) const {
+    auto O = C->P->layouts().offsetOf(Struct, Field);
+    EXPECT_TRUE(static_cast<bool>(O));
+    return O ? *O : 0;
+  }
+  // Decodes through the patched memory; must not fail, must be quick.
+  MapState decode(const MapLimits &L = {}) {
+    auto T0 = std::chrono::steady_clock::now();
+    auto S = R->decode(*MT, Addr, L);
+    double Secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - T0)
+                      .count();
+    EXPECT_LT(Secs, 5.0);
+    if (!S) {
+      ADD_FAILURE() << toString(S.takeError());
+      return {};
+    }
+    return std::move(*S);
+  }
+  bool valid() {
+    auto V = validateMapHeader(*R, *MT, Addr);
+    EXPECT_TRUE(static_cast<bool>(V));
+    return V && V->Valid;
+  }
+};
+
+bool hasWarning(const MapState &S, llvm::StringRef Part) {
+  for (const auto &W : S.Warn.all())
+    if (llvm::StringRef(W).contains(Part))
+      return true;
+  return false;
+}
+std::string warnings(const MapState &S) { return llvm::join(S.Warn.all(), "\n"); }
+
+TEST(MapDamage, ClassicHeader) {
+  auto D = Damage::open("go1.22-default/growing");
+  ASSERT_TRUE(D);
+  const uint64_t BOff = D->off("runtime.hmap", "B");
+  const uint64_t FOff = D->off("runtime.hmap", "flags");
+  const uint64_t COff = D->off("runtime.hmap", "count");
+  ASSERT_TRUE(D->valid());
+
+  // B beyond any real map: nothing walked, a warning, invalid.
+  D->Mem->patch8(D->Addr + BOff, 200);
+  MapState S = D->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "above the cap")) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, 0u);
+  EXPECT_FALSE(D->valid());
+
+  // B = 30 over the real (2^13-bucket) array: bounded by the unreadable
+  // run and the bucket cap.
+  D->Mem->patch8(D->Addr + BOff, 30);
+  MapLimits L;
+  L.MaxBuckets = 1 << 16;
+  S = D->decode(L);
+  EXPECT_TRUE(S.Partial);
+  EXPECT_LE(S.BucketsVisited, L.MaxBuckets);
+  EXPECT_FALSE(S.countMatches());
+  EXPECT_FALSE(S.Warn.empty());
+  EXPECT_FALSE(D->valid());
+
+  // Unknown flag bits, absurd count.
+  D->Mem->patch8(D->Addr + BOff, D->Orig.Classic->B);
+  D->Mem->patch8(D->Addr + FOff, 0x44);
+  D->Mem->patch64(D->Addr + COff, 1ull << 40);
+  S = D->decode();
+  EXPECT_FALSE(S.Partial) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, D->Orig.EntriesFound);
+  EXPECT_TRUE(hasWarning(S, "unknown bits")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "header says")) << warnings(S);
+  EXPECT_EQ(S.Classic->flagNames(),
+            (std::vector<std::string>{"hashWriting", "0x40"}));
+  EXPECT_FALSE(D->valid());
+}
+
+TEST(MapDamage, ClassicPointers) {
+  auto D = Damage::open("go1.22-default/growing");
+  ASSERT_TRUE(D);
+  const ClassicHeader &H = *D->Orig.Classic;
+  ASSERT_TRUE(D->Orig.Growth->Growing);
+  const uint64_t BS = D->MT->Map->BucketSize;
+  const uint64_t Ovf = BS - 8;
+
+  // An overflow pointer to its own bucket: a cycle, cut once.
+  D->Mem->patch64(H.Buckets + 5 * BS + Ovf, H.Buckets + 5 * BS);
+  MapState S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "a second time")) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, D->Orig.EntriesFound);
+
+  // An overflow pointer into nothing.
+  D->Mem->patch64(H.Buckets + 5 * BS + Ovf, 0x10);
+  S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "cannot be read")) << warnings(S);
+  EXPECT_TRUE(S.Partial);
+
+  // A chain through the array (10 buckets linked in a row) with a short
+  // chain cap: cut, and the linked buckets are not walked twice.
+  for (uint64_t I = 20; I < 30; ++I)
+    D->Mem->patch64(H.Buckets + I * BS + Ovf, H.Buckets + (I + 1) * BS);
+  MapLimits L;
+  L.MaxOverflowChain = 3;
+  S = D->decode(L);
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "longer than 3")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "a second time")) << warnings(S);
+
+  // buckets and oldbuckets pointing at unreadable and misaligned places.
+  auto D2 = Damage::open("go1.22-default/growing");
+  ASSERT_TRUE(D2);
+  D2->Mem->patch64(D2->Addr + D2->off("runtime.hmap", "buckets"), 0x1000);
+  D2->Mem->patch64(D2->Addr + D2->off("runtime.hmap", "oldbuckets"),
+                   H.OldBuckets + 3);
+  S = D2->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "unreadable bucket")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "misaligned")) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, 0u);
+  EXPECT_FALSE(D2->valid());
+}
+
+TEST(MapDamage, ClassicTophash) {
+  auto D = Damage::open("go1.23-default/strkeys");
+  ASSERT_TRUE(D);
+  const ClassicHeader &H = *D->Orig.Classic;
+  // Evacuation marks in the current array and a live slot after emptyRest.
+  const uint64_t BS = D->MT->Map->BucketSize;
+  D->Mem->patch8(H.Buckets + 0 * BS + 0, 3);
+  for (uint64_t I = 1; I < (1u << H.B); ++I) {
+    auto T = D->C->P->memory().readBytes(H.Buckets + I * BS, 8);
+    ASSERT_TRUE(static_cast<bool>(T));
+    if ((*T)[0] >= 5 && (*T)[1] >= 5) {
+      D->Mem->patch8(H.Buckets + I * BS, 0);
+      break;
+    }
+  }
+  MapState S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "evacuation mark")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "after an emptyRest")) << warnings(S);
+  EXPECT_FALSE(S.countMatches());
+}
+
+TEST(MapDamage, SwissDirectory) {
+  auto D = Damage::open("go1.25-default/growing");
+  ASSERT_TRUE(D);
+  ASSERT_GT(D->Orig.Tables.size(), 4u);
+  const char *M = "internal/runtime/maps.Map";
+  const uint64_t DL = D->off(M, "dirLen"), DP = D->off(M, "dirPtr"),
+                 GD = D->off(M, "globalDepth");
+  ASSERT_TRUE(D->valid());
+
+  // A directory length far beyond the real one.
+  D->Mem->patch64(D->Addr + DL, 1ull << 40);
+  MapState S = D->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "not 1 << globalDepth")) << warnings(S);
+  EXPECT_FALSE(D->valid());
+
+  // Negative.
+  D->Mem->patch64(D->Addr + DL, static_cast<uint64_t>(-5));
+  S = D->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "negative")) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, 0u);
+  EXPECT_FALSE(D->valid());
+
+  // The directory elsewhere (unreadable), then misaligned.
+  D->Mem->patch64(D->Addr + DL, D->Orig.Swiss->DirLen);
+  D->Mem->patch64(D->Addr + DP, 0x2000);
+  S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "cannot be read")) << warnings(S);
+  EXPECT_FALSE(D->valid());
+  D->Mem->patch64(D->Addr + DP, D->Orig.Swiss->DirPtr + 4);
+  S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "misaligned")) << warnings(S);
+
+  // globalDepth that disagrees with dirLen: still walked, with a warning.
+  D->Mem->patch64(D->Addr + DP, D->Orig.Swiss->DirPtr);
+  D->Mem->patch8(D->Addr + GD, D->Orig.Swiss->GlobalDepth + 1);
+  S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "not 1 << globalDepth")) << warnings(S);
+  EXPECT_EQ(S.EntriesFound, D->Orig.EntriesFound);
+}
+
+TEST(MapDamage, SwissTables) {
+  auto D = Damage::open("go1.27-mapsplitgroup/strkeys");
+  ASSERT_TRUE(D);
+  const MapState &O = D->Orig;
+  ASSERT_GE(O.Tables.size(), 2u);
+  const uint64_t Dir = O.Swiss->DirPtr;
+  const char *T = "internal/runtime/maps.table";
+  const SwissTable &T0 = O.Tables[0], &T1 = O.Tables[1];
+
+  // A directory entry to garbage, one to nil.
+  D->Mem->patch64(Dir + 8 * T1.DirIndexes[0], 0x3000);
+  D->Mem->patch64(Dir + 8 * T1.DirIndexes.back(), 0);
+  // Table 0: a huge lengthMask; an invalid control byte.
+  D->Mem->patch64(T0.Addr + D->off(T, "groups.lengthMask"), 0xffffffffull);
+  D->Mem->patch8(T0.GroupsData + 0, 0x81);
+  MapState S = D->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "lengthMask")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "not a table pointer")) << warnings(S);
+  EXPECT_TRUE(hasWarning(S, "neither empty, deleted nor full")) << warnings(S);
+  EXPECT_LT(S.EntriesFound, O.EntriesFound);
+  EXPECT_FALSE(D->valid());
+
+  // Groups of a table unreadable.
+  auto D2 = Damage::open("go1.27-mapsplitgroup/strkeys");
+  ASSERT_TRUE(D2);
+  D2->Mem->patch64(D2->Orig.Tables[0].Addr + D2->off(T, "groups.data"),
+                   0x4000);
+  S = D2->decode();
+  EXPECT_TRUE(S.Partial);
+  EXPECT_TRUE(hasWarning(S, "groups cannot be read") ||
+              hasWarning(S, "unreadable groups"))
+      << warnings(S);
+  EXPECT_FALSE(D2->valid());
+  // The lookup of a key that is there says "unknown", not "absent", when
+  // the walk was partial and the key was not found.
+  GoValue K = decodeValue(D2->C->P->types(), *D2->MT->Key,
+                          D2->Orig.Entries[0].KeyAddr, keyDecodeLimits());
+  auto L = findKey(*D2->R, S, K);
+  ASSERT_TRUE(static_cast<bool>(L));
+  EXPECT_NE(L->Result, KeyLookup::Verdict::Absent);
+}
+
+// A small Swiss map (dirLen 0, dirPtr one group) built from a real table's
+// group: the corpus has none (its maps all outgrew 8 entries).
+TEST(MapDamage, SwissSmallMapBuilt) {
+  auto D = Damage::open("go1.26-default/strkeys");
+  ASSERT_TRUE(D);
+  const MapState &O = D->Orig;
+  const MapTypeInfo &MI = *D->MT->Map;
+  // A group with several full slots.
+  const MapEntry *First = &O.Entries[0];
+  uint64_t Full = 0;
+  for (const auto &E : O.Entries)
+    if (E.BucketAddr == First->BucketAddr)
+      ++Full;
+  auto G = D->C->P->memory().readBytes(First->BucketAddr, MI.GroupSize);
+  ASSERT_TRUE(static_cast<bool>(G));
+  auto Hdr = D->C->P->memory().readBytes(D->Addr, 48);
+  ASSERT_TRUE(static_cast<bool>(Hdr));
+  // Header and group copied to an address the core does not have.
+  const uint64_t NewMap = 0x7e0000000000, NewGroup = NewMap + 0x100;
+  const char *M = "internal/runtime/maps.Map";
+  D->Mem->patch(NewMap, *Hdr);
+  D->Mem->patch64(NewMap + D->off(M, "used"), Full);
+  D->Mem->patch64(NewMap + D->off(M, "dirPtr"), NewGroup);
+  D->Mem->patch64(NewMap + D->off(M, "dirLen"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "globalDepth"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "globalShift"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "writing"), 0);
+  D->Mem->patch(NewGroup, *G);
+  D->Addr = NewMap;
+  MapState S = D->decode();
+  EXPECT_TRUE(S.Swiss->small());
+  EXPECT_FALSE(S.Partial);
+  EXPECT_TRUE(S.Warn.empty()) << warnings(S);
+  ASSERT_EQ(S.EntriesFound, Full);
+  EXPECT_EQ(S.Entries[0].Table, -1);
+  EXPECT_TRUE(D->valid());
+  auto V = verifyEntryHashes(*D->R, S);
+  ASSERT_TRUE(static_cast<bool>(V));
+  EXPECT_TRUE(V->allMatch()) << llvm::join(V->Mismatches, "\n");
+  GoValue K = decodeValue(D->R->types(), *D->MT->Key, S.Entries[0].KeyAddr,
+                          keyDecodeLimits());
+  auto L = findKey(*D->R, S, K);
+  ASSERT_TRUE(static_cast<bool>(L));
+  ASSERT_TRUE(L->present());
+  ASSERT_TRUE(L->Home);
+  EXPECT_TRUE(L->Home->Small);
+  EXPECT_TRUE(L->Matches[0].AtHome.value_or(false));
+  // A key from another group of the real map is absent here.
+  for (const auto &E : O.Entries)
+    if (E.BucketAddr != First->BucketAddr) {
+      GoValue K2 = decodeValue(D->R->types(), *D->MT->Key, E.KeyAddr,
+                               keyDecodeLimits());
+      auto L2 = findKey(*D->R, S, K2);
+      ASSERT_TRUE(static_cast<bool>(L2));
+      EXPECT_EQ(L2->Result, KeyLookup::Verdict::Absent);
+      break;
+    }
+  // A full small group with used > 8 is flagged.
+  D->Mem->patch64(NewMap + D->off(M, "used"), 9);
+  S = D->decode();
+  EXPECT_TRUE(hasWarning(S, "small map with used 9")) << warnings(S);
+  EXPECT_FALSE(D->valid());
+}
+
+TEST(MapDamage, NilAndWrongType) {
+  auto C = openCorpusCase("go1.22-default/strkeys");
+  ASSERT_TRUE(C);
+  GoProgram &P = *C->P;
+  const TypeInfo *MT = findType(P, "map[string]int");
+  ASSERT_TRUE(MT);
+  auto S = decodeMap(P, MT, 0);
+  ASSERT_TRUE(static_cast<bool>(S));
+  EXPECT_TRUE(S->Nil);
+  // Not a map type.
+  const TypeInfo *Str = findType(P, "string");
+  ASSERT_TRUE(Str);
+  auto Bad = decodeMap(P, Str, hexField(*C->map(), "address"));
+  EXPECT_FALSE(static_cast<bool>(Bad));
+  consumeError(Bad.takeError());
+  auto BadV = validateMapHeader(P, Str, hexField(*C->map(), "address"));
+  EXPECT_FALSE(static_cast<bool>(BadV));
+  consumeError(BadV.takeError());
+  // A header the core lacks: an error naming the address.
+  auto Missing = decodeMap(P, MT, 0x10);
+  ASSERT_FALSE(static_cast<bool>(Missing));
+  std::string Msg = toString(Missing.takeError());
+  EXPECT_NE(Msg.find("0x10"), std::string::npos) << Msg;
+  auto MissingV = validateMapHeader(P, MT, 0x10);
+  ASSERT_TRUE(static_cast<bool>(MissingV));
+  EXPECT_FALSE(MissingV->Valid);
 }
 
 } // namespace
