@@ -949,6 +949,9 @@ struct Runner {
   }
   Expected<uint64_t> typeHash(const TypeInfo &T, const GoValue &V, uint64_t H,
                               unsigned Depth) {
+    if (T.Size > (1u << 20))
+      return makeError("type {0} of {1} bytes is too large to hash",
+                       typeName(T), T.Size);
     KeyImage Img;
     Img.Bytes.assign(T.Size, 0);
     if (Error E = buildImage(V, T, 0, Img, Depth))
@@ -1064,6 +1067,54 @@ struct Runner {
 
 } // namespace
 
+namespace {
+// genhashSig (go1.27): the runtime closures for whole signatures.
+void runtimeFnOfSig(StringRef Sig, std::string &Fn,
+                    std::optional<uint64_t> &Varlen) {
+  static const std::pair<const char *, const char *> Fixed[] = {
+      {"", "memhash0"},   {"M1", "memhash8"},   {"M2", "memhash16"},
+      {"M4", "memhash32"}, {"M8", "memhash64"}, {"M16", "memhash128"},
+      {"S", "strhash"},   {"I", "interhash"},   {"E", "nilinterhash"},
+      {"F", "f32hash"},   {"G", "f64hash"},     {"FF", "c64hash"},
+      {"GG", "c128hash"}};
+  for (auto &[S, F] : Fixed)
+    if (Sig == S) {
+      Fn = std::string("runtime.") + F;
+      return;
+    }
+  uint64_t N;
+  if (Sig.startswith("M") && !Sig.drop_front().getAsInteger(10, N)) {
+    Fn = "runtime.memhash_varlen";
+    Varlen = N;
+  }
+}
+} // namespace
+
+Error KeyHasher::checkFunction(StringRef FuncName,
+                               std::optional<uint64_t> Size) const {
+  if (!RuntimeFn.empty()) {
+    if (FuncName != RuntimeFn)
+      return makeError("the map type's hasher is {0}, expected {1} for key "
+                       "type {2}",
+                       FuncName, RuntimeFn, typeName(*KeyT));
+    if (VarlenSize && Size != VarlenSize)
+      return makeError("the map type's memhash_varlen closure has size {0}, "
+                       "expected {1}",
+                       Size ? std::to_string(*Size) : "?", *VarlenSize);
+    return Error::success();
+  }
+  // Generated: type..hash.T (go1.19), type:.hash.T (go1.21+), and on
+  // go1.27 type:.hash.<signature>.
+  if (!FuncName.startswith("type..hash.") && !FuncName.startswith("type:.hash."))
+    return makeError("the map type's hasher is {0}, expected a generated "
+                     "hash function for key type {1}",
+                     FuncName, typeName(*KeyT));
+  if (!Sig.empty() && FuncName != "type:.hash." + Sig)
+    return makeError("the map type's hasher is {0}, expected type:.hash.{1}",
+                     FuncName, Sig);
+  return Error::success();
+}
+
 Expected<KeyHasher> KeyHasher::create(const TypeInfo &KeyType,
                                       const GoVersion &V, const HashKeys &K) {
   if (!K.UseAES)
@@ -1084,15 +1135,34 @@ Expected<KeyHasher> KeyHasher::create(const TypeInfo &KeyType,
       return Ops.takeError();
     H.Ops = std::move(*Ops);
     H.Desc = "signature " + (H.Sig.empty() ? std::string("(empty)") : H.Sig);
+    runtimeFnOfSig(H.Sig, H.RuntimeFn, H.VarlenSize);
   } else {
     ClassicPlanner CP;
     if (Error E = CP.top(KeyType, H.Ops, H.Desc))
       return E;
+    if (!StringRef(H.Desc).startswith("generated")) {
+      uint64_t N;
+      StringRef D = H.Desc;
+      if (D.consume_front("memhash_varlen(") && D.consume_back(")") &&
+          !D.getAsInteger(10, N)) {
+        H.RuntimeFn = "runtime.memhash_varlen";
+        H.VarlenSize = N;
+      } else {
+        H.RuntimeFn = "runtime." + H.Desc;
+      }
+    }
   }
   return H;
 }
 
+// Keys (and dynamic values of interface keys) larger than this are not
+// hashed: no real key is that big, a damaged type descriptor can be.
+constexpr uint64_t MaxKeyBytes = 1 << 20;
+
 Expected<uint64_t> KeyHasher::hash(const GoValue &Key, uint64_t Seed) const {
+  if (KeyT->Size > MaxKeyBytes)
+    return makeError("key type {0} of {1} bytes is too large to hash",
+                     typeName(*KeyT), KeyT->Size);
   KeyImage Img;
   Img.Bytes.assign(KeyT->Size, 0);
   if (Error E = buildImage(Key, *KeyT, 0, Img, 0))

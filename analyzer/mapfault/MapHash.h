@@ -26,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,13 @@ public:
   // go1.27 only: the equality signature ("SM5K3G"); empty before.
   const std::string &signature() const { return Sig; }
 
+  // Cross-check with the function the map type's Hasher closure really
+  // calls (its pclntab name; VarlenSize is the size stored in a
+  // memhash_varlen closure). An error when they disagree: then the plan
+  // does not describe this program and must not be used.
+  Error checkFunction(llvm::StringRef FuncName,
+                      std::optional<uint64_t> VarlenSize) const;
+
   struct Op;
   ~KeyHasher();
   KeyHasher(KeyHasher &&);
@@ -97,6 +105,10 @@ private:
   std::shared_ptr<const HashKeys> Keys;
   std::vector<Op> Ops;
   std::string Desc, Sig;
+  // The runtime function genhash picks ("runtime.memhash64"), or empty
+  // for a generated one; VarlenSize for runtime.memhash_varlen.
+  std::string RuntimeFn;
+  std::optional<uint64_t> VarlenSize;
 };
 
 // The runtime's typehash (used by interhash/nilinterhash for the dynamic

@@ -45,6 +45,28 @@ TypeTable &MapReader::types() const {
 const RuntimeLayouts &MapReader::layouts() const { return P.layouts(); }
 const GoVersion &MapReader::version() const { return P.version(); }
 
+namespace {
+// The function a Hasher closure (funcval) calls, and for
+// runtime.memhash_varlen the size stored after the code pointer.
+Expected<std::pair<std::string, std::optional<uint64_t>>>
+hasherFunction(GoProgram &P, const Memory &M, uint64_t Closure) {
+  auto PC = M.readU64(Closure);
+  if (!PC)
+    return PC.takeError();
+  auto F = P.pclntab().findFunc(*PC);
+  if (!F)
+    return F.takeError();
+  std::optional<uint64_t> Size;
+  if (F->Name == "runtime.memhash_varlen") {
+    auto S = M.readU64(Closure + 8);
+    if (!S)
+      return S.takeError();
+    Size = *S;
+  }
+  return std::make_pair(F->Name, Size);
+}
+} // namespace
+
 Expected<const HashKeys *> MapReader::hashKeys() const {
   if (!Keys && KeysError.empty()) {
     auto K = readHashKeys(P, &M);
@@ -74,6 +96,21 @@ Expected<const KeyHasher *> MapReader::hasher(const TypeInfo &MapType) const {
   if (!H) {
     HasherErrors[MapType.Addr] = errorText(H.takeError());
     return makeError("{0}", HasherErrors[MapType.Addr]);
+  }
+  // The function the type's Hasher closure calls must be the one the plan
+  // stands for.
+  if (MapType.Map && MapType.Map->Hasher) {
+    auto Fn = hasherFunction(P, M, MapType.Map->Hasher);
+    if (!Fn) {
+      HasherErrors[MapType.Addr] =
+          "the map type's hasher cannot be identified: " +
+          errorText(Fn.takeError());
+      return makeError("{0}", HasherErrors[MapType.Addr]);
+    }
+    if (Error E = H->checkFunction(Fn->first, Fn->second)) {
+      HasherErrors[MapType.Addr] = errorText(std::move(E));
+      return makeError("{0}", HasherErrors[MapType.Addr]);
+    }
   }
   auto &Slot = Hashers[MapType.Addr];
   Slot = std::make_unique<KeyHasher>(std::move(*H));
