@@ -188,9 +188,11 @@ Expected<KeyHome> keyHome(const MapReader &R, const MapState &S,
     return K;
   uint64_t Off = swissH1(K.Hash) & Mask;
   for (uint64_t I = 0; I <= Mask; ++I) {
-    K.Probe.push_back(Off);
-    if (!T.CtrlRead[Off])
+    if (!T.CtrlRead[Off]) {
+      K.ProbeUnread = true; // the walk did not read this group
       break;
+    }
+    K.Probe.push_back(Off);
     uint64_t C = T.Ctrl[Off];
     bool HasEmpty = false;
     for (unsigned J = 0; J < 8; ++J)
@@ -229,7 +231,7 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
            std::to_string(H.DirIndex) + " points to table " +
            std::to_string(H.Table);
   auto It = std::find(H.Probe.begin(), H.Probe.end(), E.Bucket);
-  if (It == H.Probe.end())
+  if (It == H.Probe.end() && !H.ProbeUnread)
     return "in group " + std::to_string(E.Bucket) +
            ", not on the probe sequence before the first group with an "
            "empty slot";

@@ -53,6 +53,8 @@ struct KeyHome {
   // stops and an insert goes at the latest).
   std::vector<uint64_t> Probe;
   bool ProbeComplete = false; // ended at a group with an empty slot
+  bool ProbeUnread = false;   // cut at a group the walk did not read (a
+                              // slot beyond it cannot be called misplaced)
 };
 
 struct KeyMatch {

@@ -10,6 +10,7 @@
 #include "goruntime/Layouts.h"
 #include "goruntime/StructView.h"
 #include "loader/Memory.h"
+#include "mapfault/MapKeys.h"
 
 namespace ms {
 
@@ -397,6 +398,12 @@ struct Walker {
     uint64_t Unreadable = 0, Run = 0;
     std::string FirstBad;
     for (uint64_t I = 0; I < N; ++I) {
+      if (I >= L.MaxBucketsPerArray) {
+        S.Warn.addf("partial walk: {0} of {1} {2}s walked (cap per array)", I,
+                    N, Arr);
+        S.Partial = true;
+        return;
+      }
       if (S.BucketsVisited >= L.MaxBuckets) {
         S.Warn.addf("partial walk: bucket cap of {0} reached at {1} {2} of {3}",
                     L.MaxBuckets, Arr, I, N);
@@ -597,8 +604,13 @@ struct Walker {
       NG = L.MaxGroups > S.GroupsVisited ? L.MaxGroups - S.GroupsVisited : 0;
     }
     ArrayReader AR(M, Tab.GroupsData, NG, GS);
-    Tab.Ctrl.assign(NG, 0);
-    Tab.CtrlRead.assign(NG, false);
+    // Control words by group index over the whole table (lookups follow
+    // probe sequences through it), read or not.
+    uint64_t All = Tab.LengthMask < MaxTableCapacity / SlotsPerBucket
+                       ? Tab.LengthMask + 1
+                       : NG;
+    Tab.Ctrl.assign(std::max(All, NG), 0);
+    Tab.CtrlRead.assign(std::max(All, NG), false);
     uint64_t Unreadable = 0, Run = 0;
     std::string FirstBad;
     for (uint64_t G = 0; G < NG; ++G) {
@@ -950,7 +962,8 @@ struct Validator {
   // Decode a small sample of the map and compare with the header.
   void sample(uint64_t Expect) {
     MapLimits L;
-    L.MaxBuckets = 64;
+    L.MaxBuckets = 128;
+    L.MaxBucketsPerArray = 48; // old buckets too, while growing
     L.MaxGroups = 64;
     L.MaxTables = 8;
     L.MaxDirLen = 1024;
@@ -982,6 +995,30 @@ struct Validator {
       check("sample keys decode", Bad == 0, false, 20,
             std::to_string(Bad) + " of " + std::to_string(N) +
                 " sampled keys have unreadable parts");
+    // The strongest evidence: sampled keys sit where their hash (with this
+    // header's seed) puts them. Skipped when the hash cannot be computed.
+    if (S->Entries.empty() || !R.hasher(T)) {
+      if (!S->Entries.empty())
+        consumeError(R.hasher(T).takeError());
+      return;
+    }
+    unsigned Hashed = 0, AtHome = 0;
+    for (const auto &E : S->Entries) {
+      if (Hashed == 8)
+        break;
+      GoValue K = decodeValue(R.types(), *T.Key, E.KeyAddr, keyDecodeLimits());
+      auto H = keyHome(R, *S, K);
+      if (!H) {
+        consumeError(H.takeError());
+        continue;
+      }
+      ++Hashed;
+      AtHome += homeMismatch(*S, E, *H).empty();
+    }
+    if (Hashed)
+      check("sample keys hash to their slots", AtHome * 2 > Hashed, false, 40,
+            std::to_string(AtHome) + " of " + std::to_string(Hashed) +
+                " sampled keys are where their hash puts them");
   }
 
   void classic() {

@@ -45,6 +45,8 @@ struct MapLimits {
   unsigned MaxB = 40;                  // classic: B above this is not walked
   uint64_t MaxBuckets = 1 << 20;       // classic: buckets visited (all arrays,
                                        // overflow included)
+  uint64_t MaxBucketsPerArray = ~0ull; // classic: buckets of one array
+                                       // (a sample of both while growing)
   uint64_t MaxOverflowChain = 1 << 16; // classic: overflow buckets per chain
   uint64_t MaxDirLen = 1 << 16;        // swiss: directory entries read
   uint64_t MaxTables = 1 << 16;        // swiss: distinct tables visited

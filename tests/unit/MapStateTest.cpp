@@ -195,7 +195,7 @@ struct Totals {
   uint64_t Entries = 0, Hashed = 0, TagOk = 0, PlaceOk = 0;
   int KeyPresent = 0, KeyAbsent = 0, KeyUnknown = 0, KeyAtHome = 0;
   int CertainFound = 0;
-  int Valid = 0, RejectedWrong = 0;
+  int Valid = 0, RejectedWrong = 0, MinScore = 100, MaxWrongScore = 0;
 };
 
 // Iterators of the iterwrite scenario: `for range` over the map in
@@ -449,6 +449,17 @@ TEST(MapState, Corpus) {
     ASSERT_TRUE(static_cast<bool>(Ok));
     EXPECT_TRUE(Ok->Valid) << llvm::join(Ok->reasons(), "\n");
     Tot.Valid += Ok->Valid;
+    Tot.MinScore = std::min(Tot.MinScore, Ok->Score);
+    bool HashChecked = false;
+    for (const auto &Chk : Ok->Checks)
+      if (Chk.Name == "sample keys hash to their slots") {
+        HashChecked = true;
+        EXPECT_TRUE(Chk.Passed) << Chk.Detail;
+      }
+    EXPECT_TRUE(HashChecked || S->Entries.empty());
+    if (getenv("MS_VERBOSE") && Ok->Score < 100)
+      printf("%s: score %d: %s\n", Name.c_str(), Ok->Score,
+             llvm::join(Ok->reasons(), "; ").c_str());
     std::vector<uint64_t> Wrong = {Addr + 8, Addr + 16};
     if (!S->Entries.empty())
       Wrong.push_back(S->Entries[0].KeyAddr); // a key (a string header,
@@ -466,6 +477,7 @@ TEST(MapState, Corpus) {
       ASSERT_TRUE(static_cast<bool>(Bad));
       EXPECT_FALSE(Bad->Valid) << "at " << hex(A) << " score " << Bad->Score;
       Tot.RejectedWrong += !Bad->Valid;
+      Tot.MaxWrongScore = std::max(Tot.MaxWrongScore, Bad->Score);
     }
 
     if (Scenario == "iterwrite")
@@ -488,13 +500,14 @@ TEST(MapState, Corpus) {
          "  hash: %llu keys hashed, tag ok %llu, bucket/probe ok %llu\n"
          "  faulting key: present %d (at home %d), absent %d, unknown %d; "
          "certain keys found %d\n"
-         "  validation: %d real headers valid, %d wrong addresses rejected\n",
+         "  validation: %d real headers valid (lowest score %d), %d wrong "
+         "addresses rejected (highest score %d)\n",
          Tot.Cases, Tot.NilMaps, Tot.Classic, Tot.Growing, Tot.Swiss, Secs,
          (unsigned long long)Tot.Entries, Tot.CountExact, Tot.CountOff,
          (unsigned long long)Tot.Hashed, (unsigned long long)Tot.TagOk,
          (unsigned long long)Tot.PlaceOk, Tot.KeyPresent, Tot.KeyAtHome,
          Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound, Tot.Valid,
-         Tot.RejectedWrong);
+         Tot.MinScore, Tot.RejectedWrong, Tot.MaxWrongScore);
   EXPECT_EQ(It.Cases, 15);
   printf("  iterators: %d iterwrite cases, %d live iterators found on stacks "
          "(%d other (type, map) pairs rejected), %d located at a map entry\n",
@@ -563,6 +576,11 @@ struct Damage {
     EXPECT_TRUE(static_cast<bool>(V));
     return V && V->Valid;
   }
+  int score() {
+    auto V = validateMapHeader(*R, *MT, Addr);
+    EXPECT_TRUE(static_cast<bool>(V));
+    return V ? V->Score : -1;
+  }
 };
 
 bool hasWarning(const MapState &S, llvm::StringRef Part) {
@@ -580,6 +598,19 @@ TEST(MapDamage, ClassicHeader) {
   const uint64_t FOff = D->off("runtime.hmap", "flags");
   const uint64_t COff = D->off("runtime.hmap", "count");
   ASSERT_TRUE(D->valid());
+  EXPECT_EQ(D->score(), 100);
+
+  // Another seed: the keys no longer hash to their buckets. Plausible
+  // still, but ranked below the real header.
+  const uint64_t HOff = D->off("runtime.hmap", "hash0");
+  D->Mem->patch(D->Addr + HOff, {0x11, 0x22, 0x33, 0x44});
+  EXPECT_LT(D->score(), 100);
+  auto HV = verifyEntryHashes(*D->R, D->decode());
+  ASSERT_TRUE(static_cast<bool>(HV));
+  EXPECT_LT(HV->TagMatch, HV->Checked / 10);
+  D->Mem->patch(D->Addr + HOff,
+                *D->C->P->memory().readBytes(D->Addr + HOff, 4));
+  EXPECT_EQ(D->score(), 100);
 
   // B beyond any real map: nothing walked, a warning, invalid.
   D->Mem->patch8(D->Addr + BOff, 200);
@@ -687,8 +718,13 @@ TEST(MapDamage, SwissDirectory) {
   ASSERT_GT(D->Orig.Tables.size(), 4u);
   const char *M = "internal/runtime/maps.Map";
   const uint64_t DL = D->off(M, "dirLen"), DP = D->off(M, "dirPtr"),
-                 GD = D->off(M, "globalDepth");
+                 GD = D->off(M, "globalDepth"), SD = D->off(M, "seed");
   ASSERT_TRUE(D->valid());
+  EXPECT_EQ(D->score(), 100);
+  // Another seed: keys off their homes, score lower.
+  D->Mem->patch64(D->Addr + SD, D->Orig.Swiss->Seed ^ 0x5555);
+  EXPECT_LT(D->score(), 100);
+  D->Mem->patch64(D->Addr + SD, D->Orig.Swiss->Seed);
 
   // A directory length far beyond the real one.
   D->Mem->patch64(D->Addr + DL, 1ull << 40);
