@@ -441,6 +441,13 @@ TEST(MapState, Corpus) {
       ++Tot.CertainFound;
       ASSERT_TRUE(L->Matches[0].AtHome.value_or(false))
           << L->Matches[0].HomeDetail;
+      // The same key given as its bytes.
+      uint8_t Raw[8];
+      memcpy(Raw, &W, 8);
+      auto LB = findKeyBytes(R, *S, llvm::ArrayRef<uint8_t>(Raw, MT->Key->Size));
+      ASSERT_TRUE(static_cast<bool>(LB));
+      ASSERT_TRUE(LB->present());
+      EXPECT_EQ(LB->Matches[0].Entry, L->Matches[0].Entry);
       checkCertainElem(Scenario, W, L->Matches[0].Elem);
     }
 
@@ -802,9 +809,13 @@ TEST(MapDamage, SwissTables) {
   EXPECT_NE(L->Result, KeyLookup::Verdict::Absent);
 }
 
+// ---- maps built from real parts ------------------------------------------------
+// Shapes the corpus lacks, assembled in patched memory from a real core's
+// keys, elements, seeds and type descriptors.
+
 // A small Swiss map (dirLen 0, dirPtr one group) built from a real table's
 // group: the corpus has none (its maps all outgrew 8 entries).
-TEST(MapDamage, SwissSmallMapBuilt) {
+TEST(MapBuilt, SwissSmallMap) {
   auto D = Damage::open("go1.26-default/strkeys");
   ASSERT_TRUE(D);
   const MapState &O = D->Orig;
@@ -892,6 +903,170 @@ TEST(MapDamage, NilAndWrongType) {
   auto MissingV = validateMapHeader(P, MT, 0x10);
   ASSERT_TRUE(static_cast<bool>(MissingV));
   EXPECT_FALSE(MissingV->Valid);
+}
+
+// Indirect keys and elements (keys or elements over 128 bytes are stored
+// behind pointers; the corpus keys are all small): a copy of the
+// map[string]int type descriptor with both flags set and the slot layout
+// they imply, over a group whose slots point at a real map's keys and
+// elements.
+TEST(MapBuilt, SwissIndirectSlots) {
+  auto D = Damage::open("go1.26-default/strkeys");
+  ASSERT_TRUE(D);
+  const MapState &O = D->Orig;
+  const MapTypeInfo &MI = *D->MT->Map;
+  ASSERT_FALSE(MI.IndirectKey || MI.IndirectElem);
+  const uint64_t NewType = 0x7e1000000000, NewMap = 0x7e2000000000,
+                 NewGroup = NewMap + 0x100;
+  // go1.26 abi.MapType: GroupSize@80, SlotSize@88, ElemOff@96, Flags@104.
+  auto Desc = D->C->P->memory().readBytes(D->MT->Addr, 112);
+  ASSERT_TRUE(static_cast<bool>(Desc));
+  D->Mem->patch(NewType, *Desc);
+  D->Mem->patch64(NewType + 80, 8 + 8 * 16);
+  D->Mem->patch64(NewType + 88, 16);
+  D->Mem->patch64(NewType + 96, 8);
+  uint32_t Flags;
+  memcpy(&Flags, Desc->data() + 104, 4);
+  Flags |= 4 | 8; // indirect key, indirect elem
+  D->Mem->patch(NewType + 104, {reinterpret_cast<uint8_t *>(&Flags), 4});
+  auto T = D->R->types().typeAt(NewType);
+  ASSERT_TRUE(static_cast<bool>(T)) << toString(T.takeError());
+  const TypeInfo *IT = *T;
+  ASSERT_TRUE(IT->Map && IT->Map->IndirectKey && IT->Map->IndirectElem);
+  EXPECT_EQ(IT->Map->KeyStride, 16u);
+  // One group: the first group of the real map's first table, its slots
+  // now pointers to the real keys and elements.
+  const MapEntry &First = O.Entries[0];
+  auto Ctrl = D->C->P->memory().readU64(First.BucketAddr);
+  ASSERT_TRUE(static_cast<bool>(Ctrl));
+  D->Mem->patch(NewGroup, std::vector<uint8_t>(8 + 8 * 16, 0));
+  D->Mem->patch64(NewGroup, *Ctrl);
+  uint64_t Full = 0;
+  for (const auto &E : O.Entries) {
+    if (E.BucketAddr != First.BucketAddr)
+      continue;
+    ++Full;
+    D->Mem->patch64(NewGroup + 8 + 16 * E.Slot, E.KeyAddr);
+    D->Mem->patch64(NewGroup + 8 + 16 * E.Slot + 8, E.ElemAddr);
+  }
+  auto Hdr = D->C->P->memory().readBytes(D->Addr, 48);
+  ASSERT_TRUE(static_cast<bool>(Hdr));
+  const char *M = "internal/runtime/maps.Map";
+  D->Mem->patch(NewMap, *Hdr);
+  D->Mem->patch64(NewMap + D->off(M, "used"), Full);
+  D->Mem->patch64(NewMap + D->off(M, "dirPtr"), NewGroup);
+  D->Mem->patch64(NewMap + D->off(M, "dirLen"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "globalDepth"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "globalShift"), 0);
+  D->Mem->patch8(NewMap + D->off(M, "writing"), 0);
+  auto S = D->R->decode(*IT, NewMap);
+  ASSERT_TRUE(static_cast<bool>(S)) << toString(S.takeError());
+  EXPECT_TRUE(S->Warn.empty()) << warnings(*S);
+  ASSERT_EQ(S->EntriesFound, Full);
+  for (const auto &E : S->Entries) {
+    EXPECT_EQ(E.KeySlot, NewGroup + 8 + 16 * E.Slot);
+    EXPECT_NE(E.KeyAddr, E.KeySlot); // followed
+    EXPECT_EQ(E.ElemSlot, E.KeySlot + 8);
+  }
+  // The same keys and elements as the real map, found through pointers.
+  auto Sample = decodeEntries(*D->R, *S, 8);
+  MapReader Plain(*D->C->P);
+  for (const auto &DE : Sample) {
+    const MapEntry &E = S->Entries[DE.Index];
+    GoValue RK = decodeValue(Plain.types(), *D->MT->Key, E.KeyAddr);
+    EXPECT_EQ(toJSON(DE.Key), toJSON(RK));
+    EXPECT_FALSE(DE.Elem.hasErrors());
+  }
+  auto V = verifyEntryHashes(*D->R, *S);
+  ASSERT_TRUE(static_cast<bool>(V)) << toString(V.takeError());
+  EXPECT_TRUE(V->allMatch()) << llvm::join(V->Mismatches, "\n");
+  auto L = findKey(*D->R, *S, Sample[0].Key);
+  ASSERT_TRUE(static_cast<bool>(L));
+  ASSERT_TRUE(L->present());
+  EXPECT_EQ(toJSON(L->Matches[0].Elem), toJSON(Sample[0].Elem));
+  EXPECT_TRUE(validateMapHeader(*D->R, *IT, NewMap)->Valid);
+  // A nil pointer in a live slot is a warning and an unreadable key.
+  D->Mem->patch64(NewGroup + 8 + 16 * First.Slot, 0);
+  S = D->R->decode(*IT, NewMap);
+  ASSERT_TRUE(static_cast<bool>(S));
+  EXPECT_TRUE(hasWarning(*S, "indirect key pointer is nil")) << warnings(*S);
+  auto L2 = findKey(*D->R, *S, Sample[0].Key);
+  ASSERT_TRUE(static_cast<bool>(L2));
+  EXPECT_GE(L2->Undecided, 1u);
+}
+
+// ---- Go's == on decoded values ---------------------------------------------------
+
+GoValue num(double F) {
+  GoValue V;
+  V.VK = GoValue::VKind::Float;
+  V.F = F;
+  return V;
+}
+GoValue str(const std::string &S, uint64_t Len = ~0ull) {
+  GoValue V;
+  V.VK = GoValue::VKind::String;
+  V.Str = S;
+  V.Len = Len == ~0ull ? S.size() : Len;
+  V.Truncated = V.Len != S.size();
+  return V;
+}
+
+TEST(MapKeys, GoEquality) {
+  EXPECT_EQ(goKeyEqual(num(1.5), num(1.5)), KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(num(0.0), num(-0.0)), KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(num(std::nan("")), num(std::nan(""))), KeyEq::NotEqual);
+  EXPECT_EQ(goKeyEqual(str("abc"), str("abc")), KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(str("abc"), str("abd")), KeyEq::NotEqual);
+  EXPECT_EQ(goKeyEqual(str("abc"), str("abc", 5)), KeyEq::NotEqual); // lengths
+  EXPECT_EQ(goKeyEqual(str("abc", 5), str("abc", 5)), KeyEq::Unknown); // cut
+  EXPECT_EQ(goKeyEqual(str("abd", 5), str("abc", 5)), KeyEq::NotEqual);
+  GoValue E;
+  E.VK = GoValue::VKind::Error;
+  EXPECT_EQ(goKeyEqual(E, str("a")), KeyEq::Unknown);
+  // Structs field by field, blank fields ignored.
+  auto Rec = [](const std::string &Blank, double F) {
+    GoValue V;
+    V.VK = GoValue::VKind::Struct;
+    GoValue::Field A, B;
+    A.Name = "_";
+    A.Value = std::make_unique<GoValue>(str(Blank));
+    B.Name = "F";
+    B.Value = std::make_unique<GoValue>(num(F));
+    V.Fields.push_back(std::move(A));
+    V.Fields.push_back(std::move(B));
+    return V;
+  };
+  EXPECT_EQ(goKeyEqual(Rec("x", 1), Rec("y", 1)), KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(Rec("x", 1), Rec("x", 2)), KeyEq::NotEqual);
+  // Interfaces: dynamic type first, then value; nil only equals nil.
+  TypeInfo IntT, StrT;
+  IntT.Addr = 0x100;
+  IntT.Equal = 1;
+  StrT.Addr = 0x200;
+  StrT.Equal = 1;
+  auto Iface = [](const TypeInfo *T, GoValue D) {
+    GoValue V;
+    V.VK = GoValue::VKind::Interface;
+    V.DynType = T;
+    if (T)
+      V.Dynamic = std::make_unique<GoValue>(std::move(D));
+    return V;
+  };
+  GoValue One;
+  One.VK = GoValue::VKind::Int;
+  One.I = 1;
+  GoValue One2;
+  One2.VK = GoValue::VKind::Int;
+  One2.I = 1;
+  EXPECT_EQ(goKeyEqual(Iface(&IntT, std::move(One)), Iface(&IntT, std::move(One2))),
+            KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(Iface(&IntT, str("1")), Iface(&StrT, str("1"))),
+            KeyEq::NotEqual);
+  EXPECT_EQ(goKeyEqual(Iface(nullptr, GoValue()), Iface(nullptr, GoValue())),
+            KeyEq::Equal);
+  EXPECT_EQ(goKeyEqual(Iface(nullptr, GoValue()), Iface(&StrT, str(""))),
+            KeyEq::NotEqual);
 }
 
 } // namespace
