@@ -149,6 +149,10 @@ Expected<KeyHome> keyHome(const MapReader &R, const MapState &S,
   KeyHome K;
   K.Hash = *Hash;
   K.Hasher = (*H)->description();
+  if (auto HK = R.hashKeys())
+    K.KeysSource = (*HK)->Source;
+  else
+    consumeError(HK.takeError());
   if (S.Classic) {
     const ClassicHeader &C = *S.Classic;
     const uint64_t BS = S.mapInfo().BucketSize;
@@ -242,11 +246,15 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 
 Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
                             const GoValue &Key, const KeyLookupOptions &O) {
-  if (S.Nil)
-    return makeError("nil map has no entries");
   if (!S.Type || !S.Type->Key || !S.Type->Elem)
     return makeError("map state without a map type");
   KeyLookup L;
+  if (S.Nil) {
+    // A nil map holds nothing; lookups give the zero value.
+    L.Result = KeyLookup::Verdict::Absent;
+    L.HomeError = "nil map";
+    return L;
+  }
   const TypeInfo &KT = *S.Type->Key, &ET = *S.Type->Elem;
   if (Key.isError())
     L.Warn.addf("the key itself is unreadable: {0}", Key.ErrorText);
@@ -306,8 +314,8 @@ Expected<KeyLookup> findKey(GoProgram &P, const MapState &S,
 Expected<KeyLookup> findKeyBytes(const MapReader &R, const MapState &S,
                                  ArrayRef<uint8_t> KeyBytes,
                                  const KeyLookupOptions &O) {
-  if (S.Nil || !S.Type || !S.Type->Key)
-    return makeError("nil map has no entries");
+  if (!S.Type || !S.Type->Key)
+    return makeError("map state without a map type");
   if (KeyBytes.size() < S.Type->Key->Size)
     return makeError("{0} key bytes for a key of {1} bytes", KeyBytes.size(),
                      S.Type->Key->Size);

@@ -38,6 +38,7 @@ struct KeyHome {
   uint64_t Hash = 0;
   uint8_t Tag = 0;     // tophash (classic) or H2 (swiss)
   std::string Hasher;  // KeyHasher::description()
+  std::string KeysSource; // where aeskeysched came from (HashKeys::Source)
   // Classic.
   uint64_t Bucket = 0, BucketAddr = 0; // hash & (2^B - 1) in buckets
   bool Growing = false;
@@ -88,8 +89,8 @@ struct KeyLookup {
 llvm::StringRef verdictName(KeyLookup::Verdict V); // "present", ...
 
 // Looks Key (a value of the map's key type) up among the entries of S by
-// value, and computes its home from its hash. Errors only when S is nil
-// or has no map type.
+// value, and computes its home from its hash. A nil map gives Absent.
+// Errors only when S has no map type.
 Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
                             const GoValue &Key,
                             const KeyLookupOptions &O = {});

@@ -220,16 +220,18 @@ struct Walker {
     return true;
   }
 
+  bool EntryCapHit = false;
+
+  // Where: the slot in words, built only for a warning.
   void addEntry(MapEntry E, ArrayRef<uint8_t> Bytes, uint64_t KeyOff,
-                uint64_t ElemOff, const std::string &Where) {
+                uint64_t ElemOff, function_ref<std::string()> Where) {
     ++S.EntriesFound;
     if (!L.CollectEntries)
       return;
     if (S.Entries.size() >= L.MaxEntries) {
-      if (S.Entries.size() == L.MaxEntries) {
+      if (!EntryCapHit)
         S.Warn.addf("partial walk: entry cap of {0} reached", L.MaxEntries);
-        S.Partial = true;
-      }
+      EntryCapHit = S.Partial = true;
       return;
     }
     E.KeyAddr = E.KeySlot;
@@ -237,12 +239,12 @@ struct Walker {
     if (MI.IndirectKey) {
       E.KeyAddr = le64(Bytes, KeyOff);
       if (E.KeyAddr == 0)
-        T.add("indirect key pointer is nil in a live slot", Where);
+        T.add("indirect key pointer is nil in a live slot", Where());
     }
     if (MI.IndirectElem) {
       E.ElemAddr = le64(Bytes, ElemOff);
       if (E.ElemAddr == 0)
-        T.add("indirect elem pointer is nil in a live slot", Where);
+        T.add("indirect elem pointer is nil in a live slot", Where());
     }
     S.Entries.push_back(E);
   }
@@ -310,11 +312,13 @@ struct Walker {
                   "bucket " + std::to_string(Idx) + " at " + hex(Cur));
           continue;
         }
-        std::string Here = std::string(Arr) + " " + std::to_string(Idx) +
-                           " at " + hex(Cur) + " slot " + std::to_string(Slot);
+        auto Here = [&] {
+          return std::string(Arr) + " " + std::to_string(Idx) + " at " +
+                 hex(Cur) + " slot " + std::to_string(Slot);
+        };
         if (SeenEmptyRest)
           T.add("live slot after an emptyRest mark (invisible to lookups)",
-                Here);
+                Here());
         if (Old && OldMarked)
           LiveInMarked = true;
         MapEntry E;
@@ -438,10 +442,9 @@ struct Walker {
         S.Growth->EvacuatedMarked += Marked;
         S.Growth->OldEvacuated.push_back(Marked);
       }
-      // The view of a whole-array read stays valid; a per-bucket copy is
-      // overwritten by the next get(), so keep it.
-      std::vector<uint8_t> Keep(B->begin(), B->end());
-      classicChain(AR.addr(I), Keep, I, Old, Marked);
+      // *B stays valid until the next get(); the chain reads its overflow
+      // buckets into its own buffer.
+      classicChain(AR.addr(I), *B, I, Old, Marked);
     }
     if (Unreadable) {
       S.Warn.addf("{0} of {1} {2}s at {3} cannot be read (first: {4})",
@@ -527,13 +530,15 @@ struct Walker {
           ++Tab->Deleted;
         continue;
       }
-      std::string Here = "group " + std::to_string(GroupIdx) + " at " +
-                         hex(Addr) + " slot " + std::to_string(Slot);
+      auto Here = [&] {
+        return "group " + std::to_string(GroupIdx) + " at " + hex(Addr) +
+               " slot " + std::to_string(Slot);
+      };
       if (C & 0x80) {
         if (Tab)
           ++Tab->Invalid;
         T.add("control byte that is neither empty, deleted nor full",
-              Here + " (" + hex(C) + ")");
+              Here() + " (" + hex(C) + ")");
         continue;
       }
       if (Tab)

@@ -174,6 +174,70 @@ std::vector<uint64_t> certainKeys(llvm::StringRef Scenario) {
   return K;
 }
 
+// Whether the scenario inserted this key (truth.json form) before the race
+// and never deletes it.
+bool certainlyPresent(llvm::StringRef Scenario, llvm::StringRef GoVersion,
+                      const llvm::json::Object &K) {
+  const llvm::json::Value *V = K.get("value");
+  if (!V)
+    return false;
+  auto I = V->getAsInteger();
+  if (Scenario == "i64rw")
+    return I && *I % 7919 == 0 && *I / 7919 >= 0 && *I / 7919 < 500;
+  if (Scenario == "i32rw")
+    return I && *I % 13 == 0 && *I / 13 >= -300 && *I / 13 < 300;
+  if (Scenario == "u32rw") {
+    // labels[i * 2654435761] for i < 400 (uint32 arithmetic).
+    for (uint32_t X = 0; I && X < 400; ++X)
+      if (static_cast<uint32_t>(X * 2654435761u) == static_cast<uint64_t>(*I))
+        return true;
+    return false;
+  }
+  if (Scenario == "growing") {
+    int64_t Limit = GoVersion.startswith("go1.21") ? 6 << 11 : 13 << 11 >> 1;
+    return I && *I >= 0 && *I < Limit;
+  }
+  if (Scenario == "ifacekey") {
+    auto DT = K.getString("dynamic_type");
+    if (!DT)
+      return false;
+    if (*DT == "int")
+      return I && ((*I % 7 == 0 && *I >= 0 && *I < 4200) || *I == 3);
+    if (*DT == "string")
+      return V->getAsString() == llvm::StringRef("seed");
+    if (*DT == "main.point") {
+      const auto *O = V->getAsObject();
+      int64_t X = *O->getInteger("X"), Y = *O->getInteger("Y");
+      return (X == 1 && Y == 2) || (X >= 0 && X < 600 && Y == -X);
+    }
+  }
+  return false;
+}
+
+// Looks a truth.json key up; returns whether it is present.
+void checkTruthKey(GoProgram &P, const MapReader &R, const MapState &S,
+                   const llvm::json::Object &KJ, bool Certain, int &Present,
+                   int &CertainFound) {
+  auto K = truthKey(P, *S.Type->Key, KJ);
+  ASSERT_TRUE(K) << "cannot build the key from truth.json";
+  auto L = findKey(R, S, *K);
+  ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
+  EXPECT_NE(L->Result, KeyLookup::Verdict::Unknown)
+      << llvm::join(L->Warn.all(), "\n");
+  EXPECT_LE(L->Matches.size(), 1u);
+  ASSERT_TRUE(L->Home) << L->HomeError;
+  if (Certain) {
+    EXPECT_TRUE(L->present()) << toGoSyntax(*K) << " was inserted before the race";
+    CertainFound += L->present();
+  }
+  if (L->present()) {
+    ++Present;
+    EXPECT_EQ(toJSON(L->Matches[0].Key), toJSON(*K));
+    EXPECT_TRUE(L->Matches[0].AtHome.value_or(false))
+        << L->Matches[0].HomeDetail;
+  }
+}
+
 // A scenario's statement about a present key's element, or nullopt.
 void checkCertainElem(llvm::StringRef Scenario, uint64_t Key,
                       const GoValue &Elem) {
@@ -196,6 +260,8 @@ struct Totals {
   int KeyPresent = 0, KeyAbsent = 0, KeyUnknown = 0, KeyAtHome = 0;
   int CertainFound = 0;
   int Valid = 0, RejectedWrong = 0, MinScore = 100, MaxWrongScore = 0;
+  int SlotKeys = 0, SlotKeysPresent = 0, SlotKeysCertain = 0;
+  int FaultKeyCertain = 0;
 };
 
 // Iterators of the iterwrite scenario: `for range` over the map in
@@ -302,7 +368,10 @@ TEST(MapState, Corpus) {
       ++Tot.NilMaps;
       EXPECT_TRUE(S->Nil);
       EXPECT_TRUE(S->Entries.empty());
-      EXPECT_FALSE(static_cast<bool>(findKey(R, *S, GoValue())));
+      auto L = findKey(R, *S, GoValue());
+      ASSERT_TRUE(static_cast<bool>(L));
+      EXPECT_EQ(L->Result, KeyLookup::Verdict::Absent);
+      EXPECT_FALSE(L->Home);
       continue;
     }
     const auto &H = *MJ->getObject("header");
@@ -410,8 +479,14 @@ TEST(MapState, Corpus) {
           << llvm::join(L->Warn.all(), "\n");
       EXPECT_LE(L->Matches.size(), 1u);
       ASSERT_TRUE(L->Home) << L->HomeError;
+      if (certainlyPresent(Scenario, *C->truth().getString("go_version"),
+                           *KJ)) {
+        ++Tot.FaultKeyCertain;
+        EXPECT_TRUE(L->present()) << "inserted before the race";
+      }
       if (L->present()) {
         ++Tot.KeyPresent;
+        EXPECT_FALSE(L->Home->KeysSource.empty());
         const KeyMatch &M = L->Matches[0];
         EXPECT_EQ(toJSON(M.Key), toJSON(*K));
         EXPECT_FALSE(M.Elem.hasErrors());
@@ -431,6 +506,18 @@ TEST(MapState, Corpus) {
         ++Tot.KeyUnknown;
       }
     }
+
+    // The keys in every worker's slot (racers' keys too).
+    if (const auto *Ws = C->truth().getArray("workers"))
+      for (const auto &W : *Ws)
+        if (const auto *KJ = W.getAsObject()->getObject("slot_key")) {
+          ++Tot.SlotKeys;
+          checkTruthKey(P, R, *S, *KJ,
+                        certainlyPresent(Scenario,
+                                         *C->truth().getString("go_version"),
+                                         *KJ),
+                        Tot.SlotKeysPresent, Tot.SlotKeysCertain);
+        }
 
     // Keys the scenario inserted before the race and never deletes.
     for (uint64_t W : certainKeys(Scenario)) {
@@ -505,15 +592,17 @@ TEST(MapState, Corpus) {
          "swiss) in %.1f s\n"
          "  entries %llu; count exact in %d maps, off (race) in %d\n"
          "  hash: %llu keys hashed, tag ok %llu, bucket/probe ok %llu\n"
-         "  faulting key: present %d (at home %d), absent %d, unknown %d; "
-         "certain keys found %d\n"
+         "  faulting key: present %d (at home %d, %d of them certain), absent "
+         "%d, unknown %d; certain keys found %d\n"
+         "  worker slot keys: %d looked up, %d present (%d certain)\n"
          "  validation: %d real headers valid (lowest score %d), %d wrong "
          "addresses rejected (highest score %d)\n",
          Tot.Cases, Tot.NilMaps, Tot.Classic, Tot.Growing, Tot.Swiss, Secs,
          (unsigned long long)Tot.Entries, Tot.CountExact, Tot.CountOff,
          (unsigned long long)Tot.Hashed, (unsigned long long)Tot.TagOk,
          (unsigned long long)Tot.PlaceOk, Tot.KeyPresent, Tot.KeyAtHome,
-         Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound, Tot.Valid,
+         Tot.FaultKeyCertain, Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound,
+         Tot.SlotKeys, Tot.SlotKeysPresent, Tot.SlotKeysCertain, Tot.Valid,
          Tot.MinScore, Tot.RejectedWrong, Tot.MaxWrongScore);
   EXPECT_EQ(It.Cases, 15);
   printf("  iterators: %d iterwrite cases, %d live iterators found on stacks "
