@@ -226,6 +226,10 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
     if (E.Bucket != H.Bucket)
       return "in bucket " + std::to_string(E.Bucket) +
              " but the hash gives bucket " + std::to_string(H.Bucket);
+    if (H.InOld)
+      return "in bucket " + std::to_string(E.Bucket) + " but old bucket " +
+             std::to_string(H.OldBucket) +
+             " is not evacuated yet: lookups search the old one";
     return {};
   }
   if (H.Small)

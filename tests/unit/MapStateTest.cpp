@@ -18,6 +18,7 @@
 #include "loader/Memory.h"
 #include "mapfault/MapHash.h"
 #include "mapfault/MapIter.h"
+#include "mapfault/MapJSON.h"
 #include "mapfault/MapKeys.h"
 
 using namespace ms;
@@ -226,6 +227,14 @@ void checkTruthKey(GoProgram &P, const MapReader &R, const MapState &S,
       << llvm::join(L->Warn.all(), "\n");
   EXPECT_LE(L->Matches.size(), 1u);
   ASSERT_TRUE(L->Home) << L->HomeError;
+  {
+    llvm::json::Value J = toJSON(S, *L);
+    const auto &JO = *J.getAsObject();
+    EXPECT_EQ(*JO.getString("result"), verdictName(L->Result));
+    EXPECT_EQ(JO.getArray("matches")->size(), L->Matches.size());
+    ASSERT_TRUE(JO.getObject("home"));
+    EXPECT_EQ(*JO.getObject("home")->getString("hash"), hex(L->Home->Hash));
+  }
   if (Certain) {
     EXPECT_TRUE(L->present()) << toGoSyntax(*K) << " was inserted before the race";
     CertainFound += L->present();
@@ -323,6 +332,11 @@ void checkIterators(CorpusCase &C, const MapReader &R, const MapState &S,
       ASSERT_TRUE(It->KeyValue && It->ElemValue);
       EXPECT_FALSE(It->KeyValue->hasErrors());
       EXPECT_EQ(It->Elem, E.ElemAddr);
+    }
+    {
+      llvm::json::Value J = toJSON(*It);
+      EXPECT_EQ(*J.getAsObject()->getBoolean("same_map"), true);
+      EXPECT_EQ(*J.getAsObject()->getString("position"), It->Position);
     }
     // Without the map: the iterator's own type decodes the entry.
     auto Alone = decodeMapIter(R, IA);
@@ -576,6 +590,27 @@ TEST(MapState, Corpus) {
 
     if (Scenario == "iterwrite")
       checkIterators(*C, R, *S, *Gs, It);
+
+    // The JSON view carries the same header and counts.
+    {
+      llvm::json::Value J = toJSON(*S);
+      const auto &JO = *J.getAsObject();
+      EXPECT_EQ(*JO.getString("address"), *MJ->getString("address"));
+      EXPECT_EQ(*JO.getInteger("entries_found"), int64_t(S->EntriesFound));
+      const auto *JH = JO.getObject("header");
+      ASSERT_TRUE(JH);
+      for (const char *F : {"count", "B", "flags", "used", "dirLen",
+                            "globalDepth", "writing"})
+        if (H.get(F)) {
+          EXPECT_EQ(JH->getInteger(F), H.getInteger(F)) << F;
+        }
+      for (const char *F : {"buckets", "oldbuckets", "seed", "dirPtr"})
+        if (H.get(F)) {
+          EXPECT_EQ(JH->getString(F), H.getString(F)) << F;
+        }
+      EXPECT_EQ(JO.getObject("growth") != nullptr, IsClassic);
+      EXPECT_EQ(JO.getArray("tables") != nullptr, !IsClassic);
+    }
 
     // A report sample decodes.
     auto Sample = decodeEntries(R, *S, 5);
