@@ -51,6 +51,7 @@ public:
     patch(Addr, B);
   }
   void patch8(uint64_t Addr, uint8_t V) { patch(Addr, {&V, 1}); }
+  void clear() { Bytes_.clear(); }
   Error read(uint64_t Addr, llvm::MutableArrayRef<uint8_t> Out) const override {
     // Fast path: nothing patched in range.
     auto It = Bytes_.lower_bound(Addr);
@@ -931,6 +932,99 @@ TEST(MapDamage, SwissTables) {
   auto L = findKey(*D2->R, S, K);
   ASSERT_TRUE(static_cast<bool>(L));
   EXPECT_NE(L->Result, KeyLookup::Verdict::Absent);
+}
+
+// Random damage: bytes of the header, the first buckets or the directory,
+// tables and groups overwritten with random values or with pointers into
+// the map's own structures. Whatever comes out, decoding, validation,
+// lookups and hash checks return (bounded) and report.
+TEST(MapDamage, RandomCorruption) {
+  for (const char *Case : {"go1.23-default/u32rw", "go1.25-default/strkeys",
+                           "go1.27-mapsplitgroup/structkey"}) {
+    SCOPED_TRACE(Case);
+    auto D = Damage::open(Case);
+    ASSERT_TRUE(D);
+    const MapState &O = D->Orig;
+    // Places worth hitting and pointers worth planting.
+    std::vector<std::pair<uint64_t, uint64_t>> Areas = {{D->Addr, 56}};
+    std::vector<uint64_t> Ptrs = {D->Addr, 0, 8};
+    if (O.Classic) {
+      const uint64_t BS = D->MT->Map->BucketSize;
+      Areas.push_back({O.Classic->Buckets, 4 * BS});
+      if (O.Classic->OldBuckets)
+        Areas.push_back({O.Classic->OldBuckets, 4 * BS});
+      Ptrs.push_back(O.Classic->Buckets);
+      Ptrs.push_back(O.Classic->Buckets + BS);
+      Ptrs.push_back(O.Classic->OldBuckets);
+    } else {
+      Areas.push_back({O.Swiss->DirPtr, 8 * std::min<uint64_t>(4, O.Swiss->DirLen)});
+      for (size_t I = 0; I < O.Tables.size() && I < 2; ++I) {
+        Areas.push_back({O.Tables[I].Addr, 32});
+        Areas.push_back({O.Tables[I].GroupsData, 2 * D->MT->Map->GroupSize});
+        Ptrs.push_back(O.Tables[I].Addr);
+        Ptrs.push_back(O.Tables[I].GroupsData);
+      }
+      Ptrs.push_back(O.Swiss->DirPtr);
+    }
+    GoValue Known = decodeValue(D->C->P->types(), *D->MT->Key,
+                                O.Entries[0].KeyAddr, keyDecodeLimits());
+    uint64_t X = 0x9e3779b97f4a7c15;
+    auto Rnd = [&] {
+      X ^= X << 13;
+      X ^= X >> 7;
+      X ^= X << 17;
+      return X;
+    };
+    MapLimits L;
+    L.MaxBuckets = 1 << 15;
+    L.MaxGroups = 1 << 15;
+    L.MaxDirLen = 1 << 12;
+    L.MaxTables = 256;
+    L.MaxBytes = 16 << 20;
+    int Partial = 0, Warned = 0;
+    auto T0 = std::chrono::steady_clock::now();
+    for (int Round = 0; Round < 150; ++Round) {
+      D->Mem->clear();
+      for (int K = 0; K < 6; ++K) {
+        auto [Base, Len] = Areas[Rnd() % Areas.size()];
+        uint64_t At = (Base + Rnd() % Len) & ~7ull;
+        switch (Rnd() % 3) {
+        case 0:
+          D->Mem->patch8(At + Rnd() % 8, static_cast<uint8_t>(Rnd()));
+          break;
+        case 1:
+          D->Mem->patch64(At, Rnd());
+          break;
+        default:
+          D->Mem->patch64(At, Ptrs[Rnd() % Ptrs.size()] + 8 * (Rnd() % 3));
+        }
+      }
+      auto S = D->R->decode(*D->MT, D->Addr, L);
+      if (!S) {
+        consumeError(S.takeError()); // only an unreadable header
+        continue;
+      }
+      Partial += S->Partial;
+      Warned += !S->Warn.empty();
+      EXPECT_LE(S->BucketsVisited, L.MaxBuckets + L.MaxOverflowChain);
+      EXPECT_LE(S->GroupsVisited, L.MaxGroups + 8);
+      auto V = validateMapHeader(*D->R, *D->MT, D->Addr);
+      ASSERT_TRUE(static_cast<bool>(V));
+      auto F = findKey(*D->R, *S, Known);
+      ASSERT_TRUE(static_cast<bool>(F));
+      auto H = verifyEntryHashes(*D->R, *S, 2000);
+      if (!H)
+        consumeError(H.takeError());
+      (void)toJSON(*S);
+    }
+    double Secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - T0)
+                      .count();
+    EXPECT_GT(Warned, 50);
+    printf("%s: 150 random corruptions in %.1f s, %d with warnings, %d "
+           "partial\n",
+           Case, Secs, Warned, Partial);
+  }
 }
 
 // ---- maps built from real parts ------------------------------------------------
