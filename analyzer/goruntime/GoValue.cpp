@@ -1,6 +1,6 @@
 #include "goruntime/GoValue.h"
 
-#include <bit>
+#include <llvm/ADT/bit.h>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -147,8 +147,8 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
       if (!X)
         return X.takeError();
       if (Part == 4)
-        return double(std::bit_cast<float>(static_cast<uint32_t>(*X)));
-      return std::bit_cast<double>(*X);
+        return double(llvm::bit_cast<float>(static_cast<uint32_t>(*X)));
+      return llvm::bit_cast<double>(*X);
     };
     auto Re = Read(Addr);
     if (!Re)

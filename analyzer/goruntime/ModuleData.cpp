@@ -386,7 +386,9 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
                                                   const LocateOptions &Opts,
                                                   Warnings *W) {
   const Memory &M = T.memory();
-  auto [TextLo, TextHi] = textBounds(T);
+  // Not a structured binding: the lambda below captures them (C++20 only).
+  const auto Bounds = textBounds(T);
+  const uint64_t TextLo = Bounds.first, TextHi = Bounds.second;
 
   auto TryAt = [&](uint64_t Addr) -> Expected<LocatedModuleData> {
     auto MD = readModuleData(M, Addr, V);

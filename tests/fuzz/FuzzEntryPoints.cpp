@@ -109,6 +109,7 @@ void exerciseExe(const ExeFile &X) {
 // The executable on its own: build info, layouts, then the Go tables read
 // through a Target whose memory is the executable's segments.
 void exeOnlyPipeline(std::unique_ptr<ExeFile> X, bool OpenDwarf) {
+  const uint64_t X0Size = X->input().size();
   exerciseExe(*X);
   auto BI = readBuildInfo(*X);
   if (BI) {
@@ -143,7 +144,9 @@ void exeOnlyPipeline(std::unique_ptr<ExeFile> X, bool OpenDwarf) {
     consumeError(T.takeError());
     return;
   }
-  runPipeline(**T);
+  Budget Bud;
+  Bud.Thorough = X0Size % 4 == 1;
+  runPipeline(**T, {}, Bud);
 }
 
 std::string caseDir() {
@@ -483,7 +486,7 @@ EditSession::EditSession(BaseCase &B, const uint8_t *D, size_t N, bool ExeOnly)
 void EditSession::write(bool InExe, uint64_t Off, const uint8_t *Src,
                         uint64_t Len) {
   auto &Buf = InExe ? B.ExeWork : B.CoreWork;
-  if (Off >= Buf.size())
+  if (Off >= Buf.size() || !Len)
     return;
   Len = std::min<uint64_t>(Len, Buf.size() - Off);
   Undo.push_back({InExe, Off, std::vector<uint8_t>(Buf.begin() + Off,
@@ -631,7 +634,10 @@ int fuzzTarget(const uint8_t *Data, size_t Size) {
       return 0;
     }
   }
-  runPipeline(**T, BC.H);
+  Budget Bud;
+  Bud.CacheLayouts = true;
+  Bud.Thorough = Size % 4 == 1; // the whole-table walks on a quarter of inputs
+  runPipeline(**T, BC.H, Bud);
   return 0;
 }
 

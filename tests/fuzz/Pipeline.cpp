@@ -1,7 +1,9 @@
 #include "Pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include <llvm/Support/FormatVariadic.h>
@@ -123,12 +125,33 @@ void stageModuleDataScan(PipelineContext &C) {
 void stageLayouts(PipelineContext &C) {
   if (!C.BI)
     return;
+  if (C.B.CacheLayouts) {
+    static std::map<std::string, std::unique_ptr<RuntimeLayouts>> Cache;
+    auto Name = RuntimeLayouts::tableNameFor(*C.BI);
+    if (!Name) {
+      consumeError(Name.takeError());
+      return;
+    }
+    std::string Key = *Name + "/" + C.T.arch().goName().str();
+    auto It = Cache.find(Key);
+    if (It == Cache.end()) {
+      auto L = RuntimeLayouts::fromTable(*Name, C.T.arch().goName());
+      if (!L) {
+        consumeError(L.takeError());
+        return;
+      }
+      It = Cache.emplace(Key, std::move(*L)).first;
+    }
+    C.Layouts = It->second.get();
+    return;
+  }
   auto L = RuntimeLayouts::forProgram(C.T.exe(), *C.BI, nullptr);
   if (!L) {
     consumeError(L.takeError());
     return;
   }
-  C.Layouts = std::move(*L);
+  C.OwnedLayouts = std::move(*L);
+  C.Layouts = C.OwnedLayouts.get();
 }
 
 void stageThreads(PipelineContext &C) {
@@ -240,7 +263,7 @@ void stageGoroutines(PipelineContext &C) {
 void stageStackWords(PipelineContext &C) {
   size_t N = 0;
   for (uint64_t W : C.Words) {
-    if (!inText(C, W) || N++ >= C.B.MaxTypeLookups)
+    if (!inText(C, W) || N++ >= C.B.MaxReturnAddresses)
       continue;
     exercisePC(C, W - 1, 0);
   }
@@ -281,6 +304,8 @@ void stageTypes(PipelineContext &C) {
   for (uint64_t W : C.Words)
     if (MD.containsType(W))
       Try(W);
+  if (!C.B.Thorough)
+    return;
   auto Maps = TT.mapTypes();
   if (Maps) {
     size_t I = 0;
@@ -382,7 +407,7 @@ const std::vector<Stage> &pipelineStages() {
 }
 
 void runPipeline(const Target &T, const Hints &H, Budget B) {
-  PipelineContext C{T, H, B, {}, {}, {}, {}, {}};
+  PipelineContext C{T, H, B, {}, {}, {}, nullptr, {}, {}};
   // MAPSLEUTH_FUZZ_VERBOSE=1: say how far each run got (to check that the
   // seeds reach the deep stages).
   static const bool Verbose = std::getenv("MAPSLEUTH_FUZZ_VERBOSE") != nullptr;
@@ -392,9 +417,14 @@ void runPipeline(const Target &T, const Hints &H, Budget B) {
         errs() << "  stage " << S.Name << ": skipped (no Go program)\n";
       continue;
     }
+    auto Start = std::chrono::steady_clock::now();
     S.Run(C);
     if (Verbose)
-      errs() << "  stage " << S.Name << ": ran; program " << (C.Prog ? 1 : 0)
+      errs() << "  stage " << S.Name << ": "
+             << std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - Start)
+                    .count()
+             << " us; program " << (C.Prog ? 1 : 0)
              << " layouts " << (C.Layouts ? 1 : 0) << " gs " << C.Gs.size()
              << " words " << C.Words.size() << "\n";
   }

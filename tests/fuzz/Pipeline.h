@@ -37,6 +37,13 @@ struct Budget {
   size_t MaxStackWords = 512; // words scanned above each SP
   size_t MaxTypeLookups = 256;
   size_t MaxDecodes = 32;
+  size_t MaxReturnAddresses = 48; // stack words looked up as return PCs
+  // Also the whole-table walks (every type reachable from typelinks): slow,
+  // so a fuzz target asks for them on a fraction of its inputs.
+  bool Thorough = true;
+  // Layout tables parsed once per table and kept (the fuzz targets: the
+  // tables are compiled in, not input).
+  bool CacheLayouts = false;
 };
 
 struct PipelineContext {
@@ -45,7 +52,8 @@ struct PipelineContext {
   Budget B;
   std::optional<BuildInfo> BI;
   std::unique_ptr<GoProgram> Prog;              // null when it did not open
-  std::unique_ptr<RuntimeLayouts> Layouts;      // null when unavailable
+  std::unique_ptr<RuntimeLayouts> OwnedLayouts;
+  const RuntimeLayouts *Layouts = nullptr;      // null when unavailable
   std::vector<uint64_t> Gs;                     // g addresses found
   std::vector<uint64_t> Words;                  // words read from stacks and g's
 };
