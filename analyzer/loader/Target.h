@@ -18,8 +18,16 @@ namespace ms {
 struct ExeMatch {
   enum class Verdict { Match, Mismatch, Unknown };
   Verdict Result = Verdict::Unknown;
-  std::string Method; // "go build id", "gnu build id", "mapped file size"
+  std::string Method; // "go build id", "gnu build id", "saved bytes",
+                      // "mapped file size"
   std::string Detail;
+};
+
+// The comparison of the executable's read-only segments with the bytes of
+// them that the core saved.
+struct SavedBytesCheck {
+  uint64_t Compared = 0, Differing = 0;
+  uint64_t FirstDifference = 0; // runtime address
 };
 
 struct TargetOptions {
@@ -41,6 +49,7 @@ public:
   const Arch &arch() const { return Core->arch(); }
   uint64_t loadBias() const { return Bias; }
   const ExeMatch &match() const { return Match; }
+  const SavedBytesCheck &savedBytes() const { return Saved; }
   const Memory &memory() const { return Mem; }
   const RegionMemory &regionMemory() const { return Mem; }
   const Warnings &warnings() const { return Warn; }
@@ -52,6 +61,8 @@ private:
   Target() = default;
   Error setUp(const TargetOptions &Opts);
   void checkMatch();
+  void checkIds();
+  SavedBytesCheck compareSavedBytes() const;
 
   std::unique_ptr<CoreFile> Core;
   std::unique_ptr<ExeFile> Exe;
@@ -59,6 +70,7 @@ private:
   std::vector<std::string> LibPaths;
   uint64_t Bias = 0;
   ExeMatch Match;
+  SavedBytesCheck Saved;
   RegionMemory Mem;
   Warnings Warn;
 };
