@@ -23,8 +23,12 @@ out=${MAPSLEUTH_FUZZ_OUT:-$build/findings}
 
 "$here/scripts/setup.sh"
 echo "== fuzz build (clang, libFuzzer, ASan + UBSan) in $build"
+# Optimized, but with assertions (no -DNDEBUG): LLVM's inline code asserts
+# on misuse that a release build would let pass (json::Value with invalid
+# UTF-8, unchecked Error).
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAPSLEUTH_FUZZ=ON -DMAPSLEUTH_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DMAPSLEUTH_FUZZ=ON -DMAPSLEUTH_SANITIZE=ON \
   -DMAPSLEUTH_TESTS=OFF -DMAPSLEUTH_PYTHON=OFF >/dev/null
 ninja -C "$build" -j2 "${targets[@]}"
 

@@ -122,19 +122,24 @@ def thread_regs(core):
 
 # ---- damage helpers -----------------------------------------------------------
 
+# The helpers edit a bytearray in place (the test hands them one copy of the
+# 40 MB core) and return it; given bytes, they make the copy.
+
 def patch(b, off, data):
-    b = bytearray(b)
+    if not isinstance(b, bytearray):
+        b = bytearray(b)
     b[off:off + len(data)] = data
-    return bytes(b)
+    return b
 
 
 def xor(b, off, n, seed):
     r = random.Random(seed)
-    b = bytearray(b)
+    if not isinstance(b, bytearray):
+        b = bytearray(b)
     for k in range(n):
         if off + k < len(b):
             b[off + k] ^= r.randrange(1, 256)
-    return bytes(b)
+    return b
 
 
 def fill(b, off, n, byte=0):
@@ -145,7 +150,7 @@ def fill(b, off, n, byte=0):
 def randomize(b, off, n, seed):
     r = random.Random(seed)
     n = max(0, min(n, len(b) - off))
-    return patch(b, off, bytes(r.getrandbits(8) for _ in range(n)))
+    return patch(b, off, r.randbytes(n))
 
 
 def set_phdr(b, i, **kw):
@@ -159,7 +164,8 @@ def set_phdr(b, i, **kw):
 
 def with_phdrs(b, phdrs):
     """The file with a new program header table appended at its end."""
-    b = bytearray(b)
+    if not isinstance(b, bytearray):
+        b = bytearray(b)
     while len(b) % 8:
         b.append(0)
     off = len(b)
@@ -181,12 +187,12 @@ def with_notes(b, notes):
         seg += nb + b"\0" * (-len(nb) % 4)
         seg += desc + b"\0" * (-len(desc) % 4)
     i, _, _ = e.note_seg()
-    out = bytearray(b)
+    out = b if isinstance(b, bytearray) else bytearray(b)
     while len(out) % 8:
         out.append(0)
     off = len(out)
     out += seg
-    return set_phdr(bytes(out), i, offset=off, filesz=len(seg))
+    return set_phdr(out, i, offset=off, filesz=len(seg))
 
 
 def note_list(b):
@@ -348,48 +354,57 @@ def exe_damages(exe):
     d.append(("exe-shnum-zero", lambda b: patch(b, 60, struct.pack("<H", 0))))
     d.append(("exe-shstrndx-bad", lambda b: patch(b, 62, struct.pack("<H", 0xfff0))))
     d.append(("exe-phdrs-randomized", lambda b: randomize(b, e.phoff, 56 * e.phnum, 4)))
+    # (Each block binds its own section: lambdas see variables late.)
     if ".gopclntab" in secs:
-        _, s = secs[".gopclntab"]
-        d.append(("exe-pclntab-magic", lambda b: fill(b, s[4], 8)))
-        d.append(("exe-pclntab-header-randomized", lambda b: randomize(b, s[4], 64, 5)))
-        d.append(("exe-pclntab-middle-randomized", lambda b: randomize(b, s[4] + s[5] // 2, 8192, 6)))
-        d.append(("exe-pclntab-ftab-randomized", lambda b: xor(b, s[4] + s[5] // 5, 4096, 7)))
+        _, pcl = secs[".gopclntab"]
+        d.append(("exe-pclntab-magic", lambda b: fill(b, pcl[4], 8)))
+        d.append(("exe-pclntab-header-randomized", lambda b: randomize(b, pcl[4], 64, 5)))
+        d.append(("exe-pclntab-middle-randomized",
+                  lambda b: randomize(b, pcl[4] + pcl[5] // 2, 8192, 6)))
+        d.append(("exe-pclntab-ftab-randomized", lambda b: xor(b, pcl[4] + pcl[5] // 5, 4096, 7)))
     if ".go.buildinfo" in secs:
-        i, s = secs[".go.buildinfo"]
-        blob = exe[s[4]:s[4] + s[5]]
+        _, bi = secs[".go.buildinfo"]
+        blob = exe[bi[4]:bi[4] + bi[5]]
         # Removed: no section of that name and no magic to find by scanning.
-        name_off = secs[".shstrtab"][1][4] + s[0] if ".shstrtab" in secs else None
+        name_off = secs[".shstrtab"][1][4] + bi[0] if ".shstrtab" in secs else None
 
         def removed(b):
-            b = fill(b, s[4], min(s[5], 64))
+            b = fill(b, bi[4], min(bi[5], 64))
             if name_off is not None:
                 b = patch(b, name_off, b".go.xxxxxxxxx")
             return b
         d.append(("exe-buildinfo-removed", removed))
-        d.append(("exe-buildinfo-randomized", lambda b: randomize(b, s[4], min(s[5], 256), 8)))
+        d.append(("exe-buildinfo-randomized", lambda b: randomize(b, bi[4], min(bi[5], 256), 8)))
         k = blob.find(b"go1.")
         if k >= 0:
-            old = blob[k:].split(b"\0")[0][:12]
-            ver = old.split(b" ")[0]
+            ver = blob[k:].split(b"\0")[0][:12].split(b" ")[0]
             for new in (b"go1.17", b"go1.30", b"go2.0", b"gox.y"):
                 v = (new + b".1" + b"9" * 12)[:len(ver)] if len(ver) >= len(new) + 2 else new
                 d.append(("exe-buildinfo-" + new.decode(),
-                          lambda b, v=v: patch(b, s[4] + k, v[:len(ver)])))
+                          lambda b, v=v: patch(b, bi[4] + k, v[:len(ver)])))
     if ".note.go.buildid" in secs:
-        _, s = secs[".note.go.buildid"]
-        d.append(("exe-go-buildid-flipped", lambda b: xor(b, s[4] + s[5] - 8, 4, 9)))
+        _, nb = secs[".note.go.buildid"]
+        d.append(("exe-go-buildid-flipped", lambda b: xor(b, nb[4] + nb[5] - 8, 4, 9)))
     return d
 
 
 # ---- running -------------------------------------------------------------------
 
-def check_run(argv, files):
+def start(argv):
+    return subprocess.Popen([mapsleuth_bin()] + [str(a) for a in argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, errors="replace")
+
+
+def check_run(argv, files, proc=None):
+    proc = proc or start(argv)
     try:
-        p = subprocess.run([mapsleuth_bin()] + [str(a) for a in argv],
-                           capture_output=True, text=True, timeout=TIME_LIMIT,
-                           errors="replace")
+        out, err = proc.communicate(timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         pytest.fail("no answer within %ds: %s" % (TIME_LIMIT, argv))
+    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
     assert p.returncode >= 0, "killed by signal %d: %s\n%s" % (
         -p.returncode, argv, p.stderr[-3000:])
     assert p.returncode in ALLOWED_STATUS, (p.returncode, argv, p.stderr[-3000:])
@@ -433,18 +448,21 @@ def test_damaged(workdir, case, what, damage):
     exe_path = workdir / (tag + ".exe")
     if what == "core":
         bad = workdir / ("bad-" + tag + ".core")
-        bad.write_bytes(damage(core))
+        bad.write_bytes(damage(bytearray(core)))
         if not exe_path.exists():
             exe_path.write_bytes(exe)
         args, files = (bad, "--exe", exe_path), (bad, exe_path)
     else:
         bad = workdir / ("bad-" + tag + ".exe")
-        bad.write_bytes(damage(exe))
+        bad.write_bytes(damage(bytearray(exe)))
         if not core_path.exists():
             core_path.write_bytes(core)
         args, files = (core_path, "--exe", bad), (core_path, bad)
     try:
-        for _, pre, post in COMMANDS:
-            check_run(pre + list(args) + post, files)
+        # The commands run side by side (two cores), then each is checked.
+        runs = [pre + list(args) + post for _, pre, post in COMMANDS]
+        procs = [start(a) for a in runs]
+        for a, p in zip(runs, procs):
+            check_run(a, files, p)
     finally:
         bad.unlink()
