@@ -43,9 +43,13 @@ void replay(const char *Target, int (*Entry)(const uint8_t *, size_t)) {
       auto MB = llvm::MemoryBuffer::getFile(F, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
       ASSERT_TRUE(static_cast<bool>(MB)) << F;
+      // An exact-size heap copy, as libFuzzer passes its inputs: a read
+      // just outside is then an ASan report (a MemoryBuffer keeps its own
+      // header in front of the bytes, which would hide an underflow).
+      std::vector<uint8_t> Bytes((*MB)->getBufferStart(),
+                                 (*MB)->getBufferEnd());
       auto Start = std::chrono::steady_clock::now();
-      Entry(reinterpret_cast<const uint8_t *>((*MB)->getBufferStart()),
-            (*MB)->getBufferSize());
+      Entry(Bytes.data(), Bytes.size());
       auto Secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - Start)
                       .count();
