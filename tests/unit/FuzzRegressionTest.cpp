@@ -53,9 +53,9 @@ void replay(const char *Target, int (*Entry)(const uint8_t *, size_t)) {
       auto Secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - Start)
                       .count();
-      // The fuzzers run with -timeout=10: an input that takes that long is
-      // a hang.
-      EXPECT_LT(Secs, 10.0) << F;
+      // The fuzzers call more than 10 s a hang; with room for a slow
+      // (Debug + ASan) build on a busy machine.
+      EXPECT_LT(Secs, 30.0) << F;
       ++N;
     }
   }
