@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
     echo "!! $t failed; artifacts in $out/$t/, log $build/$t.log:"
     grep -E "ERROR|SUMMARY|Test unit written|runtime error" "$build/$t.log" | head -20
   fi
-  grep -E "^(stat::|#[0-9]+ +DONE)" "$build/$t.log" | tr '\n' ' '
+  grep -E "^(stat::|#[0-9]+[[:space:]]+DONE)" "$build/$t.log" | tr '\n' ' '
   echo
 done
 exit $status
