@@ -388,7 +388,8 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     unsigned S = SizeOf(0);
     Val A = O.size() == 3 ? read(O[1]) : read(O[0]);
     Val B = O.size() == 3 ? read(O[2]) : read(O[1]);
-    uint64_t R = static_cast<uint64_t>(sext(A.V, S) * sext(B.V, S)) & mask(S);
+    // The low S bytes of a signed product equal those of the unsigned one.
+    uint64_t R = (A.V * B.V) & mask(S);
     F.Known = false;
     write(O[0], combine(true, R, A, B));
     return true;
