@@ -37,11 +37,17 @@ Expected<std::unique_ptr<Target>> Target::open(const std::string &CorePath,
   auto Core = CoreFile::open(CorePath);
   if (!Core)
     return Core.takeError();
+  return open(std::move(*Core), Opts);
+}
+
+Expected<std::unique_ptr<Target>> Target::open(std::unique_ptr<CoreFile> Core,
+                                               const TargetOptions &Opts) {
+  const std::string CorePath = Core->path();
   std::string ExePath;
   if (Opts.ExePath) {
     ExePath = *Opts.ExePath;
   } else {
-    auto FromCore = exePathFromCore(**Core);
+    auto FromCore = exePathFromCore(*Core);
     if (!FromCore)
       return inputError(CorePath,
                         "the core names no executable (no NT_FILE note); "
@@ -56,7 +62,7 @@ Expected<std::unique_ptr<Target>> Target::open(const std::string &CorePath,
   auto Exe = ExeFile::open(ExePath);
   if (!Exe)
     return Exe.takeError();
-  return fromFiles(std::move(*Core), std::move(*Exe), Opts);
+  return fromFiles(std::move(Core), std::move(*Exe), Opts);
 }
 
 Expected<std::unique_ptr<Target>>

@@ -54,6 +54,9 @@ class Target {
 public:
   static Expected<std::unique_ptr<Target>> open(const std::string &CorePath,
                                                 const TargetOptions &Opts);
+  // A core already opened (a caller that read it to choose the executable).
+  static Expected<std::unique_ptr<Target>> open(std::unique_ptr<CoreFile> Core,
+                                                const TargetOptions &Opts);
   static Expected<std::unique_ptr<Target>>
   fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
             const TargetOptions &Opts);

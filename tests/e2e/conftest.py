@@ -1,5 +1,6 @@
 """Shared helpers for the end-to-end tests: locate the mapsleuth binary and
 the committed corpus of real Go crash cores (fixtures/corpus)."""
+import functools
 import json
 import os
 import pathlib
@@ -72,6 +73,17 @@ def run(args, timeout=120):
     p = subprocess.run([mapsleuth_bin()] + [str(a) for a in args],
                        capture_output=True, text=True, timeout=timeout)
     return p
+
+
+@functools.lru_cache(maxsize=None)
+def _analyze_cached(core, exe):
+    return run(["analyze", core, "--exe", exe, "--format", "json"])
+
+
+def analyze_json(core, exe):
+    """`mapsleuth analyze CORE --exe EXE --format json`, once per session
+    (test_analyze and test_batch compare against the same runs)."""
+    return _analyze_cached(str(core), str(exe))
 
 
 CASES = corpus_cases()
