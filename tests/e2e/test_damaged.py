@@ -3,8 +3,7 @@ CLI command must end with status 0, 1 or 3 within a time bound, never die
 by a signal; status 1 means exactly one stderr line `mapsleuth: error: `
 naming the file; status 0 with --format json means parseable JSON.
 
-The commands are one table (COMMANDS): add `goroutines`, `stack --all`
-and `analyze` there when they exist. The damages are tables too; each test
+The commands are one table (COMMANDS). The damages are tables too; each test
 id names the damage (e.g. `core-trunc-in-notes-go1.22-default/strkeys`)."""
 import json
 import random
@@ -21,6 +20,11 @@ COMMANDS = [
     ("info", ["info"], []),
     ("info-json", ["info"], ["--format", "json"]),
     ("info-force-json", ["info"], ["--force", "--format", "json"]),
+    # Every goroutine unwound and reported (the runtime model end to end).
+    ("stack-all-json", ["stack"], ["--all", "--format", "json"]),
+    # The whole diagnosis (it unwinds every goroutine too, for racers).
+    ("analyze-json", ["analyze"], ["--format", "json"]),
+    ("analyze-force", ["analyze"], ["--force"]),
 ]
 ALLOWED_STATUS = (0, 1, 3)
 TIME_LIMIT = 20  # seconds, per run

@@ -10,6 +10,11 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "goruntime/GoValue.h"
+#include "goruntime/Goroutines.h"
+#include "goruntime/Unwinder.h"
+#include "mapfault/Diagnose.h"
+#include "report/Analysis.h"
+#include "report/Stacks.h"
 #include "report/Summary.h"
 
 namespace ms::fuzz {
@@ -387,11 +392,30 @@ void stageValues(PipelineContext &C) {
   }
 }
 
+// What `mapsleuth analyze` and `stack --all` do: the goroutines read the
+// runtime's way, every stack unwound and reported, the map fault diagnosed,
+// and both writers run over the report.
+void stageAnalyze(PipelineContext &C) {
+  Warnings W;
+  auto Set = readGoroutines(*C.Prog, W);
+  if (!Set) {
+    consumeError(Set.takeError());
+    return;
+  }
+  Unwinder U(*C.Prog, *Set);
+  GoroutinesReport GR = makeGoroutinesReport(*C.Prog, *Set, U, true, {});
+  std::string S;
+  raw_string_ostream OS(S);
+  OS << toJSON(GR);
+  AnalysisReport R = diagnose(*C.Prog, *Set, U);
+  OS << toJSON(R);
+  writeAnalysisText(R, OS);
+}
+
 } // namespace
 
 const std::vector<Stage> &pipelineStages() {
-  // One line per layer. Later: {"unwind", ...}, {"goroutines-report", ...},
-  // {"analyze", stageAnalyze, true}.
+  // One line per layer.
   static const std::vector<Stage> S = {
       {"info", stageInfo, false},
       {"goprogram", stageGoProgram, false},
@@ -402,6 +426,7 @@ const std::vector<Stage> &pipelineStages() {
       {"stack-words", stageStackWords, true},
       {"types", stageTypes, true},
       {"values", stageValues, true},
+      {"analyze", stageAnalyze, true},
   };
   return S;
 }
