@@ -127,9 +127,10 @@ int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
     for (int64_t Id : SO.Goids)
       if (!(*L)->GS.byGoid(Id))
         return fail(makeError("no goroutine {0} in '{1}'", Id, O.Core));
-  if (O.Format == "json")
-    printJSON(toJSON(R));
-  else if (Stacks)
+  if (O.Format == "json") {
+    writeJSON(R, llvm::outs(), 2);
+    llvm::outs() << "\n";
+  } else if (Stacks)
     writeStacksText(R, llvm::outs());
   else
     writeGoroutinesText(R, llvm::outs());

@@ -268,10 +268,10 @@ Value toJSON(const GoroutineReport &G) {
   return O;
 }
 
-Value toJSON(const GoroutinesReport &R) {
-  Array Gs, Ts, Ws;
-  for (const auto &G : R.Goroutines)
-    Gs.push_back(toJSON(G));
+namespace {
+// Every member of the goroutines document except "goroutines".
+Object topLevelWithoutGoroutines(const GoroutinesReport &R) {
+  Array Ts, Ws;
   for (const auto &T : R.Threads) {
     Object O{{"tid", T.Tid},
              {"crashed", T.Crashed},
@@ -292,9 +292,42 @@ Value toJSON(const GoroutinesReport &R) {
                 {"layouts", R.Layouts},
                 {"allgs_found_by", R.AllgsHow},
                 {"faulting_goroutine", opt(R.Faulting)},
-                {"goroutines", std::move(Gs)},
                 {"threads", std::move(Ts)},
                 {"warnings", std::move(Ws)}};
+}
+} // namespace
+
+Value toJSON(const GoroutinesReport &R) {
+  Object O = topLevelWithoutGoroutines(R);
+  Array Gs;
+  for (const auto &G : R.Goroutines)
+    Gs.push_back(toJSON(G));
+  O["goroutines"] = std::move(Gs);
+  return O;
+}
+
+void writeJSON(const GoroutinesReport &R, llvm::raw_ostream &OS,
+               unsigned Indent) {
+  // json::OStream writes an Object's members sorted by key; do the same
+  // for the top level, with "goroutines" streamed in its place.
+  Object Top = topLevelWithoutGoroutines(R);
+  std::vector<std::string> Keys;
+  for (const auto &KV : Top)
+    Keys.push_back(KV.first.str());
+  Keys.push_back("goroutines");
+  llvm::sort(Keys);
+  llvm::json::OStream J(OS, Indent);
+  J.object([&] {
+    for (const std::string &K : Keys) {
+      if (K == "goroutines")
+        J.attributeArray(K, [&] {
+          for (const auto &G : R.Goroutines)
+            J.value(toJSON(G));
+        });
+      else
+        J.attribute(K, *Top.get(K));
+    }
+  });
 }
 
 namespace {
