@@ -209,14 +209,27 @@ def count_delve(text):
 # Running one child and measuring it.
 # ---------------------------------------------------------------------------
 
+TIME = "/usr/bin/time"  # Debian's `time` package (GNU time)
+
+
 def run_child(argv, out_path, err_path, timeout, env=None, cwd=None):
     """Runs argv once with stdin from /dev/null, stdout/stderr to files.
     Returns wall seconds, CPU seconds (user+sys), peak RSS (KiB), minor
     faults and the exit code (negative: killed by that signal; None: timed
-    out)."""
+    out).
+
+    Peak RSS: a child forked from this Python process inherits its RSS
+    high-water mark (Linux keeps ru_maxrss across exec), so after this
+    process has parsed a 100 MB output every child would report at least
+    that. GNU time forks the tool from its own small process and reports
+    that grandchild's ru_maxrss, which is the tool's alone."""
+    rss_file = str(err_path) + ".time"
+    wrapped = argv
+    if os.access(TIME, os.X_OK):
+        wrapped = [TIME, "-q", "-o", rss_file, "-f", "%M %U %S %R %F"] + argv
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        p = subprocess.Popen(wrapped, stdin=subprocess.DEVNULL, stdout=out,
                              stderr=err, env=env, cwd=cwd)
         timed_out = []
 
@@ -235,9 +248,24 @@ def run_child(argv, out_path, err_path, timeout, env=None, cwd=None):
         wall = time.perf_counter() - t0
     rc = os.waitstatus_to_exitcode(status)
     p.returncode = rc  # reaped here; keep Popen from waiting again
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
-            "rss_kib": ru.ru_maxrss, "minflt": ru.ru_minflt,
-            "majflt": ru.ru_majflt, "rc": None if timed_out else rc}
+    r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+         "rss_kib": ru.ru_maxrss, "minflt": ru.ru_minflt,
+         "majflt": ru.ru_majflt, "rc": None if timed_out else rc,
+         "rss_from": "wait4 (includes the bench's own RSS at fork)"}
+    if wrapped is not argv:
+        try:
+            with open(rss_file) as f:
+                last = f.read().strip().splitlines()[-1].split()
+            r.update({"rss_kib": int(last[0]),
+                      "cpu": float(last[1]) + float(last[2]),
+                      "minflt": int(last[3]), "majflt": int(last[4]),
+                      "rss_from": "GNU time"})
+            os.unlink(rss_file)
+        except (OSError, ValueError, IndexError):
+            pass
+        if rc == 127 and not timed_out and not os.path.exists(argv[0]):
+            r["rc"] = 127
+    return r
 
 
 def tail(path, n=400):
@@ -323,6 +351,7 @@ def measure(tool, cmd, case, ctx, runs, warmup, workdir, timeout, script_lines):
             "rss_peak_kib": max(s["rss_kib"] for s in samples),
             "rss_median_kib": int(statistics.median(s["rss_kib"] for s in samples)),
             "minflt_median": int(statistics.median(s["minflt"] for s in samples)),
+            "rss_from": samples[0]["rss_from"],
             "output_bytes": out_path.stat().st_size,
         })
     text = out_path.read_text(errors="replace") if out_path.exists() else ""
@@ -777,6 +806,11 @@ def main():
             print("bench: " + delve_note, file=sys.stderr)
 
     info = machine_info(mapsleuth, dlv)
+    if not os.access(TIME, os.X_OK):
+        print("bench: warning: no %s (bench/setup.sh installs Debian's `time`): "
+              "peak RSS then includes this script's own RSS at fork" % TIME,
+              file=sys.stderr)
+    info["rss_measured_by"] = TIME if os.access(TIME, os.X_OK) else "os.wait4"
     if dlv:
         v = delve_version_tuple(info.get("delve_version", ""))
         if v and v < (1, 25, 0):
