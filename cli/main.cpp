@@ -1,6 +1,7 @@
 // mapsleuth command line. The only place where errors become exit codes:
 //   0 ok (analyze: a map fault was diagnosed), 1 bad input,
 //   2 usage error, 3 analyze: the core holds no map fault.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,7 +14,10 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
+#include "mapfault/Diagnose.h"
+#include "report/Analysis.h"
 #include "report/Stacks.h"
+#include <unistd.h>
 #include "loader/Target.h"
 #include "report/Summary.h"
 #include "support/Error.h"
@@ -137,6 +141,21 @@ int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
   return 0;
 }
 
+int runAnalyze(const CommonOpts &O) {
+  auto L = load(O);
+  if (!L)
+    return fail(L.takeError());
+  Unwinder U(*(*L)->P, (*L)->GS);
+  AnalysisReport R = diagnose(*(*L)->P, (*L)->GS, U);
+  for (const auto &W : (*L)->W.all())
+    R.Warnings.push_back(W);
+  if (O.Format == "json")
+    printJSON(toJSON(R));
+  else
+    writeAnalysisText(R, llvm::outs(), isatty(STDOUT_FILENO));
+  return R.MapFault ? 0 : 3;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -147,6 +166,11 @@ int main(int argc, char **argv) {
   CommonOpts InfoO;
   auto *Info = App.add_subcommand("info", "what the core and executable are");
   addCommon(Info, InfoO);
+
+  CommonOpts AnO;
+  auto *An = App.add_subcommand(
+      "analyze", "explain the map fault (the default: mapsleuth CORE)");
+  addCommon(An, AnO);
 
   CommonOpts GorO;
   auto *Gor = App.add_subcommand("goroutines",
@@ -162,14 +186,24 @@ int main(int argc, char **argv) {
   Stk->add_flag("--all,-a", SO.All, "every goroutine and idle thread")
       ->excludes(GOpt);
 
+  // `mapsleuth CORE ...` is short for `mapsleuth analyze CORE ...`.
+  std::vector<std::string> Args(argv + 1, argv + argc);
+  static const char *const Subs[] = {"info", "analyze", "goroutines", "stack"};
+  if (!Args.empty() && !Args[0].empty() && Args[0][0] != '-' &&
+      std::find(std::begin(Subs), std::end(Subs), Args[0]) == std::end(Subs))
+    Args.insert(Args.begin(), "analyze");
+  std::reverse(Args.begin(), Args.end()); // CLI11 takes them reversed
+
   try {
-    App.parse(argc, argv);
+    App.parse(Args);
   } catch (const CLI::ParseError &E) {
     int RC = App.exit(E);
     return RC == 0 ? 0 : 2;
   }
   if (*Info)
     return runInfo(InfoO);
+  if (*An)
+    return runAnalyze(AnO);
   if (*Gor)
     return runGoroutines(GorO, false, {});
   if (*Stk)

@@ -127,6 +127,8 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
       if (O.type == X86_OP_REG) {
         Op.Kind = OpKind::Reg;
         Op.Reg = reg(O.reg);
+        Op.HighByte = O.reg == X86_REG_AH || O.reg == X86_REG_BH ||
+                      O.reg == X86_REG_CH || O.reg == X86_REG_DH;
       } else if (O.type == X86_OP_IMM) {
         Op.Kind = OpKind::Imm;
         Op.Imm = O.imm;

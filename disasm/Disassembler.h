@@ -39,6 +39,7 @@ struct Operand {
   MemOperand Mem;
   uint8_t Size = 0; // bytes
   bool Read = false, Written = false;
+  bool HighByte = false; // amd64 ah/bh/ch/dh: bits 8..15 of Reg
 };
 
 enum class InsnClass {

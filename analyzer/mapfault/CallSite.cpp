@@ -1,0 +1,307 @@
+#include "mapfault/CallSite.h"
+
+#include <algorithm>
+#include <set>
+
+#include "disasm/Disassembler.h"
+#include "goruntime/GoProgram.h"
+
+namespace ms {
+
+using namespace disasm;
+
+bool ValueExpr::known() const {
+  if (K == Kind::Unknown || K == Kind::EntryReg)
+    return false;
+  if (K == Kind::Load)
+    return Base && Base->known();
+  return true;
+}
+
+std::string ValueExpr::describe() const {
+  switch (K) {
+  case Kind::Unknown: return "unknown (" + Why + ")";
+  case Kind::EntryReg: return "register " + std::to_string(Reg) + " at entry";
+  case Kind::Imm: return "immediate " + hex(Value);
+  case Kind::Address: return "address " + hex(Value);
+  case Kind::StackAddr:
+    return "sp" + std::string(Offset < 0 ? "-" : "+") +
+           hex(static_cast<uint64_t>(Offset < 0 ? -Offset : Offset));
+  case Kind::Load: {
+    std::string B = Base ? Base->describe() : "?";
+    std::string O = Offset ? (Offset < 0 ? "-" : "+") +
+                                 hex(static_cast<uint64_t>(Offset < 0 ? -Offset : Offset))
+                           : "";
+    return "[" + B + O + "]";
+  }
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr int SPReg = 7; // amd64 DWARF rsp; arm64 uses 31 (see spOf)
+
+struct FuncCode {
+  std::vector<Instruction> Insns;
+  std::set<uint64_t> BranchTargets;
+  std::string Name;
+  uint64_t Entry = 0;
+};
+
+Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
+  auto F = P.pclntab().findFunc(PC);
+  if (!F)
+    return F.takeError();
+  uint64_t Len = F->End - F->Entry;
+  if (Len == 0 || Len > (4u << 20))
+    return makeError("{0} has implausible size {1}", F->Name, Len);
+  auto Bytes = P.memory().readBytes(F->Entry, Len);
+  if (!Bytes)
+    return Bytes.takeError();
+  auto D = Disassembler::create(P.arch().elfMachine());
+  if (!D)
+    return D.takeError();
+  FuncCode C;
+  C.Name = F->Name;
+  C.Entry = F->Entry;
+  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  for (const auto &I : C.Insns)
+    if ((I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) && I.Target)
+      C.BranchTargets.insert(*I.Target);
+  return C;
+}
+
+int spOf(const GoProgram &P) { return static_cast<int>(P.arch().spReg()); }
+
+// Backward search from index Idx (exclusive) for the definition of Reg.
+ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
+                unsigned Depth) {
+  ValueExpr E;
+  if (Depth > 6) {
+    E.Why = "dataflow too deep";
+    return E;
+  }
+  const int SP = spOf(P);
+  bool Joins = false;
+  for (size_t J = Idx; J-- > 0;) {
+    const Instruction &I = C.Insns[J];
+    if (C.BranchTargets.count(C.Insns[J + 1 < C.Insns.size() ? J + 1 : J].Addr) &&
+        J + 1 <= Idx)
+      Joins = true;
+    if (I.Class == InsnClass::Call) {
+      E.Why = "the register was clobbered by the call at " + hex(I.Addr);
+      return E;
+    }
+    if (!I.writes(Reg))
+      continue;
+    E.Trail.push_back(hex(I.Addr) + ": " + I.text());
+    E.Joins = Joins;
+    auto Finish = [&](ValueExpr V) {
+      V.Trail.insert(V.Trail.begin(), E.Trail.begin(), E.Trail.end());
+      V.Joins |= Joins;
+      return V;
+    };
+    const auto &Ops = I.Ops;
+    bool DestIsReg = !Ops.empty() && Ops[0].Kind == OpKind::Reg && Ops[0].Reg == Reg;
+    if (!DestIsReg) {
+      E.Why = "written implicitly by " + I.text();
+      return E;
+    }
+    unsigned Size = Ops[0].Size ? Ops[0].Size : 8;
+    switch (I.Class) {
+    case InsnClass::Xor:
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == Reg) {
+        E.K = ValueExpr::Kind::Imm;
+        E.Value = 0;
+        return E;
+      }
+      break;
+    case InsnClass::Move:
+      if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Imm) {
+        E.K = ValueExpr::Kind::Imm;
+        E.Value = static_cast<uint64_t>(Ops[1].Imm);
+        if (Size == 4)
+          E.Value &= 0xffffffffu;
+        return E;
+      }
+      if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0) {
+        if (Ops[1].Reg == SP) {
+          E.K = ValueExpr::Kind::StackAddr;
+          E.Offset = 0;
+          return E;
+        }
+        return Finish(defOf(P, C, J, Ops[1].Reg, Depth + 1));
+      }
+      break;
+    case InsnClass::Lea:
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
+        const MemOperand &M = Ops[1].Mem;
+        if (M.Absolute) {
+          E.K = ValueExpr::Kind::Address;
+          E.Value = *M.Absolute;
+          return E;
+        }
+        if (M.Index == NoReg && M.Base == SP) {
+          E.K = ValueExpr::Kind::StackAddr;
+          E.Offset = M.Disp;
+          return E;
+        }
+        if (M.Index == NoReg && M.Base >= 0) {
+          ValueExpr B = defOf(P, C, J, M.Base, Depth + 1);
+          if (B.K == ValueExpr::Kind::StackAddr || B.K == ValueExpr::Kind::Address ||
+              B.K == ValueExpr::Kind::Imm) {
+            B.Offset += M.Disp;
+            B.Value += static_cast<uint64_t>(M.Disp);
+            if (B.K == ValueExpr::Kind::StackAddr)
+              B.Value = 0;
+            return Finish(B);
+          }
+        }
+      }
+      break;
+    case InsnClass::Load:
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
+        const MemOperand &M = Ops[1].Mem;
+        E.K = ValueExpr::Kind::Load;
+        E.Size = Ops[1].Size ? Ops[1].Size : Size;
+        if (M.FsSegment) {
+          E.K = ValueExpr::Kind::Unknown;
+          E.Why = "TLS load";
+          return E;
+        }
+        if (M.Absolute) {
+          auto B = std::make_shared<ValueExpr>();
+          B->K = ValueExpr::Kind::Address;
+          B->Value = *M.Absolute;
+          E.Base = B;
+          return E;
+        }
+        if (M.Index != NoReg) {
+          E.K = ValueExpr::Kind::Unknown;
+          E.Why = "indexed load " + I.text();
+          return E;
+        }
+        if (M.Base == SP) {
+          auto B = std::make_shared<ValueExpr>();
+          B->K = ValueExpr::Kind::StackAddr;
+          B->Offset = 0;
+          E.Base = B;
+          E.Offset = M.Disp;
+          return E;
+        }
+        if (M.Base >= 0) {
+          E.Base = std::make_shared<ValueExpr>(defOf(P, C, J, M.Base, Depth + 1));
+          E.Offset = M.Disp;
+          E.Joins |= E.Base->Joins;
+          return E;
+        }
+      }
+      break;
+    case InsnClass::AddSubImm:
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
+        ValueExpr B = defOf(P, C, J, Reg, Depth + 1);
+        int64_t D = I.Mnemonic == "sub" ? -Ops[1].Imm : Ops[1].Imm;
+        if (B.K == ValueExpr::Kind::Imm || B.K == ValueExpr::Kind::Address) {
+          B.Value += static_cast<uint64_t>(D);
+          return Finish(B);
+        }
+        if (B.K == ValueExpr::Kind::StackAddr) {
+          B.Offset += D;
+          return Finish(B);
+        }
+      }
+      break;
+    default:
+      break;
+    }
+    E.K = ValueExpr::Kind::Unknown;
+    E.Why = "computed by " + I.text();
+    return E;
+  }
+  E.K = ValueExpr::Kind::EntryReg;
+  E.Reg = Reg;
+  E.Joins = Joins;
+  E.Why = "not written in the caller before the call (a value from the "
+          "caller's own caller)";
+  return E;
+}
+
+} // namespace
+
+Expected<ValueExpr> registerAtCall(const GoProgram &P, uint64_t ReturnPC,
+                                   int Reg, CallSiteAnalysis *Info) {
+  auto C = decodeFunction(P, ReturnPC - 1);
+  if (!C)
+    return C.takeError();
+  // The CALL is the instruction that ends at ReturnPC.
+  size_t Idx = C->Insns.size();
+  for (size_t I = 0; I < C->Insns.size(); ++I)
+    if (C->Insns[I].next() == ReturnPC) {
+      Idx = I;
+      break;
+    }
+  if (Idx == C->Insns.size() || C->Insns[Idx].Class != InsnClass::Call)
+    return makeError("no call instruction ends at {0} in {1}", hex(ReturnPC),
+                     C->Name);
+  if (Info) {
+    Info->CallPC = C->Insns[Idx].Addr;
+    Info->Callee = C->Insns[Idx].Target.value_or(0);
+    Info->Caller = C->Name;
+  }
+  return defOf(P, *C, Idx, Reg, 0);
+}
+
+Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
+                                           int Reg) {
+  auto C = decodeFunction(P, PC);
+  if (!C)
+    return C.takeError();
+  for (const auto &I : C->Insns) {
+    if (I.Addr >= PC)
+      break;
+    // A backward branch or a branch target before PC means the path is not
+    // straight: be conservative.
+    if (C->BranchTargets.count(I.Addr) && I.Addr != C->Entry)
+      return false;
+    if (I.Class == InsnClass::Call || I.writes(Reg))
+      return false;
+  }
+  return true;
+}
+
+Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
+                              uint64_t CallerSP) {
+  EvalResult R;
+  switch (E.K) {
+  case ValueExpr::Kind::Unknown:
+  case ValueExpr::Kind::EntryReg:
+    return makeError("value not determined: {0}", E.Why);
+  case ValueExpr::Kind::Imm:
+  case ValueExpr::Kind::Address:
+    R.Value = E.Value;
+    R.Exact = true;
+    return R;
+  case ValueExpr::Kind::StackAddr:
+    R.Value = CallerSP + static_cast<uint64_t>(E.Offset);
+    return R;
+  case ValueExpr::Kind::Load: {
+    if (!E.Base)
+      return makeError("load without an address");
+    auto B = evaluate(P, *E.Base, CallerSP);
+    if (!B)
+      return B.takeError();
+    uint64_t Addr = B->Value + static_cast<uint64_t>(E.Offset);
+    auto V = P.memory().readUint(Addr, E.Size == 1 || E.Size == 2 ||
+                                               E.Size == 4 ? E.Size : 8);
+    if (!V)
+      return V.takeError();
+    R.Value = *V;
+    R.FromGlobal = B->FromGlobal || E.Base->K == ValueExpr::Kind::Address;
+    return R;
+  }
+  }
+  return makeError("bad expression");
+}
+
+} // namespace ms

@@ -1,0 +1,662 @@
+#include "mapfault/Diagnose.h"
+
+#include <algorithm>
+#include <map>
+
+#include "disasm/Disassembler.h"
+#include "goruntime/GoProgram.h"
+#include "goruntime/GoValue.h"
+#include "goruntime/Goroutines.h"
+#include "goruntime/StructView.h"
+#include "goruntime/Unwinder.h"
+#include "loader/Target.h"
+#include "mapfault/CallSite.h"
+#include "mapfault/MapFunctions.h"
+#include "mapfault/Recover.h"
+
+namespace ms {
+
+namespace {
+
+struct KindInfo {
+  const char *Message;
+  const char *Kind;
+};
+const KindInfo Kinds[] = {
+    {"concurrent map writes", "concurrent_map_writes"},
+    {"concurrent map read and map write", "concurrent_map_read_and_write"},
+    {"concurrent map iteration and map write", "concurrent_map_iteration_and_write"},
+    {"concurrent map clone and map write", "concurrent_map_clone_and_write"},
+    {"assignment to entry in nil map", "nil_map_write"},
+};
+
+std::string kindOf(llvm::StringRef Msg) {
+  for (const auto &K : Kinds)
+    if (Msg == K.Message)
+      return K.Kind;
+  return "other";
+}
+
+// Where a map function's block sits in a stack.
+struct MapBlock {
+  size_t Check = 0; // first (innermost) map function frame
+  size_t Entry = 0; // outermost consecutive map function frame
+  std::optional<size_t> Throw; // throw frame right above Check
+  bool Growing = false;
+};
+
+std::optional<MapBlock> findMapBlock(const Stack &St) {
+  const auto &F = St.Frames;
+  for (size_t I = 0; I < F.size(); ++I) {
+    if (!F[I].Go || !isMapFunction(F[I].Function))
+      continue;
+    MapBlock B;
+    B.Check = I;
+    size_t E = I;
+    while (E + 1 < F.size() && F[E + 1].Go && isMapFunction(F[E + 1].Function))
+      ++E;
+    B.Entry = E;
+    for (size_t J = I; J <= E; ++J)
+      B.Growing |= isMapGrowthFunction(F[J].Function);
+    for (size_t J = I; J-- > 0;) {
+      if (isThrowFunction(F[J].Function)) {
+        B.Throw = J;
+        break;
+      }
+    }
+    return B;
+  }
+  return std::nullopt;
+}
+
+// The physical frame holding frame I (inlined frames precede theirs).
+size_t physicalOf(const Stack &St, size_t I) {
+  while (I < St.Frames.size() && St.Frames[I].Inlined)
+    ++I;
+  return std::min(I, St.Frames.size() - 1);
+}
+
+FrameRef refOf(const StackFrame &F, int GoMinor) {
+  return {funcNameForPrint(F.Function, GoMinor), F.File, F.Line, F.PC};
+}
+
+FrameRef userFrameBelow(const Stack &St, size_t From, int GoMinor) {
+  for (size_t I = From; I < St.Frames.size(); ++I)
+    if (St.Frames[I].Go && !isRuntimeFunction(St.Frames[I].Function))
+      return refOf(St.Frames[I], GoMinor);
+  return {};
+}
+
+ProvenanceReport provOf(const Candidate &C) {
+  ProvenanceReport P;
+  P.Source = sourceName(C.Src).str();
+  P.Confidence = confidenceName(C.Conf).str();
+  P.Detail = C.Detail;
+  return P;
+}
+
+// Validates candidates in order and picks one: the most trusted valid one,
+// its confidence raised by agreement and lowered by disagreement.
+template <typename Validate>
+std::optional<std::pair<Candidate, ProvenanceReport>>
+choose(const std::vector<Candidate> &Cs, Validate V) {
+  std::vector<const Candidate *> Valid;
+  std::vector<std::string> Rejected;
+  for (const auto &C : Cs) {
+    std::string Why;
+    if (V(C, Why))
+      Valid.push_back(&C);
+    else
+      Rejected.push_back(sourceName(C.Src).str() + ": " + Why);
+  }
+  if (Valid.empty())
+    return std::nullopt;
+  // The most confident valid candidate; among equals, the most trusted
+  // source (candidates come in that order).
+  const Candidate *W = Valid.front();
+  for (const Candidate *C : Valid)
+    if (C->Conf > W->Conf)
+      W = C;
+  Candidate Win = *W;
+  ProvenanceReport P = provOf(Win);
+  P.Rejected = Rejected;
+  for (const Candidate *C : Valid) {
+    if (C == W)
+      continue;
+    if (C->Words == W->Words) {
+      P.Agreeing.push_back(sourceName(C->Src).str());
+      if (C->Conf > Win.Conf && Win.Conf != Confidence::Exact)
+        Win.Conf = std::min(C->Conf, Confidence::High);
+    } else {
+      P.Conflicts.push_back(sourceName(C->Src).str() + " says " +
+                            hex(C->Words.empty() ? 0 : C->Words[0]));
+    }
+  }
+  if (!P.Conflicts.empty() && Win.Conf != Confidence::Exact)
+    Win.Conf = Confidence::Low;
+  P.Confidence = confidenceName(Win.Conf).str();
+  return std::make_pair(Win, P);
+}
+
+class Diagnoser {
+public:
+  Diagnoser(const GoProgram &P, const GoroutineSet &GS, const Unwinder &U,
+            const DiagnoseOptions &O)
+      : P(P), GS(GS), U(U), O(O), Types(const_cast<GoProgram &>(P).types()) {}
+
+  AnalysisReport run();
+
+private:
+  struct Recovered {
+    const TypeInfo *MapType = nullptr;
+    std::optional<ProvenanceReport> TypeProv;
+    std::optional<uint64_t> Map;
+    std::optional<ProvenanceReport> MapProv;
+    std::optional<KeyReport> Key;
+    std::optional<uint64_t> Iter;
+    std::optional<ProvenanceReport> IterProv;
+  };
+  Recovered recover(const Stack &St, const MapBlock &B);
+  void recoverFromIterator(const Stack &St, size_t Frame, const MapFuncInfo &MF,
+                           Recovered &R);
+  std::optional<KeyReport> recoverKey(const FrameArgs &FA, const MapFuncInfo &MF,
+                                      const TypeInfo *KeyType);
+  void faultMessage(const Stack &St, const MapBlock &B, FaultReport &F,
+                    const GoroutineInfo &G);
+  void checkWhich(const Stack &St, const MapBlock &B, FaultReport &F);
+  bool validMapType(uint64_t V, std::string &Why);
+  bool validMapHeader(uint64_t V, bool NilOK, std::string &Why);
+
+  const GoProgram &P;
+  const GoroutineSet &GS;
+  const Unwinder &U;
+  const DiagnoseOptions &O;
+  TypeTable &Types;
+  Warnings W;
+};
+
+bool Diagnoser::validMapType(uint64_t V, std::string &Why) {
+  if (!V) {
+    Why = "nil";
+    return false;
+  }
+  auto T = Types.typeAt(V);
+  if (!T) {
+    Why = errorText(T.takeError());
+    return false;
+  }
+  if ((*T)->K != Kind::Map || !(*T)->Map || !(*T)->Key) {
+    Why = hex(V) + " is a " + kindName((*T)->K).str() + " type, not a map type";
+    return false;
+  }
+  return true;
+}
+
+bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
+  if (!V) {
+    Why = "nil map";
+    return NilOK;
+  }
+  const char *Struct = P.mapImpl() == MapImpl::Swiss
+                           ? "internal/runtime/maps.Map"
+                           : "runtime.hmap";
+  auto SV = StructView::read(P.memory(), P.layouts(), Struct, V);
+  if (!SV) {
+    Why = errorText(SV.takeError());
+    return false;
+  }
+  if (P.mapImpl() == MapImpl::Classic) {
+    uint64_t B = SV->getOr("B", 255), Flags = SV->getOr("flags", 255);
+    if (B > 60 || Flags > 15) {
+      Why = "not a map header (B=" + std::to_string(B) +
+            ", flags=" + std::to_string(Flags) + ")";
+      return false;
+    }
+  } else {
+    uint64_t DirLen = SV->getOr("dirLen", ~0ull);
+    uint64_t Depth = SV->getOr("globalDepth", 255);
+    if (Depth > 63 || (DirLen && (DirLen & (DirLen - 1))) || DirLen > (1ull << Depth)) {
+      Why = "not a map header (dirLen=" + std::to_string(DirLen) +
+            ", globalDepth=" + std::to_string(Depth) + ")";
+      return false;
+    }
+  }
+  return true;
+}
+
+void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
+                                    const MapFuncInfo &MF, Recovered &R) {
+  FrameArgs FA(P, St, physicalOf(St, Frame));
+  auto Cs = FA.candidates({MF.IterWord, 1, "it", 0});
+  const bool Swiss = P.mapImpl() == MapImpl::Swiss;
+  const char *IterStruct = Swiss ? "internal/runtime/maps.Iter" : "runtime.hiter";
+  auto Pick = choose(Cs, [&](const Candidate &C, std::string &Why) {
+    auto SV = StructView::read(P.memory(), P.layouts(), IterStruct, C.Words[0]);
+    if (!SV) {
+      Why = errorText(SV.takeError());
+      return false;
+    }
+    return validMapType(SV->getOr(Swiss ? "typ" : "t", 0), Why);
+  });
+  if (!Pick)
+    return;
+  R.Iter = Pick->first.Words[0];
+  R.IterProv = Pick->second;
+  auto SV = StructView::read(P.memory(), P.layouts(), IterStruct, *R.Iter);
+  if (!SV)
+    return llvm::consumeError(SV.takeError());
+  uint64_t T = SV->getOr(Swiss ? "typ" : "t", 0);
+  uint64_t M = SV->getOr(Swiss ? "m" : "h", 0);
+  auto TI = Types.typeAt(T);
+  if (TI)
+    R.MapType = *TI;
+  else
+    llvm::consumeError(TI.takeError());
+  ProvenanceReport Prov = Pick->second;
+  Prov.Source = "memory";
+  Prov.Detail = std::string("field ") + (Swiss ? "typ" : "t") + " of the iterator at " +
+                hex(*R.Iter) + " (" + Pick->second.Source + ": " +
+                Pick->second.Detail + ")";
+  R.TypeProv = Prov;
+  std::string Why;
+  if (validMapHeader(M, false, Why)) {
+    R.Map = M;
+    Prov.Detail = std::string("field ") + (Swiss ? "m" : "h") +
+                  " of the iterator at " + hex(*R.Iter) + " (" +
+                  Pick->second.Source + ": " + Pick->second.Detail + ")";
+    R.MapProv = Prov;
+  }
+}
+
+std::optional<KeyReport> Diagnoser::recoverKey(const FrameArgs &FA,
+                                               const MapFuncInfo &MF,
+                                               const TypeInfo *KeyType) {
+  if (MF.KeyWord < 0 || MF.Key == KeyPass::None || !KeyType)
+    return std::nullopt;
+  ArgSpec A{MF.KeyWord, MF.Key == KeyPass::String ? 2 : 1, "key", 2};
+  auto Cs = FA.candidates(A);
+  DecodeLimits L;
+  auto Decode = [&](const Candidate &C) -> GoValue {
+    switch (MF.Key) {
+    case KeyPass::Pointer:
+      return decodeValue(Types, *KeyType, C.Words[0], L);
+    case KeyPass::Value32:
+      return decodeValueFromWords(Types, *KeyType, {C.Words[0] & 0xffffffffu}, L);
+    default:
+      return decodeValueFromWords(Types, *KeyType, C.Words, L);
+    }
+  };
+  auto Pick = choose(Cs, [&](const Candidate &C, std::string &Why) {
+    if (C.Words.size() != static_cast<size_t>(A.NumWords)) {
+      Why = "incomplete";
+      return false;
+    }
+    if (MF.Key == KeyPass::String && C.Words[1] > (1u << 24)) {
+      Why = "string length " + std::to_string(C.Words[1]) + " is implausible";
+      return false;
+    }
+    GoValue V = Decode(C);
+    if (V.hasErrors()) {
+      Why = V.isError() ? V.ErrorText : "part of the value is unreadable";
+      return false;
+    }
+    return true;
+  });
+  if (!Pick)
+    return std::nullopt;
+  GoValue V = Decode(Pick->first);
+  KeyReport K;
+  K.Type = KeyType->Name;
+  K.Value = toJSON(V);
+  K.GoSyntax = toGoSyntax(V);
+  if (V.VK == GoValue::VKind::Interface && V.DynType)
+    K.DynamicType = V.DynType->Name;
+  if (MF.Key == KeyPass::Pointer)
+    K.Address = Pick->first.Words[0];
+  K.Provenance = Pick->second;
+  return K;
+}
+
+Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B) {
+  Recovered R;
+  // Iteration: the iterator is the argument of the frame that checks.
+  for (size_t I = B.Check; I <= B.Entry; ++I) {
+    auto MF = classifyMapFunction(St.Frames[I].Function);
+    if (MF && MF->IterWord >= 0 && (MF->Op == MapOp::IterNext)) {
+      recoverFromIterator(St, I, *MF, R);
+      return R;
+    }
+  }
+  // Otherwise the entry point's (t, h, key) arguments.
+  size_t EntryPhys = physicalOf(St, B.Entry);
+  auto MF = classifyMapFunction(St.Frames[EntryPhys].Function);
+  if (!MF || MF->MapWord < 0)
+    return R;
+  FrameArgs FA(P, St, EntryPhys);
+  if (MF->TypeWord >= 0) {
+    auto Pick = choose(FA.candidates({MF->TypeWord, 1, "t", 0}),
+                       [&](const Candidate &C, std::string &Why) {
+                         return validMapType(C.Words[0], Why);
+                       });
+    if (Pick) {
+      auto T = Types.typeAt(Pick->first.Words[0]);
+      if (T) {
+        R.MapType = *T;
+        R.TypeProv = Pick->second;
+      } else {
+        llvm::consumeError(T.takeError());
+      }
+    }
+  }
+  auto Pick = choose(FA.candidates({MF->MapWord, 1, "h", 1}),
+                     [&](const Candidate &C, std::string &Why) {
+                       return validMapHeader(C.Words[0], true, Why);
+                     });
+  if (Pick) {
+    R.Map = Pick->first.Words[0];
+    R.MapProv = Pick->second;
+  }
+  if (R.MapType)
+    R.Key = recoverKey(FA, *MF, R.MapType->Key);
+  return R;
+}
+
+void Diagnoser::faultMessage(const Stack &St, const MapBlock &B,
+                             FaultReport &F, const GoroutineInfo &G) {
+  if (!B.Throw)
+    return;
+  const StackFrame &TF = St.Frames[*B.Throw];
+  llvm::StringRef TN = TF.Function;
+  if (TN == "runtime.gopanic" || TN == "panic") {
+    // The panic value: g._panic.arg.
+    auto GV = StructView::read(P.memory(), P.layouts(), "runtime.g", G.G);
+    if (!GV)
+      return W.add(GV.takeError(), "panic value");
+    uint64_t Pan = GV->getOr("_panic", 0);
+    if (!Pan)
+      return;
+    auto PV = StructView::read(P.memory(), P.layouts(), "runtime._panic", Pan);
+    if (!PV)
+      return W.add(PV.takeError(), "panic value");
+    auto ArgAddr = PV->fieldAddr("arg");
+    if (!ArgAddr)
+      return W.add(ArgAddr.takeError(), "panic value");
+    auto TW = P.memory().readU64(*ArgAddr), DW = P.memory().readU64(*ArgAddr + 8);
+    if (!TW || !DW) {
+      if (!TW)
+        W.add(TW.takeError(), "panic value");
+      if (!DW)
+        W.add(DW.takeError(), "panic value");
+      return;
+    }
+    auto T = Types.typeAt(*TW);
+    if (!T)
+      return W.add(T.takeError(), "panic value type");
+    GoValue V = (*T)->DirectIface
+                    ? decodeValueFromWords(Types, **T, {*DW})
+                    : decodeValue(Types, **T, *DW);
+    F.Message = V.VK == GoValue::VKind::String ? V.Str : toGoSyntax(V);
+    F.MessageSource = "panic value (g._panic.arg, " + (*T)->Name + ")";
+    return;
+  }
+  // fatal(s)/throw(s): the string loaded into the first two argument
+  // registers before the call in the map function.
+  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
+  const auto Regs = P.arch().goIntArgRegs();
+  auto PtrE = registerAtCall(P, CF.PC, static_cast<int>(Regs[0]));
+  auto LenE = registerAtCall(P, CF.PC, static_cast<int>(Regs[1]));
+  if (PtrE && LenE && PtrE->known() && LenE->known()) {
+    auto Ptr = evaluate(P, *PtrE, CF.SP), Len = evaluate(P, *LenE, CF.SP);
+    if (Ptr && Len && Len->Value < 4096) {
+      auto S = P.memory().readString(Ptr->Value, Len->Value);
+      if (S) {
+        F.Message = *S;
+        F.MessageSource = "code (string loaded before the call at " +
+                          hex(CF.PC) + ")";
+        return;
+      }
+      llvm::consumeError(S.takeError());
+    }
+    if (!Ptr)
+      llvm::consumeError(Ptr.takeError());
+    if (!Len)
+      llvm::consumeError(Len.takeError());
+  }
+  if (!PtrE)
+    llvm::consumeError(PtrE.takeError());
+  if (!LenE)
+    llvm::consumeError(LenE.takeError());
+  // Fall back to the throw frame's spilled argument.
+  FrameArgs FA(P, St, physicalOf(St, *B.Throw));
+  for (const Candidate &C : FA.candidates({0, 2, "s", 0})) {
+    if (C.Words.size() != 2 || C.Words[1] > 4096)
+      continue;
+    auto S = P.memory().readString(C.Words[0], C.Words[1]);
+    if (!S) {
+      llvm::consumeError(S.takeError());
+      continue;
+    }
+    F.Message = *S;
+    F.MessageSource = sourceName(C.Src).str() + " of " + TF.Function;
+    return;
+  }
+}
+
+void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
+  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
+  auto Fn = P.pclntab().findFunc(CF.PC);
+  if (!Fn)
+    return llvm::consumeError(Fn.takeError());
+  auto Bytes = P.memory().readBytes(Fn->Entry, Fn->End - Fn->Entry);
+  auto D = disasm::Disassembler::create(P.arch().elfMachine());
+  if (!Bytes || !D) {
+    if (!Bytes)
+      llvm::consumeError(Bytes.takeError());
+    if (!D)
+      llvm::consumeError(D.takeError());
+    return;
+  }
+  // Calls to the throw functions, ordered by source line.
+  struct Site {
+    int64_t Line;
+    uint64_t Next;
+  };
+  std::vector<Site> Sites;
+  for (const auto &I : (*D)->decode(*Bytes, Fn->Entry)) {
+    if (I.Class != disasm::InsnClass::Call || !I.Target)
+      continue;
+    auto Callee = P.pclntab().findFunc(*I.Target);
+    if (!Callee) {
+      llvm::consumeError(Callee.takeError());
+      continue;
+    }
+    if (Callee->Name != "runtime.fatal" && Callee->Name != "runtime.throw" &&
+        Callee->Name != "internal/runtime/maps.fatal")
+      continue;
+    auto FL = P.pclntab().fileLine(*Fn, I.Addr);
+    if (!FL) {
+      llvm::consumeError(FL.takeError());
+      continue;
+    }
+    Sites.push_back({FL->Line, I.next()});
+  }
+  std::stable_sort(Sites.begin(), Sites.end(),
+                   [](const Site &A, const Site &B) { return A.Line < B.Line; });
+  CheckReport C;
+  C.Count = static_cast<int>(Sites.size());
+  bool Found = false;
+  for (size_t I = 0; I < Sites.size(); ++I)
+    if (Sites[I].Next == CF.PC) {
+      C.Index = static_cast<int>(I);
+      Found = true;
+    }
+  if (!Found)
+    return;
+  const bool Writes = F.Kind == "concurrent_map_writes";
+  const bool Swiss = P.mapImpl() == MapImpl::Swiss;
+  const char *Flag = Swiss ? "the map's writing flag (Map.writing)"
+                           : "the hashWriting flag (hmap.flags)";
+  if (Writes && C.Index > 0) {
+    C.Which = "end_of_write";
+    C.Explanation = std::string(Flag) +
+                    " was clear when this write finished: another writer ran "
+                    "and finished during this write";
+  } else if (Writes) {
+    C.Which = "entry";
+    C.Explanation = std::string(Flag) +
+                    " was already set when this write began: another write "
+                    "was in progress";
+  } else if (F.Kind == "concurrent_map_read_and_write") {
+    C.Which = "entry";
+    C.Explanation = std::string(Flag) +
+                    " was set while this read looked the key up: a write was "
+                    "in progress";
+  } else if (F.Kind == "concurrent_map_iteration_and_write") {
+    C.Which = "entry";
+    C.Explanation = std::string(Flag) +
+                    " was set when the iterator advanced: the map was being "
+                    "written during the range loop";
+  } else if (F.Kind == "concurrent_map_clone_and_write") {
+    C.Which = "entry";
+    C.Explanation = std::string(Flag) + " was set while the map was cloned";
+  } else {
+    C.Which = C.Count == 1 ? "only" : (C.Index == 0 ? "entry" : "later");
+  }
+  if (Swiss && Writes)
+    C.Explanation += " (writers toggle the flag, so its value in the core "
+                     "is weak evidence on its own)";
+  F.Check = C;
+}
+
+AnalysisReport Diagnoser::run() {
+  AnalysisReport R;
+  R.Core = summarizeCore(P.target());
+  R.Exe = summarizeExe(P.target(), &P.buildInfo());
+  R.Layouts = P.layouts().source();
+  const int Minor = P.version().Minor;
+
+  const GoroutineInfo *G = GS.faulting();
+  const ThreadInfo *CT = GS.crashedThread();
+  if (CT)
+    R.Fault.Thread = CT->Tid;
+  if (!G) {
+    R.Fault.Kind = "other";
+    R.Fault.Message = "the thread that took the signal was not running a goroutine";
+    if (CT)
+      R.FaultingStack = makeStackReport(P, U.unwindThread(*CT));
+    return R;
+  }
+  R.Fault.Goroutine = G->Goid;
+  Stack St = U.unwindGoroutine(*G);
+  if (O.FaultingStack)
+    R.FaultingStack = makeStackReport(P, St);
+  auto B = findMapBlock(St);
+  if (!B) {
+    R.Fault.Kind = "other";
+    R.Fault.Message = "the faulting goroutine is not in a map operation";
+    R.Fault.UserFrame = userFrameBelow(St, 0, Minor);
+    for (const auto &F : St.Frames)
+      if (F.Go && !F.Function.empty() && !isThrowFunction(F.Function)) {
+        R.Fault.Frame = refOf(F, Minor);
+        break;
+      }
+  } else {
+    size_t CheckPhys = physicalOf(St, B->Check);
+    R.Fault.Frame = refOf(St.Frames[B->Check], Minor);
+    R.Fault.Frame.PC = St.Frames[CheckPhys].PC;
+    R.Fault.EntryFunction = St.Frames[B->Entry].Function;
+    if (auto MF = classifyMapFunction(St.Frames[B->Entry].Function))
+      R.Fault.Operation = mapOpName(MF->Op).str();
+    R.Fault.UserFrame = userFrameBelow(St, B->Entry + 1, Minor);
+    faultMessage(St, *B, R.Fault, *G);
+    R.Fault.Kind = kindOf(R.Fault.Message);
+    R.MapFault = R.Fault.Kind != "other";
+    if (R.MapFault)
+      checkWhich(St, *B, R.Fault);
+
+    Recovered Rc = recover(St, *B);
+    if (Rc.Map || R.Fault.Kind == "nil_map_write") {
+      MapReport M;
+      M.Address = Rc.Map.value_or(0);
+      if (Rc.MapProv)
+        M.Provenance = *Rc.MapProv;
+      else {
+        M.Provenance.Source = "none";
+        M.Provenance.Confidence = "low";
+      }
+      if (Rc.MapType) {
+        M.Type = Rc.MapType->Name;
+        M.KeyType = Rc.MapType->Key ? Rc.MapType->Key->Name : "";
+        M.ElemType = Rc.MapType->Elem ? Rc.MapType->Elem->Name : "";
+        if (Rc.TypeProv)
+          M.TypeProvenance = *Rc.TypeProv;
+      }
+      M.Impl = P.mapImpl() == MapImpl::Swiss ? "swiss" : "hmap";
+      R.Map = std::move(M);
+    }
+    R.Key = std::move(Rc.Key);
+    if (Rc.Iter) {
+      llvm::json::Object It{{"address", hex(*Rc.Iter)}};
+      if (Rc.IterProv)
+        It["provenance"] = toJSON(*Rc.IterProv);
+      R.Iterator = std::move(It);
+    }
+  }
+
+  // The other party: every other goroutine inside a map operation.
+  for (const auto &OG : GS.Goroutines) {
+    if (OG.Dead() || OG.G == G->G)
+      continue;
+    Stack OS = U.unwindGoroutine(OG);
+    auto OB = findMapBlock(OS);
+    if (!OB)
+      continue;
+    RacerReport Rr;
+    Rr.Goroutine = OG.Goid;
+    Rr.Status = OG.Status;
+    Rr.Thread = OG.Tid;
+    Rr.Function = OS.Frames[OB->Check].Function;
+    Rr.EntryFunction = OS.Frames[OB->Entry].Function;
+    if (auto MF = classifyMapFunction(Rr.EntryFunction))
+      Rr.Operation = mapOpName(MF->Op).str();
+    Rr.UserFrame = userFrameBelow(OS, OB->Entry + 1, Minor);
+    Rr.AlsoFaulted = OB->Throw.has_value() &&
+                     (OS.Frames[*OB->Throw].Function == "runtime.fatal" ||
+                      OS.Frames[*OB->Throw].Function == "runtime.throw" ||
+                      OS.Frames[*OB->Throw].Function == "internal/runtime/maps.fatal");
+    if (Rr.AlsoFaulted)
+      R.Fault.AlsoFaulted.push_back(OG.Goid);
+    Rr.Growing = OB->Growing;
+    Recovered ORc = recover(OS, *OB);
+    if (ORc.Map) {
+      Rr.Map = *ORc.Map;
+      Rr.MapProvenance = ORc.MapProv;
+      if (R.Map && ORc.MapProv)
+        Rr.SameMap = *ORc.Map == R.Map->Address;
+    }
+    Rr.Key = std::move(ORc.Key);
+    if (O.RacerStacks)
+      Rr.Stack = makeStackReport(P, OS);
+    R.Racers.push_back(std::move(Rr));
+  }
+  // Racers on the same map first, then by goroutine id.
+  std::stable_sort(R.Racers.begin(), R.Racers.end(),
+                   [](const RacerReport &A, const RacerReport &B) {
+                     return A.SameMap.value_or(false) > B.SameMap.value_or(false);
+                   });
+  R.Warnings = P.target().warnings().all();
+  for (const auto &X : P.warnings().all())
+    R.Warnings.push_back(X);
+  for (const auto &X : W.all())
+    R.Warnings.push_back(X);
+  return R;
+}
+
+} // namespace
+
+AnalysisReport diagnose(const GoProgram &P, const GoroutineSet &GS,
+                        const Unwinder &U, const DiagnoseOptions &O) {
+  return Diagnoser(P, GS, U, O).run();
+}
+
+} // namespace ms

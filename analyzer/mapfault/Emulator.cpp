@@ -1,0 +1,768 @@
+#include "mapfault/Emulator.h"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include "disasm/Disassembler.h"
+#include "goruntime/GoProgram.h"
+
+namespace ms {
+
+using namespace disasm;
+
+namespace {
+
+constexpr int RSP = 7, R14 = 14;
+constexpr size_t MaxSteps = 50000;
+constexpr int XMM15 = 17 + 15;
+
+struct Val {
+  bool Known = false;
+  uint64_t V = 0;
+  bool Heap = false; // derived from heap/global memory read now
+};
+
+Val known(uint64_t V, bool Heap = false) { return {true, V, Heap}; }
+Val unknown() { return {}; }
+Val combine(bool K, uint64_t V, const Val &A, const Val &B) {
+  return {K && A.Known && B.Known, V, A.Heap || B.Heap};
+}
+
+uint64_t mask(unsigned Size) {
+  return Size >= 8 ? ~0ull : ((1ull << (8 * Size)) - 1);
+}
+int64_t sext(uint64_t V, unsigned Size) {
+  if (Size >= 8)
+    return static_cast<int64_t>(V);
+  unsigned B = 8 * Size;
+  uint64_t M = 1ull << (B - 1);
+  V &= mask(Size);
+  return static_cast<int64_t>((V ^ M) - M);
+}
+
+struct Code {
+  std::vector<Instruction> Insns;
+  std::map<uint64_t, size_t> Index;
+  std::set<size_t> MorestackBranches; // conditional jumps to the morestack tail
+  uint64_t Entry = 0;
+};
+
+struct FlagState {
+  bool Known = false;
+  uint64_t Res = 0, A = 0, B = 0;
+  unsigned Size = 8;
+  enum Kind { Sub, Logic, Add } K = Logic;
+};
+
+struct StoreRec {
+  uint64_t Addr;
+  unsigned Size;
+  int SrcReg; // -1 when not a plain register store
+  size_t Step;
+};
+
+struct Seed {
+  int Reg;
+  uint64_t V;
+};
+
+struct Run {
+  bool Reached = false;
+  std::string Fail;
+  Val Target;
+  std::vector<size_t> Trace;             // instruction index per step
+  std::vector<int> DestReg;              // register written per step (-1)
+  std::vector<Val> DestVal;              // its value after the step
+  std::vector<std::optional<Seed>> Applied;
+  std::vector<StoreRec> Stores;
+  std::map<uint64_t, size_t> LastWrite; // byte address -> last step writing it
+};
+
+class Machine {
+public:
+  Machine(const GoProgram &P, const Code &C, uint64_t EntrySP,
+          uint64_t FrameLo, uint64_t FrameHi)
+      : P(P), C(C), EntrySP(EntrySP), FrameLo(FrameLo), FrameHi(FrameHi) {}
+
+  // Runs from instruction index Start to the CALL at index Target.
+  Run run(size_t Start, size_t Target, int Reg,
+          const std::map<uint64_t, size_t> *LaterWrites,
+          const std::map<size_t, Seed> &Seeds);
+
+private:
+  Val reg(int R, unsigned Size, bool High = false) const {
+    if (R < 0 || R >= 16) {
+      if (R == XMM15)
+        return known(0);
+      return unknown();
+    }
+    Val X = Regs[static_cast<size_t>(R)];
+    if (High)
+      X.V >>= 8;
+    X.V &= mask(Size);
+    return X;
+  }
+  void setReg(int R, unsigned Size, Val X, bool High = false) {
+    if (R < 0 || R >= 16)
+      return;
+    Val &D = Regs[static_cast<size_t>(R)];
+    if (High) {
+      D = {D.Known && X.Known, (D.V & ~0xff00ull) | ((X.V & 0xff) << 8),
+           D.Heap || X.Heap};
+      return;
+    }
+    if (Size >= 4) { // 32-bit writes zero-extend
+      D = X;
+      D.V &= mask(Size);
+      return;
+    }
+    D = {D.Known && X.Known, (D.V & ~mask(Size)) | (X.V & mask(Size)),
+         D.Heap || X.Heap};
+  }
+  std::optional<uint64_t> address(const MemOperand &M) const {
+    if (M.FsSegment)
+      return std::nullopt;
+    if (M.Absolute)
+      return *M.Absolute;
+    uint64_t A = static_cast<uint64_t>(M.Disp);
+    if (M.Base >= 0) {
+      Val B = reg(M.Base, 8);
+      if (!B.Known)
+        return std::nullopt;
+      A += B.V;
+    }
+    if (M.Index >= 0) {
+      Val I = reg(M.Index, 8);
+      if (!I.Known)
+        return std::nullopt;
+      A += I.V * static_cast<uint64_t>(M.Scale);
+    }
+    return A;
+  }
+  Val load(const MemOperand &M, unsigned Size);
+  void store(const MemOperand &M, unsigned Size, Val X, int SrcReg);
+  Val read(const Operand &O) {
+    unsigned S = O.Size ? O.Size : 8;
+    switch (O.Kind) {
+    case OpKind::Reg: return reg(O.Reg, S, O.HighByte);
+    case OpKind::Imm: return known(static_cast<uint64_t>(O.Imm) & mask(S));
+    case OpKind::Mem: return load(O.Mem, S);
+    }
+    return unknown();
+  }
+  void write(const Operand &O, Val X, int SrcReg = -1) {
+    unsigned S = O.Size ? O.Size : 8;
+    if (O.Kind == OpKind::Reg) {
+      setReg(O.Reg, S, X, O.HighByte);
+      LastDest = O.Reg;
+    } else if (O.Kind == OpKind::Mem) {
+      store(O.Mem, S, X, SrcReg);
+    }
+  }
+  std::optional<bool> cond(llvm::StringRef CC) const;
+  bool step(const Instruction &I, std::string &Fail, size_t &Next, bool &Jumped);
+
+  const GoProgram &P;
+  const Code &C;
+  uint64_t EntrySP, FrameLo, FrameHi;
+  std::array<Val, 16> Regs{};
+  FlagState F;
+  std::map<uint64_t, std::pair<bool, uint8_t>> Overlay; // known?, byte
+  const std::map<uint64_t, size_t> *Later = nullptr;
+  size_t StepNo = 0;
+  int LastDest = -1;
+  Run *Cur = nullptr;
+};
+
+Val Machine::load(const MemOperand &M, unsigned Size) {
+  auto A = address(M);
+  if (!A || Size > 8)
+    return unknown();
+  uint64_t V = 0;
+  // Below the frame lie the callees' frames: not what the caller read.
+  if (*A < FrameLo && FrameLo - *A <= (1u << 16))
+    return unknown();
+  bool Heap = !(*A >= FrameLo && *A + Size <= FrameHi);
+  for (unsigned I = 0; I < Size; ++I) {
+    uint64_t B = *A + I;
+    auto O = Overlay.find(B);
+    if (O != Overlay.end()) {
+      if (!O->second.first)
+        return unknown();
+      V |= uint64_t(O->second.second) << (8 * I);
+      continue;
+    }
+    // The core holds the byte's final value: wrong for a read that comes
+    // before a later write on the path.
+    if (Later) {
+      auto L = Later->find(B);
+      if (L != Later->end() && L->second > StepNo)
+        return unknown();
+    }
+    auto Byte = P.memory().readU8(B);
+    if (!Byte) {
+      llvm::consumeError(Byte.takeError());
+      return unknown();
+    }
+    V |= uint64_t(*Byte) << (8 * I);
+  }
+  return known(V, Heap);
+}
+
+void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
+  auto A = address(M);
+  if (!A) {
+    // A store to an unknown address could hit anything on the stack.
+    Overlay.clear();
+    for (uint64_t B = FrameLo; B < FrameHi && B - FrameLo < 65536; ++B)
+      Overlay[B] = {false, 0};
+    return;
+  }
+  for (unsigned I = 0; I < Size && I < 16; ++I) {
+    Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0)};
+    Cur->LastWrite[*A + I] = StepNo;
+  }
+  Cur->Stores.push_back({*A, Size, SrcReg, StepNo});
+}
+
+std::optional<bool> Machine::cond(llvm::StringRef CC) const {
+  if (!F.Known)
+    return std::nullopt;
+  const uint64_t M = mask(F.Size);
+  const uint64_t R = F.Res & M, A = F.A & M, B = F.B & M;
+  const bool ZF = R == 0;
+  const bool SF = sext(R, F.Size) < 0;
+  bool CF = false, OF = false;
+  if (F.K == FlagState::Sub) {
+    CF = A < B;
+    OF = ((sext(A, F.Size) < 0) != (sext(B, F.Size) < 0)) &&
+         ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
+  } else if (F.K == FlagState::Add) {
+    CF = R < A;
+    OF = ((sext(A, F.Size) < 0) == (sext(B, F.Size) < 0)) &&
+         ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
+  }
+  if (CC == "e" || CC == "z") return ZF;
+  if (CC == "ne" || CC == "nz") return !ZF;
+  if (CC == "l") return SF != OF;
+  if (CC == "ge") return SF == OF;
+  if (CC == "le") return ZF || SF != OF;
+  if (CC == "g") return !ZF && SF == OF;
+  if (CC == "b") return CF;
+  if (CC == "ae") return !CF;
+  if (CC == "be") return CF || ZF;
+  if (CC == "a") return !CF && !ZF;
+  if (CC == "s") return SF;
+  if (CC == "ns") return !SF;
+  return std::nullopt;
+}
+
+bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
+                   bool &Jumped) {
+  llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  LastDest = -1;
+  Jumped = false;
+  auto SizeOf = [&](size_t K) -> unsigned {
+    return K < O.size() && O[K].Size ? O[K].Size : 8;
+  };
+  auto SetFlags = [&](FlagState::Kind K, uint64_t Res, uint64_t A, uint64_t B,
+                      unsigned S, bool Known) {
+    F = {Known, Res, A, B, S, K};
+  };
+
+  if (M == "nop" || M == "endbr64" || M.startswith("prefetch") || M == "pause")
+    return true;
+  if (M == "mov" || M == "movabs" || M == "movzx" || M == "movsx" ||
+      M == "movsxd" || (M == "movq" && O.size() == 2 && O[0].Reg < 16 &&
+                        O[1].Kind != OpKind::Reg)) {
+    if (O.size() != 2)
+      return Fail = "operands of " + I.text(), false;
+    Val X = read(O[1]);
+    unsigned DS = SizeOf(0);
+    if (M == "movsx" || M == "movsxd")
+      X.V = static_cast<uint64_t>(sext(X.V, SizeOf(1))) & mask(DS);
+    write(O[0], X, O[1].Kind == OpKind::Reg ? O[1].Reg : -1);
+    return true;
+  }
+  if (M == "movups" || M == "movaps" || M == "movdqu" || M == "movq" ||
+      M == "movd") {
+    // Vector moves: only X15 (always zero in ABIInternal) stores are known.
+    if (O.size() == 2 && O[0].Kind == OpKind::Mem)
+      store(O[0].Mem, SizeOf(0), O[1].Reg == XMM15 ? known(0) : unknown(), -1);
+    else if (O.size() == 2 && O[0].Kind == OpKind::Reg && O[0].Reg < 16)
+      write(O[0], unknown());
+    return true;
+  }
+  if (M == "lea") {
+    auto A = address(O[1].Mem);
+    write(O[0], A ? known(*A & mask(SizeOf(0))) : unknown());
+    return true;
+  }
+  if (M == "xchg" && O.size() == 2) {
+    Val A = read(O[0]), B = read(O[1]);
+    write(O[0], B);
+    write(O[1], A);
+    return true;
+  }
+  auto Alu = [&](auto Fn, FlagState::Kind K, bool WriteBack) {
+    unsigned S = SizeOf(0);
+    Val A = read(O[0]), B = read(O[1]);
+    // xor r, r / sub r, r are zero whatever r holds.
+    if ((M == "xor" || M == "sub") && O[0].Kind == OpKind::Reg &&
+        O[1].Kind == OpKind::Reg && O[0].Reg == O[1].Reg && !O[0].HighByte) {
+      A = B = known(0);
+    }
+    uint64_t R = Fn(A.V, B.V) & mask(S);
+    bool Kn = A.Known && B.Known;
+    SetFlags(K, R, A.V, B.V, S, Kn);
+    if (WriteBack)
+      write(O[0], combine(true, R, A, B));
+    return true;
+  };
+  if (O.size() == 2) {
+    if (M == "add") return Alu([](uint64_t a, uint64_t b) { return a + b; }, FlagState::Add, true);
+    if (M == "sub") return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, true);
+    if (M == "cmp") return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, false);
+    if (M == "and") return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, true);
+    if (M == "test") return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, false);
+    if (M == "or") return Alu([](uint64_t a, uint64_t b) { return a | b; }, FlagState::Logic, true);
+    if (M == "xor") return Alu([](uint64_t a, uint64_t b) { return a ^ b; }, FlagState::Logic, true);
+  }
+  if ((M == "shl" || M == "sal" || M == "shr" || M == "sar" || M == "rol" ||
+       M == "ror") && !O.empty()) {
+    unsigned S = SizeOf(0);
+    Val A = read(O[0]);
+    Val N = O.size() > 1 ? read(O[1]) : known(1);
+    unsigned Bits = 8 * S;
+    uint64_t Cnt = N.V & (S == 8 ? 63 : 31);
+    uint64_t R = A.V;
+    if (M == "shl" || M == "sal")
+      R = Cnt >= 64 ? 0 : A.V << Cnt;
+    else if (M == "shr")
+      R = Cnt >= 64 ? 0 : (A.V & mask(S)) >> Cnt;
+    else if (M == "sar")
+      R = static_cast<uint64_t>(sext(A.V, S) >> (Cnt >= 64 ? 63 : Cnt));
+    else if (Cnt % Bits) {
+      uint64_t X = A.V & mask(S);
+      unsigned C2 = static_cast<unsigned>(Cnt % Bits);
+      R = M == "rol" ? (X << C2) | (X >> (Bits - C2)) : (X >> C2) | (X << (Bits - C2));
+    }
+    R &= mask(S);
+    F.Known = false; // CF/OF of shifts are not modelled
+    write(O[0], combine(true, R, A, N));
+    return true;
+  }
+  if ((M == "inc" || M == "dec" || M == "not" || M == "neg") && O.size() == 1) {
+    unsigned S = SizeOf(0);
+    Val A = read(O[0]);
+    uint64_t R = M == "inc" ? A.V + 1 : M == "dec" ? A.V - 1
+               : M == "not" ? ~A.V : 0 - A.V;
+    R &= mask(S);
+    if (M == "inc")
+      SetFlags(FlagState::Add, R, A.V, 1, S, false); // CF unchanged: not modelled
+    else if (M == "dec")
+      SetFlags(FlagState::Sub, R, A.V, 1, S, false);
+    else if (M == "neg")
+      SetFlags(FlagState::Sub, R, 0, A.V, S, A.Known);
+    write(O[0], {A.Known, R, A.Heap});
+    return true;
+  }
+  if (M == "imul" && O.size() >= 2) {
+    unsigned S = SizeOf(0);
+    Val A = O.size() == 3 ? read(O[1]) : read(O[0]);
+    Val B = O.size() == 3 ? read(O[2]) : read(O[1]);
+    uint64_t R = static_cast<uint64_t>(sext(A.V, S) * sext(B.V, S)) & mask(S);
+    F.Known = false;
+    write(O[0], combine(true, R, A, B));
+    return true;
+  }
+  if ((M == "mul" || M == "imul") && O.size() == 1) {
+    unsigned S = SizeOf(0);
+    if (S != 8)
+      return Fail = "narrow " + M.str(), false;
+    Val A = reg(0, 8), B = read(O[0]);
+    unsigned __int128 Pr = M == "mul"
+        ? static_cast<unsigned __int128>(A.V) * B.V
+        : static_cast<unsigned __int128>(static_cast<__int128>(
+              static_cast<int64_t>(A.V)) * static_cast<int64_t>(B.V));
+    Val Lo = combine(true, static_cast<uint64_t>(Pr), A, B);
+    Val Hi = combine(true, static_cast<uint64_t>(Pr >> 64), A, B);
+    setReg(0, 8, Lo);
+    setReg(1, 8, Hi); // rdx
+    F.Known = false;
+    LastDest = 0;
+    return true;
+  }
+  if (M == "cdqe") {
+    Val A = reg(0, 4);
+    setReg(0, 8, {A.Known, static_cast<uint64_t>(sext(A.V, 4)), A.Heap});
+    return true;
+  }
+  if (M == "cqo") {
+    Val A = reg(0, 8);
+    setReg(1, 8, {A.Known, static_cast<int64_t>(A.V) < 0 ? ~0ull : 0, A.Heap});
+    return true;
+  }
+  if (M.startswith("cmov") && O.size() == 2) {
+    auto Cd = cond(M.drop_front(4));
+    if (!Cd) {
+      write(O[0], unknown());
+      return true;
+    }
+    if (*Cd)
+      write(O[0], read(O[1]));
+    else if (SizeOf(0) == 4) // a 32-bit cmov zero-extends even when false
+      write(O[0], read(O[0]));
+    return true;
+  }
+  if (M.startswith("set") && O.size() == 1) {
+    auto Cd = cond(M.drop_front(3));
+    write(O[0], Cd ? known(*Cd ? 1 : 0) : unknown());
+    return true;
+  }
+  if (M == "push" && O.size() == 1) {
+    Val X = read(O[0]);
+    Val SP = reg(RSP, 8);
+    if (!SP.Known)
+      return Fail = "push with unknown sp", false;
+    setReg(RSP, 8, known(SP.V - 8));
+    MemOperand Mm;
+    Mm.Absolute = SP.V - 8;
+    store(Mm, 8, X, O[0].Kind == OpKind::Reg ? O[0].Reg : -1);
+    return true;
+  }
+  if (M == "pop" && O.size() == 1) {
+    Val SP = reg(RSP, 8);
+    if (!SP.Known)
+      return Fail = "pop with unknown sp", false;
+    MemOperand Mm;
+    Mm.Absolute = SP.V;
+    write(O[0], load(Mm, 8));
+    setReg(RSP, 8, known(SP.V + 8));
+    return true;
+  }
+  if (I.Class == InsnClass::Jump) {
+    if (!I.Target)
+      return Fail = "indirect jump at " + hex(I.Addr), false;
+    auto It = C.Index.find(*I.Target);
+    if (It == C.Index.end())
+      return Fail = "jump out of the function at " + hex(I.Addr), false;
+    Next = It->second;
+    Jumped = true;
+    return true;
+  }
+  if (I.Class == InsnClass::CondJump) {
+    auto Idx = C.Index.find(I.Addr)->second;
+    if (C.MorestackBranches.count(Idx))
+      return true; // the frame exists: the stack check did not fail
+    auto Cd = cond(M.drop_front(1));
+    if (!Cd)
+      return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
+    if (*Cd) {
+      auto It = C.Index.find(I.Target.value_or(0));
+      if (It == C.Index.end())
+        return Fail = "branch out of the function at " + hex(I.Addr), false;
+      Next = It->second;
+      Jumped = true;
+    }
+    return true;
+  }
+  if (I.Class == InsnClass::Call)
+    return Fail = "passes another call at " + hex(I.Addr), false;
+  if (I.Class == InsnClass::Ret || I.Class == InsnClass::Trap)
+    return Fail = "leaves the function at " + hex(I.Addr), false;
+  // Anything else: its written registers become unknown; memory writes we
+  // cannot model end the run.
+  for (const auto &Op : O)
+    if (Op.Written && Op.Kind == OpKind::Mem)
+      return Fail = "unmodelled store " + I.text(), false;
+  for (int R : I.RegsWritten)
+    if (R >= 0 && R < 16)
+      setReg(R, 8, unknown());
+  F.Known = false;
+  return true;
+}
+
+Run Machine::run(size_t Start, size_t Target, int Reg,
+                 const std::map<uint64_t, size_t> *LaterWrites,
+                 const std::map<size_t, Seed> &Seeds) {
+  Run R;
+  Cur = &R;
+  Later = LaterWrites;
+  Regs = {};
+  F = {};
+  Overlay.clear();
+  // SP at the start from the pcsp table: SP = entry SP - delta(pc).
+  auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    R.Fail = "no function";
+    return R;
+  }
+  auto D = P.pclntab().spDelta(*Fn, C.Insns[Start].Addr);
+  if (!D) {
+    llvm::consumeError(D.takeError());
+    R.Fail = "no frame size";
+    return R;
+  }
+  Regs[RSP] = known(EntrySP - static_cast<uint64_t>(*D));
+  size_t PC = Start;
+  for (StepNo = 0; StepNo < MaxSteps; ++StepNo) {
+    if (PC >= C.Insns.size()) {
+      R.Fail = "ran off the function";
+      return R;
+    }
+    if (PC == Target && StepNo > 0) {
+      R.Reached = true;
+      R.Target = reg(Reg, 8);
+      return R;
+    }
+    const Instruction &I = C.Insns[PC];
+    R.Trace.push_back(PC);
+    size_t Next = PC + 1;
+    bool Jumped = false;
+    if (I.Class == InsnClass::Call && PC == Target) {
+      R.Reached = true;
+      R.Target = reg(Reg, 8);
+      return R;
+    }
+    if (!step(I, R.Fail, Next, Jumped))
+      return R;
+    R.DestReg.push_back(LastDest);
+    R.DestVal.push_back(LastDest >= 0 ? Regs[static_cast<size_t>(LastDest)] : Val{});
+    R.Applied.push_back(std::nullopt);
+    auto S = Seeds.find(StepNo);
+    if (S != Seeds.end()) {
+      Regs[static_cast<size_t>(S->second.Reg)] = known(S->second.V);
+      R.Applied.back() = S->second;
+    }
+    (void)Jumped;
+    PC = Next;
+  }
+  R.Fail = "too many steps";
+  return R;
+}
+
+// Values a run proves backwards: the last store of each register to a
+// stack slot gives the register's value at the store; moves, additions
+// and xors with constants carry it further back.
+std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
+                                 const Run &R, uint64_t FrameLo,
+                                 uint64_t FrameHi) {
+  std::map<size_t, Seed> Out;
+  // Last store to each slot address.
+  std::map<uint64_t, const StoreRec *> Final;
+  for (const auto &S : R.Stores)
+    if (S.Addr >= FrameLo && S.Addr < FrameHi)
+      Final[S.Addr] = &S;
+  auto LastDef = [&](size_t Before, int Reg) -> std::optional<size_t> {
+    for (size_t T = Before; T-- > 0;)
+      if (R.DestReg[T] == Reg)
+        return T;
+    return std::nullopt;
+  };
+  for (const auto &[Addr, S] : Final) {
+    if (S->SrcReg < 0 || S->SrcReg >= 16 || (S->Size != 8 && S->Size != 4))
+      continue;
+    // Only a store nobody overwrote afterwards tells the value.
+    bool Overwritten = false;
+    for (unsigned B = 0; B < S->Size; ++B) {
+      auto It = R.LastWrite.find(Addr + B);
+      if (It != R.LastWrite.end() && It->second != S->Step)
+        Overwritten = true;
+    }
+    if (Overwritten)
+      continue;
+    auto V = P.memory().readUint(Addr, S->Size);
+    if (!V) {
+      llvm::consumeError(V.takeError());
+      continue;
+    }
+    int Reg = S->SrcReg;
+    uint64_t Value = *V;
+    size_t At = S->Step;
+    // Walk back through invertible definitions.
+    for (int Depth = 0; Depth < 8; ++Depth) {
+      auto Def = LastDef(At, Reg);
+      if (!Def)
+        break;
+      if (S->Size == 4 && Depth == 0) {
+        // A 32-bit store shows only the low half; the definition must be
+        // 32-bit too (zero-extended) for the seed to be whole.
+        const Instruction &DI = C.Insns[R.Trace[*Def]];
+        if (DI.Ops.empty() || DI.Ops[0].Size != 4)
+          break;
+      }
+      if (!R.DestVal[*Def].Known && !Out.count(*Def))
+        Out[*Def] = {Reg, Value};
+      const Instruction &I = C.Insns[R.Trace[*Def]];
+      const auto &O = I.Ops;
+      llvm::StringRef M = I.Mnemonic;
+      if ((M == "mov") && O.size() == 2 && O[1].Kind == OpKind::Reg &&
+          O[1].Reg >= 0 && O[1].Reg < 16 && O[0].Size == 8) {
+        Reg = O[1].Reg;
+      } else if (M == "lea" && O.size() == 2 && O[1].Mem.Index == NoReg &&
+                 O[1].Mem.Base >= 0 && O[1].Mem.Base < 16 &&
+                 O[1].Mem.Base != RSP && O[0].Size == 8) {
+        Reg = O[1].Mem.Base;
+        Value -= static_cast<uint64_t>(O[1].Mem.Disp);
+      } else if ((M == "add" || M == "sub" || M == "xor") && O.size() == 2 &&
+                 O[1].Kind == OpKind::Imm && O[0].Size == 8) {
+        uint64_t K = static_cast<uint64_t>(O[1].Imm);
+        Value = M == "add" ? Value - K : M == "sub" ? Value + K : Value ^ K;
+      } else if ((M == "inc" || M == "dec") && O.size() == 1 && O[0].Size == 8) {
+        Value = M == "inc" ? Value - 1 : Value + 1;
+      } else {
+        break;
+      }
+      At = *Def;
+    }
+  }
+  return Out;
+}
+
+Expected<Code> decode(const GoProgram &P, uint64_t PC) {
+  auto F = P.pclntab().findFunc(PC);
+  if (!F)
+    return F.takeError();
+  uint64_t Len = F->End - F->Entry;
+  if (!Len || Len > (4u << 20))
+    return makeError("{0} has implausible size", F->Name);
+  auto Bytes = P.memory().readBytes(F->Entry, Len);
+  if (!Bytes)
+    return Bytes.takeError();
+  auto D = Disassembler::create(P.arch().elfMachine());
+  if (!D)
+    return D.takeError();
+  Code C;
+  C.Entry = F->Entry;
+  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  for (size_t I = 0; I < C.Insns.size(); ++I)
+    C.Index[C.Insns[I].Addr] = I;
+  // Conditional jumps whose target soon calls runtime.morestack*.
+  for (size_t I = 0; I < C.Insns.size(); ++I) {
+    const auto &In = C.Insns[I];
+    if (In.Class != InsnClass::CondJump || !In.Target)
+      continue;
+    auto It = C.Index.find(*In.Target);
+    if (It == C.Index.end())
+      continue;
+    for (size_t J = It->second; J < C.Insns.size() && J < It->second + 12; ++J) {
+      const auto &T = C.Insns[J];
+      if (T.Class != InsnClass::Call)
+        continue;
+      if (T.Target) {
+        auto Callee = P.pclntab().findFunc(*T.Target);
+        if (Callee && llvm::StringRef(Callee->Name).startswith("runtime.morestack"))
+          C.MorestackBranches.insert(I);
+        if (!Callee)
+          llvm::consumeError(Callee.takeError());
+      }
+      break;
+    }
+  }
+  return C;
+}
+
+} // namespace
+
+Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
+                                                uint64_t ReturnPC,
+                                                uint64_t CallerSP, int Reg) {
+  if (P.arch().elfMachine() != llvm::ELF::EM_X86_64)
+    return makeError("re-execution is implemented for amd64 only");
+  if (Reg < 0 || Reg >= 16)
+    return makeError("register {0} is not a general register", Reg);
+  auto C = decode(P, ReturnPC - 1);
+  if (!C)
+    return C.takeError();
+  size_t Target = C->Insns.size();
+  for (size_t I = 0; I < C->Insns.size(); ++I)
+    if (C->Insns[I].next() == ReturnPC)
+      Target = I;
+  if (Target == C->Insns.size() || C->Insns[Target].Class != InsnClass::Call)
+    return makeError("no call ends at {0}", hex(ReturnPC));
+  auto Fn = P.pclntab().findFunc(C->Insns[Target].Addr);
+  if (!Fn)
+    return Fn.takeError();
+  auto D = P.pclntab().spDelta(*Fn, C->Insns[Target].Addr);
+  if (!D)
+    return D.takeError();
+  // SP at the call is the frame's SP; the entry SP is above it.
+  const uint64_t EntrySP = CallerSP + static_cast<uint64_t>(*D);
+  const uint64_t FrameLo = CallerSP, FrameHi = EntrySP + 8 + 256;
+
+  // Start points: right after each call (no register survives a call in
+  // ABIInternal) and the function's entry.
+  std::vector<size_t> Starts = {0};
+  for (size_t I = 0; I < C->Insns.size(); ++I) {
+    const auto &In = C->Insns[I];
+    if (In.Class != InsnClass::Call || I + 1 >= C->Insns.size())
+      continue;
+    // After runtime.morestack the code reloads the arguments and restarts
+    // the function: not a path to the call.
+    if (In.Target) {
+      auto Callee = P.pclntab().findFunc(*In.Target);
+      if (Callee && llvm::StringRef(Callee->Name).startswith("runtime.morestack"))
+        continue;
+      if (!Callee)
+        llvm::consumeError(Callee.takeError());
+    }
+    Starts.push_back(I + 1);
+  }
+
+  std::optional<uint64_t> Agreed;
+  bool Heap = false, Conflict = false;
+  std::string Detail;
+  for (size_t S : Starts) {
+    Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
+    Run R0 = Mc.run(S, Target, Reg, nullptr, {});
+    if (!R0.Reached)
+      continue;
+    // Reads of slots the path writes later see the wrong value in the core.
+    Run R = Mc.run(S, Target, Reg, &R0.LastWrite, {});
+    if (!R.Reached)
+      continue;
+    std::map<size_t, Seed> Seeds;
+    for (int Round = 0; Round < 3 && !R.Target.Known; ++Round) {
+      auto More = seedsFrom(P, *C, R, FrameLo, FrameHi);
+      size_t Before = Seeds.size();
+      Seeds.insert(More.begin(), More.end());
+      if (Seeds.size() == Before)
+        break;
+      Run R2 = Mc.run(S, Target, Reg, &R0.LastWrite, Seeds);
+      if (!R2.Reached || R2.Trace != R.Trace)
+        break;
+      R = std::move(R2);
+    }
+    if (!R.Target.Known)
+      continue;
+    if (Agreed && *Agreed != R.Target.V)
+      Conflict = true;
+    if (!Agreed) {
+      Agreed = R.Target.V;
+      Detail = "re-executed " + std::to_string(R.Trace.size()) +
+               " instructions of the caller from " +
+               hex(C->Insns[S].Addr) + (Seeds.empty() ? "" : " (with values "
+               "its last stores left on the stack)");
+    }
+    Heap |= R.Target.Heap;
+  }
+  if (Conflict)
+    return makeError("re-executions from different points disagree");
+  if (!Agreed)
+    return makeError("no re-execution of the caller reaches the call with "
+                     "the register known");
+  EmulationResult Res;
+  Res.Value = *Agreed;
+  Res.ReadsHeapOrGlobals = Heap;
+  Res.Detail = Detail;
+  return Res;
+}
+
+} // namespace ms

@@ -1,0 +1,41 @@
+// Re-executing the caller's code to recover an argument register.
+//
+// When the value a register held at a CALL was computed in registers (a
+// loop counter, a hash of a random state, the result of arithmetic), no
+// single load explains it. But the caller's frame is frozen at the call:
+// its stack slots hold what they held when it called. So we run the
+// caller's own instructions again, concretely, from the point right after
+// the previous CALL on the path (where every live value had to be reloaded
+// from memory, since Go has no callee-saved registers) up to the call,
+// following its branches. Values read from stack slots that the code
+// overwrites later on the path are unknown at the time of the read; the
+// last store of a register to a slot tells its value there instead
+// ("seeds"), and invertible steps (moves, additions, xors with constants)
+// carry known values backwards. Only a value that every complete re-run
+// agrees on is returned.
+//
+// amd64 only; other architectures give an error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "support/Error.h"
+
+namespace ms {
+
+class GoProgram;
+
+struct EmulationResult {
+  uint64_t Value = 0;
+  bool ReadsHeapOrGlobals = false; // depends on memory others may change
+  std::string Detail;
+};
+
+// The value of register Reg (DWARF number) at the call whose return address
+// is ReturnPC, in the caller whose SP at the call was CallerSP.
+Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
+                                                uint64_t ReturnPC,
+                                                uint64_t CallerSP, int Reg);
+
+} // namespace ms

@@ -1,0 +1,272 @@
+#include "mapfault/Recover.h"
+
+#include "goruntime/GoProgram.h"
+#include "loader/Target.h"
+#include "mapfault/CallSite.h"
+#include "mapfault/Emulator.h"
+
+namespace ms {
+
+llvm::StringRef sourceName(Source S) {
+  switch (S) {
+  case Source::Register: return "register";
+  case Source::DwarfLocation: return "dwarf_location";
+  case Source::SpillSlot: return "spill_slot";
+  case Source::CallsiteDataflow: return "callsite_dataflow";
+  case Source::CallerVariable: return "caller_variable";
+  case Source::HeapScan: return "heap_scan";
+  case Source::Code: return "code";
+  case Source::Memory: return "memory";
+  }
+  return "?";
+}
+
+llvm::StringRef confidenceName(Confidence C) {
+  switch (C) {
+  case Confidence::Exact: return "exact";
+  case Confidence::High: return "high";
+  case Confidence::Low: return "low";
+  }
+  return "?";
+}
+
+FrameArgs::FrameArgs(const GoProgram &P, const Stack &St, size_t Phys)
+    : P(P), St(St), Phys(Phys) {}
+
+const StackFrame *FrameArgs::caller() const {
+  for (size_t I = Phys + 1; I < St.Frames.size(); ++I)
+    if (!St.Frames[I].Inlined)
+      return &St.Frames[I];
+  return nullptr;
+}
+
+std::vector<Candidate> FrameArgs::candidates(const ArgSpec &A) const {
+  std::vector<Candidate> Out;
+  fromRegisters(A, Out);
+  fromDwarf(A, Out);
+  fromSpill(A, Out);
+  fromDataflow(A, Out);
+  return Out;
+}
+
+void FrameArgs::fromRegisters(const ArgSpec &A,
+                              std::vector<Candidate> &Out) const {
+  const StackFrame &F = frame();
+  if (!F.Regs)
+    return;
+  const auto Regs = P.arch().goIntArgRegs();
+  Candidate C;
+  C.Src = Source::Register;
+  C.Conf = Confidence::Exact;
+  std::string Names;
+  for (int W = 0; W < A.NumWords; ++W) {
+    size_t R = static_cast<size_t>(A.FirstWord + W);
+    if (R >= Regs.size())
+      return;
+    int Reg = static_cast<int>(Regs[R]);
+    auto V = F.Regs->get(static_cast<unsigned>(Reg));
+    if (!V)
+      return;
+    // The register still holds the argument only if nothing wrote it
+    // since the function's entry.
+    if (F.PC != F.Entry) {
+      auto Untouched = registerUntouchedSinceEntry(P, F.PC, Reg);
+      if (!Untouched) {
+        llvm::consumeError(Untouched.takeError());
+        return;
+      }
+      if (!*Untouched)
+        return;
+    }
+    C.Words.push_back(*V);
+    Names += (Names.empty() ? "" : ", ") + P.arch().regName(static_cast<unsigned>(Reg));
+  }
+  C.Detail = Names + " of the interrupted frame (not written since entry)";
+  Out.push_back(std::move(C));
+}
+
+void FrameArgs::fromDwarf(const ArgSpec &A, std::vector<Candidate> &Out) const {
+  const DwarfInfo *D = P.dwarf();
+  const StackFrame &F = frame();
+  if (!D || !F.Go)
+    return;
+  const uint64_t Bias = P.target().loadBias();
+  auto Vars = D->variablesAt(F.SymPC - Bias);
+  if (!Vars) {
+    llvm::consumeError(Vars.takeError());
+    return;
+  }
+  const ScopeVariables &Fn = Vars->function();
+  int Index = 0;
+  for (const auto &V : Fn.Variables) {
+    if (!V.IsParameter || V.IsResult)
+      continue;
+    if (Index++ != A.ParamIndex)
+      continue;
+    if (!V.Available)
+      return;
+    bool InRegs = false;
+    for (const auto &Pc : V.Pieces)
+      InRegs |= Pc.K == LocationPiece::Kind::Register;
+    RegisterSet Regs;
+    if (F.Regs)
+      Regs = *F.Regs;
+    else if (InRegs)
+      return; // registers of a non-top frame are not known
+    auto Bytes = readVariable(V, Regs, F.FP ? std::optional<uint64_t>(F.FP)
+                                            : std::nullopt,
+                              P.memory(), &P.arch());
+    if (!Bytes) {
+      llvm::consumeError(Bytes.takeError());
+      return;
+    }
+    if (Bytes->size() < static_cast<size_t>(A.NumWords) * 8 &&
+        !(A.NumWords == 1 && !Bytes->empty()))
+      return;
+    Candidate C;
+    C.Src = Source::DwarfLocation;
+    C.Conf = InRegs ? Confidence::Exact : Confidence::High;
+    for (int W = 0; W < A.NumWords; ++W) {
+      uint64_t X = 0;
+      for (size_t J = 0; J < 8 && W * 8 + J < Bytes->size(); ++J)
+        X |= uint64_t((*Bytes)[W * 8 + J]) << (8 * J);
+      C.Words.push_back(X);
+    }
+    C.Detail = "DWARF location of parameter '" + V.Name + "' at " +
+               hex(F.SymPC) + ": " + V.describe(&P.arch());
+    Out.push_back(std::move(C));
+    return;
+  }
+}
+
+void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
+  const StackFrame &F = frame();
+  if (!F.Go || !F.FP)
+    return;
+  auto Fn = P.pclntab().findFunc(F.PC);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    return;
+  }
+  auto Items = P.pclntab().argInfo(*Fn, F.SymPC);
+  if (!Items || Items->empty()) {
+    if (!Items)
+      llvm::consumeError(Items.takeError());
+    return;
+  }
+  // Flatten the slots in order; word N of the arguments is slot N.
+  std::vector<const ArgInfoItem *> Slots;
+  for (const auto &It : *Items) {
+    if (It.K == ArgInfoItem::Kind::Slot)
+      Slots.push_back(&It);
+    else if (It.K == ArgInfoItem::Kind::DotDotDot ||
+             It.K == ArgInfoItem::Kind::OffsetTooLarge)
+      break;
+  }
+  // argp: the caller's SP at the call plus the fixed frame area.
+  const uint64_t ArgP = F.FP + (P.arch().callPushesReturnAddress() ? 0 : 8);
+  Candidate C;
+  C.Src = Source::SpillSlot;
+  bool AllLive = true;
+  std::string Where;
+  for (int W = 0; W < A.NumWords; ++W) {
+    size_t S = static_cast<size_t>(A.FirstWord + W);
+    if (S >= Slots.size())
+      return;
+    const ArgInfoItem &It = *Slots[S];
+    auto V = P.memory().readUint(ArgP + It.Offset,
+                                 It.Size == 1 || It.Size == 2 || It.Size == 4 ? It.Size : 8);
+    if (!V) {
+      llvm::consumeError(V.takeError());
+      return;
+    }
+    C.Words.push_back(*V);
+    AllLive &= It.Live;
+    Where += (Where.empty() ? "" : ", ") + hex(ArgP + It.Offset);
+  }
+  C.Conf = AllLive ? Confidence::High : Confidence::Low;
+  C.Detail = std::string(AllLive ? "live" : "stale (not live at this pc)") +
+             " register-argument spill slot at " + Where +
+             " in the caller's frame (FUNCDATA_ArgInfo)";
+  Out.push_back(std::move(C));
+}
+
+std::optional<std::pair<uint64_t, Confidence>>
+FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
+                            unsigned Depth) const {
+  if (Depth > 3 || CallerIdx >= St.Frames.size())
+    return std::nullopt;
+  const StackFrame &Cl = St.Frames[CallerIdx];
+  if (!Cl.Go || Cl.Exact)
+    return std::nullopt;
+  std::string RName = P.arch().regName(static_cast<unsigned>(Reg));
+  CallSiteAnalysis Info;
+  auto E = registerAtCall(P, Cl.PC, Reg, &Info);
+  if (!E) {
+    llvm::consumeError(E.takeError());
+    return std::nullopt;
+  }
+  if (E->known() && !E->Joins) {
+    auto V = evaluate(P, *E, Cl.SP);
+    if (V) {
+      Detail += (Detail.empty() ? "" : "; ") + RName + " = " + E->describe() +
+                " before the call at " + hex(Info.CallPC) + " in " +
+                Info.Caller + (V->FromGlobal ? " (a global, read now)" : "");
+      return std::make_pair(V->Value,
+                            V->Exact ? Confidence::Exact : Confidence::High);
+    }
+    llvm::consumeError(V.takeError());
+  }
+  if (E->K == ValueExpr::Kind::EntryReg && !E->Joins) {
+    // Passed through unchanged from the caller's caller.
+    size_t Next = CallerIdx + 1;
+    while (Next < St.Frames.size() && St.Frames[Next].Inlined)
+      ++Next;
+    std::string Sub;
+    auto V = registerAtCallIn(Next, E->Reg, Sub, Depth + 1);
+    if (V) {
+      Detail += (Detail.empty() ? "" : "; ") + RName + " passed through " +
+                Info.Caller + " from its caller: " + Sub;
+      return V;
+    }
+  }
+  // Computed in registers: re-execute the caller's code.
+  auto Em = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg);
+  if (!Em) {
+    llvm::consumeError(Em.takeError());
+    return std::nullopt;
+  }
+  Detail += (Detail.empty() ? "" : "; ") + RName + " computed by " +
+            Info.Caller + ": " + Em->Detail +
+            (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "
+                                      "now)" : "");
+  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals ? Confidence::Low
+                                                          : Confidence::High);
+}
+
+void FrameArgs::fromDataflow(const ArgSpec &A,
+                             std::vector<Candidate> &Out) const {
+  const StackFrame *Cl = caller();
+  if (!Cl)
+    return;
+  const size_t CallerIdx = static_cast<size_t>(Cl - St.Frames.data());
+  const auto Regs = P.arch().goIntArgRegs();
+  Candidate C;
+  C.Src = Source::CallsiteDataflow;
+  C.Conf = Confidence::Exact;
+  std::string Detail;
+  for (int W = 0; W < A.NumWords; ++W) {
+    size_t R = static_cast<size_t>(A.FirstWord + W);
+    if (R >= Regs.size())
+      return;
+    auto V = registerAtCallIn(CallerIdx, static_cast<int>(Regs[R]), Detail, 0);
+    if (!V)
+      return;
+    C.Words.push_back(V->first);
+    C.Conf = std::min(C.Conf, V->second);
+  }
+  C.Detail = Detail;
+  Out.push_back(std::move(C));
+}
+
+} // namespace ms

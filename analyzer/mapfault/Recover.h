@@ -1,0 +1,87 @@
+// Recovering the arguments of a map function's frame after the fact, with
+// provenance. In a fatal map fault the map frame is never the top frame,
+// so its register arguments are gone from the registers; they come back
+// from, in order of trust:
+//   register          the frame's exact registers (a thread stopped in it,
+//                     a signal, async preemption), when the argument
+//                     register provably still holds the argument
+//   dwarf_location    the frame's DWARF variable locations at its PC
+//   spill_slot        the ABI spill area in the caller's frame
+//                     (FUNCDATA_ArgInfo; live or stale per ArgLiveInfo)
+//   callsite_dataflow the caller's code before the CALL (Capstone)
+//   caller_variable   the caller's DWARF variables of the right type
+// Every candidate is kept; the caller validates and ranks them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goruntime/Unwinder.h"
+#include "support/Error.h"
+
+namespace ms {
+
+class GoProgram;
+
+enum class Source {
+  Register,
+  DwarfLocation,
+  SpillSlot,
+  CallsiteDataflow,
+  CallerVariable,
+  HeapScan,
+  Code,    // read from the program's code (an immediate, a static string)
+  Memory,  // read from a structure already recovered (e.g. g._panic)
+};
+llvm::StringRef sourceName(Source S);
+
+enum class Confidence { Low = 0, High = 1, Exact = 2 };
+llvm::StringRef confidenceName(Confidence C);
+
+struct Candidate {
+  std::vector<uint64_t> Words; // the argument's words (1, or 2 for strings)
+  Source Src = Source::SpillSlot;
+  Confidence Conf = Confidence::Low;
+  std::string Detail; // how, in words
+};
+
+// One argument of a frame: which register words it occupies.
+struct ArgSpec {
+  int FirstWord = 0;  // ABIInternal integer register position
+  int NumWords = 1;
+  std::string Name;   // for messages ("h", "key")
+  int ParamIndex = 0; // position among the function's parameters (DWARF)
+};
+
+class FrameArgs {
+public:
+  // Frames: a goroutine's stack; Phys: index of the (physical) frame whose
+  // arguments are wanted. Its caller is the next physical frame.
+  FrameArgs(const GoProgram &P, const Stack &St, size_t Phys);
+
+  // Every candidate value for the argument, most trusted source first.
+  std::vector<Candidate> candidates(const ArgSpec &A) const;
+
+  const StackFrame &frame() const { return St.Frames[Phys]; }
+  const StackFrame *caller() const; // next physical frame, if any
+
+private:
+  void fromRegisters(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  void fromDwarf(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  void fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The value of Reg at the call made by physical frame CallerIdx's callee
+  // (i.e. at CallerIdx's PC), following values passed through from
+  // further callers. Appends to Detail.
+  std::optional<std::pair<uint64_t, Confidence>>
+  registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
+                   unsigned Depth) const;
+
+  const GoProgram &P;
+  const Stack &St;
+  size_t Phys;
+};
+
+} // namespace ms

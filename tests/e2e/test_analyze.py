@@ -1,0 +1,106 @@
+"""mapsleuth analyze on every committed core, against the case's independent
+truth: fault kind, faulting goroutine, map address and type, key, racers.
+
+Per case: the fault kind and goroutine are always right; any value stated
+with confidence other than "low" is right (never a confident wrong answer);
+every recovered value carries a provenance. Over the corpus: map address and
+key right in at least 95% of the cases that have them."""
+import json
+
+import pytest
+
+from conftest import CASES, CASE_IDS, case_paths, run
+
+_RESULTS = {}
+
+
+def analyze(case):
+    cid, case_dir, truth = case
+    if cid not in _RESULTS:
+        core, exe = case_paths(case_dir, truth)
+        p = run(["analyze", core, "--exe", exe, "--format", "json"])
+        _RESULTS[cid] = p
+    return _RESULTS[cid]
+
+
+def key_equal(ours, truth_key):
+    if truth_key is None:
+        return ours is None
+    if ours is None:
+        return False
+    if truth_key.get("dynamic_type"):
+        if ours.get("dynamic_type") != truth_key["dynamic_type"]:
+            return False
+    return ours["value"] == truth_key["value"]
+
+
+def check_provenance(p):
+    assert p and p["source"] and p["confidence"] in ("exact", "high", "low"), p
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_analyze_matches_truth(case):
+    _, _, truth = case
+    p = analyze(case)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    r = json.loads(p.stdout)
+    assert r["schema"] == "mapsleuth.report/1"
+    f = r["fault"]
+    assert f["kind"] == truth["fault"]["kind"]
+    assert f["message"] == truth["fault"]["message"]
+    assert f["goroutine"] == truth["fault"]["goroutine"]
+    assert f["thread"] == truth["crashed_tid"]
+    assert f["user_frame"]["function"] == truth["fault"]["user_frame"]["function"]
+    assert f["user_frame"]["line"] == truth["fault"]["user_frame"]["line"]
+    if f["kind"] != "nil_map_write":
+        assert f["check"] and f["check"]["which"] in ("entry", "end_of_write")
+
+    m = r["map"]
+    if m is not None:
+        check_provenance(m["provenance"])
+        if m["provenance"]["confidence"] != "low":
+            assert m["address"] == truth["map"]["address"], m["provenance"]
+        if m["type"] is not None:
+            check_provenance(m["type_provenance"])
+            if m["type_provenance"]["confidence"] != "low":
+                assert m["type"] == truth["map"]["type"]
+        assert m["impl"] == ("swiss" if truth["map_impl"] == "swiss" else "hmap")
+    k = r["key"]
+    if k is not None:
+        check_provenance(k["provenance"])
+        if k["provenance"]["confidence"] != "low":
+            assert key_equal(k, truth["key"]), (k, truth["key"])
+    for racer in r["racers"]:
+        if racer["map"] is not None:
+            check_provenance(racer["map_provenance"])
+    # Every goroutine the runtime showed inside a map function is a racer.
+    ours = {x["goroutine"] for x in r["racers"]}
+    for g in truth["map_goroutines"]:
+        if g["goroutine"] != truth["fault"]["goroutine"] and g["status"] != "running":
+            assert g["goroutine"] in ours, g
+
+
+def test_recovery_rates_over_the_corpus():
+    maps_total = maps_ok = keys_total = keys_ok = 0
+    missing = []
+    for case in CASES:
+        cid, _, truth = case
+        p = analyze(case)
+        if p.returncode != 0:
+            continue
+        r = json.loads(p.stdout)
+        maps_total += 1
+        if r["map"] and r["map"]["address"] == truth["map"]["address"]:
+            maps_ok += 1
+        else:
+            missing.append(cid + ": map")
+        if truth["key"] is not None:
+            keys_total += 1
+            if key_equal(r["key"], truth["key"]):
+                keys_ok += 1
+            else:
+                missing.append(cid + ": key")
+    print("maps %d/%d keys %d/%d" % (maps_ok, maps_total, keys_ok, keys_total))
+    assert maps_total == len(CASES)
+    assert maps_ok >= 0.95 * maps_total, missing
+    assert keys_ok >= 0.95 * keys_total, missing
