@@ -1,26 +1,20 @@
-// mapsleuth command line. The only place where errors become exit codes:
+// mapsleuth command line: a thin front end over the public API
+// (api/Session.h) and the report writers. The only place where errors
+// become exit codes:
 //   0 ok (analyze: a map fault was diagnosed), 1 bad input,
 //   2 usage error, 3 analyze: the core holds no map fault.
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <llvm/Support/JSON.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include "goruntime/BuildInfo.h"
-#include "goruntime/GoProgram.h"
-#include "goruntime/Goroutines.h"
-#include "goruntime/Unwinder.h"
-#include "mapfault/Diagnose.h"
-#include "report/Analysis.h"
-#include "report/Stacks.h"
-#include <unistd.h>
-#include "loader/Target.h"
-#include "report/Summary.h"
-#include "support/Error.h"
+#include "api/Session.h"
+#include "cli/Batch.h"
 
 using namespace ms;
 
@@ -51,12 +45,12 @@ void addCommon(CLI::App *Sub, CommonOpts &O) {
                 "analyze even when the executable does not match the core");
 }
 
-llvm::Expected<std::unique_ptr<Target>> openTarget(const CommonOpts &O) {
-  TargetOptions TO;
+llvm::Expected<std::unique_ptr<Session>> open(const CommonOpts &O) {
+  SessionOptions SO;
   if (!O.Exe.empty())
-    TO.ExePath = O.Exe;
-  TO.Force = O.Force;
-  return Target::open(O.Core, TO);
+    SO.Exe = O.Exe;
+  SO.Force = O.Force;
+  return Session::openCore(O.Core, SO);
 }
 
 void printJSON(llvm::json::Value V) {
@@ -64,18 +58,10 @@ void printJSON(llvm::json::Value V) {
 }
 
 int runInfo(const CommonOpts &O) {
-  auto T = openTarget(O);
-  if (!T)
-    return fail(T.takeError());
-  // info reports what the executable is even when it is not a Go program
-  // or a version we do not support.
-  auto BI = readBuildInfo((*T)->exe());
-  std::optional<BuildInfo> Info;
-  if (BI)
-    Info = std::move(*BI);
-  else
-    llvm::consumeError(BI.takeError());
-  InfoReport R = buildInfoReport(**T, Info ? &*Info : nullptr);
+  auto S = open(O);
+  if (!S)
+    return fail(S.takeError());
+  InfoReport R = (*S)->info();
   if (O.Format == "json")
     printJSON(toJSON(R));
   else
@@ -88,72 +74,44 @@ struct StackOpts {
   bool All = false;
 };
 
-// Loads the Go runtime model shared by goroutines/stack/analyze.
-struct Loaded {
-  std::unique_ptr<Target> T;
-  std::unique_ptr<GoProgram> P;
-  GoroutineSet GS;
-  Warnings W;
-};
-
-llvm::Expected<std::unique_ptr<Loaded>> load(const CommonOpts &O) {
-  auto L = std::make_unique<Loaded>();
-  auto T = openTarget(O);
-  if (!T)
-    return T.takeError();
-  L->T = std::move(*T);
-  auto P = GoProgram::open(*L->T);
-  if (!P)
-    return addContext(P.takeError(), "'" + L->T->exe().path() + "'");
-  L->P = std::move(*P);
-  auto GS = readGoroutines(*L->P, L->W);
-  if (!GS)
-    return addContext(GS.takeError(), "'" + O.Core + "'");
-  L->GS = std::move(*GS);
-  return L;
-}
-
 int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
-  auto L = load(O);
-  if (!L)
-    return fail(L.takeError());
-  Unwinder U(*(*L)->P, (*L)->GS);
+  auto S = open(O);
+  if (!S)
+    return fail(S.takeError());
   std::vector<int64_t> Only = SO.Goids;
   if (Stacks && !SO.All && Only.empty()) {
-    if (const GoroutineInfo *F = (*L)->GS.faulting())
-      Only.push_back(F->Goid);
+    // Default: the goroutine on the thread that took the signal.
+    auto All = (*S)->goroutines(false);
+    if (!All)
+      return fail(All.takeError());
+    if (All->Faulting)
+      Only.push_back(*All->Faulting);
   }
-  GoroutinesReport R =
-      makeGoroutinesReport(*(*L)->P, (*L)->GS, U, Stacks, Only);
-  for (const auto &W : (*L)->W.all())
-    R.Warnings.push_back(W);
-  if (!SO.Goids.empty())
-    for (int64_t Id : SO.Goids)
-      if (!(*L)->GS.byGoid(Id))
-        return fail(makeError("no goroutine {0} in '{1}'", Id, O.Core));
+  auto R = (*S)->goroutines(Stacks, Only);
+  if (!R)
+    return fail(R.takeError());
   if (O.Format == "json") {
-    writeJSON(R, llvm::outs(), 2);
+    writeJSON(*R, llvm::outs(), 2);
     llvm::outs() << "\n";
   } else if (Stacks)
-    writeStacksText(R, llvm::outs());
+    writeStacksText(*R, llvm::outs());
   else
-    writeGoroutinesText(R, llvm::outs());
+    writeGoroutinesText(*R, llvm::outs());
   return 0;
 }
 
 int runAnalyze(const CommonOpts &O) {
-  auto L = load(O);
-  if (!L)
-    return fail(L.takeError());
-  Unwinder U(*(*L)->P, (*L)->GS);
-  AnalysisReport R = diagnose(*(*L)->P, (*L)->GS, U);
-  for (const auto &W : (*L)->W.all())
-    R.Warnings.push_back(W);
+  auto S = open(O);
+  if (!S)
+    return fail(S.takeError());
+  auto R = (*S)->analyze();
+  if (!R)
+    return fail(R.takeError());
   if (O.Format == "json")
-    printJSON(toJSON(R));
+    printJSON(toJSON(*R));
   else
-    writeAnalysisText(R, llvm::outs(), isatty(STDOUT_FILENO));
-  return R.MapFault ? 0 : 3;
+    writeAnalysisText(*R, llvm::outs(), isatty(STDOUT_FILENO));
+  return R->MapFault ? 0 : 3;
 }
 
 } // namespace
@@ -186,9 +144,13 @@ int main(int argc, char **argv) {
   Stk->add_flag("--all,-a", SO.All, "every goroutine and idle thread")
       ->excludes(GOpt);
 
+  BatchOptions BO;
+  auto *Bat = addBatchCommand(App, BO);
+
   // `mapsleuth CORE ...` is short for `mapsleuth analyze CORE ...`.
   std::vector<std::string> Args(argv + 1, argv + argc);
-  static const char *const Subs[] = {"info", "analyze", "goroutines", "stack"};
+  static const char *const Subs[] = {"info", "analyze", "goroutines", "stack",
+                                     "batch"};
   if (!Args.empty() && !Args[0].empty() && Args[0][0] != '-' &&
       std::find(std::begin(Subs), std::end(Subs), Args[0]) == std::end(Subs))
     Args.insert(Args.begin(), "analyze");
@@ -208,5 +170,7 @@ int main(int argc, char **argv) {
     return runGoroutines(GorO, false, {});
   if (*Stk)
     return runGoroutines(StkO, true, SO);
+  if (*Bat)
+    return runBatch(BO);
   return 2;
 }

@@ -108,5 +108,13 @@ def test_truncated_compressed_core(tmp_path, a_case):
 def test_usage_error_exit_2():
     p = run(["info"])
     assert p.returncode == 2
-    p = run(["frobnicate"])
+    p = run(["analyze", "--no-such-flag", "x"])
     assert p.returncode == 2
+    p = run([])
+    assert p.returncode == 2
+
+
+def test_bare_path_is_analyze():
+    # `mapsleuth CORE` is short for `mapsleuth analyze CORE`.
+    p = run(["frobnicate"])
+    check_one_line_error(p, "frobnicate")

@@ -1,0 +1,89 @@
+#include "api/Session.h"
+
+#include "goruntime/BuildInfo.h"
+#include "goruntime/GoProgram.h"
+#include "goruntime/Goroutines.h"
+#include "goruntime/Unwinder.h"
+#include "mapfault/Diagnose.h"
+
+namespace ms {
+
+Session::~Session() = default;
+
+Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
+                                                     const SessionOptions &O) {
+  TargetOptions TO;
+  TO.ExePath = O.Exe;
+  TO.Force = O.Force;
+  auto T = Target::open(Core, TO);
+  if (!T)
+    return T.takeError();
+  std::unique_ptr<Session> S(new Session);
+  S->T = std::move(*T);
+  S->CorePath = Core;
+  return S;
+}
+
+Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
+                                                     const std::string &Exe) {
+  auto X = ExeFile::open(Exe);
+  if (!X)
+    return X.takeError();
+  auto T = Target::fromLive(std::move(LP), std::move(*X));
+  if (!T)
+    return T.takeError();
+  std::unique_ptr<Session> S(new Session);
+  S->T = std::move(*T);
+  S->CorePath = S->T->description();
+  return S;
+}
+
+InfoReport Session::info() const {
+  auto BI = readBuildInfo(T->exe());
+  if (!BI) {
+    llvm::consumeError(BI.takeError());
+    return buildInfoReport(*T, nullptr);
+  }
+  return buildInfoReport(*T, &*BI);
+}
+
+Error Session::loadRuntime() {
+  if (P)
+    return Error::success();
+  auto Prog = GoProgram::open(*T);
+  if (!Prog)
+    return addContext(Prog.takeError(), "'" + T->exe().path() + "'");
+  Warnings W;
+  auto Set = readGoroutines(**Prog, W);
+  if (!Set)
+    return addContext(Set.takeError(), "'" + CorePath + "'");
+  P = std::move(*Prog);
+  GS = std::make_unique<GoroutineSet>(std::move(*Set));
+  U = std::make_unique<Unwinder>(*P, *GS);
+  RuntimeWarnings = W.all();
+  return Error::success();
+}
+
+Expected<GoroutinesReport> Session::goroutines(bool WithStacks,
+                                               const std::vector<int64_t> &Only) {
+  if (auto E = loadRuntime())
+    return E;
+  for (int64_t Id : Only)
+    if (!GS->byGoid(Id))
+      return makeError("no goroutine {0} in '{1}'", Id, CorePath);
+  GoroutinesReport R = makeGoroutinesReport(*P, *GS, *U, WithStacks, Only);
+  for (const auto &W : RuntimeWarnings)
+    R.Warnings.push_back(W);
+  return R;
+}
+
+Expected<AnalysisReport> Session::analyze() {
+  if (auto E = loadRuntime())
+    return E;
+  AnalysisReport R = diagnose(*P, *GS, *U);
+  for (const auto &W : RuntimeWarnings)
+    R.Warnings.push_back(W);
+  return R;
+}
+
+} // namespace ms

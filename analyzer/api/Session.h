@@ -1,0 +1,64 @@
+// The public library API: everything a front end (the CLI, the Python
+// module, the gdb plugin, batch analysis) needs, and nothing more. A
+// Session is one analyzed process: a core file with its executable, or a
+// live process held by a host (a debugger) that hands over its memory and
+// threads. Results come as report models (report/*.h) that writers turn
+// into text or JSON.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loader/Target.h"
+#include "report/Analysis.h"
+#include "report/Stacks.h"
+#include "report/Summary.h"
+#include "support/Error.h"
+
+namespace ms {
+
+class GoProgram;
+struct GoroutineSet;
+class Unwinder;
+
+struct SessionOptions {
+  std::optional<std::string> Exe; // default: the core's NT_FILE path
+  bool Force = false;             // accept a mismatched executable
+};
+
+class Session {
+public:
+  // A core file (plain, .zst or .xz).
+  static Expected<std::unique_ptr<Session>> openCore(const std::string &Core,
+                                                     const SessionOptions &O = {});
+  // A process held by a host: memory and thread registers from it, the
+  // executable from disk.
+  static Expected<std::unique_ptr<Session>> openLive(LiveProcess P,
+                                                     const std::string &Exe);
+  ~Session();
+
+  // What the core and executable are (works for any ELF core, Go or not).
+  InfoReport info() const;
+  // The Go runtime model is loaded on first use of the calls below; an
+  // error when the executable is not a supported Go program.
+  Expected<GoroutinesReport> goroutines(bool WithStacks,
+                                        const std::vector<int64_t> &Only = {});
+  Expected<AnalysisReport> analyze();
+
+  const Target &target() const { return *T; }
+
+private:
+  Session() = default;
+  Error loadRuntime();
+
+  std::unique_ptr<Target> T;
+  std::unique_ptr<GoProgram> P;
+  std::unique_ptr<GoroutineSet> GS;
+  std::unique_ptr<Unwinder> U;
+  std::vector<std::string> RuntimeWarnings;
+  std::string CorePath;
+};
+
+} // namespace ms
