@@ -60,9 +60,9 @@ class Command:
 def delve_map_frame_args(ctx):
     """For `analyze`: Delve prints the faulting goroutine's map frame's
     arguments and locals (the closest it comes to naming the map and key)."""
-    if ctx.faulting is None or ctx.map_frame is None:
+    if ctx.faulting is None or ctx.delve_map_frame is None:
         return None
-    g, k = ctx.faulting, ctx.map_frame
+    g, k = ctx.faulting, ctx.delve_map_frame
     return ["goroutine %d frame %d args" % (g, k),
             "goroutine %d frame %d locals" % (g, k)]
 
@@ -96,7 +96,24 @@ class Ctx:
 
     def __init__(self):
         self.faulting = None   # goroutine id that took the signal
-        self.map_frame = None  # index (Delve numbering) of its map frame
+        self.map_frame = None  # index of its map frame in mapsleuth's stack
+        self.delve_map_frame = None  # the same frame in Delve's numbering
+
+    def learn_delve(self, cmd, text):
+        """Delve numbers frames its own way (it folds some of the signal
+        frames): find the faulting goroutine's map frame in its stack."""
+        if cmd != "stack" or self.faulting is None:
+            return
+        inside = False
+        for line in ANSI.sub("", text).splitlines():
+            m = DLV_GOROUTINE.match(line)
+            if m:
+                inside = int(m.group(1)) == self.faulting
+                continue
+            m = DLV_FRAME_N.match(line)
+            if inside and m and is_map_function(m.group(2)):
+                self.delve_map_frame = int(m.group(1))
+                return
 
     def learn(self, cmd, mapsleuth_json):
         if not isinstance(mapsleuth_json, dict):
@@ -151,6 +168,10 @@ def count_mapsleuth(text):
     if isinstance(core, dict) and "threads" in core:
         t = core["threads"]
         c.setdefault("threads", len(t) if isinstance(t, list) else t)
+    if "map_fault" in j:  # analyze: what it recovered
+        mp, key = j.get("map") or {}, j.get("key") or {}
+        c["map_found"] = int(mp.get("address") is not None)
+        c["key_found"] = int(key.get("value") is not None)
     c["warnings"] = len(j.get("warnings", []))
     return c, j
 
@@ -158,6 +179,8 @@ def count_mapsleuth(text):
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DLV_GOROUTINE = re.compile(r"^\*?\s*Goroutine (\d+) - ")
 DLV_FRAME = re.compile(r"^\s+\d+\s+0x[0-9a-f]+ in (\S+)")
+DLV_FRAME_N = re.compile(r"^\s+(\d+)\s+0x[0-9a-f]+ in (\S+)")
+DLV_VALUE = re.compile(r"^(\w+) = (.*)")
 DLV_THREAD = re.compile(r"^\*?\s*Thread \d+ at ")
 DLV_FOOTER = re.compile(r"^\[(\d+) goroutines\]")
 DLV_SCRIPT_ERROR = re.compile(r"^\S+\.dlv:\d+: (.*)")
@@ -191,6 +214,12 @@ def count_delve(text):
         m = DLV_FOOTER.match(line)
         if m:
             c["listed"] = int(m.group(1))
+            continue
+        m = DLV_VALUE.match(line)
+        if m:
+            c["values"] = c.get("values", 0) + 1
+            if m.group(2).startswith("(unreadable"):
+                c["unreadable"] = c.get("unreadable", 0) + 1
             continue
         m = DLV_SCRIPT_ERROR.match(line)
         if m:
@@ -256,8 +285,9 @@ def run_child(argv, out_path, err_path, timeout, env=None, cwd=None):
         try:
             with open(rss_file) as f:
                 last = f.read().strip().splitlines()[-1].split()
+            # CPU stays from wait4: it includes the waited-for tool, to the
+            # microsecond; GNU time prints hundredths.
             r.update({"rss_kib": int(last[0]),
-                      "cpu": float(last[1]) + float(last[2]),
                       "minflt": int(last[3]), "majflt": int(last[4]),
                       "rss_from": "GNU time"})
             os.unlink(rss_file)
@@ -361,6 +391,8 @@ def measure(tool, cmd, case, ctx, runs, warmup, workdir, timeout, script_lines):
             ctx.learn(cmd.name, j)
     else:
         counts = count_delve(text + "\n" + tail(err_path, 4000))
+        if res.get("rc") == 0:
+            ctx.learn_delve(cmd.name, text)
         if counts.get("errors") and "error" not in res:
             res["notes"] = counts["errors"]
     res["counts"] = counts
