@@ -84,4 +84,8 @@ Expected<T> addContext(Expected<T> V, const llvm::Twine &Context) {
 // Consume an error and return its message (one line).
 std::string errorText(Error E);
 
+// S as valid UTF-8 (invalid sequences replaced by U+FFFD), for text from
+// the inputs that goes into JSON: llvm::json asserts on invalid UTF-8.
+std::string jsonText(llvm::StringRef S);
+
 } // namespace ms

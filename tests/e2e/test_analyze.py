@@ -9,18 +9,12 @@ import json
 
 import pytest
 
-from conftest import CASES, CASE_IDS, case_paths, run
-
-_RESULTS = {}
+from conftest import CASES, CASE_IDS, analyze_json, unpacked_paths
 
 
 def analyze(case):
-    cid, case_dir, truth = case
-    if cid not in _RESULTS:
-        core, exe = case_paths(case_dir, truth)
-        p = run(["analyze", core, "--exe", exe, "--format", "json"])
-        _RESULTS[cid] = p
-    return _RESULTS[cid]
+    _, case_dir, truth = case
+    return analyze_json(*unpacked_paths(case_dir, truth))
 
 
 def key_equal(ours, truth_key):
