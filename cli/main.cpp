@@ -90,9 +90,10 @@ int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
   auto R = (*S)->goroutines(Stacks, Only);
   if (!R)
     return fail(R.takeError());
-  if (O.Format == "json")
-    printJSON(toJSON(*R));
-  else if (Stacks)
+  if (O.Format == "json") {
+    writeJSON(*R, llvm::outs(), 2);
+    llvm::outs() << "\n";
+  } else if (Stacks)
     writeStacksText(*R, llvm::outs());
   else
     writeGoroutinesText(*R, llvm::outs());

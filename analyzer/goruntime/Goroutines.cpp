@@ -170,10 +170,21 @@ const GoroutineInfo *GoroutineSet::byGoid(int64_t Goid) const {
   return nullptr;
 }
 const GoroutineInfo *GoroutineSet::byG(uint64_t G) const {
+  if (GIndexed == Goroutines.size() && !Goroutines.empty()) {
+    auto It = GIndex.find(G);
+    return It == GIndex.end() ? nullptr : &Goroutines[It->second];
+  }
   for (const auto &X : Goroutines)
     if (X.G == G)
       return &X;
   return nullptr;
+}
+void GoroutineSet::indexG() {
+  GIndex.clear();
+  GIndex.reserve(Goroutines.size());
+  for (size_t I = 0; I < Goroutines.size(); ++I)
+    GIndex.emplace(Goroutines[I].G, I); // keeps the first of duplicates
+  GIndexed = Goroutines.size();
 }
 const MInfo *GoroutineSet::mByAddr(uint64_t M) const {
   for (const auto &X : Ms)
@@ -385,6 +396,7 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
     }
     S.Goroutines.push_back(std::move(GI));
   }
+  S.indexG();
   return S;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/Arch.h"
@@ -72,13 +73,21 @@ struct GoroutineSet {
   std::string AllgsHow, AllmHow;         // "symbol", "code of runtime.allgadd"
 
   const GoroutineInfo *byGoid(int64_t Goid) const;
+  // The first goroutine (allgs order) whose runtime.g is at G. The unwinder
+  // asks this for every frame, so it is a hash lookup once indexG() has
+  // run (readGoroutines does); a scan when Goroutines changed since.
   const GoroutineInfo *byG(uint64_t G) const;
+  void indexG();
   const MInfo *mByAddr(uint64_t M) const;
   const ThreadInfo *crashedThread() const;
   // The user goroutine whose thread took the fatal signal.
   const GoroutineInfo *faulting() const;
   // The thread running goroutine G, if any.
   const ThreadInfo *threadOf(const GoroutineInfo &G) const;
+
+private:
+  std::unordered_map<uint64_t, size_t> GIndex; // g address -> first index
+  size_t GIndexed = 0;                         // Goroutines.size() then
 };
 
 // Reads all goroutines, Ms and the thread mapping. Errors only when

@@ -122,8 +122,49 @@ Stack Unwinder::unwindGoroutine(const GoroutineInfo &G) const {
   return walk(C, nullptr, G.G);
 }
 
-Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
+const Unwinder::PCSym &Unwinder::symbolize(uint64_t PC, bool Exact) const {
+  std::lock_guard<std::mutex> Lock(SymMu);
+  const uint64_t Key = (PC << 1) | (Exact ? 1 : 0);
+  auto It = SymCache.find(Key);
+  if (It != SymCache.end())
+    return It->second;
   const Pclntab &T = P.pclntab();
+  PCSym Y;
+  auto F = T.findFunc(PC);
+  if (!F) {
+    llvm::consumeError(F.takeError());
+    return SymCache.emplace(Key, std::move(Y)).first->second;
+  }
+  Y.Go = true;
+  Y.F = std::move(*F);
+  Y.Special = T.special(Y.F);
+  Y.SymPC = (Exact || PC == Y.F.Entry) ? PC : PC - 1;
+  auto Src = T.expandInline(Y.F, Y.SymPC);
+  if (Src) {
+    Y.Src = std::move(*Src);
+  } else {
+    Y.SrcWarning = "inline expansion at " + hex(Y.SymPC) + ": " +
+                   errorText(Src.takeError());
+    SourceFrame One;
+    One.Function = Y.F.Name;
+    auto FL = T.fileLine(Y.F, Y.SymPC);
+    if (FL) {
+      One.File = FL->File;
+      One.Line = FL->Line;
+    } else {
+      llvm::consumeError(FL.takeError());
+    }
+    Y.Src = {One};
+  }
+  auto Delta = T.spDelta(Y.F, PC);
+  if (Delta)
+    Y.SpDelta = *Delta;
+  else
+    Y.SpDeltaError = errorText(Delta.takeError());
+  return SymCache.emplace(Key, std::move(Y)).first->second;
+}
+
+Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
   const Memory &Mem = P.memory();
   const Arch &A = P.arch();
   const Target &Tg = P.target();
@@ -140,9 +181,9 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
     bool System = false;
     uint64_t Owner = stackOwner(C.SP, M, UserG, System);
 
-    auto F = T.findFunc(C.PC);
+    const PCSym &Sym = symbolize(C.PC, C.Exact);
+    const Func *F = Sym.Go ? &Sym.F : nullptr;
     if (!F) {
-      llvm::consumeError(F.takeError());
       // Not Go code: name it from the ELF symbols, step with CFI or the
       // frame pointer chain.
       StackFrame Fr;
@@ -227,24 +268,11 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
     }
 
     // --- Go code: emit its source frames (inlined calls first).
-    const uint64_t SymPC = (C.Exact || C.PC == F->Entry) ? C.PC : C.PC - 1;
+    const uint64_t SymPC = Sym.SymPC;
     size_t First = St.Frames.size();
-    auto Src = T.expandInline(*F, SymPC);
-    if (!Src) {
-      St.Warnings.push_back("inline expansion at " + hex(SymPC) + ": " +
-                            errorText(Src.takeError()));
-      SourceFrame One;
-      One.Function = F->Name;
-      auto FL = T.fileLine(*F, SymPC);
-      if (FL) {
-        One.File = FL->File;
-        One.Line = FL->Line;
-      } else {
-        llvm::consumeError(FL.takeError());
-      }
-      Src = std::vector<SourceFrame>{One};
-    }
-    for (const SourceFrame &SF : *Src) {
+    if (!Sym.SrcWarning.empty())
+      St.Warnings.push_back(Sym.SrcWarning);
+    for (const SourceFrame &SF : Sym.Src) {
       StackFrame Fr;
       Fr.PC = C.PC;
       Fr.SP = C.SP;
@@ -273,13 +301,13 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
         St.Frames[I].SP = SP;
     };
 
-    const SpecialFunc SF = T.special(*F);
+    const SpecialFunc SF = Sym.Special;
 
     // A signal handler's frame: continue with the interrupted registers.
     if (SF == SpecialFunc::Sigtramp) {
-      auto Delta = T.spDelta(*F, C.PC);
+      const std::optional<int32_t> &Delta = Sym.SpDelta;
       if (!Delta) {
-        St.End = "signal frame: " + errorText(Delta.takeError());
+        St.End = "signal frame: " + Sym.SpDeltaError;
         return St;
       }
       uint64_t EntrySP = C.SP + static_cast<uint64_t>(*Delta);
@@ -354,9 +382,9 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
       St.End = "cannot unwind past " + F->Name + " (it switches stacks)";
       return St;
     }
-    auto Delta = T.spDelta(*F, C.PC);
+    const std::optional<int32_t> &Delta = Sym.SpDelta;
     if (!Delta) {
-      St.End = "frame size of " + F->Name + ": " + errorText(Delta.takeError());
+      St.End = "frame size of " + F->Name + ": " + Sym.SpDeltaError;
       return St;
     }
     if (*Delta < 0) {

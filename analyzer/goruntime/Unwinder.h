@@ -9,12 +9,15 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/Arch.h"
 #include "goruntime/Goroutines.h"
+#include "goruntime/Pclntab.h"
 #include "support/Error.h"
 
 namespace ms {
@@ -87,12 +90,31 @@ private:
     FrameHow How = FrameHow::Pclntab;
     std::string Note;
   };
+  // What the pclntab says about a PC reached by the unwinder: function,
+  // source frames at the symbolization PC, frame size. The tables are
+  // read-only, so each (PC, exact) is decoded once: thousands of
+  // goroutines parked at the same few PCs are the common case.
+  struct PCSym {
+    bool Go = false; // the pclntab has a function for this PC
+    Func F;
+    SpecialFunc Special = SpecialFunc::Normal;
+    uint64_t SymPC = 0;
+    std::vector<SourceFrame> Src;
+    std::string SrcWarning; // inline expansion failed: why
+    std::optional<int32_t> SpDelta;
+    std::string SpDeltaError; // when SpDelta is empty
+  };
+  const PCSym &symbolize(uint64_t PC, bool Exact) const;
   Stack walk(Cursor C, const MInfo *M, uint64_t UserG) const;
   uint64_t stackOwner(uint64_t SP, const MInfo *M, uint64_t UserG,
                       bool &System) const;
 
   const GoProgram &P;
   const GoroutineSet &S;
+  mutable std::mutex SymMu;
+  // Keyed by PC*2+exact. unordered_map keeps references to its elements
+  // valid across insertions; entries are never removed.
+  mutable std::unordered_map<uint64_t, PCSym> SymCache;
 };
 
 } // namespace ms

@@ -1,5 +1,7 @@
 #include "report/Stacks.h"
 
+#include <map>
+
 #include "goruntime/GoProgram.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
@@ -100,6 +102,14 @@ SourceLoc userFrame(const StackReport &S) {
   return {};
 }
 
+// The same from the unwound stack, as makeStackReport would name it.
+SourceLoc userFrame(const GoProgram &P, const Stack &S) {
+  for (const auto &F : S.Frames)
+    if (F.Go && !isRuntimeFunction(F.Function))
+      return {funcNameForPrint(F.Function, P.version().Minor), F.File, F.Line};
+  return {};
+}
+
 } // namespace
 
 StackReport makeStackReport(const GoProgram &P, const Stack &S) {
@@ -154,6 +164,17 @@ GoroutinesReport makeGoroutinesReport(const GoProgram &P,
   R.AllgsHow = GS.AllgsHow;
   if (const GoroutineInfo *F = GS.faulting())
     R.Faulting = F->Goid;
+  // Thousands of goroutines often share a few go statements and start
+  // functions: locate each (pc, kind) once.
+  std::map<std::pair<uint64_t, bool>, SourceLoc> Located;
+  auto Locate = [&](uint64_t PC, bool ReturnAddress) {
+    auto It = Located.find({PC, ReturnAddress});
+    if (It == Located.end())
+      It = Located.emplace(std::make_pair(PC, ReturnAddress),
+                           locate(P, PC, ReturnAddress))
+               .first;
+    return It->second;
+  };
   for (const auto &G : GS.Goroutines) {
     if (G.Dead())
       continue;
@@ -169,15 +190,19 @@ GoroutinesReport makeGoroutinesReport(const GoProgram &P,
     GR.Thread = G.Tid;
     GR.M = G.MId;
     GR.System = G.System;
-    GR.CreatedBy = locate(P, G.GoPC, true);
+    GR.CreatedBy = Locate(G.GoPC, true);
     GR.ParentGoid = G.ParentGoid;
-    GR.StartFunc = locate(P, G.StartPC, false);
+    GR.StartFunc = Locate(G.StartPC, false);
     // The user frame needs the stack; unwinding is cheap enough to do it
-    // for the listing too.
-    StackReport SR = makeStackReport(P, U.unwindGoroutine(G));
-    GR.UserFrame = userFrame(SR);
-    if (WithStacks)
+    // for the listing too, but the listing needs no report of each frame.
+    Stack St = U.unwindGoroutine(G);
+    if (WithStacks) {
+      StackReport SR = makeStackReport(P, St);
+      GR.UserFrame = userFrame(SR);
       GR.Stack = std::move(SR);
+    } else {
+      GR.UserFrame = userFrame(P, St);
+    }
     R.Goroutines.push_back(std::move(GR));
   }
   for (const auto &T : GS.Threads) {
@@ -268,10 +293,10 @@ Value toJSON(const GoroutineReport &G) {
   return O;
 }
 
-Value toJSON(const GoroutinesReport &R) {
-  Array Gs, Ts, Ws;
-  for (const auto &G : R.Goroutines)
-    Gs.push_back(toJSON(G));
+namespace {
+// Every member of the goroutines document except "goroutines".
+Object topLevelWithoutGoroutines(const GoroutinesReport &R) {
+  Array Ts, Ws;
   for (const auto &T : R.Threads) {
     Object O{{"tid", T.Tid},
              {"crashed", T.Crashed},
@@ -292,9 +317,42 @@ Value toJSON(const GoroutinesReport &R) {
                 {"layouts", R.Layouts},
                 {"allgs_found_by", R.AllgsHow},
                 {"faulting_goroutine", opt(R.Faulting)},
-                {"goroutines", std::move(Gs)},
                 {"threads", std::move(Ts)},
                 {"warnings", std::move(Ws)}};
+}
+} // namespace
+
+Value toJSON(const GoroutinesReport &R) {
+  Object O = topLevelWithoutGoroutines(R);
+  Array Gs;
+  for (const auto &G : R.Goroutines)
+    Gs.push_back(toJSON(G));
+  O["goroutines"] = std::move(Gs);
+  return O;
+}
+
+void writeJSON(const GoroutinesReport &R, llvm::raw_ostream &OS,
+               unsigned Indent) {
+  // json::OStream writes an Object's members sorted by key; do the same
+  // for the top level, with "goroutines" streamed in its place.
+  Object Top = topLevelWithoutGoroutines(R);
+  std::vector<std::string> Keys;
+  for (const auto &KV : Top)
+    Keys.push_back(KV.first.str());
+  Keys.push_back("goroutines");
+  llvm::sort(Keys);
+  llvm::json::OStream J(OS, Indent);
+  J.object([&] {
+    for (const std::string &K : Keys) {
+      if (K == "goroutines")
+        J.attributeArray(K, [&] {
+          for (const auto &G : R.Goroutines)
+            J.value(toJSON(G));
+        });
+      else
+        J.attribute(K, *Top.get(K));
+    }
+  });
 }
 
 namespace {

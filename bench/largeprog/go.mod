@@ -1,0 +1,3 @@
+module mapsleuth/bench/largeprog
+
+go 1.22
