@@ -143,6 +143,32 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   return std::make_pair(Win, P);
 }
 
+// The argument candidates of one map operation: those of its entry frame,
+// then those of inner entry points that were handed the same arguments
+// (Go 1.27's mapaccess1 passes (t, h, key) unchanged to mapaccess2;
+// reflect_mapassign calls mapassign). An inner frame's spill slot can be
+// live where the outer one's is stale. choose() ranks them all.
+class OpArgs {
+public:
+  void add(const GoProgram &P, const Stack &St, size_t Phys) {
+    Frames.emplace_back(P, St, Phys);
+  }
+  std::vector<Candidate> candidates(const ArgSpec &A) const {
+    std::vector<Candidate> Out;
+    for (size_t I = 0; I < Frames.size(); ++I) {
+      for (Candidate C : Frames[I].candidates(A)) {
+        if (I > 0)
+          C.Detail = "in " + Frames[I].frame().Function + ": " + C.Detail;
+        Out.push_back(std::move(C));
+      }
+    }
+    return Out;
+  }
+
+private:
+  std::vector<FrameArgs> Frames;
+};
+
 class Diagnoser {
 public:
   Diagnoser(const GoProgram &P, const GoroutineSet &GS, const Unwinder &U,
@@ -162,10 +188,12 @@ private:
     std::optional<uint64_t> Iter;
     std::optional<ProvenanceReport> IterProv;
   };
-  Recovered recover(const Stack &St, const MapBlock &B);
+  // NilOK: whether a nil map is a possible answer (not for a goroutine that
+  // died of a concurrent access: the runtime never flags a nil map).
+  Recovered recover(const Stack &St, const MapBlock &B, bool NilOK);
   void recoverFromIterator(const Stack &St, size_t Frame, const MapFuncInfo &MF,
                            Recovered &R);
-  std::optional<KeyReport> recoverKey(const FrameArgs &FA, const MapFuncInfo &MF,
+  std::optional<KeyReport> recoverKey(const OpArgs &FA, const MapFuncInfo &MF,
                                       const TypeInfo *KeyType,
                                       std::shared_ptr<GoValue> &Value);
   void describeMap(MapReport &M, const Recovered &Rc, AnalysisReport &R);
@@ -296,7 +324,7 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
   }
 }
 
-std::optional<KeyReport> Diagnoser::recoverKey(const FrameArgs &FA,
+std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
                                                const MapFuncInfo &MF,
                                                const TypeInfo *KeyType,
                                                std::shared_ptr<GoValue> &Value) {
@@ -347,7 +375,8 @@ std::optional<KeyReport> Diagnoser::recoverKey(const FrameArgs &FA,
   return K;
 }
 
-Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B) {
+Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
+                                        bool NilOK) {
   Recovered R;
   // Iteration: the iterator is the argument of the frame that checks.
   for (size_t I = B.Check; I <= B.Entry; ++I) {
@@ -362,7 +391,17 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B) {
   auto MF = classifyMapFunction(St.Frames[EntryPhys].Function);
   if (!MF || MF->MapWord < 0)
     return R;
-  FrameArgs FA(P, St, EntryPhys);
+  OpArgs FA;
+  FA.add(P, St, EntryPhys);
+  for (size_t I = EntryPhys; I-- > B.Check;) {
+    if (St.Frames[I].Inlined)
+      continue;
+    auto IF = classifyMapFunction(St.Frames[I].Function);
+    if (IF && IF->EntryPoint && IF->TypeWord == MF->TypeWord &&
+        IF->MapWord == MF->MapWord && IF->KeyWord == MF->KeyWord &&
+        IF->Key == MF->Key)
+      FA.add(P, St, I);
+  }
   if (MF->TypeWord >= 0) {
     auto Pick = choose(FA.candidates({MF->TypeWord, 1, "t", 0}),
                        [&](const Candidate &C, std::string &Why) {
@@ -381,7 +420,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B) {
   CurMapType = R.MapType;
   auto Pick = choose(FA.candidates({MF->MapWord, 1, "h", 1}),
                      [&](const Candidate &C, std::string &Why) {
-                       return validMapHeader(C.Words[0], true, Why);
+                       return validMapHeader(C.Words[0], NilOK, Why);
                      });
   CurMapType = nullptr;
   if (Pick) {
@@ -661,7 +700,7 @@ AnalysisReport Diagnoser::run() {
     if (R.MapFault)
       checkWhich(St, *B, R.Fault);
 
-    Recovered Rc = recover(St, *B);
+    Recovered Rc = recover(St, *B, !R.MapFault || R.Fault.Kind == "nil_map_write");
     if (Rc.Map || R.Fault.Kind == "nil_map_write") {
       MapReport M;
       M.Address = Rc.Map.value_or(0);
@@ -746,7 +785,7 @@ AnalysisReport Diagnoser::run() {
         break;
       }
     }
-    Recovered ORc = recover(OS, *OB);
+    Recovered ORc = recover(OS, *OB, true);
     if (ORc.Map) {
       Rr.Map = *ORc.Map;
       Rr.MapProvenance = ORc.MapProv;
