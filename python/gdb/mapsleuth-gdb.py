@@ -316,6 +316,8 @@ class _State:
         if plan is not None and plan.registers == values:
             return plan
         tid = thread.ptid[1] or thread.ptid[0]
+        # Remember failures too: every frame 0 of this stop would retry.
+        self.plans[key] = _Plan({"frames": []}, values, regs, "off", None)
         sess = self.full or self.light
         if sess is None:
             inf = thread.inferior
@@ -593,6 +595,11 @@ class _Inlined(FrameDecorator):
         return None
 
 
+class _Unknown(FrameDecorator):
+    def function(self):
+        return "??"
+
+
 class _FrameFilter:
     """Decorates frames of `bt` with mapsleuth's knowledge (see _Named)."""
 
@@ -612,13 +619,14 @@ class _FrameFilter:
                 return fd
             thread = gdb.selected_thread()
             plan = _state.plans.get((thread.inferior.num, thread.ptid))
-            if plan is None:
-                return fd
-            regs = _Regs(_goarch())
-            f = plan.frame(frame.pc(), int(frame.read_register(regs.sp)) & _MASK64)
-            if f is None:
-                return fd
+            f = None
+            if plan is not None:
+                regs = _Regs(_goarch())
+                f = plan.frame(frame.pc(), int(frame.read_register(regs.sp)) & _MASK64)
             named = frame.name() is None
+            if f is None:
+                # gdb's default decorator prints an unnamed frame as "in  ()".
+                return _Unknown(fd) if named and frame.type() == gdb.NORMAL_FRAME else fd
             if named or f["shifted"]:
                 return _Named(fd, f, named)
         except (gdb.error, RuntimeError, ValueError):
