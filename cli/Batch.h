@@ -1,4 +1,5 @@
-// `mapsleuth batch`: many cores at once (see USAGE.md).
+// `mapsleuth batch`: many cores at once, in parallel, one result per core
+// in a stable order, and a de-duplicating summary (see USAGE.md).
 #pragma once
 
 #include <string>
@@ -12,12 +13,15 @@ struct BatchOptions {
   std::vector<std::string> Paths;
   std::string Exe;
   std::string Format = "jsonl";
-  unsigned Jobs = 0;
+  unsigned Jobs = 0; // 0: the CPUs this process may run on
   bool Summary = false;
+  std::string SummaryFile;
   bool Force = false;
+  std::string Progress = "auto"; // auto (stderr is a terminal), always, never
 };
 
 CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O);
+// Exit status: 0 every core analyzed, 1 some could not be, 2 usage error.
 int runBatch(const BatchOptions &O);
 
 } // namespace ms

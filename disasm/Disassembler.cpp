@@ -1,6 +1,7 @@
 #include "disasm/Disassembler.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include <capstone/capstone.h>
 #include <llvm/BinaryFormat/ELF.h>
@@ -51,6 +52,29 @@ int arm64Dwarf(unsigned R) {
   return OtherReg;
 }
 
+// Capstone 4 (Debian 12's 4.0.2) sorts a global table on the first x86
+// instruction it prints, without a lock (X86_insn_reg_intel in
+// X86Mapping.c, capstone issue #1647; fixed in capstone 5). Two Sessions
+// decoding at once on two threads race on it: one thread can
+// binary-search the table while the other rewrites it (helgrind shows it
+// with two threads that each open a handle and decode one instruction).
+// Decode one instruction under a lock before a handle is handed out, so
+// the table is sorted before threads can meet. A mutex rather than
+// std::call_once so that helgrind, too, sees the ordering.
+void warmUpCapstoneX86(csh H) {
+  static std::mutex M;
+  static bool Done = false;
+  std::lock_guard<std::mutex> L(M);
+  if (Done)
+    return;
+  static const uint8_t MovRaxRbx[] = {0x48, 0x89, 0xd8};
+  cs_insn *I = nullptr;
+  size_t N = cs_disasm(H, MovRaxRbx, sizeof MovRaxRbx, 0x1000, 1, &I);
+  if (N)
+    cs_free(I, N);
+  Done = true;
+}
+
 } // namespace
 
 struct Disassembler::Impl {
@@ -81,6 +105,8 @@ Expected<std::unique_ptr<Disassembler>> Disassembler::create(uint16_t ElfMachine
   if (Err != CS_ERR_OK)
     return makeError("capstone: {0}", cs_strerror(Err));
   cs_option(I->H, CS_OPT_DETAIL, CS_OPT_ON);
+  if (I->X86)
+    warmUpCapstoneX86(I->H);
   return std::unique_ptr<Disassembler>(new Disassembler(std::move(I)));
 }
 

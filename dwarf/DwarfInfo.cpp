@@ -464,7 +464,7 @@ bool DwarfInfo::hasType(StringRef N) const {
   return P->Structs.count(N) || P->Types.count(N);
 }
 
-Expected<DwarfTypeInfo> DwarfInfo::type(StringRef N) const {
+Expected<DwarfType> DwarfInfo::type(StringRef N) const {
   if (auto E = P->buildIndex())
     return E;
   Dwarf_Off Off;
@@ -477,7 +477,7 @@ Expected<DwarfTypeInfo> DwarfInfo::type(StringRef N) const {
   auto D = P->die(Off);
   if (!D)
     return D.takeError();
-  DwarfTypeInfo T;
+  DwarfType T;
   T.Name = N.str();
   T.Kind = kindOf(&*D);
   T.Size = typeSizeOf(&*D);

@@ -58,7 +58,7 @@ enum class TypeKind {
   Base, Pointer, Struct, Array, Typedef, Function, Other
 };
 
-struct DwarfTypeInfo {
+struct DwarfType {
   std::string Name;
   TypeKind Kind = TypeKind::Other;
   std::optional<uint64_t> Size;
@@ -180,7 +180,7 @@ public:
 
   // -- types (by the name DWARF gives them: "runtime.g", "internal/abi.Type")
   bool hasType(llvm::StringRef Name) const;
-  Expected<DwarfTypeInfo> type(llvm::StringRef Name) const;
+  Expected<DwarfType> type(llvm::StringRef Name) const;
   // The layout of a struct type (typedefs are followed). Cached.
   Expected<const StructLayout *> structLayout(llvm::StringRef Name) const;
   // The layout of the struct type a FieldLayout/VariableLocation refers to

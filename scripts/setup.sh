@@ -11,10 +11,11 @@ PACKAGES=(
   libcapstone-dev               # disassembly for call-site dataflow
   libcli11-dev                  # command line
   libzstd-dev liblzma-dev       # compressed cores and executables
+  liblz4-dev                    # lz4-compressed cores (optional at build time)
   googletest libgtest-dev       # unit tests
-  pybind11-dev python3-dev python3-pytest   # Python module and its tests
+  pybind11-dev python3-dev python3-pytest python3-pytest-xdist  # Python module, tests
   gdb                           # gdb plugin tests
-  zstd xz-utils                 # fixture handling
+  zstd xz-utils lz4             # fixture handling, batch tests
   clang libclang-rt-14-dev      # fuzzing (libFuzzer) and sanitizer runtimes
 )
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command: install dependencies, build (warnings are errors), run the
 # whole test suite, then build again with AddressSanitizer + UBSan and run
-# the suite once more.
+# the suite once more, then a short run of the libFuzzer targets
+# (scripts/fuzz.sh; MAPSLEUTH_CI_FUZZ=0 skips it, MAPSLEUTH_CI_FUZZ_SECONDS
+# sets the seconds per target, 20 by default).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
@@ -19,5 +21,9 @@ if [[ ${MAPSLEUTH_SKIP_SANITIZERS:-0} != 1 ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$here/build-asan" --output-on-failure -j2
+fi
+if [[ ${MAPSLEUTH_CI_FUZZ:-1} != 0 ]]; then
+  echo "== fuzzing (short run)"
+  "$here/scripts/fuzz.sh" "${MAPSLEUTH_CI_FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed"

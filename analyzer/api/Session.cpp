@@ -24,6 +24,21 @@ Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
   return S;
 }
 
+Expected<std::unique_ptr<Session>>
+Session::openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O) {
+  TargetOptions TO;
+  TO.ExePath = O.Exe;
+  TO.Force = O.Force;
+  std::string Path = Core->path();
+  auto T = Target::open(std::move(Core), TO);
+  if (!T)
+    return T.takeError();
+  std::unique_ptr<Session> S(new Session);
+  S->T = std::move(*T);
+  S->CorePath = std::move(Path);
+  return S;
+}
+
 Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
                                                      const std::string &Exe) {
   auto X = ExeFile::open(Exe);

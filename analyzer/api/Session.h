@@ -33,6 +33,10 @@ public:
   // A core file (plain, .zst or .xz).
   static Expected<std::unique_ptr<Session>> openCore(const std::string &Core,
                                                      const SessionOptions &O = {});
+  // A core already opened, e.g. by a caller that read it to choose the
+  // executable (batch analysis).
+  static Expected<std::unique_ptr<Session>>
+  openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O = {});
   // A process held by a host: memory and thread registers from it, the
   // executable from disk.
   static Expected<std::unique_ptr<Session>> openLive(LiveProcess P,

@@ -2,6 +2,8 @@
 
 #include "loader/Target.h"
 
+#include <llvm/ADT/SmallVector.h>
+
 namespace ms {
 
 Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
@@ -26,18 +28,78 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
   P->Pcln = std::move(*Pc);
   P->Types = std::make_unique<TypeTable>(T.memory(), P->Located.Module, P->BI);
 
-  auto D = DwarfInfo::open(T.exe());
-  if (!D)
-    P->Warn.add(D.takeError(), "DWARF unusable, using built-in tables");
-  else
-    P->Dwarf = std::move(*D);
-  auto L2 = RuntimeLayouts::forProgram(T.exe(), P->BI, P->Dwarf.get());
+  // Runtime struct layouts: the built-in table of this Go version when
+  // there is one (generated from and tested against DWARF of the same
+  // toolchain), so that a stack needs no DWARF at all; the program's own
+  // DWARF when no table fits or the build used experiments the tables do
+  // not model.
+  bool UseDwarf = false;
+  if (auto Name = RuntimeLayouts::tableNameFor(P->BI); !Name) {
+    llvm::consumeError(Name.takeError());
+    UseDwarf = true;
+  } else if (auto E = P->BI.setting("GOEXPERIMENT")) {
+    llvm::SmallVector<llvm::StringRef, 4> Parts;
+    llvm::StringRef(*E).split(Parts, ',', -1, false);
+    for (llvm::StringRef X : Parts)
+      if (X.trim() != "noswissmap" && X.trim() != "mapsplitgroup")
+        UseDwarf = true;
+  }
+  auto L2 = RuntimeLayouts::forProgram(T.exe(), P->BI,
+                                       UseDwarf ? P->dwarf() : nullptr);
   if (!L2)
     return addContext(L2.takeError(), "runtime struct layouts");
   P->Layouts = std::move(*L2);
   for (const auto &W : P->Layouts->warnings().all())
     P->Warn.add(W);
   return P;
+}
+
+const DwarfInfo *GoProgram::dwarf() const {
+  if (!DwarfTried) {
+    DwarfTried = true;
+    auto D = DwarfInfo::open(T.exe());
+    if (!D)
+      DwarfWarn.add(D.takeError(), "DWARF unusable, using built-in tables");
+    else
+      Dwarf = std::move(*D);
+  }
+  return Dwarf.get();
+}
+
+Expected<const GoProgram::DecodedFunction *>
+GoProgram::decodedFunction(uint64_t PC) const {
+  auto F = Pcln->findFunc(PC);
+  if (!F)
+    return F.takeError();
+  auto It = Decoded.find(F->Entry);
+  if (It != Decoded.end())
+    return It->second.get();
+  uint64_t Len = F->End - F->Entry;
+  if (Len == 0 || Len > (4u << 20))
+    return makeError("{0} has implausible size {1}", F->Name, Len);
+  auto Bytes = memory().readBytes(F->Entry, Len);
+  if (!Bytes)
+    return Bytes.takeError();
+  if (!Disasm) {
+    auto D = disasm::Disassembler::create(arch().elfMachine());
+    if (!D)
+      return D.takeError();
+    Disasm = std::move(*D);
+  }
+  auto DF = std::make_unique<DecodedFunction>();
+  DF->Entry = F->Entry;
+  DF->Name = F->Name;
+  DF->Insns = Disasm->decode(*Bytes, F->Entry);
+  const DecodedFunction *R = DF.get();
+  Decoded.emplace(F->Entry, std::move(DF));
+  return R;
+}
+
+std::vector<std::string> GoProgram::warnings() const {
+  std::vector<std::string> V = Warn.all();
+  for (const auto &W : DwarfWarn.all())
+    V.push_back(W);
+  return V;
 }
 
 const Memory &GoProgram::memory() const { return T.memory(); }

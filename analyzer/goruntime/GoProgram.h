@@ -8,8 +8,10 @@
 //   auto T = (*P)->types().findByName("main.routeKey");
 #pragma once
 
+#include <map>
 #include <memory>
 
+#include "disasm/Disassembler.h"
 #include "dwarf/DwarfInfo.h"
 #include "goruntime/BuildInfo.h"
 #include "goruntime/Layouts.h"
@@ -41,8 +43,10 @@ public:
   // Types are decoded lazily and cached, hence non-const.
   TypeTable &types() { return *Types; }
   MapImpl mapImpl() const { return Types->mapImpl(); }
-  // The executable's DWARF, or null when it has none (stripped).
-  const DwarfInfo *dwarf() const { return Dwarf.get(); }
+  // The executable's DWARF, or null when it has none (stripped). Opened on
+  // first use: libdw inflates every compressed .debug section when it
+  // opens a file, which costs more than the rest of a typical analysis.
+  const DwarfInfo *dwarf() const;
   // Runtime struct layouts: from DWARF when present, else the table of
   // the program's Go version.
   const RuntimeLayouts &layouts() const { return *Layouts; }
@@ -52,7 +56,17 @@ public:
   // or DWARF; an error when neither has it (stripped executables: callers
   // fall back to finding it through the code that uses it).
   Expected<uint64_t> globalAddress(llvm::StringRef Name) const;
-  const Warnings &warnings() const { return Warn; }
+  // The machine code of the function containing PC, decoded once and
+  // cached (entry address and instructions).
+  struct DecodedFunction {
+    uint64_t Entry = 0;
+    std::string Name;
+    std::vector<disasm::Instruction> Insns;
+  };
+  Expected<const DecodedFunction *> decodedFunction(uint64_t PC) const;
+
+  // Problems found so far (including any from opening DWARF lazily).
+  std::vector<std::string> warnings() const;
 
 private:
   explicit GoProgram(const Target &T) : T(T) {}
@@ -61,7 +75,11 @@ private:
   LocatedModuleData Located;
   std::unique_ptr<Pclntab> Pcln;
   std::unique_ptr<TypeTable> Types;
-  std::unique_ptr<DwarfInfo> Dwarf;
+  mutable std::unique_ptr<DwarfInfo> Dwarf;
+  mutable bool DwarfTried = false;
+  mutable Warnings DwarfWarn;
+  mutable std::unique_ptr<disasm::Disassembler> Disasm;
+  mutable std::map<uint64_t, std::unique_ptr<DecodedFunction>> Decoded;
   std::unique_ptr<RuntimeLayouts> Layouts;
   Warnings Warn;
 };

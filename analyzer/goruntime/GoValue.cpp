@@ -1,6 +1,6 @@
 #include "goruntime/GoValue.h"
 
-#include <bit>
+#include <llvm/ADT/bit.h>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -147,8 +147,8 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
       if (!X)
         return X.takeError();
       if (Part == 4)
-        return double(std::bit_cast<float>(static_cast<uint32_t>(*X)));
-      return std::bit_cast<double>(*X);
+        return double(llvm::bit_cast<float>(static_cast<uint32_t>(*X)));
+      return llvm::bit_cast<double>(*X);
     };
     auto Re = Read(Addr);
     if (!Re)
@@ -434,7 +434,8 @@ llvm::json::Value json(const GoValue &V) {
   using VK = GoValue::VKind;
   switch (V.VK) {
   case VK::Error:
-    return json::Object{{"error", V.ErrorText}, {"address", hex(V.ErrorAddr)}};
+    return json::Object{{"error", jsonText(V.ErrorText)},
+                        {"address", hex(V.ErrorAddr)}};
   case VK::TooDeep:
     return "...";
   case VK::Bool:
@@ -459,7 +460,7 @@ llvm::json::Value json(const GoValue &V) {
     return json::Object{{"real", Num(V.F)}, {"imag", Num(V.Imag)}};
   }
   case VK::String:
-    return json::isUTF8(V.Str) ? V.Str : json::fixUTF8(V.Str);
+    return jsonText(V.Str);
   case VK::Pointer:
   case VK::Chan:
   case VK::Func:
@@ -479,7 +480,7 @@ llvm::json::Value json(const GoValue &V) {
   case VK::Struct: {
     json::Object O;
     for (const auto &F : V.Fields)
-      O[F.Name] = json(*F.Value);
+      O[jsonText(F.Name)] = json(*F.Value);
     return O;
   }
   case VK::Interface:

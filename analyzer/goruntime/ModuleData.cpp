@@ -386,7 +386,9 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
                                                   const LocateOptions &Opts,
                                                   Warnings *W) {
   const Memory &M = T.memory();
-  auto [TextLo, TextHi] = textBounds(T);
+  // Not a structured binding: the lambda below captures them (C++20 only).
+  const auto Bounds = textBounds(T);
+  const uint64_t TextLo = Bounds.first, TextHi = Bounds.second;
 
   auto TryAt = [&](uint64_t Addr) -> Expected<LocatedModuleData> {
     auto MD = readModuleData(M, Addr, V);
@@ -425,31 +427,51 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
                       "pclntab header magic in any segment)");
   std::vector<Range> RW = segmentRanges(T, ELF::PF_W, true);
   std::string LastErr = "no word in the writable data points at it";
+  // Only the bytes the target has are scanned (the regions of its address
+  // space inside the writable segments): segment sizes come from the file,
+  // and walking a huge p_memsz page by page would not end.
+  std::vector<RegionMemory::Region> Regions = T.regionMemory().regions();
+  // A live target has no saved regions: read the writable segments through
+  // its memory (bounded).
+  std::vector<std::vector<uint8_t>> Owned;
+  if (!T.hasCore()) {
+    Owned.reserve(RW.size());
+    for (const Range &R : RW) {
+      uint64_t Len = std::min<uint64_t>(R.Hi - R.Lo, 64u << 20);
+      auto B = T.memory().readBytes(R.Lo, Len);
+      if (!B) {
+        llvm::consumeError(B.takeError());
+        continue;
+      }
+      Owned.push_back(std::move(*B));
+      RegionMemory::Region Rg;
+      Rg.Start = R.Lo;
+      Rg.Bytes = Owned.back();
+      Regions.push_back(Rg);
+    }
+  }
+  size_t Tries = 0; // candidate words decoded: a crafted data segment full
+                    // of the header's address must not make this slow
   for (uint64_t HLink : Headers) {
     const uint64_t Want = HLink + T.loadBias();
     for (const Range &R : RW) {
-      const uint64_t Page = 4096;
-      for (uint64_t P = alignDown(R.Lo, 8); P < R.Hi; P = alignDown(P, Page) + Page) {
-        uint64_t ChunkEnd = std::min(R.Hi, alignDown(P, Page) + Page);
-        uint64_t Len = ChunkEnd - P;
-        std::vector<uint8_t> Copy;
-        ArrayRef<uint8_t> Bytes = M.view(P, Len);
-        if (Bytes.empty()) {
-          auto B = M.readBytes(P, Len);
-          if (!B) {
-            consumeError(B.takeError());
-            continue;
-          }
-          Copy = std::move(*B);
-          Bytes = Copy;
-        }
-        for (uint64_t O = 0; O + 8 <= Bytes.size(); O += 8) {
+      const uint64_t Lo = alignDown(R.Lo, 8);
+      for (const auto &Reg : Regions) {
+        uint64_t A = std::max(Lo, Reg.Start);
+        const uint64_t End = std::min(R.Hi, Reg.end());
+        A = (A + 7) & ~uint64_t(7);
+        for (; A < End && Reg.end() - A >= 8; A += 8) {
+          const uint8_t *B = Reg.Bytes.data() + (A - Reg.Start);
           uint64_t Word = 0;
           for (unsigned I = 0; I < 8; ++I)
-            Word |= uint64_t(Bytes[O + I]) << (8 * I);
+            Word |= uint64_t(B[I]) << (8 * I);
           if (Word != Want)
             continue;
-          auto L = TryAt(P + O);
+          if (++Tries > 256)
+            return inputError(T.exe().path(),
+                              "cannot find runtime.firstmoduledata: too many "
+                              "words point at the pclntab header");
+          auto L = TryAt(A);
           if (L) {
             L->Source = ModuleDataSource::Scan;
             return L;

@@ -139,7 +139,15 @@ Error ExeFile::parse() {
       Warn.addf("section {0} extends past the end of the file", S.Name);
     Sections.push_back(std::move(S));
 
-    if (Sh.sh_type == ELF::SHT_NOTE) {
+    // LLVM 14 checks sh_offset + sh_size against the file size without
+    // minding overflow: a note section whose end wraps would be read from
+    // before the buffer. Checked here first.
+    if (Sh.sh_type == ELF::SHT_NOTE &&
+        (Sh.sh_offset > Bytes.size() || Sh.sh_size > Bytes.size() - Sh.sh_offset)) {
+      Warn.addf("note section {0} at offset {1} size {2} extends past the end "
+                "of the file",
+                Sections.back().Name, hex(Sh.sh_offset), hex(Sh.sh_size));
+    } else if (Sh.sh_type == ELF::SHT_NOTE) {
       Error Err = Error::success();
       for (const auto &N : Obj.notes(Sh, Err)) {
         // The descriptor's link-time address: section address plus its

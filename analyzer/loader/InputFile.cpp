@@ -9,7 +9,11 @@
 #include <lzma.h>
 #include <unistd.h>
 #include <zstd.h>
+#if MAPSLEUTH_HAVE_LZ4
+#include <lz4frame.h>
+#endif
 
+#include <llvm/Support/Errno.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/Path.h>
 
@@ -37,8 +41,12 @@ public:
     const char *C = static_cast<const char *>(P);
     while (N) {
       ssize_t W = ::write(FD, C, N);
-      if (W < 0)
-        return makeError("writing temporary file: {0}", strerror(errno));
+      if (W < 0) {
+        if (errno == EINTR)
+          continue;
+        // (llvm::sys::StrError: strerror is not thread-safe.)
+        return makeError("writing temporary file: {0}", llvm::sys::StrError());
+      }
       C += W;
       N -= static_cast<size_t>(W);
     }
@@ -47,8 +55,12 @@ public:
   int FD = -1;
 };
 
-Error inflateZstd(llvm::StringRef Src, TempFile &Out, uint64_t MaxBytes,
-                  uint64_t &Total) {
+// Where a decoder puts what it inflates. Setting Stop ends decoding early
+// (a reader that only wants the first bytes); the stream is then not
+// checked for truncation.
+using Sink = llvm::function_ref<Error(llvm::StringRef Chunk, bool &Stop)>;
+
+Error decodeZstd(llvm::StringRef Src, Sink Out) {
   std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream *)> DS(
       ZSTD_createDStream(), ZSTD_freeDStream);
   if (!DS)
@@ -66,19 +78,18 @@ Error inflateZstd(llvm::StringRef Src, TempFile &Out, uint64_t MaxBytes,
     if (ZSTD_isError(Ret))
       return makeError("zstd: {0}", ZSTD_getErrorName(Ret));
     OutputFull = OutB.pos == OutB.size;
-    Total += OutB.pos;
-    if (Total > MaxBytes)
-      return makeError("zstd: inflated size exceeds {0} bytes", MaxBytes);
-    if (auto E = Out.write(Buf.data(), OutB.pos))
+    bool Stop = false;
+    if (auto E = Out(llvm::StringRef(Buf.data(), OutB.pos), Stop))
       return E;
+    if (Stop)
+      return Error::success();
   }
   if (Ret != 0)
     return makeError("zstd: truncated stream");
   return Error::success();
 }
 
-Error inflateXz(llvm::StringRef Src, TempFile &Out, uint64_t MaxBytes,
-                uint64_t &Total) {
+Error decodeXz(llvm::StringRef Src, Sink Out) {
   lzma_stream S = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&S, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
     return makeError("xz: cannot start decoder");
@@ -91,16 +102,13 @@ Error inflateXz(llvm::StringRef Src, TempFile &Out, uint64_t MaxBytes,
     S.avail_out = Buf.size();
     lzma_ret R = lzma_code(&S, LZMA_FINISH);
     size_t Got = Buf.size() - S.avail_out;
-    Total += Got;
-    if (Total > MaxBytes) {
-      Result = makeError("xz: inflated size exceeds {0} bytes", MaxBytes);
-      break;
-    }
-    if (auto E = Out.write(Buf.data(), Got)) {
+    bool Stop = false;
+    if (auto E = Out(llvm::StringRef(reinterpret_cast<char *>(Buf.data()), Got),
+                     Stop)) {
       Result = std::move(E);
       break;
     }
-    if (R == LZMA_STREAM_END)
+    if (Stop || R == LZMA_STREAM_END)
       break;
     if (R != LZMA_OK) {
       Result = makeError(
@@ -114,6 +122,68 @@ Error inflateXz(llvm::StringRef Src, TempFile &Out, uint64_t MaxBytes,
   lzma_end(&S);
   return Result;
 }
+
+#if MAPSLEUTH_HAVE_LZ4
+// The LZ4 frame format (what the lz4 tool writes); concatenated frames are
+// read one after the other.
+Error decodeLz4(llvm::StringRef Src, Sink Out) {
+  LZ4F_dctx *Ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&Ctx, LZ4F_VERSION)))
+    return makeError("lz4: cannot start decoder");
+  std::unique_ptr<LZ4F_dctx, size_t (*)(LZ4F_dctx *)> Guard(
+      Ctx, LZ4F_freeDecompressionContext);
+  std::vector<char> Buf(1 << 16);
+  const char *In = Src.data();
+  size_t Left = Src.size();
+  size_t Hint = 1;   // 0 when the last call finished a frame
+  bool Full = false; // the last call filled the output: more may be pending
+  while (Left || Full) {
+    size_t OutSize = Buf.size(), InSize = Left;
+    Hint = LZ4F_decompress(Ctx, Buf.data(), &OutSize, In, &InSize, nullptr);
+    if (LZ4F_isError(Hint))
+      return makeError("lz4: {0}", LZ4F_getErrorName(Hint));
+    In += InSize;
+    Left -= InSize;
+    Full = OutSize == Buf.size();
+    bool Stop = false;
+    if (auto E = Out(llvm::StringRef(Buf.data(), OutSize), Stop))
+      return E;
+    if (Stop || (Hint == 0 && !Left))
+      return Error::success();
+    if (InSize == 0 && OutSize == 0)
+      break;
+  }
+  if (Hint != 0)
+    return makeError("lz4: truncated stream");
+  return Error::success();
+}
+#endif
+
+Error decode(llvm::StringRef Src, Compression C, Sink Out) {
+  switch (C) {
+  case Compression::Zstd:
+    return decodeZstd(Src, Out);
+  case Compression::Xz:
+    return decodeXz(Src, Out);
+  case Compression::Lz4:
+#if MAPSLEUTH_HAVE_LZ4
+    return decodeLz4(Src, Out);
+#else
+    return makeError("lz4: this mapsleuth was built without liblz4");
+#endif
+  case Compression::None:
+    break;
+  }
+  return makeError("not a compressed stream");
+}
+
+Expected<std::unique_ptr<llvm::MemoryBuffer>> mapFile(const std::string &Path) {
+  auto MB = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                        /*RequiresNullTerminator=*/false);
+  if (!MB)
+    return inputError(Path, "cannot open: {0}", MB.getError().message());
+  return std::move(*MB);
+}
 } // namespace
 
 Compression InputFile::sniff(llvm::StringRef Head) {
@@ -121,8 +191,26 @@ Compression InputFile::sniff(llvm::StringRef Head) {
     return Compression::Zstd;
   if (Head.startswith(llvm::StringRef("\xfd\x37\x7a\x58\x5a\x00", 6)))
     return Compression::Xz;
+  if (Head.startswith("\x04\x22\x4d\x18"))
+    return Compression::Lz4;
   return Compression::None;
 }
+
+llvm::StringRef compressionName(Compression C) {
+  switch (C) {
+  case Compression::None:
+    return "none";
+  case Compression::Zstd:
+    return "zstd";
+  case Compression::Xz:
+    return "xz";
+  case Compression::Lz4:
+    return "lz4";
+  }
+  return "?";
+}
+
+bool haveLz4() { return MAPSLEUTH_HAVE_LZ4 != 0; }
 
 Expected<std::unique_ptr<llvm::MemoryBuffer>>
 inflate(llvm::StringRef Src, Compression C, const std::string &Name,
@@ -131,9 +219,14 @@ inflate(llvm::StringRef Src, Compression C, const std::string &Name,
   if (auto E = T.create())
     return E;
   uint64_t Total = 0;
-  Error E = C == Compression::Zstd ? inflateZstd(Src, T, MaxBytes, Total)
-                                   : inflateXz(Src, T, MaxBytes, Total);
-  if (E)
+  auto ToFile = [&](llvm::StringRef Chunk, bool &) -> Error {
+    Total += Chunk.size();
+    if (Total > MaxBytes)
+      return makeError("{0}: inflated size exceeds {1} bytes",
+                       compressionName(C), MaxBytes);
+    return T.write(Chunk.data(), Chunk.size());
+  };
+  if (auto E = decode(Src, C, ToFile))
     return E;
   if (Total == 0)
     return makeError("compressed stream is empty");
@@ -146,10 +239,9 @@ inflate(llvm::StringRef Src, Compression C, const std::string &Name,
 }
 
 Expected<std::unique_ptr<InputFile>> InputFile::open(const std::string &Path) {
-  auto MB = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
+  auto MB = mapFile(Path);
   if (!MB)
-    return inputError(Path, "cannot open: {0}", MB.getError().message());
+    return MB.takeError();
   auto F = std::unique_ptr<InputFile>(new InputFile);
   F->Path = Path;
   F->Comp = sniff((*MB)->getBuffer().take_front(8));
@@ -163,6 +255,32 @@ Expected<std::unique_ptr<InputFile>> InputFile::open(const std::string &Path) {
                       errorText(Inflated.takeError()));
   F->Buffer = std::move(*Inflated);
   return F;
+}
+
+Expected<FileHead> readHead(const std::string &Path, size_t N) {
+  auto MB = mapFile(Path);
+  if (!MB)
+    return MB.takeError();
+  llvm::StringRef All = (*MB)->getBuffer();
+  FileHead H;
+  H.Comp = InputFile::sniff(All.take_front(8));
+  if (H.Comp == Compression::None) {
+    H.Bytes = All.take_front(N).str();
+    return H;
+  }
+  auto Keep = [&](llvm::StringRef Chunk, bool &Stop) -> Error {
+    H.Bytes.append(Chunk.data(), std::min(Chunk.size(), N - H.Bytes.size()));
+    Stop = H.Bytes.size() >= N;
+    return Error::success();
+  };
+  if (auto E = decode(All, H.Comp, Keep)) {
+    // A stream damaged after its first bytes still tells what it holds.
+    if (H.Bytes.empty())
+      return inputError(Path, "cannot decompress: {0}",
+                        errorText(std::move(E)));
+    llvm::consumeError(std::move(E));
+  }
+  return H;
 }
 
 std::unique_ptr<InputFile> InputFile::fromBytes(llvm::StringRef Bytes,

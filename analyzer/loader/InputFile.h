@@ -1,5 +1,5 @@
 // Input behind a factory: memory-mapped files in production, in-memory
-// bytes in tests and fuzzers. Compressed inputs (zstd, xz) are inflated
+// bytes in tests and fuzzers. Compressed inputs (zstd, xz, lz4) are inflated
 // into an unlinked temporary file and mapped, so a large core never has to
 // fit in memory.
 #pragma once
@@ -16,11 +16,17 @@
 
 namespace ms {
 
-enum class Compression { None, Zstd, Xz };
+enum class Compression { None, Zstd, Xz, Lz4 };
+
+// "none", "zstd", "xz", "lz4".
+llvm::StringRef compressionName(Compression C);
+// Whether this build reads lz4 (liblz4 was found at configure time).
+bool haveLz4();
 
 class InputFile {
 public:
-  // Maps PATH; inflates it first when it is zstd or xz compressed.
+  // Maps PATH; inflates it first when it is zstd, xz or lz4 (frame
+  // format) compressed.
   static Expected<std::unique_ptr<InputFile>> open(const std::string &Path);
   // Wraps bytes held elsewhere (tests, fuzzers, callers with their own
   // buffers). The bytes must outlive the InputFile.
@@ -42,6 +48,15 @@ private:
   std::unique_ptr<llvm::MemoryBuffer> Buffer;
   Compression Comp = Compression::None;
 };
+
+// The first bytes of a file's content, inflated when it is compressed:
+// enough to tell what the file is without inflating all of it. Fewer than
+// N bytes when the content is shorter (or its stream is damaged early).
+struct FileHead {
+  Compression Comp = Compression::None;
+  std::string Bytes;
+};
+Expected<FileHead> readHead(const std::string &Path, size_t N);
 
 // Inflate SRC into a temporary file and map it. Bounded by MaxBytes.
 Expected<std::unique_ptr<llvm::MemoryBuffer>>

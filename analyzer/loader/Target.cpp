@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/Endian.h>
 #include <llvm/Support/FileSystem.h>
+#include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/Path.h>
 
 namespace ms {
@@ -35,11 +37,17 @@ Expected<std::unique_ptr<Target>> Target::open(const std::string &CorePath,
   auto Core = CoreFile::open(CorePath);
   if (!Core)
     return Core.takeError();
+  return open(std::move(*Core), Opts);
+}
+
+Expected<std::unique_ptr<Target>> Target::open(std::unique_ptr<CoreFile> Core,
+                                               const TargetOptions &Opts) {
+  const std::string CorePath = Core->path();
   std::string ExePath;
   if (Opts.ExePath) {
     ExePath = *Opts.ExePath;
   } else {
-    auto FromCore = exePathFromCore(**Core);
+    auto FromCore = exePathFromCore(*Core);
     if (!FromCore)
       return inputError(CorePath,
                         "the core names no executable (no NT_FILE note); "
@@ -54,7 +62,7 @@ Expected<std::unique_ptr<Target>> Target::open(const std::string &CorePath,
   auto Exe = ExeFile::open(ExePath);
   if (!Exe)
     return Exe.takeError();
-  return fromFiles(std::move(*Core), std::move(*Exe), Opts);
+  return fromFiles(std::move(Core), std::move(*Exe), Opts);
 }
 
 Expected<std::unique_ptr<Target>>
@@ -207,7 +215,109 @@ Error Target::setUp(const TargetOptions &Opts) {
   return Error::success();
 }
 
+SavedBytesCheck Target::compareSavedBytes() const {
+  // The kernel saves the first page of every ELF mapping (and, with a wider
+  // coredump_filter, whole file-backed mappings). Where the core holds
+  // bytes of a read-only segment of the executable, they must be the
+  // executable's bytes: nothing writes there at run time. Writable
+  // segments (.data, .bss, RELRO) legitimately differ and are skipped.
+  SavedBytesCheck R;
+  constexpr uint64_t MaxCompared = 64ull << 20; // bound the work
+  constexpr uint64_t MaxDiffering = 1 << 16;
+
+  // What `strip` rewrites while keeping the program (so that a stripped
+  // copy of the right executable still matches): the ELF header's
+  // section-header fields, the section header table (which Go places in
+  // the first page), and the file offsets and sizes in the program headers
+  // (a segment loses trailing bytes, an empty one moves). File offsets, in the executable and in the copy
+  // of the header the core saved.
+  std::vector<std::pair<uint64_t, uint64_t>> Skip = {{40, 48}, {60, 64}};
+  auto AddShdrTable = [&](ArrayRef<uint8_t> Ehdr) {
+    if (Ehdr.size() < 64)
+      return;
+    uint64_t ShOff = support::endian::read64le(Ehdr.data() + 40);
+    uint64_t ShEnt = support::endian::read16le(Ehdr.data() + 58);
+    uint64_t ShNum = support::endian::read16le(Ehdr.data() + 60);
+    if (ShOff < (1ull << 48))
+      Skip.push_back({ShOff, ShOff + std::max<uint64_t>(ShEnt, 64) * ShNum});
+  };
+  ArrayRef<uint8_t> XBytes = Exe->input().data();
+  AddShdrTable(XBytes.take_front(64));
+  if (XBytes.size() >= 64) {
+    uint64_t PhOff = support::endian::read64le(XBytes.data() + 32);
+    uint64_t PhNum = support::endian::read16le(XBytes.data() + 56);
+    for (uint64_t I = 0; I < PhNum && I < 64; ++I) {
+      uint64_t O = PhOff + 56 * I;
+      if (O + 56 < O || O + 56 > XBytes.size())
+        break;
+      Skip.push_back({O + 8, O + 16});  // p_offset
+      Skip.push_back({O + 32, O + 40}); // p_filesz
+    }
+  }
+  for (const auto &Seg : Exe->segments())
+    if (Seg.Offset == 0 && Seg.FileSize >= 64)
+      AddShdrTable(Core->memory().view(Seg.VAddr + Bias, 64));
+  auto Skipped = [&](uint64_t Off) {
+    for (const auto &[Lo, Hi] : Skip)
+      if (Off >= Lo && Off < Hi)
+        return true;
+    return false;
+  };
+
+  for (const auto &Seg : Exe->segments()) {
+    if (Seg.Flags & ELF::PF_W)
+      continue;
+    ArrayRef<uint8_t> File = Exe->bytesAt(Seg.VAddr, Seg.FileSize);
+    if (File.empty())
+      continue;
+    const uint64_t Lo = Seg.VAddr + Bias;
+    if (Lo + File.size() < Lo)
+      continue; // wraps
+    for (const auto &Reg : Core->memory().regions()) {
+      if (R.Compared >= MaxCompared)
+        return R;
+      uint64_t A = std::max(Lo, Reg.Start),
+               B = std::min(Lo + File.size(), Reg.end());
+      if (A >= B)
+        continue;
+      B = std::min(B, A + (MaxCompared - R.Compared));
+      const uint8_t *C = Reg.Bytes.data() + (A - Reg.Start);
+      const uint8_t *X = File.data() + (A - Lo);
+      const uint64_t Off0 = Seg.Offset + (A - Lo); // file offset of A
+      for (uint64_t I = 0; I < B - A; ++I) {
+        if (C[I] == X[I] || Skipped(Off0 + I))
+          continue;
+        if (!R.Differing)
+          R.FirstDifference = A + I;
+        if (++R.Differing >= MaxDiffering) {
+          R.Compared += I + 1;
+          return R; // enough to decide
+        }
+      }
+      R.Compared += B - A;
+    }
+  }
+  return R;
+}
+
 void Target::checkMatch() {
+  Saved = compareSavedBytes();
+  checkIds();
+  // Matching build ids, yet the core's copy of the executable's read-only
+  // bytes differs: a patched or damaged copy, not the program that ran.
+  if (Saved.Differing && Match.Result != ExeMatch::Verdict::Mismatch) {
+    Match.Result = ExeMatch::Verdict::Mismatch;
+    Match.Method = "saved bytes";
+    Match.Detail = llvm::formatv("{0} of the {1} bytes of the executable's "
+                                 "read-only segments that the core saved "
+                                 "differ, the first at {2}",
+                                 Saved.Differing, Saved.Compared,
+                                 hex(Saved.FirstDifference))
+                       .str();
+  }
+}
+
+void Target::checkIds() {
   // 1. Build ids: the kernel saves the first page of each ELF mapping, so
   // the core holds the build-id notes of the executable that ran.
   auto Compare = [&](std::optional<uint64_t> Addr, const std::string &Id,
@@ -215,18 +325,18 @@ void Target::checkMatch() {
     if (!Addr || Id.empty())
       return false;
     uint64_t Len = IsHex ? Id.size() / 2 : Id.size();
-    ArrayRef<uint8_t> Saved = Core->memory().view(*Addr + Bias, Len);
-    if (Saved.empty())
+    ArrayRef<uint8_t> InCore = Core->memory().view(*Addr + Bias, Len);
+    if (InCore.empty())
       return false;
     std::string Got;
     if (IsHex) {
       static const char D[] = "0123456789abcdef";
-      for (uint8_t C : Saved) {
+      for (uint8_t C : InCore) {
         Got += D[C >> 4];
         Got += D[C & 15];
       }
     } else {
-      Got.assign(reinterpret_cast<const char *>(Saved.data()), Saved.size());
+      Got.assign(reinterpret_cast<const char *>(InCore.data()), InCore.size());
     }
     Match.Method = Method;
     if (Got == Id) {
@@ -243,7 +353,20 @@ void Target::checkMatch() {
   if (Compare(Exe->gnuBuildIdAddr(), Exe->gnuBuildId(), true, "gnu build id"))
     return;
 
-  // 2. The core's record of the executable's mapping: its file-backed
+  // 2. The bytes the core saved of the executable's read-only segments
+  // (the first page holds the ELF and program headers).
+  if (Saved.Compared >= 256 && !Saved.Differing) {
+    Match.Result = ExeMatch::Verdict::Match;
+    Match.Method = "saved bytes";
+    Match.Detail = llvm::formatv("the {0} bytes of the executable's read-only "
+                                 "segments that the core saved are the "
+                                 "executable's",
+                                 Saved.Compared)
+                       .str();
+    return;
+  }
+
+  // 3. The core's record of the executable's mapping: its file-backed
   // first segment must have the size of our first PT_LOAD.
   const MappedFile *M = exeMapping();
   if (M && !Exe->segments().empty()) {

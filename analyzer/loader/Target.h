@@ -19,8 +19,16 @@ namespace ms {
 struct ExeMatch {
   enum class Verdict { Match, Mismatch, Unknown };
   Verdict Result = Verdict::Unknown;
-  std::string Method; // "go build id", "gnu build id", "mapped file size"
+  std::string Method; // "go build id", "gnu build id", "saved bytes",
+                      // "mapped file size"
   std::string Detail;
+};
+
+// The comparison of the executable's read-only segments with the bytes of
+// them that the core saved.
+struct SavedBytesCheck {
+  uint64_t Compared = 0, Differing = 0;
+  uint64_t FirstDifference = 0; // runtime address
 };
 
 struct TargetOptions {
@@ -45,6 +53,9 @@ struct LiveProcess {
 class Target {
 public:
   static Expected<std::unique_ptr<Target>> open(const std::string &CorePath,
+                                                const TargetOptions &Opts);
+  // A core already opened (a caller that read it to choose the executable).
+  static Expected<std::unique_ptr<Target>> open(std::unique_ptr<CoreFile> Core,
                                                 const TargetOptions &Opts);
   static Expected<std::unique_ptr<Target>>
   fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
@@ -71,6 +82,9 @@ public:
   int pid() const;
   // "core.1234" or the host's description of the process.
   std::string description() const;
+  const SavedBytesCheck &savedBytes() const { return Saved; }
+  // The core-backed address space (empty for a live target).
+  const RegionMemory &regionMemory() const { return Mem; }
   const Warnings &warnings() const { return Warn; }
   // The NT_FILE entries of the executable itself.
   const MappedFile *exeMapping() const;
@@ -80,6 +94,8 @@ private:
   Target() = default;
   Error setUp(const TargetOptions &Opts);
   void checkMatch();
+  void checkIds();
+  SavedBytesCheck compareSavedBytes() const;
 
   std::unique_ptr<CoreFile> Core;
   std::optional<LiveProcess> Live;
@@ -88,6 +104,7 @@ private:
   std::vector<std::string> LibPaths;
   uint64_t Bias = 0;
   ExeMatch Match;
+  SavedBytesCheck Saved;
   RegionMemory Mem;
   Warnings Warn;
 };

@@ -50,22 +50,13 @@ struct FuncCode {
 };
 
 Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
-  auto F = P.pclntab().findFunc(PC);
-  if (!F)
-    return F.takeError();
-  uint64_t Len = F->End - F->Entry;
-  if (Len == 0 || Len > (4u << 20))
-    return makeError("{0} has implausible size {1}", F->Name, Len);
-  auto Bytes = P.memory().readBytes(F->Entry, Len);
-  if (!Bytes)
-    return Bytes.takeError();
-  auto D = Disassembler::create(P.arch().elfMachine());
-  if (!D)
-    return D.takeError();
+  auto DF = P.decodedFunction(PC);
+  if (!DF)
+    return DF.takeError();
   FuncCode C;
-  C.Name = F->Name;
-  C.Entry = F->Entry;
-  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  C.Name = (*DF)->Name;
+  C.Entry = (*DF)->Entry;
+  C.Insns = (*DF)->Insns;
   for (const auto &I : C.Insns)
     if ((I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) && I.Target)
       C.BranchTargets.insert(*I.Target);
@@ -272,11 +263,25 @@ Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
 
 Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
                               uint64_t CallerSP) {
+  return evaluate(P, E, CallerSP, [](int) { return std::nullopt; });
+}
+
+Expected<EvalResult>
+evaluate(const GoProgram &P, const ValueExpr &E, uint64_t CallerSP,
+         llvm::function_ref<std::optional<uint64_t>(int Reg)> Resolve) {
   EvalResult R;
   switch (E.K) {
   case ValueExpr::Kind::Unknown:
-  case ValueExpr::Kind::EntryReg:
     return makeError("value not determined: {0}", E.Why);
+  case ValueExpr::Kind::EntryReg: {
+    if (E.Joins)
+      return makeError("value not determined: {0}", E.Why);
+    auto V = Resolve(E.Reg);
+    if (!V)
+      return makeError("value not determined: {0}", E.Why);
+    R.Value = *V;
+    return R;
+  }
   case ValueExpr::Kind::Imm:
   case ValueExpr::Kind::Address:
     R.Value = E.Value;
@@ -288,7 +293,7 @@ Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
   case ValueExpr::Kind::Load: {
     if (!E.Base)
       return makeError("load without an address");
-    auto B = evaluate(P, *E.Base, CallerSP);
+    auto B = evaluate(P, *E.Base, CallerSP, Resolve);
     if (!B)
       return B.takeError();
     uint64_t Addr = B->Value + static_cast<uint64_t>(E.Offset);
@@ -297,7 +302,9 @@ Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
     if (!V)
       return V.takeError();
     R.Value = *V;
-    R.FromGlobal = B->FromGlobal || E.Base->K == ValueExpr::Kind::Address;
+    // A load through anything but the caller's own stack reads memory as
+    // it is now, which others may have changed since the call.
+    R.FromGlobal = B->FromGlobal || E.Base->K != ValueExpr::Kind::StackAddr;
     return R;
   }
   }

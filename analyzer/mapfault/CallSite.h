@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
+
 #include "support/Error.h"
 
 namespace ms {
@@ -72,5 +74,10 @@ struct EvalResult {
 };
 Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
                               uint64_t CallerSP);
+// The same, resolving registers the caller received from its own caller
+// (EntryReg) through Resolve, which returns nullopt when it cannot.
+Expected<EvalResult>
+evaluate(const GoProgram &P, const ValueExpr &E, uint64_t CallerSP,
+         llvm::function_ref<std::optional<uint64_t>(int Reg)> Resolve);
 
 } // namespace ms

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
@@ -12,6 +13,10 @@
 #include "loader/Target.h"
 #include "mapfault/CallSite.h"
 #include "mapfault/MapFunctions.h"
+#include "mapfault/MapIter.h"
+#include "mapfault/MapJSON.h"
+#include "mapfault/MapKeys.h"
+#include "mapfault/MapState.h"
 #include "mapfault/Recover.h"
 
 namespace ms {
@@ -153,6 +158,7 @@ private:
     std::optional<uint64_t> Map;
     std::optional<ProvenanceReport> MapProv;
     std::optional<KeyReport> Key;
+    std::shared_ptr<GoValue> KeyValue; // the decoded key, for lookups
     std::optional<uint64_t> Iter;
     std::optional<ProvenanceReport> IterProv;
   };
@@ -160,7 +166,9 @@ private:
   void recoverFromIterator(const Stack &St, size_t Frame, const MapFuncInfo &MF,
                            Recovered &R);
   std::optional<KeyReport> recoverKey(const FrameArgs &FA, const MapFuncInfo &MF,
-                                      const TypeInfo *KeyType);
+                                      const TypeInfo *KeyType,
+                                      std::shared_ptr<GoValue> &Value);
+  void describeMap(MapReport &M, const Recovered &Rc, AnalysisReport &R);
   void faultMessage(const Stack &St, const MapBlock &B, FaultReport &F,
                     const GoroutineInfo &G);
   void checkWhich(const Stack &St, const MapBlock &B, FaultReport &F);
@@ -173,6 +181,7 @@ private:
   const DiagnoseOptions &O;
   TypeTable &Types;
   Warnings W;
+  const TypeInfo *CurMapType = nullptr; // validates map candidates when known
 };
 
 bool Diagnoser::validMapType(uint64_t V, std::string &Why) {
@@ -196,6 +205,22 @@ bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
   if (!V) {
     Why = "nil map";
     return NilOK;
+  }
+  if (CurMapType) {
+    // A map of this type: the header, a sample of its buckets/groups and
+    // that sampled keys hash to where they are.
+    auto Vd = validateMapHeader(const_cast<GoProgram &>(P), CurMapType, V);
+    if (!Vd) {
+      Why = errorText(Vd.takeError());
+      return false;
+    }
+    if (!Vd->Valid) {
+      auto Rs = Vd->reasons();
+      Why = "not a " + CurMapType->Name + " (" +
+            (Rs.empty() ? std::string("invalid") : Rs.front()) + ")";
+      return false;
+    }
+    return true;
   }
   const char *Struct = P.mapImpl() == MapImpl::Swiss
                            ? "internal/runtime/maps.Map"
@@ -252,6 +277,7 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
     R.MapType = *TI;
   else
     llvm::consumeError(TI.takeError());
+  CurMapType = R.MapType;
   ProvenanceReport Prov = Pick->second;
   Prov.Source = "memory";
   Prov.Detail = std::string("field ") + (Swiss ? "typ" : "t") + " of the iterator at " +
@@ -259,7 +285,9 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
                 Pick->second.Detail + ")";
   R.TypeProv = Prov;
   std::string Why;
-  if (validMapHeader(M, false, Why)) {
+  bool MapOK = validMapHeader(M, false, Why);
+  CurMapType = nullptr;
+  if (MapOK) {
     R.Map = M;
     Prov.Detail = std::string("field ") + (Swiss ? "m" : "h") +
                   " of the iterator at " + hex(*R.Iter) + " (" +
@@ -270,7 +298,8 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
 
 std::optional<KeyReport> Diagnoser::recoverKey(const FrameArgs &FA,
                                                const MapFuncInfo &MF,
-                                               const TypeInfo *KeyType) {
+                                               const TypeInfo *KeyType,
+                                               std::shared_ptr<GoValue> &Value) {
   if (MF.KeyWord < 0 || MF.Key == KeyPass::None || !KeyType)
     return std::nullopt;
   ArgSpec A{MF.KeyWord, MF.Key == KeyPass::String ? 2 : 1, "key", 2};
@@ -314,6 +343,7 @@ std::optional<KeyReport> Diagnoser::recoverKey(const FrameArgs &FA,
   if (MF.Key == KeyPass::Pointer)
     K.Address = Pick->first.Words[0];
   K.Provenance = Pick->second;
+  Value = std::make_shared<GoValue>(std::move(V));
   return K;
 }
 
@@ -348,16 +378,18 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B) {
       }
     }
   }
+  CurMapType = R.MapType;
   auto Pick = choose(FA.candidates({MF->MapWord, 1, "h", 1}),
                      [&](const Candidate &C, std::string &Why) {
                        return validMapHeader(C.Words[0], true, Why);
                      });
+  CurMapType = nullptr;
   if (Pick) {
     R.Map = Pick->first.Words[0];
     R.MapProv = Pick->second;
   }
   if (R.MapType)
-    R.Key = recoverKey(FA, *MF, R.MapType->Key);
+    R.Key = recoverKey(FA, *MF, R.MapType->Key, R.KeyValue);
   return R;
 }
 
@@ -447,22 +479,16 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
   auto Fn = P.pclntab().findFunc(CF.PC);
   if (!Fn)
     return llvm::consumeError(Fn.takeError());
-  auto Bytes = P.memory().readBytes(Fn->Entry, Fn->End - Fn->Entry);
-  auto D = disasm::Disassembler::create(P.arch().elfMachine());
-  if (!Bytes || !D) {
-    if (!Bytes)
-      llvm::consumeError(Bytes.takeError());
-    if (!D)
-      llvm::consumeError(D.takeError());
-    return;
-  }
+  auto DF = P.decodedFunction(CF.PC);
+  if (!DF)
+    return llvm::consumeError(DF.takeError());
   // Calls to the throw functions, ordered by source line.
   struct Site {
     int64_t Line;
     uint64_t Next;
   };
   std::vector<Site> Sites;
-  for (const auto &I : (*D)->decode(*Bytes, Fn->Entry)) {
+  for (const auto &I : (*DF)->Insns) {
     if (I.Class != disasm::InsnClass::Call || !I.Target)
       continue;
     auto Callee = P.pclntab().findFunc(*I.Target);
@@ -526,6 +552,67 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
     C.Explanation += " (writers toggle the flag, so its value in the core "
                      "is weak evidence on its own)";
   F.Check = C;
+}
+
+void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
+                            AnalysisReport &R) {
+  if (!Rc.MapType || (!M.Address && !Rc.MapType))
+    return;
+  GoProgram &GP = const_cast<GoProgram &>(P);
+  MapReader Reader(GP);
+  auto St = Reader.decode(*Rc.MapType, M.Address);
+  if (!St) {
+    M.Warnings.push_back("decoding the map: " + errorText(St.takeError()));
+    return;
+  }
+  llvm::json::Value J = toJSON(*St);
+  if (auto *O = J.getAsObject()) {
+    if (auto *H = O->get("header"))
+      M.Header = *H;
+    if (auto *Ts = O->get("tables"); Ts && M.Header.getAsObject())
+      M.Header.getAsObject()->insert({"tables", *Ts});
+    if (auto *G = O->get("growth"))
+      M.Growth = *G;
+    if (auto *Wk = O->get("walk"); Wk && M.Header.getAsObject())
+      M.Header.getAsObject()->insert({"walk", *Wk});
+  }
+  if (!St->Nil) {
+    M.Count = static_cast<int64_t>(St->headerCount());
+    M.EntriesFound = static_cast<int64_t>(St->EntriesFound);
+    if (St->Growth)
+      M.Growing = St->Growth->Growing;
+  }
+  for (const auto &Wn : St->Warn.all())
+    M.Warnings.push_back(Wn);
+  if (!St->Nil && !St->countMatches())
+    M.Warnings.push_back("the header counts " + std::to_string(St->headerCount()) +
+                         " entries but " + std::to_string(St->EntriesFound) +
+                         " were found (the race may have damaged the map)");
+  // The key: is it in the map, and where does (or would) it live?
+  if (R.Key && Rc.KeyValue) {
+    auto L = findKey(Reader, *St, *Rc.KeyValue);
+    if (L) {
+      if (L->Result != KeyLookup::Verdict::Unknown)
+        R.Key->InMap = L->present();
+      R.Key->Location = toJSON(*St, *L);
+    } else {
+      M.Warnings.push_back("looking the key up: " + errorText(L.takeError()));
+    }
+  }
+  // The iterator, for iteration faults.
+  if (Rc.Iter) {
+    auto It = decodeMapIter(Reader, *Rc.Iter, &*St);
+    if (It) {
+      llvm::json::Value IJ = toJSON(*It);
+      if (auto *O = IJ.getAsObject()) {
+        if (Rc.IterProv)
+          O->insert({"provenance", toJSON(*Rc.IterProv)});
+      }
+      R.Iterator = std::move(IJ);
+    } else {
+      M.Warnings.push_back("decoding the iterator: " + errorText(It.takeError()));
+    }
+  }
 }
 
 AnalysisReport Diagnoser::run() {
@@ -592,14 +679,17 @@ AnalysisReport Diagnoser::run() {
           M.TypeProvenance = *Rc.TypeProv;
       }
       M.Impl = P.mapImpl() == MapImpl::Swiss ? "swiss" : "hmap";
+      R.Key = std::move(Rc.Key);
+      if (Rc.Iter) {
+        llvm::json::Object It{{"address", hex(*Rc.Iter)}};
+        if (Rc.IterProv)
+          It["provenance"] = toJSON(*Rc.IterProv);
+        R.Iterator = std::move(It);
+      }
+      describeMap(M, Rc, R);
       R.Map = std::move(M);
-    }
-    R.Key = std::move(Rc.Key);
-    if (Rc.Iter) {
-      llvm::json::Object It{{"address", hex(*Rc.Iter)}};
-      if (Rc.IterProv)
-        It["provenance"] = toJSON(*Rc.IterProv);
-      R.Iterator = std::move(It);
+    } else {
+      R.Key = std::move(Rc.Key);
     }
   }
 
@@ -627,6 +717,35 @@ AnalysisReport Diagnoser::run() {
     if (Rr.AlsoFaulted)
       R.Fault.AlsoFaulted.push_back(OG.Goid);
     Rr.Growing = OB->Growing;
+    if (Rr.Growing) {
+      // Which growth step, and (swiss) on which table: the receiver of
+      // (*table).rehash/grow/split.
+      for (size_t I = OB->Check; I <= OB->Entry; ++I) {
+        llvm::StringRef N = OS.Frames[I].Function;
+        if (!isMapGrowthFunction(N))
+          continue;
+        if (Rr.GrowthFunction.empty())
+          Rr.GrowthFunction = N.str();
+        if (!N.contains(".(*table).") || OS.Frames[I].Inlined)
+          continue;
+        Rr.GrowthFunction = N.str();
+        FrameArgs GA(P, OS, I);
+        auto Pick = choose(GA.candidates({0, 1, "t", 0}),
+                           [&](const Candidate &C, std::string &Why) {
+                             auto TV = StructView::read(
+                                 P.memory(), P.layouts(),
+                                 "internal/runtime/maps.table", C.Words[0]);
+                             if (!TV) {
+                               Why = errorText(TV.takeError());
+                               return false;
+                             }
+                             return true;
+                           });
+        if (Pick && Pick->first.Conf != Confidence::Low)
+          Rr.GrowthTable = Pick->first.Words[0];
+        break;
+      }
+    }
     Recovered ORc = recover(OS, *OB);
     if (ORc.Map) {
       Rr.Map = *ORc.Map;
@@ -639,13 +758,42 @@ AnalysisReport Diagnoser::run() {
       Rr.Stack = makeStackReport(P, OS);
     R.Racers.push_back(std::move(Rr));
   }
+  // Growth in progress: goroutines inside growth code for this map.
+  if (R.Map) {
+    llvm::json::Array By;
+    for (const auto &X : R.Racers)
+      if (X.Growing && X.SameMap.value_or(false))
+      {
+        llvm::json::Object B{{"goroutine", X.Goroutine},
+                             {"function", X.GrowthFunction.empty()
+                                              ? X.Function
+                                              : X.GrowthFunction}};
+        if (X.GrowthTable)
+          B["table"] = hex(*X.GrowthTable);
+        By.push_back(std::move(B));
+      }
+    if (!By.empty()) {
+      if (!R.Map->Growth.getAsObject())
+        R.Map->Growth = llvm::json::Object{};
+      auto *G = R.Map->Growth.getAsObject();
+      G->insert({"in_progress_by", std::move(By)});
+      if (R.Map->Impl == "swiss") {
+        R.Map->Growing = true;
+        G->insert({"growing", true});
+      }
+    } else if (R.Map->Impl == "swiss" && !R.Map->Growing) {
+      // Swiss tables grow inside one write: no goroutine in growth code
+      // means no growth in progress.
+      R.Map->Growing = false;
+    }
+  }
   // Racers on the same map first, then by goroutine id.
   std::stable_sort(R.Racers.begin(), R.Racers.end(),
                    [](const RacerReport &A, const RacerReport &B) {
                      return A.SameMap.value_or(false) > B.SameMap.value_or(false);
                    });
   R.Warnings = P.target().warnings().all();
-  for (const auto &X : P.warnings().all())
+  for (const auto &X : P.warnings())
     R.Warnings.push_back(X);
   for (const auto &X : W.all())
     R.Warnings.push_back(X);

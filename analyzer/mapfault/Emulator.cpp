@@ -6,6 +6,7 @@
 #include <set>
 
 #include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/raw_ostream.h>
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
@@ -56,6 +57,7 @@ struct FlagState {
   uint64_t Res = 0, A = 0, B = 0;
   unsigned Size = 8;
   enum Kind { Sub, Logic, Add } K = Logic;
+  bool Heap = false; // computed from memory others may have changed
 };
 
 struct StoreRec {
@@ -92,6 +94,11 @@ public:
   Run run(size_t Start, size_t Target, int Reg,
           const std::map<uint64_t, size_t> *LaterWrites,
           const std::map<size_t, Seed> &Seeds);
+
+  // Can execution starting at Start reach Target without passing another
+  // call? Follows both ways of branches whose condition is unknown.
+  enum class Reach { No, Yes, Unknown };
+  Reach mayReach(size_t Start, size_t Target, std::string &Why);
 
 private:
   Val reg(int R, unsigned Size, bool High = false) const {
@@ -176,6 +183,11 @@ private:
   size_t StepNo = 0;
   int LastDest = -1;
   Run *Cur = nullptr;
+  // Exploration: on an unknown condition, record the other way here
+  // instead of failing.
+  bool Exploring = false;
+  std::optional<size_t> ForkTo;
+  bool PathHeap = false; // a branch was decided on memory others may change
 };
 
 Val Machine::load(const MemOperand &M, unsigned Size) {
@@ -271,8 +283,8 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return K < O.size() && O[K].Size ? O[K].Size : 8;
   };
   auto SetFlags = [&](FlagState::Kind K, uint64_t Res, uint64_t A, uint64_t B,
-                      unsigned S, bool Known) {
-    F = {Known, Res, A, B, S, K};
+                      unsigned S, bool Known, bool Heap = false) {
+    F = {Known, Res, A, B, S, K, Heap};
   };
 
   if (M == "nop" || M == "endbr64" || M.startswith("prefetch") || M == "pause")
@@ -319,7 +331,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     }
     uint64_t R = Fn(A.V, B.V) & mask(S);
     bool Kn = A.Known && B.Known;
-    SetFlags(K, R, A.V, B.V, S, Kn);
+    SetFlags(K, R, A.V, B.V, S, Kn, A.Heap || B.Heap);
     if (WriteBack)
       write(O[0], combine(true, R, A, B));
     return true;
@@ -376,7 +388,8 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     unsigned S = SizeOf(0);
     Val A = O.size() == 3 ? read(O[1]) : read(O[0]);
     Val B = O.size() == 3 ? read(O[2]) : read(O[1]);
-    uint64_t R = static_cast<uint64_t>(sext(A.V, S) * sext(B.V, S)) & mask(S);
+    // The low S bytes of a signed product equal those of the unsigned one.
+    uint64_t R = (A.V * B.V) & mask(S);
     F.Known = false;
     write(O[0], combine(true, R, A, B));
     return true;
@@ -410,6 +423,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   }
   if (M.startswith("cmov") && O.size() == 2) {
     auto Cd = cond(M.drop_front(4));
+    PathHeap |= Cd && F.Heap;
     if (!Cd) {
       write(O[0], unknown());
       return true;
@@ -461,8 +475,16 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     if (C.MorestackBranches.count(Idx))
       return true; // the frame exists: the stack check did not fail
     auto Cd = cond(M.drop_front(1));
+    if (!Cd && Exploring) {
+      auto It = C.Index.find(I.Target.value_or(0));
+      if (It == C.Index.end())
+        return Fail = "branch out of the function at " + hex(I.Addr), false;
+      ForkTo = It->second; // fall through now, the target later
+      return true;
+    }
     if (!Cd)
       return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
+    PathHeap |= F.Heap;
     if (*Cd) {
       auto It = C.Index.find(I.Target.value_or(0));
       if (It == C.Index.end())
@@ -497,6 +519,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   Regs = {};
   F = {};
   Overlay.clear();
+  PathHeap = false;
   // SP at the start from the pcsp table: SP = entry SP - delta(pc).
   auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
   if (!Fn) {
@@ -520,6 +543,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
     if (PC == Target && StepNo > 0) {
       R.Reached = true;
       R.Target = reg(Reg, 8);
+      R.Target.Heap |= PathHeap;
       return R;
     }
     const Instruction &I = C.Insns[PC];
@@ -529,6 +553,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
     if (I.Class == InsnClass::Call && PC == Target) {
       R.Reached = true;
       R.Target = reg(Reg, 8);
+      R.Target.Heap |= PathHeap;
       return R;
     }
     if (!step(I, R.Fail, Next, Jumped))
@@ -546,6 +571,95 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   }
   R.Fail = "too many steps";
   return R;
+}
+
+Machine::Reach Machine::mayReach(size_t Start, size_t Target,
+                                 std::string &Why) {
+  struct State {
+    size_t PC;
+    std::array<Val, 16> Regs;
+    FlagState F;
+    std::map<uint64_t, std::pair<bool, uint8_t>> Overlay;
+  };
+  Run Scratch;
+  Cur = &Scratch;
+  Later = nullptr;
+  Exploring = true;
+  Regs = {};
+  F = {};
+  Overlay.clear();
+  auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    Why = "no function";
+    return Reach::Unknown;
+  }
+  auto D = P.pclntab().spDelta(*Fn, C.Insns[Start].Addr);
+  if (!D) {
+    llvm::consumeError(D.takeError());
+    Why = "no frame size";
+    return Reach::Unknown;
+  }
+  Regs[RSP] = known(EntrySP - static_cast<uint64_t>(*D));
+  std::vector<State> Work;
+  Work.push_back({Start, Regs, F, Overlay});
+  std::set<std::pair<size_t, size_t>> Seen; // (fork PC, path count) guard
+  size_t Paths = 0, Steps = 0;
+  Reach Result = Reach::No;
+  while (!Work.empty()) {
+    if (++Paths > 64) {
+      Why = "too many paths";
+      Exploring = false;
+      return Reach::Unknown;
+    }
+    State St = std::move(Work.back());
+    Work.pop_back();
+    Regs = St.Regs;
+    F = St.F;
+    Overlay = std::move(St.Overlay);
+    size_t PC = St.PC;
+    std::map<size_t, unsigned> Visits;
+    for (;;) {
+      if (++Steps > MaxSteps) {
+        Why = "too many steps";
+        Exploring = false;
+        return Reach::Unknown;
+      }
+      if (PC >= C.Insns.size()) {
+        Why = "ran off the function";
+        Exploring = false;
+        return Reach::Unknown;
+      }
+      if (PC == Target && !(PC == Start && Visits.empty())) {
+        Result = Reach::Yes;
+        break;
+      }
+      // A loop whose exit depends on something unknown: give up on it.
+      if (++Visits[PC] > 1000) {
+        Why = "loop with an unknown exit";
+        Exploring = false;
+        return Reach::Unknown;
+      }
+      const Instruction &I = C.Insns[PC];
+      if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+          I.Class == InsnClass::Trap)
+        break; // this path meets a call (or leaves): it does not count
+      std::string Fail;
+      size_t Next = PC + 1;
+      bool Jumped = false;
+      ForkTo.reset();
+      if (!step(I, Fail, Next, Jumped)) {
+        Why = Fail;
+        Exploring = false;
+        return Reach::Unknown;
+      }
+      if (ForkTo)
+        Work.push_back({*ForkTo, Regs, F, Overlay});
+      PC = Next;
+    }
+  }
+  Exploring = false;
+  return Result;
 }
 
 // Values a run proves backwards: the last store of each register to a
@@ -627,21 +741,12 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
 }
 
 Expected<Code> decode(const GoProgram &P, uint64_t PC) {
-  auto F = P.pclntab().findFunc(PC);
-  if (!F)
-    return F.takeError();
-  uint64_t Len = F->End - F->Entry;
-  if (!Len || Len > (4u << 20))
-    return makeError("{0} has implausible size", F->Name);
-  auto Bytes = P.memory().readBytes(F->Entry, Len);
-  if (!Bytes)
-    return Bytes.takeError();
-  auto D = Disassembler::create(P.arch().elfMachine());
-  if (!D)
-    return D.takeError();
+  auto DF = P.decodedFunction(PC);
+  if (!DF)
+    return DF.takeError();
   Code C;
-  C.Entry = F->Entry;
-  C.Insns = (*D)->decode(*Bytes, F->Entry);
+  C.Entry = (*DF)->Entry;
+  C.Insns = (*DF)->Insns;
   for (size_t I = 0; I < C.Insns.size(); ++I)
     C.Index[C.Insns[I].Addr] = I;
   // Conditional jumps whose target soon calls runtime.morestack*.
@@ -717,13 +822,35 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
   }
 
   std::optional<uint64_t> Agreed;
-  bool Heap = false, Conflict = false;
+  bool Heap = false, Conflict = false, Unexplored = false;
   std::string Detail;
   for (size_t S : Starts) {
     Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
     Run R0 = Mc.run(S, Target, Reg, nullptr, {});
-    if (!R0.Reached)
+    // A start whose replay stops for another reason than meeting a call
+    // (or leaving the function) might reach the call along a path we could
+    // not follow: explore both ways of its unknown branches. If some path
+    // from it reaches the call, a value from another start may come from a
+    // path that did not run.
+    if (!R0.Reached && !llvm::StringRef(R0.Fail).startswith("passes another call") &&
+        !llvm::StringRef(R0.Fail).startswith("leaves the function")) {
+      std::string Why;
+      auto Rc = Mc.mayReach(S, Target, Why);
+      if (Rc != Machine::Reach::No)
+        Unexplored = true;
+      if (getenv("MAPSLEUTH_DEBUG_EMU"))
+        llvm::errs() << "emu explore " << hex(C->Insns[S].Addr) << ": "
+                     << (Rc == Machine::Reach::No    ? "no path"
+                         : Rc == Machine::Reach::Yes ? "reaches"
+                                                     : "unknown: " + Why)
+                     << "\n";
+    }
+    if (!R0.Reached) {
+      if (getenv("MAPSLEUTH_DEBUG_EMU"))
+        llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " fails: "
+                     << R0.Fail << "\n";
       continue;
+    }
     // Reads of slots the path writes later see the wrong value in the core.
     Run R = Mc.run(S, Target, Reg, &R0.LastWrite, {});
     if (!R.Reached)
@@ -740,6 +867,11 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
         break;
       R = std::move(R2);
     }
+    if (getenv("MAPSLEUTH_DEBUG_EMU"))
+      llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " reached="
+                   << R.Reached << " known=" << R.Target.Known << " value="
+                   << hex(R.Target.V) << " steps=" << R.Trace.size()
+                   << " seeds=" << Seeds.size() << "\n";
     if (!R.Target.Known)
       continue;
     if (Agreed && *Agreed != R.Target.V)
@@ -761,7 +893,10 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
   EmulationResult Res;
   Res.Value = *Agreed;
   Res.ReadsHeapOrGlobals = Heap;
-  Res.Detail = Detail;
+  Res.Uncertain = Unexplored;
+  Res.Detail = Detail + (Unexplored ? "; other paths to the call could not be "
+                                      "followed, so this one may not be the "
+                                      "one that ran" : "");
   return Res;
 }
 

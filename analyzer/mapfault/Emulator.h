@@ -29,6 +29,9 @@ class GoProgram;
 struct EmulationResult {
   uint64_t Value = 0;
   bool ReadsHeapOrGlobals = false; // depends on memory others may change
+  bool Uncertain = false; // other paths to the call exist that we could not
+                          // follow: the re-executed one may not be the one
+                          // that ran
   std::string Detail;
 };
 

@@ -93,12 +93,29 @@ std::optional<MapFuncInfo> classifyMapFunction(llvm::StringRef N) {
                                              : KeyPass::Pointer;
       return Entry(Op, K);
     }
-    if (S == "mapiterinit") {
+    // reflect's entry points take the same (t, m, key) arguments.
+    if (S.consume_front("reflect_")) {
+      if (S == "mapaccess" || S == "mapaccess_faststr")
+        return Entry(MapOp::Access, S.endswith("faststr") ? KeyPass::String
+                                                          : KeyPass::Pointer);
+      if (S == "mapassign" || S == "mapassign_faststr" || S == "mapassign0")
+        return Entry(MapOp::Assign, S.endswith("faststr") ? KeyPass::String
+                                                          : KeyPass::Pointer);
+      if (S == "mapdelete" || S == "mapdelete_faststr")
+        return Entry(MapOp::Delete, S.endswith("faststr") ? KeyPass::String
+                                                          : KeyPass::Pointer);
+      if (S == "mapclear")
+        return Entry(MapOp::Clear, KeyPass::None);
+      return I;
+    }
+    // mapiterinit/mapiternext (classic, and go1.24/1.25 linkname shims) and
+    // mapIterStart/mapIterNext (swiss).
+    if (S == "mapiterinit" || S == "mapIterStart") {
       Entry(MapOp::IterInit, KeyPass::None);
       I.IterWord = 2;
       return I;
     }
-    if (S == "mapiternext") {
+    if (S == "mapiternext" || S == "mapIterNext") {
       I.Op = MapOp::IterNext;
       I.EntryPoint = true;
       I.IterWord = 0;

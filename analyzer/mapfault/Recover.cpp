@@ -206,12 +206,34 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
     llvm::consumeError(E.takeError());
     return std::nullopt;
   }
-  if (E->known() && !E->Joins) {
+  // Registers the caller got from its own caller, inside an address
+  // expression (a field of the receiver: [rax+0x10] with rax from entry).
+  auto Resolve = [&](int R) -> std::optional<uint64_t> {
+    size_t Next = CallerIdx + 1;
+    while (Next < St.Frames.size() && St.Frames[Next].Inlined)
+      ++Next;
+    std::string Sub;
+    auto V = registerAtCallIn(Next, R, Sub, Depth + 1);
+    if (!V || V->second == Confidence::Low)
+      return std::nullopt;
+    return V->first;
+  };
+  if (E->K == ValueExpr::Kind::Load && !E->Joins) {
+    auto V = evaluate(P, *E, Cl.SP, Resolve);
+    if (V) {
+      Detail += (Detail.empty() ? "" : "; ") + RName + " = " + E->describe() +
+                " before the call at " + hex(Info.CallPC) + " in " +
+                Info.Caller + (V->FromGlobal ? " (read from memory as it is now)" : "");
+      return std::make_pair(V->Value,
+                            V->Exact ? Confidence::Exact : Confidence::High);
+    }
+    llvm::consumeError(V.takeError());
+  } else if (E->known() && !E->Joins) {
     auto V = evaluate(P, *E, Cl.SP);
     if (V) {
       Detail += (Detail.empty() ? "" : "; ") + RName + " = " + E->describe() +
                 " before the call at " + hex(Info.CallPC) + " in " +
-                Info.Caller + (V->FromGlobal ? " (a global, read now)" : "");
+                Info.Caller;
       return std::make_pair(V->Value,
                             V->Exact ? Confidence::Exact : Confidence::High);
     }
@@ -240,8 +262,9 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
             Info.Caller + ": " + Em->Detail +
             (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "
                                       "now)" : "");
-  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals ? Confidence::Low
-                                                          : Confidence::High);
+  return std::make_pair(Em->Value, Em->ReadsHeapOrGlobals || Em->Uncertain
+                                       ? Confidence::Low
+                                       : Confidence::High);
 }
 
 void FrameArgs::fromDataflow(const ArgSpec &A,

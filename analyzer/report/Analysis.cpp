@@ -108,6 +108,10 @@ Value toJSON(const RacerReport &R) {
            {"user_frame", frameRef(R.UserFrame, false)},
            {"also_faulted", R.AlsoFaulted},
            {"growing", R.Growing}};
+  if (!R.GrowthFunction.empty())
+    O["growth_function"] = R.GrowthFunction;
+  if (R.GrowthTable)
+    O["growth_table"] = hex(*R.GrowthTable);
   if (R.Stack)
     O["stack"] = toJSON(*R.Stack);
   return O;
@@ -239,20 +243,79 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
       OS << "  entries    " << *M.EntriesFound << " found walking the "
          << (M.Impl == "swiss" ? "groups" : "buckets") << "\n";
     if (auto *H = M.Header.getAsObject()) {
+      // The header's own fields, in the runtime's order.
+      static const char *const Classic[] = {"count", "flags", "B", "noverflow",
+                                            "hash0", "buckets", "oldbuckets",
+                                            "nevacuate", "extra", "clearSeq"};
+      static const char *const Swiss[] = {"used", "seed", "dirPtr", "dirLen",
+                                          "globalDepth", "globalShift",
+                                          "writing", "tombstonePossible",
+                                          "clearSeq"};
       OS << "  header    ";
-      for (const auto &KV : *H) {
-        std::string V;
-        llvm::raw_string_ostream VS(V);
-        VS << KV.second;
-        OS << " " << KV.first << "=" << VS.str();
+      auto Show = [&](const char *K) {
+        if (const Value *V = H->get(K)) {
+          std::string T;
+          llvm::raw_string_ostream VS(T);
+          if (auto Str = V->getAsString())
+            VS << *Str;
+          else
+            VS << *V;
+          OS << " " << K << "=" << VS.str();
+        }
+      };
+      if (M.Impl == "swiss")
+        for (const char *K : Swiss)
+          Show(K);
+      else
+        for (const char *K : Classic)
+          Show(K);
+      if (const Array *F = H->getArray("flags_names"); F && !F->empty()) {
+        OS << " (";
+        bool First = true;
+        for (const auto &N : *F)
+          if (auto Str = N.getAsString()) {
+            OS << (First ? "" : "|") << *Str;
+            First = false;
+          }
+        OS << ")";
       }
       OS << "\n";
+      if (const Array *Ts = H->getArray("tables"))
+        for (const auto &T : *Ts)
+          if (const Object *TO = T.getAsObject())
+            OS << "  table      " << TO->getString("address").getValueOr("?")
+               << ": used " << TO->getInteger("used").getValueOr(0) << " of "
+               << TO->getInteger("capacity").getValueOr(0) << ", growthLeft "
+               << TO->getInteger("growthLeft").getValueOr(0) << ", localDepth "
+               << TO->getInteger("localDepth").getValueOr(0) << "\n";
     }
-    if (auto *Gr = M.Growth.getAsObject()) {
-      std::string V;
-      llvm::raw_string_ostream VS(V);
-      VS << Value(Object(*Gr));
-      OS << "  growth     " << VS.str() << "\n";
+    if (M.Growing) {
+      OS << "  growth     ";
+      const Object *Gr = M.Growth.getAsObject();
+      if (!*M.Growing) {
+        OS << "none in progress\n";
+      } else {
+        OS << "in progress";
+        if (Gr && Gr->getInteger("old_bucket_count")) {
+          OS << " (" << (Gr->getBoolean("same_size").getValueOr(false)
+                             ? "same-size"
+                             : "doubling")
+             << "): " << Gr->getInteger("evacuated_marked").getValueOr(0) << " of "
+             << *Gr->getInteger("old_bucket_count")
+             << " old buckets evacuated, nevacuate "
+             << Gr->getInteger("nevacuate").getValueOr(0);
+        }
+        OS << "\n";
+      }
+      if (Gr)
+        if (const Array *By = Gr->getArray("in_progress_by"))
+          for (const auto &B : *By)
+            if (const Object *BO = B.getAsObject())
+              OS << "             goroutine " << BO->getInteger("goroutine").getValueOr(0)
+                 << " is in " << BO->getString("function").getValueOr("?")
+                 << (BO->getString("table") ? " on table " + BO->getString("table")->str()
+                                            : std::string())
+                 << "\n";
     }
     for (const auto &Wn : M.Warnings)
       OS << "  warning    " << Wn << "\n";
@@ -262,6 +325,33 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
     OS << "  value      " << R.Key->GoSyntax << "  (" << R.Key->Type << ")\n";
     if (R.Key->Address)
       OS << "  address    " << hex(*R.Key->Address) << "\n";
+    if (R.Key->InMap)
+      OS << "  in map     " << (*R.Key->InMap ? "yes" : "no") << "\n";
+    if (const Object *L = R.Key->Location.getAsObject()) {
+      if (const Array *Ms = L->getArray("matches"))
+        for (const auto &Mt : *Ms)
+          if (const Object *MO = Mt.getAsObject()) {
+            OS << "  lives in   " << (MO->getBoolean("old").getValueOr(false) ? "old " : "")
+               << "bucket/group " << MO->getInteger("bucket").getValueOr(0)
+               << " slot " << MO->getInteger("slot").getValueOr(0) << " at "
+               << MO->getString("key_address").getValueOr("?");
+            if (const Value *E = MO->get("elem")) {
+              std::string T;
+              llvm::raw_string_ostream VS(T);
+              VS << *E;
+              OS << ", value " << VS.str();
+            }
+            OS << "\n";
+          }
+      if (const Object *H = L->getObject("home")) {
+        OS << "  home       hash " << H->getString("hash").getValueOr("?");
+        if (auto B = H->getInteger("bucket"))
+          OS << ", bucket " << *B;
+        if (auto T = H->getInteger("table"))
+          OS << ", table " << *T;
+        OS << "\n";
+      }
+    }
     OS << "  found by   " << R.Key->Provenance.Source << ", "
        << R.Key->Provenance.Confidence << ": " << R.Key->Provenance.Detail << "\n";
   }

@@ -91,6 +91,8 @@ struct RacerReport {
   FrameRef UserFrame;
   bool AlsoFaulted = false;
   bool Growing = false; // inside map growth code
+  std::string GrowthFunction;         // the growth function it is in
+  std::optional<uint64_t> GrowthTable; // swiss: the table it rehashes/splits
   std::optional<StackReport> Stack;
 };
 

@@ -196,7 +196,7 @@ GoroutinesReport makeGoroutinesReport(const GoProgram &P,
     R.Threads.push_back(std::move(TR));
   }
   R.Warnings = P.target().warnings().all();
-  for (const auto &W : P.warnings().all())
+  for (const auto &W : P.warnings())
     R.Warnings.push_back(W);
   return R;
 }

@@ -123,13 +123,13 @@ Value toJSON(const CoreSummary &C) {
     Maps.push_back(Object{{"start", hex(M.Start)},
                           {"end", hex(M.End)},
                           {"offset", hex(M.FileOffset)},
-                          {"path", M.Path}});
-  Object O{{"path", C.Path},
+                          {"path", jsonText(M.Path)}});
+  Object O{{"path", jsonText(C.Path)},
            {"arch", C.Arch},
            {"pid", C.Pid},
            {"ppid", C.PPid},
-           {"command", C.Command},
-           {"args", C.Args},
+           {"command", jsonText(C.Command)},
+           {"args", jsonText(C.Args)},
            {"signal", C.Signal},
            {"signal_name", C.SignalName},
            {"signal_code", C.SignalCode},
@@ -149,13 +149,13 @@ Value toJSON(const CoreSummary &C) {
 Value toJSON(const ExeSummary &X) {
   Object Settings;
   for (const auto &[K, V] : X.BuildSettings)
-    Settings[K] = V;
-  Object O{{"path", X.Path},
+    Settings[jsonText(K)] = jsonText(V);
+  Object O{{"path", jsonText(X.Path)},
            {"arch", X.Arch},
-           {"go_version", X.GoVersion.empty() ? Value(nullptr) : Value(X.GoVersion)},
-           {"go_version_full", X.GoVersionFull.empty() ? Value(nullptr) : Value(X.GoVersionFull)},
+           {"go_version", X.GoVersion.empty() ? Value(nullptr) : Value(jsonText(X.GoVersion))},
+           {"go_version_full", X.GoVersionFull.empty() ? Value(nullptr) : Value(jsonText(X.GoVersionFull))},
            {"build_settings", std::move(Settings)},
-           {"build_id", X.GoBuildId},
+           {"build_id", jsonText(X.GoBuildId)},
            {"gnu_build_id", X.GnuBuildId.empty() ? Value(nullptr) : Value(X.GnuBuildId)},
            {"stripped", X.Stripped},
            {"dwarf", X.HasDwarf},
@@ -164,17 +164,17 @@ Value toJSON(const ExeSummary &X) {
            {"load_bias", hex(X.LoadBias)},
            {"match", Object{{"verdict", X.Match},
                             {"method", X.MatchMethod},
-                            {"detail", X.MatchDetail}}}};
-  O["interpreter"] = X.Interpreter ? Value(*X.Interpreter) : Value(nullptr);
+                            {"detail", jsonText(X.MatchDetail)}}}};
+  O["interpreter"] = X.Interpreter ? Value(jsonText(*X.Interpreter)) : Value(nullptr);
   return O;
 }
 
 Value toJSON(const InfoReport &R) {
   Array Libs, Warns;
   for (const auto &L : R.LibrariesLoaded)
-    Libs.push_back(L);
+    Libs.push_back(jsonText(L));
   for (const auto &W : R.Warnings)
-    Warns.push_back(W);
+    Warns.push_back(jsonText(W));
   return Object{{"schema", "mapsleuth.info/1"},
                 {"core", toJSON(R.Core)},
                 {"executable", toJSON(R.Exe)},

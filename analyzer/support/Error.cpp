@@ -1,5 +1,7 @@
 #include "support/Error.h"
 
+#include <llvm/Support/JSON.h>
+
 #include <llvm/Support/raw_ostream.h>
 
 namespace ms {
@@ -63,12 +65,41 @@ Error addContext(Error E, const llvm::Twine &Context) {
       });
 }
 
+std::string jsonText(llvm::StringRef S) {
+  if (llvm::json::isUTF8(S))
+    return S.str();
+  return llvm::json::fixUTF8(S);
+}
+
 std::string errorText(Error E) {
-  std::string S = llvm::toString(std::move(E));
-  for (char &C : S)
-    if (C == '\n')
-      C = ' ';
-  return S;
+  // One printable line: messages quote text from the inputs (paths, build
+  // ids, section names), which may hold control characters, line or
+  // paragraph separators and invalid UTF-8. Those are escaped.
+  std::string S = jsonText(llvm::toString(std::move(E)));
+  std::string Out;
+  Out.reserve(S.size());
+  for (size_t I = 0; I < S.size(); ++I) {
+    unsigned char C = static_cast<unsigned char>(S[I]);
+    if (C == '\n') {
+      Out += ' ';
+    } else if (C < 0x20 || C == 0x7f) {
+      Out += llvm::formatv("\\x{0:x-2}", unsigned(C)).str();
+    } else if (C == 0xc2 && I + 1 < S.size() &&
+               static_cast<unsigned char>(S[I + 1]) == 0x85) {
+      Out += "\\u0085"; // NEL
+      ++I;
+    } else if (C == 0xe2 && I + 2 < S.size() &&
+               static_cast<unsigned char>(S[I + 1]) == 0x80 &&
+               (static_cast<unsigned char>(S[I + 2]) == 0xa8 ||
+                static_cast<unsigned char>(S[I + 2]) == 0xa9)) {
+      Out += static_cast<unsigned char>(S[I + 2]) == 0xa8 ? "\\u2028"
+                                                           : "\\u2029";
+      I += 2;
+    } else {
+      Out += S[I];
+    }
+  }
+  return Out;
 }
 
 namespace {

@@ -97,4 +97,8 @@ struct ErrorDescription {
 };
 ErrorDescription describeError(Error E);
 
+// S as valid UTF-8 (invalid sequences replaced by U+FFFD), for text from
+// the inputs that goes into JSON: llvm::json asserts on invalid UTF-8.
+std::string jsonText(llvm::StringRef S);
+
 } // namespace ms

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import CASES, CASE_IDS, case_paths, run
+from conftest import CASES, CASE_IDS, run, unpacked_paths
 
 
 def frame_matches(ours, theirs):
@@ -40,7 +40,7 @@ def describe(frames):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_every_goroutine_stack_contains_the_runtime_traceback(case):
     _, case_dir, truth = case
-    core, exe = case_paths(case_dir, truth)
+    core, exe = unpacked_paths(case_dir, truth)
     p = run(["stack", core, "--exe", exe, "--all", "--format", "json"])
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
@@ -71,7 +71,7 @@ def test_every_goroutine_stack_contains_the_runtime_traceback(case):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_faulting_goroutine_reaches_the_user_frame(case):
     _, case_dir, truth = case
-    core, exe = case_paths(case_dir, truth)
+    core, exe = unpacked_paths(case_dir, truth)
     p = run(["stack", core, "--exe", exe, "--format", "json"])
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)

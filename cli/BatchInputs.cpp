@@ -1,0 +1,420 @@
+#include "cli/BatchInputs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <set>
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/ADT/StringExtras.h>
+
+#include "loader/Sniff.h"
+#include "loader/Target.h"
+
+namespace fs = std::filesystem;
+
+namespace ms::batch {
+
+namespace {
+
+constexpr int MaxListDepth = 8;
+constexpr size_t MaxListBytes = 64u << 20;
+// How far up from a core's directory the pairing rules look: the core's
+// directory and this many parents.
+constexpr int ParentLevels = 2;
+const char *const CompressedSuffixes[] = {"", ".xz", ".zst", ".lz4"};
+// systemd-coredump and the kernel keep 15 characters of the command name.
+constexpr size_t CommMax = 15;
+
+std::string joinPath(const std::string &Dir, const std::string &Name) {
+  if (Dir.empty() || Dir == ".")
+    return Name;
+  if (Dir.back() == '/')
+    return Dir + Name;
+  return Dir + "/" + Name;
+}
+
+std::string quotePath(const std::string &Path) { return "'" + Path + "'"; }
+
+bool isRegularFile(const std::string &P) {
+  std::error_code EC;
+  return fs::is_regular_file(P, EC); // follows symbolic links
+}
+
+bool sameFile(const std::string &A, const std::string &B) {
+  std::error_code EC;
+  bool Same = fs::equivalent(A, B, EC);
+  return !EC && Same;
+}
+
+bool isExecutable(const std::string &P) {
+  auto S = sniffFile(P);
+  if (!S) {
+    llvm::consumeError(S.takeError());
+    return false;
+  }
+  return S->What == FileSniff::Kind::Executable;
+}
+
+// The first line of a text file, without surrounding blanks.
+std::optional<std::string> firstLine(const std::string &P) {
+  std::ifstream In(P);
+  std::string L;
+  while (In && std::getline(In, L)) {
+    llvm::StringRef T = llvm::StringRef(L).trim();
+    if (!T.empty() && !T.startswith("#"))
+      return T.str();
+  }
+  return std::nullopt;
+}
+
+// A list file line: "PATH" or "CORE<TAB>EXE"; blank and '#' lines: none.
+struct ListLine {
+  std::string Path;
+  std::optional<std::string> Exe;
+};
+std::optional<ListLine> parseListLine(llvm::StringRef L) {
+  L = L.trim();
+  if (L.empty() || L.startswith("#"))
+    return std::nullopt;
+  auto [A, B] = L.split('\t');
+  ListLine R;
+  R.Path = A.trim().str();
+  if (!B.trim().empty())
+    R.Exe = B.trim().str();
+  return R;
+}
+
+// Relative paths in a list are relative to the list's directory (stdin:
+// the current directory).
+std::string resolveIn(const std::string &Base, const std::string &P) {
+  if (P.empty() || P[0] == '/' || Base.empty())
+    return P;
+  return joinPath(Base, P);
+}
+
+std::string listBase(const std::string &ListPath) {
+  if (ListPath == "-")
+    return "";
+  std::string D = fs::path(ListPath).parent_path().string();
+  return D;
+}
+
+class Enumerator {
+public:
+  explicit Enumerator(const std::optional<std::string> &Exe) : Exe(Exe) {}
+
+  void addArg(const std::string &P) {
+    if (llvm::StringRef(P).startswith("@") && P.size() > 1)
+      return addList(P.substr(1), 0);
+    addPath(P, /*TopLevel=*/true, std::nullopt);
+  }
+
+  Inputs Out;
+
+private:
+  // PATH named explicitly (on the command line or in a list): a core, a
+  // directory, or (top level only) a list file.
+  void addPath(const std::string &P, bool TopLevel,
+               const std::optional<std::string> &ListExe) {
+    std::error_code EC;
+    auto St = fs::status(P, EC);
+    if (EC || !fs::exists(St))
+      return addError(P, quotePath(P) + ": cannot open: " +
+                             (EC ? EC.message() : "No such file or directory"));
+    if (fs::is_directory(St))
+      return addDir(P);
+    auto S = sniffFile(P);
+    if (!S)
+      return addError(P, errorText(S.takeError()));
+    if (S->What == FileSniff::Kind::Core)
+      return addCore(P, ListExe);
+    if (TopLevel && S->What == FileSniff::Kind::NotElf &&
+        S->Comp == Compression::None && looksLikeList(P))
+      return addList(P, 0);
+    addError(P, quotePath(P) + ": not a core: " + kindName(S->What).str());
+  }
+
+  void addDir(const std::string &D) {
+    std::error_code EC;
+    std::vector<std::string> Names;
+    fs::directory_iterator It(D, EC), End;
+    if (EC)
+      return addError(D, quotePath(D) + ": cannot read directory: " + EC.message());
+    for (; It != End; It.increment(EC)) {
+      if (EC)
+        break;
+      Names.push_back(It->path().filename().string());
+    }
+    if (EC)
+      return addError(D, quotePath(D) + ": cannot read directory: " + EC.message());
+    std::sort(Names.begin(), Names.end());
+    for (const std::string &N : Names) {
+      std::string P = joinPath(D, N);
+      auto LSt = fs::symlink_status(P, EC);
+      if (EC) {
+        addError(P, quotePath(P) + ": " + EC.message());
+        continue;
+      }
+      if (fs::is_directory(LSt)) {
+        addDir(P);
+        continue;
+      }
+      // Symbolic links to files are followed, to directories not (no
+      // cycles); devices, pipes and sockets are not read.
+      if (!isRegularFile(P)) {
+        ++Out.Skipped;
+        continue;
+      }
+      auto S = sniffFile(P);
+      if (!S) {
+        // Unreadable, or compressed and undecodable from the start: it may
+        // be a core, so it is reported, not skipped.
+        addError(P, errorText(S.takeError()));
+        continue;
+      }
+      if (S->What == FileSniff::Kind::Core)
+        addCore(P, std::nullopt);
+      else
+        ++Out.Skipped;
+    }
+  }
+
+  void addList(const std::string &ListPath, int Depth) {
+    if (Depth > MaxListDepth)
+      return addError(ListPath, quotePath(ListPath) +
+                                    ": list files nested more than " +
+                                    std::to_string(MaxListDepth) + " deep");
+    std::string Text;
+    if (ListPath == "-") {
+      Text.assign(std::istreambuf_iterator<char>(std::cin),
+                  std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream In(ListPath, std::ios::binary);
+      if (!In)
+        return addError(ListPath, quotePath(ListPath) + ": cannot open list file");
+      Text.assign(std::istreambuf_iterator<char>(In),
+                  std::istreambuf_iterator<char>());
+    }
+    if (Text.size() > MaxListBytes)
+      return addError(ListPath, quotePath(ListPath) + ": list file larger than " +
+                                    std::to_string(MaxListBytes) + " bytes");
+    std::string Base = listBase(ListPath);
+    llvm::SmallVector<llvm::StringRef, 0> Lines;
+    llvm::StringRef(Text).split(Lines, '\n');
+    for (llvm::StringRef L : Lines) {
+      auto LL = parseListLine(L);
+      if (!LL)
+        continue;
+      if (llvm::StringRef(LL->Path).startswith("@") && LL->Path.size() > 1) {
+        addList(resolveIn(Base, LL->Path.substr(1)), Depth + 1);
+        continue;
+      }
+      std::optional<std::string> LineExe;
+      if (LL->Exe)
+        LineExe = resolveIn(Base, *LL->Exe);
+      addPath(resolveIn(Base, LL->Path), /*TopLevel=*/false, LineExe);
+    }
+  }
+
+  // A text file whose first path names something that exists.
+  static bool looksLikeList(const std::string &P) {
+    std::ifstream In(P, std::ios::binary);
+    std::string Head(4096, '\0');
+    In.read(Head.data(), static_cast<std::streamsize>(Head.size()));
+    Head.resize(static_cast<size_t>(In.gcount()));
+    if (Head.find('\0') != std::string::npos)
+      return false;
+    llvm::SmallVector<llvm::StringRef, 0> Lines;
+    llvm::StringRef(Head).split(Lines, '\n');
+    for (llvm::StringRef L : Lines) {
+      auto LL = parseListLine(L);
+      if (!LL)
+        continue;
+      std::string First = LL->Path;
+      if (llvm::StringRef(First).startswith("@"))
+        First = First.substr(1);
+      std::error_code EC;
+      return fs::exists(resolveIn(listBase(P), First), EC);
+    }
+    return false;
+  }
+
+  void addCore(const std::string &P, const std::optional<std::string> &ListExe) {
+    if (!firstTime(P)) {
+      ++Out.Duplicates;
+      return;
+    }
+    Item I;
+    I.Core = P;
+    if (Exe) {
+      I.Exe = *Exe;
+      I.ExeRule = "--exe";
+    } else if (ListExe) {
+      I.Exe = *ListExe;
+      I.ExeRule = "list";
+    }
+    Out.Items.push_back(std::move(I));
+  }
+
+  void addError(const std::string &P, std::string Msg) {
+    if (!firstTime(P))
+      return;
+    Item I;
+    I.Core = P;
+    I.Error = std::move(Msg);
+    Out.Items.push_back(std::move(I));
+  }
+
+  bool firstTime(const std::string &P) {
+    std::error_code EC;
+    fs::path C = fs::weakly_canonical(P, EC);
+    return Seen.insert(EC ? P : C.string()).second;
+  }
+
+  std::optional<std::string> Exe;
+  std::set<std::string> Seen;
+};
+
+// The core's directory and its parents, by name.
+std::vector<std::string> searchDirs(const std::string &Core) {
+  fs::path D = fs::path(Core).parent_path();
+  if (D.empty())
+    D = ".";
+  std::vector<std::string> R;
+  for (int I = 0; I <= ParentLevels; ++I) {
+    std::string S = D.lexically_normal().string();
+    if (S.empty())
+      S = ".";
+    if (std::find(R.begin(), R.end(), S) == R.end())
+      R.push_back(S);
+    D /= "..";
+  }
+  return R;
+}
+
+bool plainFileName(llvm::StringRef N) {
+  return !N.empty() && N != "." && N != ".." && !N.contains('/') &&
+         !N.contains('\0');
+}
+
+std::optional<ExeChoice> byComm(const std::string &Dir, const std::string &Comm,
+                                const std::string &Core) {
+  if (!plainFileName(Comm))
+    return std::nullopt;
+  for (const char *Suffix : CompressedSuffixes) {
+    std::string P = joinPath(Dir, Comm + Suffix);
+    if (isRegularFile(P) && !sameFile(P, Core) && isExecutable(P))
+      return ExeChoice{P, "comm"};
+  }
+  // A command name cut to 15 characters: the one executable whose name
+  // starts with it.
+  if (Comm.size() != CommMax)
+    return std::nullopt;
+  std::error_code EC;
+  std::vector<std::string> Found;
+  for (fs::directory_iterator It(Dir.empty() ? "." : Dir, EC), End;
+       !EC && It != End; It.increment(EC)) {
+    std::string N = It->path().filename().string();
+    if (!llvm::StringRef(N).startswith(Comm))
+      continue;
+    std::string P = joinPath(Dir, N);
+    if (isRegularFile(P) && !sameFile(P, Core) && isExecutable(P))
+      Found.push_back(P);
+  }
+  if (Found.size() == 1)
+    return ExeChoice{Found.front(), "comm"};
+  return std::nullopt;
+}
+
+} // namespace
+
+Inputs enumerate(const std::vector<std::string> &Paths,
+                 const std::optional<std::string> &Exe) {
+  Enumerator E(Exe);
+  for (const std::string &P : Paths)
+    E.addArg(P);
+  return std::move(E.Out);
+}
+
+std::optional<CoredumpName> parseCoredumpName(llvm::StringRef FileName) {
+  llvm::SmallVector<llvm::StringRef, 8> Parts;
+  FileName.split(Parts, '.');
+  if (Parts.size() == 7) {
+    llvm::StringRef Ext = Parts.back();
+    if (Ext != "zst" && Ext != "xz" && Ext != "lz4")
+      return std::nullopt;
+    Parts.pop_back();
+  }
+  if (Parts.size() != 6 || Parts[0] != "core" || Parts[1].empty())
+    return std::nullopt;
+  CoredumpName R;
+  llvm::StringRef BootId = Parts[3];
+  if (BootId.size() != 32 || !llvm::all_of(BootId, llvm::isHexDigit))
+    return std::nullopt;
+  if (Parts[2].getAsInteger(10, R.Uid) || Parts[4].getAsInteger(10, R.Pid) ||
+      Parts[5].getAsInteger(10, R.TimestampUs))
+    return std::nullopt;
+  // systemd escapes '.', '/', ' ' (and \ itself) as \xNN.
+  llvm::StringRef C = Parts[1];
+  for (size_t I = 0; I < C.size(); ++I) {
+    unsigned V = 0;
+    if (C[I] == '\\' && I + 3 < C.size() && C[I + 1] == 'x' &&
+        !C.substr(I + 2, 2).getAsInteger(16, V)) {
+      R.Comm += static_cast<char>(V);
+      I += 3;
+    } else {
+      R.Comm += C[I];
+    }
+  }
+  return R;
+}
+
+Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core) {
+  if (I.Exe)
+    return ExeChoice{*I.Exe, I.ExeRule};
+  std::string Name = fs::path(I.Core).filename().string();
+  std::string Comm;
+  if (auto CD = parseCoredumpName(Name))
+    Comm = CD->Comm;
+  else
+    Comm = Core.command();
+  std::vector<std::string> Dirs = searchDirs(I.Core);
+  for (const std::string &D : Dirs) {
+    std::string ExeFile = joinPath(D, "EXE");
+    if (isRegularFile(ExeFile)) {
+      auto L = firstLine(ExeFile);
+      if (!L)
+        return inputError(ExeFile, "names no executable (empty)");
+      std::string P = fs::path(resolveIn(D, *L)).lexically_normal().string();
+      if (!isRegularFile(P))
+        return inputError(ExeFile, "names '{0}', which does not exist", P);
+      return ExeChoice{P, "EXE file"};
+    }
+    if (!Comm.empty())
+      if (auto C = byComm(D, Comm, I.Core))
+        return *C;
+    for (const char *Suffix : CompressedSuffixes) {
+      std::string P = joinPath(D, std::string("exe") + Suffix);
+      if (isRegularFile(P) && !sameFile(P, I.Core) && isExecutable(P))
+        return ExeChoice{P, "exe"};
+    }
+  }
+  auto FromCore = exePathFromCore(Core);
+  std::error_code EC;
+  if (FromCore && fs::is_regular_file(*FromCore, EC))
+    return ExeChoice{*FromCore, "NT_FILE"};
+  std::string Why =
+      FromCore ? "the core's NT_FILE path '" + *FromCore + "' does not exist"
+               : "the core has no NT_FILE note";
+  return inputError(I.Core,
+                    "no executable: no --exe, no EXE, {0}[.xz|.zst|.lz4] or "
+                    "exe[.xz|.zst|.lz4] in '{1}' or its {2} parent "
+                    "directories, and {3}",
+                    Comm.empty() ? std::string("<command>") : Comm,
+                    Dirs.front(), ParentLevels, Why);
+}
+
+} // namespace ms::batch

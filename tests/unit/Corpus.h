@@ -1,0 +1,39 @@
+// The committed corpus of real map-fault cores (fixtures/corpus): case
+// names from index.json, each case opened as a Target + GoProgram with its
+// truth.json. Executables are inflated once per version directory and
+// shared by the cases that use them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/JSON.h>
+
+#include "goruntime/GoProgram.h"
+#include "loader/Target.h"
+
+namespace mstest {
+
+std::string corpusDir();
+// "go1.22-default/growing", ... in index order.
+const std::vector<std::string> &corpusCases();
+
+struct CorpusCase {
+  std::string Name;
+  llvm::json::Value Truth = nullptr;
+  std::unique_ptr<ms::Target> T;
+  std::unique_ptr<ms::GoProgram> P; // destroyed before T
+
+  const llvm::json::Object &truth() const { return *Truth.getAsObject(); }
+  // truth["map"]
+  const llvm::json::Object *map() const { return truth().getObject("map"); }
+};
+
+// Opens a case; fails the current test (and returns null) when it cannot.
+std::unique_ptr<CorpusCase> openCorpusCase(const std::string &Name);
+
+// "0xc000012345" -> value (0 for null or malformed).
+uint64_t hexField(const llvm::json::Object &O, llvm::StringRef Key);
+
+} // namespace mstest

@@ -1,0 +1,382 @@
+// The map hash: the AES round (FIPS-197, and the CPU's AESENC when it has
+// one), the runtime's memhash family against vectors printed by a Go
+// program (tests/data/maps/aeshash_vectors.go: every length branch of
+// aeshashbody, which the corpus keys - all short - do not reach), and the
+// per-version hasher plans on hand-built types. MapStateTest checks the
+// whole chain on every key of every corpus core.
+#include "mapfault/MapHash.h"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <llvm/ADT/StringExtras.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+using namespace ms;
+
+namespace {
+
+AesBlock fromHex(llvm::StringRef H) {
+  AesBlock B{};
+  std::string Bytes = llvm::fromHex(H);
+  memcpy(B.data(), Bytes.data(), std::min<size_t>(16, Bytes.size()));
+  return B;
+}
+
+TEST(MapHash, AesRoundFips197) {
+  // FIPS-197 appendix B: start of round 1, round key 1, start of round 2.
+  AesBlock S = fromHex("193de3bea0f4e22b9ac68d2ae9f84808");
+  AesBlock K = fromHex("a0fafe1788542cb123a339392a6c7605");
+  EXPECT_EQ(aesEncRound(S, K), fromHex("a49c7ff2689f352b6b5bea43026a5049"));
+}
+
+#if defined(__x86_64__)
+__attribute__((target("aes,sse2"))) AesBlock hwRound(const AesBlock &S,
+                                                      const AesBlock &K) {
+  __m128i X = _mm_loadu_si128(reinterpret_cast<const __m128i *>(S.data()));
+  __m128i Y = _mm_loadu_si128(reinterpret_cast<const __m128i *>(K.data()));
+  AesBlock O;
+  _mm_storeu_si128(reinterpret_cast<__m128i *>(O.data()), _mm_aesenc_si128(X, Y));
+  return O;
+}
+
+TEST(MapHash, AesRoundMatchesCpu) {
+  unsigned A, B, C, D;
+  if (!__get_cpuid(1, &A, &B, &C, &D) || !(C & bit_AES))
+    GTEST_SKIP() << "no AES-NI on this CPU";
+  uint64_t X = 0x243f6a8885a308d3;
+  for (int I = 0; I < 2000; ++I) {
+    AesBlock S, K;
+    for (auto *Blk : {&S, &K})
+      for (auto &Byte : *Blk) {
+        X ^= X << 13;
+        X ^= X >> 7;
+        X ^= X << 17;
+        Byte = static_cast<uint8_t>(X);
+      }
+    ASSERT_EQ(aesEncRound(S, K), hwRound(S, K)) << "iteration " << I;
+  }
+}
+#endif
+
+uint64_t num(llvm::StringRef S) {
+  uint64_t V = 0;
+  if (S.consume_front("0x"))
+    EXPECT_FALSE(S.getAsInteger(16, V)) << S.str();
+  else
+    EXPECT_FALSE(S.getAsInteger(10, V)) << S.str();
+  return V;
+}
+
+TEST(MapHash, RuntimeVectors) {
+  std::ifstream In(std::string(MS_TEST_DATA_DIR) + "/maps/aeshash-vectors.txt");
+  ASSERT_TRUE(In.good());
+  HashKeys K;
+  K.UseAES = true;
+  std::vector<uint8_t> Pattern(8192);
+  for (size_t I = 0; I < Pattern.size(); ++I)
+    Pattern[I] = static_cast<uint8_t>(I * 131 + 7);
+  std::string Line;
+  int N = 0, Long = 0;
+  while (std::getline(In, Line)) {
+    if (Line.empty() || Line[0] == '#')
+      continue;
+    llvm::SmallVector<llvm::StringRef, 6> F;
+    llvm::StringRef(Line).split(F, ' ');
+    if (F[0] == "aeskeysched") {
+      std::string B = llvm::fromHex(F[1]);
+      ASSERT_EQ(B.size(), 128u);
+      memcpy(K.AesKeySched.data(), B.data(), 128);
+      continue;
+    }
+    ++N;
+    if (F[0] == "memhash") {
+      ASSERT_EQ(F.size(), 5u);
+      uint64_t Off = num(F[1]), Len = num(F[2]);
+      Long += Len > 32;
+      EXPECT_EQ(aesMemHash(K, llvm::ArrayRef<uint8_t>(Pattern).slice(Off, Len),
+                           num(F[3])),
+                num(F[4]))
+          << Line;
+    } else if (F[0] == "memhash32") {
+      EXPECT_EQ(aesMemHash32(K, static_cast<uint32_t>(num(F[1])), num(F[2])),
+                num(F[3]))
+          << Line;
+    } else if (F[0] == "memhash64") {
+      EXPECT_EQ(aesMemHash64(K, num(F[1]), num(F[2])), num(F[3])) << Line;
+    } else {
+      ADD_FAILURE() << "unknown line " << Line;
+    }
+  }
+  EXPECT_GT(N, 600);
+  EXPECT_GT(Long, 300);
+}
+
+// ---- hasher plans on hand-built types -------------------------------------------
+
+struct Types {
+  std::vector<std::unique_ptr<TypeInfo>> Own;
+  TypeInfo *make(Kind K, uint64_t Size, llvm::StringRef Name, bool Regular) {
+    auto T = std::make_unique<TypeInfo>();
+    T->K = K;
+    T->Size = Size;
+    T->Name = Name.str();
+    T->Addr = 0x1000 + 0x100 * Own.size();
+    T->Equal = 1;
+    if (Regular)
+      T->TFlag |= TFlagRegularMemory;
+    Own.push_back(std::move(T));
+    return Own.back().get();
+  }
+  TypeInfo *Int64 = make(Kind::Int64, 8, "int64", true);
+  TypeInfo *Int32 = make(Kind::Int32, 4, "int32", true);
+  TypeInfo *Int = make(Kind::Int, 8, "int", true);
+  TypeInfo *Bool = make(Kind::Bool, 1, "bool", true);
+  TypeInfo *F64 = make(Kind::Float64, 8, "float64", false);
+  TypeInfo *Str = make(Kind::String, 16, "string", false);
+  TypeInfo *Any = make(Kind::Interface, 16, "interface {}", false);
+
+  TypeInfo *strukt(llvm::StringRef Name,
+                   std::vector<std::pair<std::string, const TypeInfo *>> Fs) {
+    uint64_t Off = 0, Align = 1;
+    bool Regular = true;
+    auto *T = make(Kind::Struct, 0, Name, false);
+    for (auto &[N, FT] : Fs) {
+      uint64_t A = std::min<uint64_t>(8, FT->Size ? std::bit_floor(FT->Size) : 1);
+      if (FT->K == Kind::String || FT->K == Kind::Interface)
+        A = 8;
+      Off = (Off + A - 1) / A * A;
+      T->Fields.push_back({N, FT, Off, false, true, ""});
+      Off += FT->Size;
+      Align = std::max(Align, A);
+      Regular &= (FT->TFlag & TFlagRegularMemory) != 0;
+    }
+    T->Size = (Off + Align - 1) / Align * Align;
+    if (Regular && T->Size == Off)
+      T->TFlag |= TFlagRegularMemory;
+    return T;
+  }
+  TypeInfo *array(const TypeInfo *E, uint64_t N) {
+    auto *T = make(Kind::Array, E->Size * N, "[N]", (E->TFlag & TFlagRegularMemory) != 0);
+    T->Elem = E;
+    T->Len = N;
+    return T;
+  }
+};
+
+GoVersion ver(int Minor) {
+  GoVersion V;
+  V.Major = 1;
+  V.Minor = Minor;
+  return V;
+}
+
+HashKeys testKeys() {
+  HashKeys K;
+  K.UseAES = true;
+  for (size_t I = 0; I < K.AesKeySched.size(); ++I)
+    K.AesKeySched[I] = static_cast<uint8_t>(I * 37 + 11);
+  return K;
+}
+
+GoValue intV(const TypeInfo *T, int64_t I) {
+  GoValue V;
+  V.VK = GoValue::VKind::Int;
+  V.Type = T;
+  V.I = I;
+  return V;
+}
+GoValue strV(const TypeInfo *T, const std::string &S) {
+  GoValue V;
+  V.VK = GoValue::VKind::String;
+  V.Type = T;
+  V.Str = S;
+  V.Len = S.size();
+  return V;
+}
+GoValue floatV(const TypeInfo *T, double F) {
+  GoValue V;
+  V.VK = GoValue::VKind::Float;
+  V.Type = T;
+  V.F = F;
+  return V;
+}
+template <typename... Vs> GoValue structV(const TypeInfo *T, Vs &&...Fs) {
+  GoValue V;
+  V.VK = GoValue::VKind::Struct;
+  V.Type = T;
+  size_t I = 0;
+  auto Add = [&](GoValue &&X) {
+    GoValue::Field F;
+    F.Name = T->Fields[I++].Name;
+    F.Value = std::make_unique<GoValue>(std::move(X));
+    V.Fields.push_back(std::move(F));
+  };
+  (Add(std::forward<Vs>(Fs)), ...);
+  return V;
+}
+GoValue boolV(bool B) {
+  GoValue V;
+  V.VK = GoValue::VKind::Bool;
+  V.B = B;
+  return V;
+}
+
+TEST(MapHash, Signatures) {
+  Types T;
+  // main.recKey{Name string; ID int32; Flag bool; Score float64}: the
+  // name the go1.27 corpus executables give its hash function.
+  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
+                                       {"ID", T.Int32},
+                                       {"Flag", T.Bool},
+                                       {"Score", T.F64}});
+  EXPECT_EQ(goEqSignature(*Rec), "SM5K3G");
+  EXPECT_EQ(goAlgType(*Rec), AlgKind::Special);
+  EXPECT_EQ(goEqSignature(*T.Int64), "M8");
+  EXPECT_EQ(goEqSignature(*T.Any), "E");
+  // Runs merge across nested structs; trailing padding is not emitted.
+  auto *Inner = T.strukt("inner", {{"A", T.Int32}, {"B", T.Bool}});
+  auto *Outer = T.strukt("outer", {{"X", Inner}, {"S", T.Str}, {"Y", T.Int64}});
+  EXPECT_EQ(goEqSignature(*Outer), "M5K3SM8");
+  // Arrays: plain memory as one run, others unrolled (32 bytes a loop).
+  EXPECT_EQ(goEqSignature(*T.array(T.Int32, 6)), "M24");
+  EXPECT_EQ(goEqSignature(*T.array(T.Str, 3)), "SSS");
+  EXPECT_EQ(goEqSignature(*T.array(T.Str, 8)), "[4SS]");
+  EXPECT_EQ(goEqSignature(*T.array(T.F64, 9)), "G[2GGGG]");
+  // One-field struct and single-element array take their element's alg.
+  EXPECT_EQ(goAlgType(*T.strukt("w", {{"F", T.F64}})), AlgKind::Float64);
+  EXPECT_EQ(goAlgType(*T.array(T.Str, 1)), AlgKind::String);
+  EXPECT_EQ(goAlgType(*T.strukt("p", {{"X", T.Int32}, {"Y", T.Int32}})),
+            AlgKind::Mem);
+  EXPECT_EQ(goAlgType(*Inner), AlgKind::Special); // padded
+}
+
+TEST(MapHash, PlansPerVersion) {
+  Types T;
+  HashKeys K = testKeys();
+  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
+                                       {"ID", T.Int32},
+                                       {"Flag", T.Bool},
+                                       {"Score", T.F64}});
+  auto Old = KeyHasher::create(*Rec, ver(22), K);
+  ASSERT_TRUE(static_cast<bool>(Old)) << toString(Old.takeError());
+  EXPECT_EQ(Old->description(), "generated: strhash memhash(5) f64hash");
+  auto New = KeyHasher::create(*Rec, ver(27), K);
+  ASSERT_TRUE(static_cast<bool>(New));
+  EXPECT_EQ(New->signature(), "SM5K3G");
+
+  GoValue V = structV(Rec, strV(T.Str, "widget#7"), intV(T.Int32, -12),
+                      boolV(true), floatV(T.F64, 2.5));
+  const uint64_t Seed = 0x1234;
+  // By hand: strhash, then memhash of ID+Flag (5 bytes), then f64hash.
+  uint64_t H = aesMemHash(
+      K, llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>("widget#7"), 8),
+      Seed);
+  uint8_t Run[5] = {0xf4, 0xff, 0xff, 0xff, 1};
+  H = aesMemHash(K, Run, H);
+  double F = 2.5;
+  uint8_t FB[8];
+  memcpy(FB, &F, 8);
+  H = aesMemHash(K, FB, H);
+  auto HO = Old->hash(V, Seed), HN = New->hash(V, Seed);
+  ASSERT_TRUE(HO && HN);
+  EXPECT_EQ(*HO, H);
+  EXPECT_EQ(*HN, H); // same plan for this type in both schemes
+
+  // Where the schemes differ: an 8-byte run inside a struct is
+  // memhash(p, h, 8) before go1.27 and memhash64 since.
+  auto *S8 = T.strukt("s8", {{"S", T.Str}, {"N", T.Int64}});
+  GoValue V8 = structV(S8, strV(T.Str, "k"), intV(T.Int64, 42));
+  auto P22 = KeyHasher::create(*S8, ver(22), K);
+  auto P27 = KeyHasher::create(*S8, ver(27), K);
+  ASSERT_TRUE(P22 && P27);
+  uint64_t HS = aesMemHash(
+      K, llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>("k"), 1), 7);
+  uint8_t NB[8] = {42, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(*P22->hash(V8, 7), aesMemHash(K, NB, HS));
+  EXPECT_EQ(*P27->hash(V8, 7), aesMemHash64(K, 42, HS));
+
+  // Plain keys.
+  auto PI = KeyHasher::create(*T.Int64, ver(19), K);
+  ASSERT_TRUE(static_cast<bool>(PI));
+  EXPECT_EQ(PI->description(), "memhash64");
+  EXPECT_EQ(*PI->hash(intV(T.Int64, -3), 99),
+            aesMemHash64(K, static_cast<uint64_t>(-3), 99));
+  auto PF = KeyHasher::create(*T.F64, ver(24), K);
+  ASSERT_TRUE(static_cast<bool>(PF));
+  // +0 and -0 hash alike; NaN has no reproducible hash.
+  EXPECT_EQ(*PF->hash(floatV(T.F64, 0.0), 5), *PF->hash(floatV(T.F64, -0.0), 5));
+  auto NaN = PF->hash(floatV(T.F64, std::nan("")), 5);
+  EXPECT_FALSE(static_cast<bool>(NaN));
+  consumeError(NaN.takeError());
+
+  // Interfaces: nil hashes to the seed; int through typehash.
+  auto PA = KeyHasher::create(*T.Any, ver(21), K);
+  ASSERT_TRUE(static_cast<bool>(PA));
+  GoValue Nil;
+  Nil.VK = GoValue::VKind::Interface;
+  Nil.Type = T.Any;
+  EXPECT_EQ(*PA->hash(Nil, 77), 77u);
+  GoValue I;
+  I.VK = GoValue::VKind::Interface;
+  I.Type = T.Any;
+  I.DynType = T.Int;
+  I.Dynamic = std::make_unique<GoValue>(intV(T.Int, 5));
+  const uint64_t C0 = 33054211828000289ull, C1 = 23344194077549503ull;
+  EXPECT_EQ(*PA->hash(I, 77), C1 * aesMemHash64(K, 5, 77 ^ C0));
+
+  // A truncated string cannot be hashed.
+  GoValue Cut = strV(T.Str, "abc");
+  Cut.Len = 10;
+  Cut.Truncated = true;
+  auto PS = KeyHasher::create(*T.Str, ver(26), K);
+  auto HC = PS->hash(Cut, 1);
+  EXPECT_FALSE(static_cast<bool>(HC));
+  consumeError(HC.takeError());
+
+  // No AES: refused, not guessed.
+  HashKeys NoAes = K;
+  NoAes.UseAES = false;
+  auto Refused = KeyHasher::create(*T.Int64, ver(22), NoAes);
+  EXPECT_FALSE(static_cast<bool>(Refused));
+  consumeError(Refused.takeError());
+}
+
+TEST(MapHash, HasherFunctionCrossCheck) {
+  Types T;
+  HashKeys K = testKeys();
+  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
+                                       {"ID", T.Int32},
+                                       {"Flag", T.Bool},
+                                       {"Score", T.F64}});
+  auto Ok = [](Error E) {
+    bool Good = !E;
+    consumeError(std::move(E));
+    return Good;
+  };
+  auto H27 = KeyHasher::create(*Rec, ver(27), K);
+  EXPECT_TRUE(Ok(H27->checkFunction("type:.hash.SM5K3G", std::nullopt)));
+  EXPECT_FALSE(Ok(H27->checkFunction("type:.hash.SM8G", std::nullopt)));
+  auto H21 = KeyHasher::create(*Rec, ver(21), K);
+  EXPECT_TRUE(Ok(H21->checkFunction("type:.hash.main.recKey", std::nullopt)));
+  EXPECT_FALSE(Ok(H21->checkFunction("runtime.strhash", std::nullopt)));
+  auto HI = KeyHasher::create(*T.Int64, ver(19), K);
+  EXPECT_TRUE(Ok(HI->checkFunction("runtime.memhash64", std::nullopt)));
+  EXPECT_FALSE(Ok(HI->checkFunction("runtime.memhash32", std::nullopt)));
+  auto *A12 = T.array(T.Int32, 3);
+  auto HV = KeyHasher::create(*A12, ver(22), K);
+  EXPECT_EQ(HV->description(), "memhash_varlen(12)");
+  EXPECT_TRUE(Ok(HV->checkFunction("runtime.memhash_varlen", 12)));
+  EXPECT_FALSE(Ok(HV->checkFunction("runtime.memhash_varlen", 16)));
+  auto HV27 = KeyHasher::create(*A12, ver(27), K);
+  EXPECT_TRUE(Ok(HV27->checkFunction("runtime.memhash_varlen", 12)));
+}
+
+} // namespace

@@ -1,0 +1,191 @@
+#include "loader/Sniff.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <lzma.h>
+#include <zstd.h>
+#if MAPSLEUTH_HAVE_LZ4
+#include <lz4frame.h>
+#endif
+
+#include <llvm/Support/FileSystem.h>
+
+using namespace ms;
+
+namespace {
+
+// An ELF header cut after e_machine: enough for sniffBytes.
+std::string elfHead(uint8_t Class, uint8_t Data, uint16_t Type,
+                    uint16_t Machine) {
+  std::string H = "\x7f"
+                  "ELF";       // e_ident[EI_MAG0..3]
+  H += char(Class);            // EI_CLASS: 1 ELFCLASS32, 2 ELFCLASS64
+  H += char(Data);             // EI_DATA: 1 little-endian, 2 big-endian
+  H += char(1);                // EI_VERSION
+  H += std::string(9, '\0');   // EI_OSABI, EI_ABIVERSION, padding
+  auto Put16 = [&](uint16_t V) {
+    if (Data == 2)
+      H += char(V >> 8), H += char(V & 0xff);
+    else
+      H += char(V & 0xff), H += char(V >> 8);
+  };
+  Put16(Type);    // e_type
+  Put16(Machine); // e_machine
+  H += std::string(44, '\0'); // the rest of an Elf64_Ehdr
+  return H;
+}
+
+TEST(Sniff, TellsCoresFromExecutablesByType) {
+  auto S = sniffBytes(elfHead(2, 1, /*ET_CORE*/ 4, /*EM_X86_64*/ 62));
+  EXPECT_EQ(S.What, FileSniff::Kind::Core);
+  EXPECT_EQ(S.Machine, 62);
+  EXPECT_TRUE(S.Is64);
+  EXPECT_EQ(sniffBytes(elfHead(2, 1, /*ET_EXEC*/ 2, 62)).What,
+            FileSniff::Kind::Executable);
+  EXPECT_EQ(sniffBytes(elfHead(2, 1, /*ET_DYN*/ 3, 183)).What,
+            FileSniff::Kind::Executable);
+  EXPECT_EQ(sniffBytes(elfHead(2, 1, /*ET_REL*/ 1, 62)).What,
+            FileSniff::Kind::OtherElf);
+  // Big-endian fields are read big-endian.
+  auto BE = sniffBytes(elfHead(1, 2, 4, /*EM_PPC*/ 20));
+  EXPECT_EQ(BE.What, FileSniff::Kind::Core);
+  EXPECT_EQ(BE.Machine, 20);
+  EXPECT_FALSE(BE.Is64);
+}
+
+TEST(Sniff, AnythingElseIsNotElf) {
+  EXPECT_EQ(sniffBytes("").What, FileSniff::Kind::NotElf);
+  EXPECT_EQ(sniffBytes("\x7f"
+                       "ELF")
+                .What,
+            FileSniff::Kind::NotElf)
+      << "too short for e_type";
+  EXPECT_EQ(sniffBytes(elfHead(3, 1, 4, 62)).What, FileSniff::Kind::NotElf)
+      << "bad EI_CLASS";
+  EXPECT_EQ(sniffBytes(elfHead(2, 0, 4, 62)).What, FileSniff::Kind::NotElf)
+      << "bad EI_DATA";
+  EXPECT_EQ(sniffBytes("/var/crash/core.1234\n").What,
+            FileSniff::Kind::NotElf);
+}
+
+// A core-looking payload, larger than any decoder's first output chunk.
+std::string payload() {
+  std::string P = elfHead(2, 1, 4, 62);
+  uint32_t X = 12345;
+  while (P.size() < 300000) {
+    X = X * 1103515245u + 12345u;
+    P += char('a' + (X >> 16) % 7); // compressible, not trivial
+  }
+  return P;
+}
+
+std::string compress(const std::string &In, Compression C) {
+  std::string Out;
+  switch (C) {
+  case Compression::Zstd: {
+    Out.resize(ZSTD_compressBound(In.size()));
+    size_t N = ZSTD_compress(Out.data(), Out.size(), In.data(), In.size(), 3);
+    EXPECT_FALSE(ZSTD_isError(N));
+    Out.resize(N);
+    break;
+  }
+  case Compression::Xz: {
+    Out.resize(In.size() + 1024);
+    size_t Pos = 0;
+    EXPECT_EQ(lzma_easy_buffer_encode(
+                  6, LZMA_CHECK_CRC64, nullptr,
+                  reinterpret_cast<const uint8_t *>(In.data()), In.size(),
+                  reinterpret_cast<uint8_t *>(Out.data()), &Pos, Out.size()),
+              LZMA_OK);
+    Out.resize(Pos);
+    break;
+  }
+  case Compression::Lz4:
+#if MAPSLEUTH_HAVE_LZ4
+    Out.resize(LZ4F_compressFrameBound(In.size(), nullptr));
+    Out.resize(LZ4F_compressFrame(Out.data(), Out.size(), In.data(),
+                                  In.size(), nullptr));
+#endif
+    break;
+  case Compression::None:
+    Out = In;
+    break;
+  }
+  return Out;
+}
+
+class TempPath {
+public:
+  explicit TempPath(const std::string &Bytes) {
+    llvm::SmallString<128> P;
+    int FD;
+    EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("sniff", "bin", FD, P));
+    ::close(FD);
+    Path = P.str().str();
+    std::ofstream(Path, std::ios::binary) << Bytes;
+  }
+  ~TempPath() { std::remove(Path.c_str()); }
+  std::string Path;
+};
+
+class SniffCompressed : public ::testing::TestWithParam<Compression> {};
+
+TEST_P(SniffCompressed, SeesTheCoreInsideAndInflatesIt) {
+  Compression C = GetParam();
+  if (C == Compression::Lz4 && !haveLz4())
+    GTEST_SKIP() << "built without liblz4";
+  std::string P = payload();
+  TempPath F(compress(P, C));
+
+  auto S = sniffFile(F.Path);
+  ASSERT_TRUE(static_cast<bool>(S)) << llvm::toString(S.takeError());
+  EXPECT_EQ(S->What, FileSniff::Kind::Core);
+  EXPECT_EQ(S->Comp, C);
+
+  auto H = readHead(F.Path, 100);
+  ASSERT_TRUE(static_cast<bool>(H)) << llvm::toString(H.takeError());
+  EXPECT_EQ(H->Bytes, P.substr(0, 100));
+
+  auto In = InputFile::open(F.Path);
+  ASSERT_TRUE(static_cast<bool>(In)) << llvm::toString(In.takeError());
+  EXPECT_EQ(In->get()->compression(), C);
+  EXPECT_TRUE(In->get()->bytes() == P) << "inflated content differs";
+}
+
+TEST_P(SniffCompressed, TruncatedStreamSniffsButDoesNotOpen) {
+  Compression C = GetParam();
+  if (C == Compression::Lz4 && !haveLz4())
+    GTEST_SKIP() << "built without liblz4";
+  if (C == Compression::None)
+    GTEST_SKIP() << "nothing to truncate in a stream";
+  std::string Z = compress(payload(), C);
+  TempPath F(Z.substr(0, Z.size() / 2));
+  auto S = sniffFile(F.Path);
+  ASSERT_TRUE(static_cast<bool>(S)) << llvm::toString(S.takeError());
+  EXPECT_EQ(S->What, FileSniff::Kind::Core) << "the head is still a core";
+  auto In = InputFile::open(F.Path);
+  ASSERT_FALSE(static_cast<bool>(In));
+  std::string Msg = llvm::toString(In.takeError());
+  EXPECT_NE(Msg.find("cannot decompress"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find(F.Path), std::string::npos) << Msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, SniffCompressed,
+                         ::testing::Values(Compression::None, Compression::Zstd,
+                                           Compression::Xz, Compression::Lz4),
+                         [](const auto &I) {
+                           return compressionName(I.param).str();
+                         });
+
+TEST(Sniff, UnreadableFileIsAnErrorNamingIt) {
+  auto S = sniffFile("/nonexistent/core");
+  ASSERT_FALSE(static_cast<bool>(S));
+  EXPECT_NE(llvm::toString(S.takeError()).find("/nonexistent/core"),
+            std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,56 @@
+// The report's JSON carries text from the inputs (paths, command line,
+// build settings, warnings): invalid UTF-8 there must not trip llvm::json
+// (which asserts on it in builds with assertions, e.g. the ASan build).
+#include <gtest/gtest.h>
+
+#include <llvm/Support/FormatVariadic.h>
+#include <llvm/Support/JSON.h>
+
+#include "report/Summary.h"
+#include "support/Error.h"
+
+using namespace ms;
+
+TEST(Summary, InvalidUtf8FromTheInputsBecomesReplacementCharacters) {
+  const std::string Bad = "ab\xff\xfe" "c\xc3";
+  InfoReport R;
+  R.Core.Path = Bad;
+  R.Core.Command = Bad;
+  R.Core.Args = Bad;
+  R.Core.Mappings.push_back({0x400000, 0x401000, 0, Bad});
+  R.Exe.Path = Bad;
+  R.Exe.GoVersion = Bad;
+  R.Exe.GoVersionFull = Bad;
+  R.Exe.BuildSettings[Bad] = Bad;
+  R.Exe.GoBuildId = Bad;
+  R.Exe.MatchDetail = Bad;
+  R.Exe.Interpreter = Bad;
+  R.LibrariesLoaded.push_back(Bad);
+  R.Warnings.push_back(Bad);
+  std::string S = llvm::formatv("{0}", toJSON(R)).str();
+  auto Parsed = llvm::json::parse(S);
+  ASSERT_TRUE(static_cast<bool>(Parsed)) << llvm::toString(Parsed.takeError());
+  EXPECT_NE(S.find("ab\xef\xbf\xbd"), std::string::npos) << S;
+}
+
+TEST(Summary, JsonTextKeepsValidUtf8) {
+  EXPECT_EQ(jsonText("plain"), "plain");
+  EXPECT_EQ(jsonText("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(jsonText("\xff"), "\xef\xbf\xbd");
+}
+
+// The CLI's one-line error quotes input text: it stays one printable line
+// whatever that text holds (a damaged build id, a path with a newline).
+TEST(ErrorText, OneLineWhateverTheInputHolds) {
+  std::string Id = "zi0oL2\x14\x18\t\r\n\x1c\x1d\x1e\x7f\xc2\x85\xe2\x80\xa8"
+                   "\xe2\x80\xa9\xff end";
+  std::string S = errorText(inputError("exe", "build id {0} differs", Id));
+  EXPECT_EQ(S.find_first_of(std::string("\n\r\t\x14\x1c\x7f", 6)),
+            std::string::npos)
+      << S;
+  EXPECT_EQ(S.find("\xc2\x85"), std::string::npos);
+  EXPECT_EQ(S.find("\xe2\x80\xa8"), std::string::npos);
+  EXPECT_NE(S.find("zi0oL2\\x14\\x18\\x09"), std::string::npos) << S;
+  EXPECT_NE(S.find(" end"), std::string::npos);
+  EXPECT_TRUE(llvm::json::isUTF8(S));
+}
