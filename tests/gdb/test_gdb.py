@@ -17,7 +17,8 @@ from conftest import (CASES, cli_json, cli_text, frames_of_bt, gdb_env, mapsleut
                       marked, run_gdb, sections, unpacked_case)
 
 COMMANDS = ["mapsleuth", "print $mapsleuth_map", "print $mapsleuth_goroutine",
-            "mapsleuth goroutines", "mapsleuth --json", "mapsleuth stack"]
+            "mapsleuth goroutines", "mapsleuth --json", "mapsleuth stack",
+            "mapsleuth stack all"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -138,13 +139,24 @@ def test_goroutines_lists_the_faulting_goroutine(case):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert p.stdout == out[3]
-    # `mapsleuth stack` with no id: the faulting goroutine's stack, through
-    # the map frame to the user frame.
-    assert map_fn_in(want, out[5])
 
 
-def map_fn_in(want, text):
-    return want["fault"]["frame"]["function"] in text and user_frame_function(want) in text
+
+@pytest.mark.parametrize("case", CASES)
+def test_stack_is_the_clis(case):
+    """`mapsleuth stack` (the faulting goroutine) and `mapsleuth stack all`
+    print what `mapsleuth stack` and `mapsleuth stack --all` print."""
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    out, _ = plugin_run(case)
+    for args, section in ((), 5), (("--all",), 6):
+        p = subprocess.run([mapsleuth_bin(), "stack", str(core), "--exe", str(exe), *args],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == out[section]
+    # Through the map frame to the user frame.
+    assert want["fault"]["frame"]["function"] in out[5]
+    assert user_frame_function(want) in out[5]
 
 
 def test_source_from_any_directory_finds_the_module_itself(tmp_path):
