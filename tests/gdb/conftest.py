@@ -175,7 +175,10 @@ def frames_of_bt(text):
 # ---- Go toolchains ----------------------------------------------------------
 def go_toolchain():
     """The newest installed Go toolchain (/usr/lib/go-1.X/bin/go, else go on
-    PATH), or None."""
+    PATH), or None. MAPSLEUTH_GO names one instead (`none`: no toolchain)."""
+    forced = os.environ.get("MAPSLEUTH_GO")
+    if forced:
+        return None if forced == "none" else forced
     def ver(p):
         m = re.search(r"go-1\.(\d+)", p)
         return int(m.group(1)) if m else -1
