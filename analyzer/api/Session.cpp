@@ -53,6 +53,13 @@ Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
   return S;
 }
 
+Expected<const Arch *> Session::archOf(const std::string &Exe) {
+  auto X = ExeFile::open(Exe);
+  if (!X)
+    return X.takeError();
+  return &(*X)->arch();
+}
+
 InfoReport Session::info() const {
   auto BI = readBuildInfo(T->exe());
   if (!BI) {
@@ -99,6 +106,17 @@ Expected<AnalysisReport> Session::analyze() {
   for (const auto &W : RuntimeWarnings)
     R.Warnings.push_back(W);
   return R;
+}
+
+Expected<StackReport> Session::threadStack(int Tid, const RegisterSet &Regs) {
+  if (auto E = loadRuntime())
+    return E;
+  const Arch &A = T->arch();
+  if (!Regs.has(A.pcReg()) || !Regs.has(A.spReg()))
+    return makeError("thread {0}: the registers lack {1} or {2}", Tid,
+                     A.regName(A.pcReg()), A.regName(A.spReg()));
+  ThreadInfo TI = identifyThread(*P, *GS, Tid, Regs);
+  return makeStackReport(*P, U->unwindThread(TI));
 }
 
 } // namespace ms

@@ -41,6 +41,9 @@ public:
   // executable from disk.
   static Expected<std::unique_ptr<Session>> openLive(LiveProcess P,
                                                      const std::string &Exe);
+  // The architecture of an executable (plain, .zst or .xz): for a host
+  // that names registers (Arch::regByName) before calling openLive.
+  static Expected<const Arch *> archOf(const std::string &Exe);
   ~Session();
 
   // What the core and executable are (works for any ELF core, Go or not).
@@ -50,6 +53,14 @@ public:
   Expected<GoroutinesReport> goroutines(bool WithStacks,
                                         const std::vector<int64_t> &Only = {});
   Expected<AnalysisReport> analyze();
+
+  // One thread's stack unwound from registers the host reads now, for a
+  // debugger that learns registers one thread at a time (gdb's frame
+  // unwinder): the frames goroutines() reports for a thread with these
+  // registers (system-stack frames first, then its goroutine's), found
+  // with the goroutines and Ms read when the session first needed them.
+  // Tid need not be one of the threads the session was opened with.
+  Expected<StackReport> threadStack(int Tid, const RegisterSet &Regs);
 
   const Target &target() const { return *T; }
 

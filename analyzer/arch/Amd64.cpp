@@ -49,6 +49,24 @@ public:
       return "gs_base";
     return "r" + std::to_string(R);
   }
+  std::optional<unsigned> regByName(llvm::StringRef N) const override {
+    for (unsigned R = 0; R < sizeof(Names) / sizeof(Names[0]); ++R)
+      if (N == Names[R])
+        return R;
+    if (N == "pc")
+      return RIP;
+    if (N == "sp")
+      return RSP;
+    if (N == "fp")
+      return RBP;
+    if (N == "eflags")
+      return EFLAGS;
+    if (N == "fs_base")
+      return FS_BASE;
+    if (N == "gs_base")
+      return GS_BASE;
+    return std::nullopt;
+  }
   std::vector<unsigned> displayRegs() const override {
     return {RIP, RSP, RBP, RAX, RBX, RCX, RDX, RSI, RDI, R8, R9,
             R10, R11, R12, R13, R14, R15, FS_BASE};

@@ -61,6 +61,13 @@ public:
   // Link register, where calls leave the return address (arm64).
   virtual std::optional<unsigned> lrReg() const { return std::nullopt; }
   virtual std::string regName(unsigned Reg) const = 0;
+  // The DWARF number of a register named as debuggers name it ("rip",
+  // "fs_base"; "x29", "cpsr"), with the aliases "pc", "sp" and "fp".
+  // For front ends that take registers by name (the Python module).
+  virtual std::optional<unsigned> regByName(llvm::StringRef Name) const = 0;
+  // The names a host should hand over for the library to unwind and find
+  // the current goroutine: displayRegs() plus the registers that locate g.
+  std::vector<std::string> wantedRegNames() const;
   // Registers a person expects to see, in display order.
   virtual std::vector<unsigned> displayRegs() const = 0;
 

@@ -34,6 +34,25 @@ public:
     }
     return "r" + std::to_string(R);
   }
+  std::optional<unsigned> regByName(llvm::StringRef N) const override {
+    unsigned X = 0;
+    if (llvm::StringRef Num = N; Num.consume_front("x") &&
+                                 !Num.getAsInteger(10, X) && X <= 30)
+      return X;
+    if (N == "fp")
+      return FP;
+    if (N == "lr")
+      return LR;
+    if (N == "sp")
+      return SP;
+    if (N == "pc")
+      return PC;
+    if (N == "pstate" || N == "cpsr")
+      return PSTATE;
+    if (N == "tpidr_el0" || N == "tpidr")
+      return TPIDR;
+    return std::nullopt;
+  }
   std::vector<unsigned> displayRegs() const override {
     std::vector<unsigned> V = {PC, SP, FP, LR};
     for (unsigned I = 0; I < 29; ++I)

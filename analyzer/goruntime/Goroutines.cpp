@@ -161,6 +161,33 @@ bool isSystemStart(const GoProgram &P, uint64_t StartPC) {
          !N.startswith("runtime.main.");
 }
 
+// The g a thread's TLS slot (or g register) holds; 0 when unknown.
+uint64_t currentG(const Memory &M, const Arch &A, const RegisterSet &Regs) {
+  if (auto Slot = A.tlsGSlot(Regs)) {
+    auto G = M.readU64(*Slot);
+    if (G)
+      return *G;
+    llvm::consumeError(G.takeError());
+    return 0;
+  }
+  if (auto GR = A.goGReg())
+    return Regs.get(*GR).value_or(0);
+  return 0;
+}
+
+// The goroutine a thread on M runs, and what it is doing.
+void describeOnM(ThreadInfo &TI, const MInfo &MI) {
+  if (TI.TlsG && TI.TlsG != MI.G0 && TI.TlsG != MI.GSignal) {
+    TI.CurG = TI.TlsG;
+  } else {
+    TI.CurG = MI.CurG;
+  }
+  TI.What = TI.TlsG == MI.G0       ? "on g0 (system stack)"
+            : TI.TlsG == MI.GSignal ? "on gsignal (signal stack)"
+            : TI.TlsG              ? "on a goroutine stack"
+                                   : "no g in TLS";
+}
+
 } // namespace
 
 const GoroutineInfo *GoroutineSet::byGoid(int64_t Goid) const {
@@ -209,6 +236,29 @@ const ThreadInfo *GoroutineSet::threadOf(const GoroutineInfo &G) const {
     if (T.CurG == G.G)
       return &T;
   return nullptr;
+}
+
+ThreadInfo identifyThread(const GoProgram &P, const GoroutineSet &S, int Tid,
+                          const RegisterSet &Regs) {
+  ThreadInfo TI;
+  TI.Tid = Tid;
+  TI.Regs = Regs;
+  TI.TlsG = currentG(P.memory(), P.arch(), Regs);
+  for (size_t I = 0; I < S.Ms.size(); ++I)
+    if (S.Ms[I].ProcId == Tid)
+      TI.M = I;
+  if (!TI.M && TI.TlsG)
+    for (size_t I = 0; I < S.Ms.size(); ++I) {
+      const MInfo &MI = S.Ms[I];
+      if (MI.G0 == TI.TlsG || MI.GSignal == TI.TlsG || MI.CurG == TI.TlsG)
+        TI.M = I;
+    }
+  if (!TI.M) {
+    TI.What = "no Go M (a thread the Go runtime does not know)";
+    return TI;
+  }
+  describeOnM(TI, S.Ms[*TI.M]);
+  return TI;
 }
 
 Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
@@ -304,15 +354,7 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
     TI.Tid = CT.Tid;
     TI.Crashed = CT.Crashed;
     TI.Regs = CT.Regs;
-    if (auto Slot = A.tlsGSlot(CT.Regs)) {
-      auto G = M.readU64(*Slot);
-      if (G)
-        TI.TlsG = *G;
-      else
-        llvm::consumeError(G.takeError());
-    } else if (auto GR = A.goGReg()) {
-      TI.TlsG = CT.Regs.get(*GR).value_or(0);
-    }
+    TI.TlsG = currentG(M, A, CT.Regs);
     S.Threads.push_back(TI);
   }
   for (size_t TIdx = 0; TIdx < S.Threads.size(); ++TIdx) {
@@ -343,15 +385,7 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
     if (MI.ProcId && MI.ProcId != TI.Tid)
       W.addf("thread {0}: its TLS g belongs to m{1} whose procid is {2}",
              TI.Tid, MI.Id, MI.ProcId);
-    if (TI.TlsG && TI.TlsG != MI.G0 && TI.TlsG != MI.GSignal) {
-      TI.CurG = TI.TlsG;
-    } else {
-      TI.CurG = MI.CurG;
-    }
-    TI.What = TI.TlsG == MI.G0       ? "on g0 (system stack)"
-              : TI.TlsG == MI.GSignal ? "on gsignal (signal stack)"
-              : TI.TlsG              ? "on a goroutine stack"
-                                     : "no g in TLS";
+    describeOnM(TI, MI);
   }
 
   // --- goroutines

@@ -90,6 +90,13 @@ private:
   size_t GIndexed = 0;                         // Goroutines.size() then
 };
 
+// A thread described as readGoroutines describes the target's threads (its
+// TLS g, its M by procid or through g.m, the goroutine it runs), for
+// registers a host hands over later, one thread at a time (a debugger's
+// frame unwinder). Only the Ms already in S are considered.
+ThreadInfo identifyThread(const GoProgram &P, const GoroutineSet &S, int Tid,
+                          const RegisterSet &Regs);
+
 // Reads all goroutines, Ms and the thread mapping. Errors only when
 // runtime.allgs cannot be found or read at all; damaged entries become
 // warnings.

@@ -36,6 +36,7 @@ public:
     OS << Ctx << ": ";
     Inner->log(OS);
   }
+  const llvm::ErrorInfoBase &inner() const { return *Inner; }
   std::error_code convertToErrorCode() const override {
     return llvm::inconvertibleErrorCode();
   }
@@ -99,6 +100,43 @@ std::string errorText(Error E) {
     }
   }
   return Out;
+}
+
+namespace {
+// Fills D's kind from the innermost typed payload; false when none.
+bool classify(const llvm::ErrorInfoBase &EI, ErrorDescription &D) {
+  if (EI.isA<ContextError>())
+    return classify(static_cast<const ContextError &>(EI).inner(), D);
+  if (EI.isA<InputError>()) {
+    D.K = ErrorDescription::Kind::Input;
+    D.File = static_cast<const InputError &>(EI).file();
+    return true;
+  }
+  if (EI.isA<MemoryFault>()) {
+    const auto &MF = static_cast<const MemoryFault &>(EI);
+    D.K = ErrorDescription::Kind::Memory;
+    D.Address = MF.address();
+    D.Size = MF.size();
+    return true;
+  }
+  return false;
+}
+} // namespace
+
+ErrorDescription describeError(Error E) {
+  ErrorDescription D;
+  bool Classified = false;
+  llvm::handleAllErrors(std::move(E), [&](const llvm::ErrorInfoBase &EI) {
+    if (!D.Message.empty())
+      D.Message += ' ';
+    D.Message += EI.message();
+    if (!Classified)
+      Classified = classify(EI, D);
+  });
+  for (char &C : D.Message)
+    if (C == '\n')
+      C = ' ';
+  return D;
 }
 
 } // namespace ms

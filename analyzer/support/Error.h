@@ -84,6 +84,19 @@ Expected<T> addContext(Expected<T> V, const llvm::Twine &Context) {
 // Consume an error and return its message (one line).
 std::string errorText(Error E);
 
+// A consumed error described for front ends that map failures onto their
+// own error types (the Python module's exceptions): the one-line message of
+// errorText() and the first typed payload found, looking through context
+// added with addContext().
+struct ErrorDescription {
+  enum class Kind { Input, Memory, Other };
+  Kind K = Kind::Other;
+  std::string Message;
+  std::string File;                // Kind::Input: the file at fault
+  uint64_t Address = 0, Size = 0;  // Kind::Memory: the unreadable range
+};
+ErrorDescription describeError(Error E);
+
 // S as valid UTF-8 (invalid sequences replaced by U+FFFD), for text from
 // the inputs that goes into JSON: llvm::json asserts on invalid UTF-8.
 std::string jsonText(llvm::StringRef S);

@@ -1,0 +1,62 @@
+// The Python module `mapsleuth._mapsleuth`: thin bindings over the public
+// API (api/Session.h) and the report models, one file per exposed type
+// (drgn style), one table mapping library errors to Python exceptions
+// (Errors.cpp). The `mapsleuth` package (python/mapsleuth/) builds the
+// user-facing objects on top of these.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <llvm/Support/JSON.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "api/Session.h"
+
+namespace mspy {
+
+namespace py = pybind11;
+
+class PyMemory;
+
+// Errors.cpp: mapsleuth.Error and its subclasses.
+void bindErrors(py::module_ &M);
+// Raises the Python exception the table maps E to (never returns).
+[[noreturn]] void raise(llvm::Error E);
+template <typename T> T unwrap(llvm::Expected<T> V) {
+  if (!V)
+    raise(V.takeError());
+  return std::move(*V);
+}
+
+// Json.cpp: a report's JSON as Python objects (dict, list, int, float,
+// str, bool, None), numbers typed as Python's json module reads the text
+// the CLI prints; and that text itself.
+py::object toPython(const llvm::json::Value &V);
+std::string jsonText(const llvm::json::Value &V);
+
+// One analyzed process (Session.cpp). Mem is the host's memory when the
+// session reads through Python callbacks (owned by the session's target).
+struct PySession {
+  std::unique_ptr<ms::Session> S;
+  PyMemory *Mem = nullptr;
+  // Re-raises an exception the host's callback raised that must not be
+  // swallowed as unreadable memory (KeyboardInterrupt).
+  void checkInterrupted() const;
+};
+
+// Registers given by name ({"rip": ..., "rsp": ...}, any mapping; values
+// anything int() accepts, taken modulo 2**64) by DWARF number; names the
+// architecture does not know are ignored.
+ms::RegisterSet registersFrom(const ms::Arch &A, py::handle Regs);
+
+void bindSession(py::module_ &M);
+void bindProcess(py::module_ &M);     // Process.cpp: open_process
+void bindAnalysisReport(py::module_ &M);
+void bindGoroutinesReport(py::module_ &M);
+void bindInfoReport(py::module_ &M);
+void bindStackReport(py::module_ &M);
+void bindArch(py::module_ &M);        // Arch.cpp: register names
+
+} // namespace mspy

@@ -1,0 +1,208 @@
+"""Shared helpers for the gdb plugin's tests: real gdb (/usr/bin/gdb, batch
+mode, no ~/.gdbinit) on the committed corpus of real Go crash cores, the
+mapsleuth CLI as the independent reference, and a Go toolchain for the live
+test when one is installed.
+
+Environment (set by CTest): MAPSLEUTH_BIN, the CLI; MAPSLEUTH_PYTHONPATH,
+the build tree's python/ directory the plugin loads the module from;
+MAPSLEUTH_BUILD_DIR, the build tree (for the `cmake --install` test)."""
+import functools
+import glob
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "fixtures" / "corpus"
+PLUGIN = ROOT / "python" / "gdb" / "mapsleuth-gdb.py"
+GDB = "/usr/bin/gdb"
+
+# One case of each kind the plugin must handle: classic hmap (go1.22), Swiss
+# maps (go1.26), an executable without symbols or DWARF, a PIE executable
+# (randomized load address), and a few more builds and scenarios.
+CASES = [
+    "go1.22-default/strkeys",
+    "go1.22-default/i64rw",
+    "go1.26-default/strkeys",
+    "go1.26-default/structkey",
+    "go1.26-stripped/delinsert",
+    "go1.22-stripped/structkey",
+    "go1.27-pie/iterwrite",
+    "go1.27-pie/strkeys",
+    "go1.23-pie/ifacekey",
+]
+
+
+def mapsleuth_bin():
+    b = os.environ.get("MAPSLEUTH_BIN")
+    if b:
+        return b
+    cand = ROOT / "build" / "cli" / "mapsleuth"
+    if cand.exists():
+        return str(cand)
+    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
+
+
+def need_gdb():
+    if not os.access(GDB, os.X_OK):
+        pytest.skip("no %s (apt-get install gdb)" % GDB)
+
+
+def find_case(name):
+    truth = CORPUS / name / "truth.json"
+    t = json.loads(truth.read_text())
+    return truth.parent, t
+
+
+def _cache_dir():
+    d = os.environ.get("MAPSLEUTH_FIXTURE_CACHE")
+    if d:
+        return pathlib.Path(d)
+    b = pathlib.Path(mapsleuth_bin()).resolve()
+    return b.parent.parent / "fixture-cache"  # <build>/fixture-cache
+
+
+def _unpacked(src, tool):
+    """SRC decompressed once into the build tree (atomic rename, so that
+    parallel test processes, and the e2e tests sharing the cache, may race)."""
+    rel = src.resolve().relative_to(CORPUS.resolve())
+    dst = _cache_dir() / rel.with_suffix("")
+    if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
+        return dst
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".%d.tmp" % os.getpid())
+    with open(tmp, "wb") as out:
+        subprocess.run([tool, "-dc", str(src)], stdout=out, check=True)
+    tmp.chmod(0o755)
+    os.replace(tmp, dst)
+    return dst
+
+
+def unpacked_case(name):
+    """(core, exe, truth) of a case, decompressed: gdb reads neither .zst
+    nor .xz."""
+    case_dir, truth = find_case(name)
+    core = _unpacked(case_dir / truth["core"], "zstd")
+    exe = _unpacked((case_dir / truth["exe"]).resolve(), "xz")
+    return core, exe, truth
+
+
+@functools.lru_cache(maxsize=None)
+def cli_json(core, exe):
+    """What `mapsleuth analyze CORE --exe EXE --format json` reports."""
+    p = subprocess.run([mapsleuth_bin(), "analyze", str(core), "--exe", str(exe),
+                        "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert p.returncode in (0, 3), p.stderr
+    return json.loads(p.stdout)
+
+
+def cli_text(core, exe):
+    p = subprocess.run([mapsleuth_bin(), "analyze", str(core), "--exe", str(exe)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode in (0, 3), p.stderr
+    return p.stdout
+
+
+def gdb_env(module_path=True):
+    env = dict(os.environ)
+    # Nothing of the test driver's Python may leak into gdb's.
+    for k in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
+        env.pop(k, None)
+    if not module_path:
+        env.pop("MAPSLEUTH_PYTHONPATH", None)
+    return env
+
+
+def run_gdb(args, commands, source=True, plugin=PLUGIN, cwd="/tmp", env=None,
+            timeout=300, pre=()):
+    """gdb -batch -nx [pre commands] [-ex 'source PLUGIN'] -ex CMD... ARGS,
+    from another directory than the source tree (cwd=/tmp). Returns the
+    CompletedProcess; stdout holds the commands' output."""
+    need_gdb()
+    cmd = [GDB, "-batch", "-nx", "-iex", "set auto-load no", "-iex", "set pagination off",
+           "-iex", "set width 0"]
+    for c in pre:
+        cmd += ["-ex", c]
+    if source:
+        cmd += ["-ex", "source %s" % plugin]
+    for c in commands:
+        cmd += ["-ex", c]
+    cmd += [str(a) for a in args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                          env=gdb_env() if env is None else env, timeout=timeout)
+
+
+# ---- sections of a batch run's output -----------------------------------------
+MARK = "=====mapsleuth-test %s====="
+
+
+def marked(commands):
+    """Commands with an echo of a marker before each, so that the output of
+    each can be cut out of gdb's stdout."""
+    out = []
+    for i, c in enumerate(commands):
+        out += ["echo %s\\n" % (MARK % i), c]
+    return out
+
+
+def sections(stdout, n):
+    parts = {}
+    for i in range(n):
+        start = stdout.find(MARK % i)
+        assert start >= 0, "no output of command %d:\n%s" % (i, stdout[-3000:])
+        start += len(MARK % i) + 1
+        end = stdout.find(MARK % (i + 1)) if i + 1 < n else -1
+        parts[i] = stdout[start:end if end >= 0 else len(stdout)]
+    return parts
+
+
+def frames_of_bt(text):
+    """Function names of a gdb backtrace, innermost first (inlined calls a
+    frame filter elides come indented after their frame)."""
+    names = []
+    for line in text.splitlines():
+        m = re.match(r"(?:#\d+\s+|\s+)(?:0x[0-9a-f]+ in )?(\S.*?) \(", line)
+        if m:
+            names.append(m.group(1))
+    return names
+
+
+# ---- Go toolchains ----------------------------------------------------------
+def go_toolchain():
+    """The newest installed Go toolchain (/usr/lib/go-1.X/bin/go, else go on
+    PATH), or None. MAPSLEUTH_GO names one instead (`none`: no toolchain)."""
+    forced = os.environ.get("MAPSLEUTH_GO")
+    if forced:
+        return None if forced == "none" else forced
+    def ver(p):
+        m = re.search(r"go-1\.(\d+)", p)
+        return int(m.group(1)) if m else -1
+    found = sorted(glob.glob("/usr/lib/go-1.*/bin/go"), key=ver)
+    if found:
+        return found[-1]
+    return shutil.which("go")
+
+
+# ---- no vacuous pass ------------------------------------------------------------
+# Under CTest MAPSLEUTH_GDB_MIN_PASSED is set: fewer passed tests than that
+# (gdb missing, every case skipped...) fail the run. The controller process
+# sees every test's report, with or without pytest-xdist.
+_PASSED = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        _PASSED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    want = int(os.environ.get("MAPSLEUTH_GDB_MIN_PASSED", "0") or 0)
+    if want and exitstatus == 0 and len(_PASSED) < want:
+        print("\nonly %d gdb tests passed, at least %d expected "
+              "(MAPSLEUTH_GDB_MIN_PASSED)" % (len(_PASSED), want))
+        session.exitstatus = 1

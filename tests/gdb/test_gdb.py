@@ -1,0 +1,201 @@
+"""The gdb plugin in real gdb (batch mode, -nx) on committed cores: the
+`mapsleuth` command prints the CLI's report, read through gdb; the
+convenience variables; `bt` reaching the user's code past
+runtime.systemstack thanks to the plugin's unwinder (and not without it);
+`mapsleuth goroutines` and `mapsleuth stack`. Every expectation comes from
+the CLI's JSON for the same core, never from values written here."""
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import (CASES, cli_json, cli_text, frames_of_bt, gdb_env, mapsleuth_bin,
+                      marked, run_gdb, sections, unpacked_case)
+
+COMMANDS = ["mapsleuth", "print $mapsleuth_map", "print $mapsleuth_goroutine",
+            "mapsleuth goroutines", "mapsleuth --json", "mapsleuth stack",
+            "mapsleuth stack all"]
+
+
+@functools.lru_cache(maxsize=None)
+def plugin_run(case):
+    core, exe, _ = unpacked_case(case)
+    p = run_gdb([exe, core], marked(COMMANDS))
+    assert p.returncode == 0, p.stderr
+    return sections(p.stdout, len(COMMANDS)), p
+
+
+@functools.lru_cache(maxsize=None)
+def bt_run(case, plugin):
+    """`bt` alone, right after loading the core, with or without the plugin."""
+    core, exe, _ = unpacked_case(case)
+    p = run_gdb([exe, core], marked(["bt"]), source=plugin)
+    assert p.returncode == 0, p.stderr
+    return sections(p.stdout, 1)[0]
+
+
+def without_core_file_facts(d):
+    """What only a core file knows (its path, size, the process's command
+    line, the build-id match of the file) is not in gdb's view."""
+    d = json.loads(json.dumps(d))
+    d.pop("core")
+    d["executable"].pop("match")
+    return d
+
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_report_is_the_clis(case):
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    out, p = plugin_run(case)
+    report = out[0]
+    fault = want["fault"]
+    assert fault["message"] in report
+    assert fault["kind"] in report
+    if want["map"] is not None:
+        assert want["map"]["type"] in report
+        assert want["map"]["address"] in report
+    # The very text `mapsleuth analyze` prints, then the variables set.
+    assert cli_text(core, exe) in report
+    # And the JSON, except what only the core file knows.
+    got, _ = json.JSONDecoder().raw_decode(out[4].lstrip())
+    assert without_core_file_facts(got) == without_core_file_facts(want)
+    for k in ("pid", "signal", "crashed_thread", "arch"):
+        assert got["core"][k] == want["core"][k], k
+    assert "through gdb" in got["core"]["path"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_convenience_variables(case):
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    out, _ = plugin_run(case)
+    if want["map"] is not None:
+        m = re.match(r"\$\d+ = \(([^)]*)\) (0x[0-9a-f]+)", out[1].strip())
+        assert m, out[1]
+        assert int(m.group(2), 16) == int(want["map"]["address"], 16)
+        if want["map"]["impl"] == "hmap" and want["executable"]["dwarf"]:
+            assert m.group(1) == "runtime.hmap *"
+    m = re.match(r"\$\d+ = (\d+)", out[2].strip())
+    assert m and int(m.group(1)) == want["fault"]["goroutine"], out[2]
+    if want["key"] is not None and isinstance(want["key"].get("value"), (int, str)):
+        assert "$mapsleuth_key = " in out[0]
+
+
+def user_frame_function(want):
+    uf = want["fault"].get("user_frame")
+    assert uf and uf.get("function"), "the CLI names no user frame"
+    return uf["function"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bt_reaches_the_user_frame(case):
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    bt = bt_run(case, True)
+    names = frames_of_bt(bt)
+    map_fn = want["fault"]["frame"]["function"]
+    user = user_frame_function(want)
+    assert map_fn in names, bt
+    assert any(n == user or n == user + " (inlined)" for n in names), bt
+    # The map frame is below (inner to) the user frame.
+    assert names.index(map_fn) < max(i for i, n in enumerate(names)
+                                      if n in (user, user + " (inlined)"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bt_without_the_plugin_stops_at_the_stack_switch(case):
+    """The control: gdb alone stops at runtime.systemstack (when the
+    faulting thread's stack, as the CLI unwinds it, switches stacks there)
+    and never reaches the user frame."""
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    fns = [f["function"] for f in want["faulting_stack"]["frames"]]
+    map_fn = want["fault"]["frame"]["function"]
+    if "runtime.systemstack" not in fns or map_fn not in fns or \
+            fns.index("runtime.systemstack") > fns.index(map_fn):
+        pytest.skip("no stack switch between the signal and the map frame")
+    names = frames_of_bt(bt_run(case, False))
+    user = user_frame_function(want)
+    assert user not in names and user + " (inlined)" not in names
+    assert map_fn not in names
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_goroutines_lists_the_faulting_goroutine(case):
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    out, _ = plugin_run(case)
+    g = want["fault"]["goroutine"]
+    lines = out[3].splitlines()
+    assert any(re.match(r"\*\s+%d \[" % g, ln) for ln in lines), out[3]
+    # The CLI's own listing, line for line.
+    p = subprocess.run([mapsleuth_bin(), "goroutines", str(core), "--exe", str(exe)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == out[3]
+
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_stack_is_the_clis(case):
+    """`mapsleuth stack` (the faulting goroutine) and `mapsleuth stack all`
+    print what `mapsleuth stack` and `mapsleuth stack --all` print."""
+    core, exe, _ = unpacked_case(case)
+    want = cli_json(core, exe)
+    out, _ = plugin_run(case)
+    for args, section in ((), 5), (("--all",), 6):
+        p = subprocess.run([mapsleuth_bin(), "stack", str(core), "--exe", str(exe), *args],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == out[section]
+    # Through the map frame to the user frame.
+    assert want["fault"]["frame"]["function"] in out[5]
+    assert user_frame_function(want) in out[5]
+
+
+def test_source_from_any_directory_finds_the_module_itself(tmp_path):
+    """No MAPSLEUTH_PYTHONPATH: the plugin finds the built module next to
+    its source tree, whatever gdb's working directory."""
+    core, exe, _ = unpacked_case(CASES[0])
+    want = cli_json(core, exe)
+    p = run_gdb([exe, core], ["mapsleuth"], env=gdb_env(module_path=False),
+                cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"mapsleuth \S+ loaded from /", p.stdout), p.stdout
+    assert want["fault"]["message"] in p.stdout
+
+
+def test_installed_plugin_finds_the_installed_module(tmp_path):
+    """`cmake --install` puts the plugin beside the package it loads."""
+    build = os.environ.get("MAPSLEUTH_BUILD_DIR")
+    if not build:
+        pytest.skip("MAPSLEUTH_BUILD_DIR not set (CTest sets it)")
+    prefix = tmp_path / "prefix"
+    subprocess.run([shutil.which("cmake") or "cmake", "--install", build, "--prefix",
+                    str(prefix)], check=True, capture_output=True)
+    plugins = list(prefix.glob("share/mapsleuth/gdb/mapsleuth-gdb.py"))
+    assert len(plugins) == 1
+    core, exe, _ = unpacked_case(CASES[2])
+    want = cli_json(core, exe)
+    env = gdb_env(module_path=False)
+    p = run_gdb([exe, core], ["mapsleuth"], plugin=plugins[0], env=env, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"mapsleuth \S+ loaded from (\S+):", p.stdout)
+    assert m, p.stdout
+    assert os.path.realpath(m.group(1)).startswith(os.path.realpath(prefix)), m.group(1)
+    assert want["fault"]["message"] in p.stdout
+
+
+def test_errors_are_gdb_errors_not_tracebacks(tmp_path):
+    """Without a process or core, `mapsleuth` says so, as a gdb error."""
+    core, exe, _ = unpacked_case(CASES[0])
+    p = run_gdb([exe], ["mapsleuth"])
+    assert "mapsleuth:" in p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+
