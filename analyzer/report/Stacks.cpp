@@ -95,14 +95,7 @@ SourceLoc locate(const GoProgram &P, uint64_t PC, bool ReturnAddress) {
   return L;
 }
 
-SourceLoc userFrame(const StackReport &S) {
-  for (const auto &F : S.Frames)
-    if (F.Go && !F.Runtime)
-      return {F.Function, F.File, F.Line};
-  return {};
-}
-
-// The same from the unwound stack, as makeStackReport would name it.
+// The first Go frame outside the runtime, named as makeStackReport names it.
 SourceLoc userFrame(const GoProgram &P, const Stack &S) {
   for (const auto &F : S.Frames)
     if (F.Go && !isRuntimeFunction(F.Function))
@@ -196,13 +189,9 @@ GoroutinesReport makeGoroutinesReport(const GoProgram &P,
     // The user frame needs the stack; unwinding is cheap enough to do it
     // for the listing too, but the listing needs no report of each frame.
     Stack St = U.unwindGoroutine(G);
-    if (WithStacks) {
-      StackReport SR = makeStackReport(P, St);
-      GR.UserFrame = userFrame(SR);
-      GR.Stack = std::move(SR);
-    } else {
-      GR.UserFrame = userFrame(P, St);
-    }
+    GR.UserFrame = userFrame(P, St);
+    if (WithStacks)
+      GR.Stack = makeStackReport(P, St);
     R.Goroutines.push_back(std::move(GR));
   }
   for (const auto &T : GS.Threads) {
