@@ -150,8 +150,9 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
 // live where the outer one's is stale. choose() ranks them all.
 class OpArgs {
 public:
-  void add(const GoProgram &P, const Stack &St, size_t Phys) {
-    Frames.emplace_back(P, St, Phys);
+  void add(const GoProgram &P, const Stack &St, size_t Phys,
+           EmulationCache &Emu) {
+    Frames.emplace_back(P, St, Phys, &Emu);
   }
   std::vector<Candidate> candidates(const ArgSpec &A) const {
     std::vector<Candidate> Out;
@@ -173,7 +174,8 @@ class Diagnoser {
 public:
   Diagnoser(const GoProgram &P, const GoroutineSet &GS, const Unwinder &U,
             const DiagnoseOptions &O)
-      : P(P), GS(GS), U(U), O(O), Types(const_cast<GoProgram &>(P).types()) {}
+      : P(P), GS(GS), U(U), O(O), Types(const_cast<GoProgram &>(P).types()),
+        Emu(P) {}
 
   AnalysisReport run();
 
@@ -208,6 +210,7 @@ private:
   const Unwinder &U;
   const DiagnoseOptions &O;
   TypeTable &Types;
+  EmulationCache Emu;
   Warnings W;
   const TypeInfo *CurMapType = nullptr; // validates map candidates when known
 };
@@ -279,7 +282,7 @@ bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
 
 void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
                                     const MapFuncInfo &MF, Recovered &R) {
-  FrameArgs FA(P, St, physicalOf(St, Frame));
+  FrameArgs FA(P, St, physicalOf(St, Frame), &Emu);
   auto Cs = FA.candidates({MF.IterWord, 1, "it", 0});
   const bool Swiss = P.mapImpl() == MapImpl::Swiss;
   const char *IterStruct = Swiss ? "internal/runtime/maps.Iter" : "runtime.hiter";
@@ -392,7 +395,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
   if (!MF || MF->MapWord < 0)
     return R;
   OpArgs FA;
-  FA.add(P, St, EntryPhys);
+  FA.add(P, St, EntryPhys, Emu);
   for (size_t I = EntryPhys; I-- > B.Check;) {
     if (St.Frames[I].Inlined)
       continue;
@@ -400,7 +403,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
     if (IF && IF->EntryPoint && IF->TypeWord == MF->TypeWord &&
         IF->MapWord == MF->MapWord && IF->KeyWord == MF->KeyWord &&
         IF->Key == MF->Key)
-      FA.add(P, St, I);
+      FA.add(P, St, I, Emu);
   }
   if (MF->TypeWord >= 0) {
     auto Pick = choose(FA.candidates({MF->TypeWord, 1, "t", 0}),
@@ -498,7 +501,7 @@ void Diagnoser::faultMessage(const Stack &St, const MapBlock &B,
   if (!LenE)
     llvm::consumeError(LenE.takeError());
   // Fall back to the throw frame's spilled argument.
-  FrameArgs FA(P, St, physicalOf(St, *B.Throw));
+  FrameArgs FA(P, St, physicalOf(St, *B.Throw), &Emu);
   for (const Candidate &C : FA.candidates({0, 2, "s", 0})) {
     if (C.Words.size() != 2 || C.Words[1] > 4096)
       continue;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include <llvm/ADT/StringSwitch.h>
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -45,8 +46,96 @@ int64_t sext(uint64_t V, unsigned Size) {
   return static_cast<int64_t>((V ^ M) - M);
 }
 
+// The mnemonics the re-execution interprets, decoded once per instruction:
+// comparing strings at every step was most of its cost.
+enum class Mn : uint8_t {
+  other,
+  i_add,
+  i_and,
+  i_cdqe,
+  i_cmp,
+  i_cqo,
+  i_dec,
+  i_endbr64,
+  i_imul,
+  i_inc,
+  i_lea,
+  i_mov,
+  i_movabs,
+  i_movaps,
+  i_movd,
+  i_movdqu,
+  i_movq,
+  i_movsx,
+  i_movsxd,
+  i_movups,
+  i_movzx,
+  i_mul,
+  i_neg,
+  i_nop,
+  i_not,
+  i_or,
+  i_pause,
+  i_pop,
+  i_push,
+  i_rol,
+  i_ror,
+  i_sal,
+  i_sar,
+  i_shl,
+  i_shr,
+  i_sub,
+  i_test,
+  i_xchg,
+  i_xor,
+};
+
+Mn mnemonicKind(llvm::StringRef M) {
+  return llvm::StringSwitch<Mn>(M)
+      .Case("add", Mn::i_add)
+      .Case("and", Mn::i_and)
+      .Case("cdqe", Mn::i_cdqe)
+      .Case("cmp", Mn::i_cmp)
+      .Case("cqo", Mn::i_cqo)
+      .Case("dec", Mn::i_dec)
+      .Case("endbr64", Mn::i_endbr64)
+      .Case("imul", Mn::i_imul)
+      .Case("inc", Mn::i_inc)
+      .Case("lea", Mn::i_lea)
+      .Case("mov", Mn::i_mov)
+      .Case("movabs", Mn::i_movabs)
+      .Case("movaps", Mn::i_movaps)
+      .Case("movd", Mn::i_movd)
+      .Case("movdqu", Mn::i_movdqu)
+      .Case("movq", Mn::i_movq)
+      .Case("movsx", Mn::i_movsx)
+      .Case("movsxd", Mn::i_movsxd)
+      .Case("movups", Mn::i_movups)
+      .Case("movzx", Mn::i_movzx)
+      .Case("mul", Mn::i_mul)
+      .Case("neg", Mn::i_neg)
+      .Case("nop", Mn::i_nop)
+      .Case("not", Mn::i_not)
+      .Case("or", Mn::i_or)
+      .Case("pause", Mn::i_pause)
+      .Case("pop", Mn::i_pop)
+      .Case("push", Mn::i_push)
+      .Case("rol", Mn::i_rol)
+      .Case("ror", Mn::i_ror)
+      .Case("sal", Mn::i_sal)
+      .Case("sar", Mn::i_sar)
+      .Case("shl", Mn::i_shl)
+      .Case("shr", Mn::i_shr)
+      .Case("sub", Mn::i_sub)
+      .Case("test", Mn::i_test)
+      .Case("xchg", Mn::i_xchg)
+      .Case("xor", Mn::i_xor)
+      .Default(Mn::other);
+}
+
 struct Code {
   std::vector<Instruction> Insns;
+  std::vector<Mn> Kinds; // mnemonicKind of each instruction
   std::map<uint64_t, size_t> Index;
   std::set<size_t> MorestackBranches; // conditional jumps to the morestack tail
   uint64_t Entry = 0;
@@ -276,6 +365,7 @@ std::optional<bool> Machine::cond(llvm::StringRef CC) const {
 bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
                    bool &Jumped) {
   llvm::StringRef M = I.Mnemonic;
+  const Mn Op = C.Kinds[static_cast<size_t>(&I - C.Insns.data())];
   const auto &O = I.Ops;
   LastDest = -1;
   Jumped = false;
@@ -287,22 +377,22 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     F = {Known, Res, A, B, S, K, Heap};
   };
 
-  if (M == "nop" || M == "endbr64" || M.startswith("prefetch") || M == "pause")
+  if (Op == Mn::i_nop || Op == Mn::i_endbr64 || M.startswith("prefetch") || Op == Mn::i_pause)
     return true;
-  if (M == "mov" || M == "movabs" || M == "movzx" || M == "movsx" ||
-      M == "movsxd" || (M == "movq" && O.size() == 2 && O[0].Reg < 16 &&
+  if (Op == Mn::i_mov || Op == Mn::i_movabs || Op == Mn::i_movzx || Op == Mn::i_movsx ||
+      Op == Mn::i_movsxd || (Op == Mn::i_movq && O.size() == 2 && O[0].Reg < 16 &&
                         O[1].Kind != OpKind::Reg)) {
     if (O.size() != 2)
       return Fail = "operands of " + I.text(), false;
     Val X = read(O[1]);
     unsigned DS = SizeOf(0);
-    if (M == "movsx" || M == "movsxd")
+    if (Op == Mn::i_movsx || Op == Mn::i_movsxd)
       X.V = static_cast<uint64_t>(sext(X.V, SizeOf(1))) & mask(DS);
     write(O[0], X, O[1].Kind == OpKind::Reg ? O[1].Reg : -1);
     return true;
   }
-  if (M == "movups" || M == "movaps" || M == "movdqu" || M == "movq" ||
-      M == "movd") {
+  if (Op == Mn::i_movups || Op == Mn::i_movaps || Op == Mn::i_movdqu || Op == Mn::i_movq ||
+      Op == Mn::i_movd) {
     // Vector moves: only X15 (always zero in ABIInternal) stores are known.
     if (O.size() == 2 && O[0].Kind == OpKind::Mem)
       store(O[0].Mem, SizeOf(0), O[1].Reg == XMM15 ? known(0) : unknown(), -1);
@@ -310,12 +400,12 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
       write(O[0], unknown());
     return true;
   }
-  if (M == "lea") {
+  if (Op == Mn::i_lea) {
     auto A = address(O[1].Mem);
     write(O[0], A ? known(*A & mask(SizeOf(0))) : unknown());
     return true;
   }
-  if (M == "xchg" && O.size() == 2) {
+  if (Op == Mn::i_xchg && O.size() == 2) {
     Val A = read(O[0]), B = read(O[1]);
     write(O[0], B);
     write(O[1], A);
@@ -325,7 +415,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     unsigned S = SizeOf(0);
     Val A = read(O[0]), B = read(O[1]);
     // xor r, r / sub r, r are zero whatever r holds.
-    if ((M == "xor" || M == "sub") && O[0].Kind == OpKind::Reg &&
+    if ((Op == Mn::i_xor || Op == Mn::i_sub) && O[0].Kind == OpKind::Reg &&
         O[1].Kind == OpKind::Reg && O[0].Reg == O[1].Reg && !O[0].HighByte) {
       A = B = known(0);
     }
@@ -337,54 +427,54 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return true;
   };
   if (O.size() == 2) {
-    if (M == "add") return Alu([](uint64_t a, uint64_t b) { return a + b; }, FlagState::Add, true);
-    if (M == "sub") return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, true);
-    if (M == "cmp") return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, false);
-    if (M == "and") return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, true);
-    if (M == "test") return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, false);
-    if (M == "or") return Alu([](uint64_t a, uint64_t b) { return a | b; }, FlagState::Logic, true);
-    if (M == "xor") return Alu([](uint64_t a, uint64_t b) { return a ^ b; }, FlagState::Logic, true);
+    if (Op == Mn::i_add) return Alu([](uint64_t a, uint64_t b) { return a + b; }, FlagState::Add, true);
+    if (Op == Mn::i_sub) return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, true);
+    if (Op == Mn::i_cmp) return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, false);
+    if (Op == Mn::i_and) return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, true);
+    if (Op == Mn::i_test) return Alu([](uint64_t a, uint64_t b) { return a & b; }, FlagState::Logic, false);
+    if (Op == Mn::i_or) return Alu([](uint64_t a, uint64_t b) { return a | b; }, FlagState::Logic, true);
+    if (Op == Mn::i_xor) return Alu([](uint64_t a, uint64_t b) { return a ^ b; }, FlagState::Logic, true);
   }
-  if ((M == "shl" || M == "sal" || M == "shr" || M == "sar" || M == "rol" ||
-       M == "ror") && !O.empty()) {
+  if ((Op == Mn::i_shl || Op == Mn::i_sal || Op == Mn::i_shr || Op == Mn::i_sar || Op == Mn::i_rol ||
+       Op == Mn::i_ror) && !O.empty()) {
     unsigned S = SizeOf(0);
     Val A = read(O[0]);
     Val N = O.size() > 1 ? read(O[1]) : known(1);
     unsigned Bits = 8 * S;
     uint64_t Cnt = N.V & (S == 8 ? 63 : 31);
     uint64_t R = A.V;
-    if (M == "shl" || M == "sal")
+    if (Op == Mn::i_shl || Op == Mn::i_sal)
       R = Cnt >= 64 ? 0 : A.V << Cnt;
-    else if (M == "shr")
+    else if (Op == Mn::i_shr)
       R = Cnt >= 64 ? 0 : (A.V & mask(S)) >> Cnt;
-    else if (M == "sar")
+    else if (Op == Mn::i_sar)
       R = static_cast<uint64_t>(sext(A.V, S) >> (Cnt >= 64 ? 63 : Cnt));
     else if (Cnt % Bits) {
       uint64_t X = A.V & mask(S);
       unsigned C2 = static_cast<unsigned>(Cnt % Bits);
-      R = M == "rol" ? (X << C2) | (X >> (Bits - C2)) : (X >> C2) | (X << (Bits - C2));
+      R = Op == Mn::i_rol ? (X << C2) | (X >> (Bits - C2)) : (X >> C2) | (X << (Bits - C2));
     }
     R &= mask(S);
     F.Known = false; // CF/OF of shifts are not modelled
     write(O[0], combine(true, R, A, N));
     return true;
   }
-  if ((M == "inc" || M == "dec" || M == "not" || M == "neg") && O.size() == 1) {
+  if ((Op == Mn::i_inc || Op == Mn::i_dec || Op == Mn::i_not || Op == Mn::i_neg) && O.size() == 1) {
     unsigned S = SizeOf(0);
     Val A = read(O[0]);
-    uint64_t R = M == "inc" ? A.V + 1 : M == "dec" ? A.V - 1
-               : M == "not" ? ~A.V : 0 - A.V;
+    uint64_t R = Op == Mn::i_inc ? A.V + 1 : Op == Mn::i_dec ? A.V - 1
+               : Op == Mn::i_not ? ~A.V : 0 - A.V;
     R &= mask(S);
-    if (M == "inc")
+    if (Op == Mn::i_inc)
       SetFlags(FlagState::Add, R, A.V, 1, S, false); // CF unchanged: not modelled
-    else if (M == "dec")
+    else if (Op == Mn::i_dec)
       SetFlags(FlagState::Sub, R, A.V, 1, S, false);
-    else if (M == "neg")
+    else if (Op == Mn::i_neg)
       SetFlags(FlagState::Sub, R, 0, A.V, S, A.Known);
     write(O[0], {A.Known, R, A.Heap});
     return true;
   }
-  if (M == "imul" && O.size() >= 2) {
+  if (Op == Mn::i_imul && O.size() >= 2) {
     unsigned S = SizeOf(0);
     Val A = O.size() == 3 ? read(O[1]) : read(O[0]);
     Val B = O.size() == 3 ? read(O[2]) : read(O[1]);
@@ -394,12 +484,12 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     write(O[0], combine(true, R, A, B));
     return true;
   }
-  if ((M == "mul" || M == "imul") && O.size() == 1) {
+  if ((Op == Mn::i_mul || Op == Mn::i_imul) && O.size() == 1) {
     unsigned S = SizeOf(0);
     if (S != 8)
       return Fail = "narrow " + M.str(), false;
     Val A = reg(0, 8), B = read(O[0]);
-    unsigned __int128 Pr = M == "mul"
+    unsigned __int128 Pr = Op == Mn::i_mul
         ? static_cast<unsigned __int128>(A.V) * B.V
         : static_cast<unsigned __int128>(static_cast<__int128>(
               static_cast<int64_t>(A.V)) * static_cast<int64_t>(B.V));
@@ -411,12 +501,12 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     LastDest = 0;
     return true;
   }
-  if (M == "cdqe") {
+  if (Op == Mn::i_cdqe) {
     Val A = reg(0, 4);
     setReg(0, 8, {A.Known, static_cast<uint64_t>(sext(A.V, 4)), A.Heap});
     return true;
   }
-  if (M == "cqo") {
+  if (Op == Mn::i_cqo) {
     Val A = reg(0, 8);
     setReg(1, 8, {A.Known, static_cast<int64_t>(A.V) < 0 ? ~0ull : 0, A.Heap});
     return true;
@@ -439,7 +529,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     write(O[0], Cd ? known(*Cd ? 1 : 0) : unknown());
     return true;
   }
-  if (M == "push" && O.size() == 1) {
+  if (Op == Mn::i_push && O.size() == 1) {
     Val X = read(O[0]);
     Val SP = reg(RSP, 8);
     if (!SP.Known)
@@ -450,7 +540,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     store(Mm, 8, X, O[0].Kind == OpKind::Reg ? O[0].Reg : -1);
     return true;
   }
-  if (M == "pop" && O.size() == 1) {
+  if (Op == Mn::i_pop && O.size() == 1) {
     Val SP = reg(RSP, 8);
     if (!SP.Known)
       return Fail = "pop with unknown sp", false;
@@ -747,8 +837,10 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   Code C;
   C.Entry = (*DF)->Entry;
   C.Insns = (*DF)->Insns;
-  for (size_t I = 0; I < C.Insns.size(); ++I)
+  for (size_t I = 0; I < C.Insns.size(); ++I) {
     C.Index[C.Insns[I].Addr] = I;
+    C.Kinds.push_back(mnemonicKind(C.Insns[I].Mnemonic));
+  }
   // Conditional jumps whose target soon calls runtime.morestack*.
   for (size_t I = 0; I < C.Insns.size(); ++I) {
     const auto &In = C.Insns[I];
@@ -898,6 +990,21 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
                                       "followed, so this one may not be the "
                                       "one that ran" : "");
   return Res;
+}
+
+const std::optional<EmulationResult> &
+EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg) {
+  auto Key = std::make_tuple(ReturnPC, CallerSP, Reg);
+  auto It = Done.find(Key);
+  if (It != Done.end())
+    return It->second;
+  std::optional<EmulationResult> R;
+  auto E = emulateRegisterAtCall(P, ReturnPC, CallerSP, Reg);
+  if (E)
+    R = std::move(*E);
+  else
+    llvm::consumeError(E.takeError());
+  return Done.emplace(Key, std::move(R)).first->second;
 }
 
 } // namespace ms

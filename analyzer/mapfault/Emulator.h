@@ -18,7 +18,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 
 #include "support/Error.h"
 
@@ -40,5 +43,23 @@ struct EmulationResult {
 Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
                                                 uint64_t ReturnPC,
                                                 uint64_t CallerSP, int Reg);
+
+// Re-executions already done for one program, by (return PC, caller SP,
+// register): one diagnosis asks for the same register of the same frame
+// several times (the argument's words, each map function frame handed the
+// same arguments, racers sharing a caller), and a failed re-execution costs
+// as much as a successful one.
+class EmulationCache {
+public:
+  explicit EmulationCache(const GoProgram &P) : P(P) {}
+  // emulateRegisterAtCall, or nullopt where it fails.
+  const std::optional<EmulationResult> &get(uint64_t ReturnPC,
+                                            uint64_t CallerSP, int Reg);
+
+private:
+  const GoProgram &P;
+  std::map<std::tuple<uint64_t, uint64_t, int>, std::optional<EmulationResult>>
+      Done;
+};
 
 } // namespace ms

@@ -30,8 +30,9 @@ llvm::StringRef confidenceName(Confidence C) {
   return "?";
 }
 
-FrameArgs::FrameArgs(const GoProgram &P, const Stack &St, size_t Phys)
-    : P(P), St(St), Phys(Phys) {}
+FrameArgs::FrameArgs(const GoProgram &P, const Stack &St, size_t Phys,
+                     EmulationCache *Emu)
+    : P(P), St(St), Phys(Phys), Emu(Emu) {}
 
 const StackFrame *FrameArgs::caller() const {
   for (size_t I = Phys + 1; I < St.Frames.size(); ++I)
@@ -253,11 +254,16 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
     }
   }
   // Computed in registers: re-execute the caller's code.
-  auto Em = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg);
-  if (!Em) {
-    llvm::consumeError(Em.takeError());
-    return std::nullopt;
+  std::optional<EmulationResult> Em;
+  if (Emu) {
+    Em = Emu->get(Cl.PC, Cl.SP, Reg);
+  } else if (auto E = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg)) {
+    Em = std::move(*E);
+  } else {
+    llvm::consumeError(E.takeError());
   }
+  if (!Em)
+    return std::nullopt;
   Detail += (Detail.empty() ? "" : "; ") + RName + " computed by " +
             Info.Caller + ": " + Em->Detail +
             (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "

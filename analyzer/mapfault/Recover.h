@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "goruntime/Unwinder.h"
+#include "mapfault/Emulator.h"
 #include "support/Error.h"
 
 namespace ms {
@@ -59,7 +60,10 @@ class FrameArgs {
 public:
   // Frames: a goroutine's stack; Phys: index of the (physical) frame whose
   // arguments are wanted. Its caller is the next physical frame.
-  FrameArgs(const GoProgram &P, const Stack &St, size_t Phys);
+  // Emu: where re-executions of callers' code are kept between queries
+  // (optional; without it each query re-executes).
+  FrameArgs(const GoProgram &P, const Stack &St, size_t Phys,
+            EmulationCache *Emu = nullptr);
 
   // Every candidate value for the argument, most trusted source first.
   std::vector<Candidate> candidates(const ArgSpec &A) const;
@@ -82,6 +86,7 @@ private:
   const GoProgram &P;
   const Stack &St;
   size_t Phys;
+  EmulationCache *Emu;
 };
 
 } // namespace ms
