@@ -462,7 +462,9 @@ def prepare_corpus(cases, cache):
     n = 0
     for c in cases:
         core = cache / "corpus" / c["case"] / "core"
-        exe = cache / "corpus" / c["label"] / "exe"
+        # go1.X-VARIANT/exe.xz -> .../go1.X-VARIANT/exe; a case with its own
+        # executable (go1.X-VARIANT/SCENARIO/exe.xz) gets its own copy.
+        exe = cache / "corpus" / c["exe_src"].relative_to(CORPUS).with_suffix("")
         n += unpack(c["core_src"], core, "zstd")
         n += unpack(c["exe_src"], exe, "xz")
         c["core_path"], c["exe_path"] = str(core), str(exe)

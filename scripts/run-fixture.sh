@@ -10,5 +10,8 @@ shift 2 || shift $#
 dir="$here/fixtures/corpus/$case"
 [[ -f $dir/core.zst ]] || { echo "no such fixture case: $case" >&2; exit 1; }
 cmd=${MAPSLEUTH_CMD:-info}
-echo "\$ mapsleuth $cmd fixtures/corpus/$case/core.zst --exe fixtures/corpus/${case%/*}/exe.xz $*" >&2
-exec "$build/cli/mapsleuth" "$cmd" "$dir/core.zst" --exe "$dir/../exe.xz" "$@"
+# The label's shared executable, or the case's own (see fixtures/README.md).
+exe=../exe.xz
+[[ -f $dir/exe.xz ]] && exe=exe.xz
+echo "\$ mapsleuth $cmd fixtures/corpus/$case/core.zst --exe $(realpath -m --relative-to="$here" "$dir/$exe") $*" >&2
+exec "$build/cli/mapsleuth" "$cmd" "$dir/core.zst" --exe "$dir/$exe" "$@"

@@ -25,6 +25,13 @@ def key_equal(ours, truth_key):
     if truth_key.get("dynamic_type"):
         if ours.get("dynamic_type") != truth_key["dynamic_type"]:
             return False
+    if truth_key["type"] in ("float32", "float64"):
+        # A JSON number (905.0 may be written 905), compared exactly: the
+        # keys are values the program chose (multiples of 0.25). Not a bool
+        # (True == 1) and not a string.
+        v = ours["value"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
     return ours["value"] == truth_key["value"]
 
 
