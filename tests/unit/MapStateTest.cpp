@@ -108,6 +108,12 @@ std::optional<GoValue> truthKey(GoProgram &P, const TypeInfo &KT,
         X &= 0xffffffffu;
       return Words(T, {X});
     }
+    case Kind::Float64: {
+      auto D = V.getAsNumber();
+      if (!D)
+        return std::nullopt;
+      return Words(T, {std::bit_cast<uint64_t>(*D)});
+    }
     case Kind::String:
       return Words(T, {hexField(Extra, "data"),
                        static_cast<uint64_t>(*Extra.getInteger("len"))});
