@@ -1,6 +1,6 @@
 #include "mapfault/MapHash.h"
 
-#include <bit>
+#include <llvm/ADT/bit.h>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -827,8 +827,8 @@ Error buildImage(const GoValue &V, const TypeInfo &T, uint64_t Off,
       break;
     bool F32 = T.K == Kind::Float32 || T.K == Kind::Complex64;
     auto Bits = [&](double D) -> uint64_t {
-      return F32 ? std::bit_cast<uint32_t>(static_cast<float>(D))
-                 : std::bit_cast<uint64_t>(D);
+      return F32 ? llvm::bit_cast<uint32_t>(static_cast<float>(D))
+                 : llvm::bit_cast<uint64_t>(D);
     };
     Put(Bits(V.F), F32 ? 4 : 8);
     if (T.K == Kind::Complex64 || T.K == Kind::Complex128) {
@@ -907,7 +907,7 @@ struct Runner {
     return V;
   }
   Expected<uint64_t> f32(const KeyImage &I, uint64_t Off, uint64_t H) {
-    float F = std::bit_cast<float>(static_cast<uint32_t>(word(I, Off, 4)));
+    float F = llvm::bit_cast<float>(static_cast<uint32_t>(word(I, Off, 4)));
     if (F == 0)
       return C1 * (C0 ^ H);
     if (std::isnan(F))
@@ -915,7 +915,7 @@ struct Runner {
     return mem(I, Off, 4, H);
   }
   Expected<uint64_t> f64(const KeyImage &I, uint64_t Off, uint64_t H) {
-    double F = std::bit_cast<double>(word(I, Off, 8));
+    double F = llvm::bit_cast<double>(word(I, Off, 8));
     if (F == 0)
       return C1 * (C0 ^ H);
     if (std::isnan(F))
