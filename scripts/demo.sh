@@ -6,4 +6,6 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
 "$here/scripts/build.sh" "$here/build"
 case=${1:-$(cat "$here/fixtures/demo-case" 2>/dev/null || echo)}
-exec "$here/scripts/run-fixture.sh" "$here/build" "$case"
+# The diagnosis of the crash (MAPSLEUTH_CMD=info|stack|goroutines for the
+# other views).
+MAPSLEUTH_CMD=${MAPSLEUTH_CMD:-analyze} exec "$here/scripts/run-fixture.sh" "$here/build" "$case"
