@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <llvm/ADT/ArrayRef.h>
+
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
 
@@ -43,7 +45,8 @@ namespace {
 constexpr int SPReg = 7; // amd64 DWARF rsp; arm64 uses 31 (see spOf)
 
 struct FuncCode {
-  std::vector<Instruction> Insns;
+  // The program's decoded function (GoProgram::decodedFunction), not a copy.
+  llvm::ArrayRef<Instruction> Insns;
   std::set<uint64_t> BranchTargets;
   std::string Name;
   uint64_t Entry = 0;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringSwitch.h>
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/raw_ostream.h>
@@ -134,7 +135,8 @@ Mn mnemonicKind(llvm::StringRef M) {
 }
 
 struct Code {
-  std::vector<Instruction> Insns;
+  // The program's decoded function (GoProgram::decodedFunction), not a copy.
+  llvm::ArrayRef<Instruction> Insns;
   std::vector<Mn> Kinds; // mnemonicKind of each instruction
   std::map<uint64_t, size_t> Index;
   std::set<size_t> MorestackBranches; // conditional jumps to the morestack tail
