@@ -33,6 +33,9 @@ struct DwarfInfo::Impl {
   std::string Name;
   const Arch *A = nullptr;
   std::unique_ptr<char[]> Copy; // writable ELF image for elf_memory
+  // Debug sections we inflated ourselves (inflateDebugSections); libelf's
+  // section data points into them, so they outlive E.
+  std::vector<std::unique_ptr<uint8_t[]>> Inflated;
   int Fd = -1;
   Elf *E = nullptr;
   Dwarf *D = nullptr;           // null when only .eh_frame is present

@@ -13,6 +13,7 @@
 #include <llvm/ADT/StringExtras.h>
 
 #include <gelf.h>
+#include <libdeflate.h>
 
 namespace ms {
 
@@ -55,6 +56,85 @@ bool hasSection(Elf *E, StringRef Name) {
       return true;
   }
   return false;
+}
+
+// Inflates the zlib-compressed (SHF_COMPRESSED) .debug_* sections of E
+// with libdeflate and hands libelf the result as the section's data, so
+// that dwarf_begin_elf finds them uncompressed. libdw would inflate each of
+// them with zlib at open, 3-4x slower; on a small Go program that was a
+// third of `analyze` (bench/RESULTS.md). A section whose header promises an
+// impossible size (deflate expands at most 1032:1) or whose data does not
+// inflate to exactly that size is marked SHT_NOBITS, which libdw ignores,
+// as it ignores a section it cannot inflate itself; nothing is allocated
+// for it. Anything else (GNU .zdebug_*, other algorithms) is left to libdw.
+void inflateDebugSections(DwarfInfo::Impl &P) {
+  size_t ShStrNdx = 0;
+  if (elf_getshdrstrndx(P.E, &ShStrNdx) != 0)
+    return;
+  libdeflate_decompressor *Dec = nullptr;
+  Elf_Scn *Scn = nullptr;
+  size_t Count = 0;
+  while ((Scn = elf_nextscn(P.E, Scn)) != nullptr && Count++ < 1'000'000) {
+    GElf_Shdr Sh;
+    if (!gelf_getshdr(Scn, &Sh) || !(Sh.sh_flags & SHF_COMPRESSED) ||
+        Sh.sh_type == SHT_NOBITS)
+      continue;
+    const char *N = elf_strptr(P.E, ShStrNdx, Sh.sh_name);
+    if (!N || !StringRef(N).startswith(".debug_"))
+      continue;
+    GElf_Chdr Ch;
+    Elf_Data *Raw = elf_rawdata(Scn, nullptr);
+    if (!gelf_getchdr(Scn, &Ch) || !Raw || !Raw->d_buf ||
+        Ch.ch_type != ELFCOMPRESS_ZLIB)
+      continue;
+    size_t HdrSize = gelf_getclass(P.E) == ELFCLASS32 ? sizeof(Elf32_Chdr)
+                                                       : sizeof(Elf64_Chdr);
+    if (Raw->d_size < HdrSize)
+      continue;
+    const size_t InSize = Raw->d_size - HdrSize;
+    const uint64_t OutSize = Ch.ch_size;
+    auto Drop = [&] {
+      Sh.sh_type = SHT_NOBITS;
+      gelf_update_shdr(Scn, &Sh);
+    };
+    if (OutSize == 0 || OutSize > 1032 * uint64_t(InSize) + 64 ||
+        OutSize > (uint64_t(1) << 32)) {
+      Drop();
+      continue;
+    }
+    if (!Dec && !(Dec = libdeflate_alloc_decompressor()))
+      break;
+    std::unique_ptr<uint8_t[]> Out(new (std::nothrow) uint8_t[OutSize]);
+    size_t Got = 0;
+    if (!Out || libdeflate_zlib_decompress(
+                    Dec, static_cast<const uint8_t *>(Raw->d_buf) + HdrSize,
+                    InSize, Out.get(), OutSize, &Got) != LIBDEFLATE_SUCCESS ||
+        Got != OutSize) {
+      Drop();
+      continue;
+    }
+    Elf_Data *D = elf_getdata(Scn, nullptr);
+    if (!D)
+      continue;
+    D->d_buf = Out.get();
+    D->d_size = OutSize;
+    D->d_type = ELF_T_BYTE;
+    D->d_align = Ch.ch_addralign ? Ch.ch_addralign : 1;
+    Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
+    Sh.sh_size = OutSize;
+    Sh.sh_addralign = D->d_align;
+    if (!gelf_update_shdr(Scn, &Sh)) {
+      // libelf would not take the new header: give the section back its
+      // compressed bytes, for libdw to handle as before.
+      D->d_buf = Raw->d_buf;
+      D->d_size = Raw->d_size;
+      D->d_type = ELF_T_CHDR;
+      continue;
+    }
+    P.Inflated.push_back(std::move(Out));
+  }
+  if (Dec)
+    libdeflate_free_decompressor(Dec);
 }
 
 // Go spells pointer types "*T"; anonymous DIEs get a readable stand-in.
@@ -232,6 +312,7 @@ finishOpen(std::unique_ptr<DwarfInfo::Impl> P) {
                   hasSection(P->E, ".zdebug_info") ||
                   hasSection(P->E, ".zdebug_frame");
   if (HasDebug) {
+    inflateDebugSections(*P);
     P->D = dwarf_begin_elf(P->E, DWARF_C_READ, nullptr);
     if (!P->D)
       return inputError(P->Name, "unusable DWARF: {0}", dwErr());

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-dev                      # LLVM libObject, Support (JSON, DataExtractor)
   libdw-dev libelf-dev          # elfutils: DWARF, CFI
+  libdeflate-dev                # fast inflation of compressed DWARF sections
+  zlib1g-dev libbz2-dev libncurses-dev  # static archives the CLI links (CMakeLists.txt)
   libcapstone-dev               # disassembly for call-site dataflow
   libcli11-dev                  # command line
   libzstd-dev liblzma-dev       # compressed cores and executables

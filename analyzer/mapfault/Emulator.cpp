@@ -918,27 +918,17 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
   std::optional<uint64_t> Agreed;
   bool Heap = false, Conflict = false, Unexplored = false;
   std::string Detail;
+  // Starts whose replay stopped for another reason than meeting a call (or
+  // leaving the function): they might reach the call along a path we could
+  // not follow. Explored below, and only when some start gave a value: the
+  // exploration can only make that value uncertain.
+  std::vector<size_t> ToExplore;
   for (size_t S : Starts) {
     Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
     Run R0 = Mc.run(S, Target, Reg, nullptr, {});
-    // A start whose replay stops for another reason than meeting a call
-    // (or leaving the function) might reach the call along a path we could
-    // not follow: explore both ways of its unknown branches. If some path
-    // from it reaches the call, a value from another start may come from a
-    // path that did not run.
     if (!R0.Reached && !llvm::StringRef(R0.Fail).startswith("passes another call") &&
-        !llvm::StringRef(R0.Fail).startswith("leaves the function")) {
-      std::string Why;
-      auto Rc = Mc.mayReach(S, Target, Why);
-      if (Rc != Machine::Reach::No)
-        Unexplored = true;
-      if (getenv("MAPSLEUTH_DEBUG_EMU"))
-        llvm::errs() << "emu explore " << hex(C->Insns[S].Addr) << ": "
-                     << (Rc == Machine::Reach::No    ? "no path"
-                         : Rc == Machine::Reach::Yes ? "reaches"
-                                                     : "unknown: " + Why)
-                     << "\n";
-    }
+        !llvm::StringRef(R0.Fail).startswith("leaves the function"))
+      ToExplore.push_back(S);
     if (!R0.Reached) {
       if (getenv("MAPSLEUTH_DEBUG_EMU"))
         llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " fails: "
@@ -984,6 +974,24 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
   if (!Agreed)
     return makeError("no re-execution of the caller reaches the call with "
                      "the register known");
+  // Explore both ways of the unknown branches of the starts that stopped:
+  // if some path from one reaches the call, the value found may come from
+  // a path that did not run.
+  for (size_t S : ToExplore) {
+    Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
+    std::string Why;
+    auto Rc = Mc.mayReach(S, Target, Why);
+    if (getenv("MAPSLEUTH_DEBUG_EMU"))
+      llvm::errs() << "emu explore " << hex(C->Insns[S].Addr) << ": "
+                   << (Rc == Machine::Reach::No    ? "no path"
+                       : Rc == Machine::Reach::Yes ? "reaches"
+                                                   : "unknown: " + Why)
+                   << "\n";
+    if (Rc != Machine::Reach::No) {
+      Unexplored = true;
+      break;
+    }
+  }
   EmulationResult Res;
   Res.Value = *Agreed;
   Res.ReadsHeapOrGlobals = Heap;
