@@ -33,9 +33,17 @@ struct DwarfInfo::Impl {
   std::string Name;
   const Arch *A = nullptr;
   std::unique_ptr<char[]> Copy; // writable ELF image for elf_memory
-  // Debug sections we inflated ourselves (inflateDebugSections); libelf's
-  // section data points into them, so they outlive E.
-  std::vector<std::unique_ptr<uint8_t[]>> Inflated;
+  // The debug sections we inflated ourselves (inflateDebugSections), in
+  // one anonymous mapping; libelf's section data points into it, so it
+  // outlives E (members are destroyed after ~Impl's body).
+  struct Mapping {
+    void *Addr = nullptr;
+    size_t Size = 0;
+    Mapping() = default;
+    Mapping(const Mapping &) = delete;
+    Mapping &operator=(const Mapping &) = delete;
+    ~Mapping();
+  } Inflated;
   int Fd = -1;
   Elf *E = nullptr;
   Dwarf *D = nullptr;           // null when only .eh_frame is present

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,20 +68,39 @@ bool hasSection(Elf *E, StringRef Name) {
 // inflate to exactly that size is marked SHT_NOBITS, which libdw ignores,
 // as it ignores a section it cannot inflate itself; nothing is allocated
 // for it. Anything else (GNU .zdebug_*, other algorithms) is left to libdw.
+// .debug_line is hidden the same way, compressed or not: lines come from
+// the pclntab, and it is a fifth of a Go program's DWARF.
 void inflateDebugSections(DwarfInfo::Impl &P) {
   size_t ShStrNdx = 0;
   if (elf_getshdrstrndx(P.E, &ShStrNdx) != 0)
     return;
-  libdeflate_decompressor *Dec = nullptr;
+  struct Pending {
+    Elf_Scn *Scn;
+    GElf_Shdr Sh;
+    const uint8_t *In;
+    size_t InSize;
+    uint64_t OutSize, Align, Offset;
+  };
+  std::vector<Pending> Work;
+  uint64_t Total = 0;
   Elf_Scn *Scn = nullptr;
   size_t Count = 0;
   while ((Scn = elf_nextscn(P.E, Scn)) != nullptr && Count++ < 1'000'000) {
     GElf_Shdr Sh;
-    if (!gelf_getshdr(Scn, &Sh) || !(Sh.sh_flags & SHF_COMPRESSED) ||
-        Sh.sh_type == SHT_NOBITS)
+    if (!gelf_getshdr(Scn, &Sh) || Sh.sh_type == SHT_NOBITS)
       continue;
     const char *N = elf_strptr(P.E, ShStrNdx, Sh.sh_name);
     if (!N || !StringRef(N).startswith(".debug_"))
+      continue;
+    auto Drop = [&] {
+      Sh.sh_type = SHT_NOBITS;
+      gelf_update_shdr(Scn, &Sh);
+    };
+    if (StringRef(N) == ".debug_line") {
+      Drop();
+      continue;
+    }
+    if (!(Sh.sh_flags & SHF_COMPRESSED))
       continue;
     GElf_Chdr Ch;
     Elf_Data *Raw = elf_rawdata(Scn, nullptr);
@@ -93,48 +113,61 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
       continue;
     const size_t InSize = Raw->d_size - HdrSize;
     const uint64_t OutSize = Ch.ch_size;
-    auto Drop = [&] {
-      Sh.sh_type = SHT_NOBITS;
-      gelf_update_shdr(Scn, &Sh);
-    };
     if (OutSize == 0 || OutSize > 1032 * uint64_t(InSize) + 64 ||
-        OutSize > (uint64_t(1) << 32)) {
+        OutSize > (uint64_t(1) << 32) || Total > (uint64_t(1) << 34)) {
       Drop();
       continue;
     }
-    if (!Dec && !(Dec = libdeflate_alloc_decompressor()))
-      break;
-    std::unique_ptr<uint8_t[]> Out(new (std::nothrow) uint8_t[OutSize]);
+    Work.push_back({Scn, Sh, static_cast<const uint8_t *>(Raw->d_buf) + HdrSize,
+                    InSize, OutSize, Ch.ch_addralign ? Ch.ch_addralign : 1,
+                    Total});
+    Total += (OutSize + 63) & ~uint64_t(63);
+  }
+  if (Work.empty())
+    return;
+  // One mapping, populated up front: the pages of a fresh allocation
+  // faulted in one at a time cost as much as the inflation itself.
+  void *Arena = ::mmap(nullptr, Total, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (Arena == MAP_FAILED)
+    return; // libdw inflates them
+  P.Inflated.Addr = Arena;
+  P.Inflated.Size = Total;
+  libdeflate_decompressor *Dec = libdeflate_alloc_decompressor();
+  if (!Dec)
+    return;
+  for (Pending &W : Work) {
+    uint8_t *Out = static_cast<uint8_t *>(Arena) + W.Offset;
     size_t Got = 0;
-    if (!Out || libdeflate_zlib_decompress(
-                    Dec, static_cast<const uint8_t *>(Raw->d_buf) + HdrSize,
-                    InSize, Out.get(), OutSize, &Got) != LIBDEFLATE_SUCCESS ||
-        Got != OutSize) {
-      Drop();
+    if (libdeflate_zlib_decompress(Dec, W.In, W.InSize, Out, W.OutSize,
+                                   &Got) != LIBDEFLATE_SUCCESS ||
+        Got != W.OutSize) {
+      W.Sh.sh_type = SHT_NOBITS;
+      gelf_update_shdr(W.Scn, &W.Sh);
       continue;
     }
-    Elf_Data *D = elf_getdata(Scn, nullptr);
+    Elf_Data *D = elf_getdata(W.Scn, nullptr);
     if (!D)
       continue;
-    D->d_buf = Out.get();
-    D->d_size = OutSize;
+    void *OldBuf = D->d_buf;
+    size_t OldSize = D->d_size;
+    Elf_Type OldType = D->d_type;
+    D->d_buf = Out;
+    D->d_size = W.OutSize;
     D->d_type = ELF_T_BYTE;
-    D->d_align = Ch.ch_addralign ? Ch.ch_addralign : 1;
-    Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
-    Sh.sh_size = OutSize;
-    Sh.sh_addralign = D->d_align;
-    if (!gelf_update_shdr(Scn, &Sh)) {
+    D->d_align = W.Align;
+    W.Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
+    W.Sh.sh_size = W.OutSize;
+    W.Sh.sh_addralign = W.Align;
+    if (!gelf_update_shdr(W.Scn, &W.Sh)) {
       // libelf would not take the new header: give the section back its
       // compressed bytes, for libdw to handle as before.
-      D->d_buf = Raw->d_buf;
-      D->d_size = Raw->d_size;
-      D->d_type = ELF_T_CHDR;
-      continue;
+      D->d_buf = OldBuf;
+      D->d_size = OldSize;
+      D->d_type = OldType;
     }
-    P.Inflated.push_back(std::move(Out));
   }
-  if (Dec)
-    libdeflate_free_decompressor(Dec);
+  libdeflate_free_decompressor(Dec);
 }
 
 // Go spells pointer types "*T"; anonymous DIEs get a readable stand-in.
@@ -279,6 +312,11 @@ std::string VariableLocation::describe(const Arch *A) const {
 }
 
 // ---- opening ---------------------------------------------------------------
+
+DwarfInfo::Impl::Mapping::~Mapping() {
+  if (Addr)
+    ::munmap(Addr, Size);
+}
 
 DwarfInfo::Impl::~Impl() {
   if (EhFrame)

@@ -112,7 +112,9 @@ struct ScopeVariables {
   bool Inlined = false;          // a DW_TAG_inlined_subroutine
   uint64_t LowPC = 0;            // entry (DW_AT_low_pc or DW_AT_entry_pc;
                                  // 0 when neither is known)
-  std::string CallFile;          // inlined: where it was inlined (if known)
+  // Inlined: the line it was inlined at (DW_AT_call_line). The file is
+  // not read: .debug_line is not loaded (see inflateDebugSections); the
+  // pclntab's inline tree names it.
   unsigned CallLine = 0;
   // Parameters first, in declaration order, then locals (including those
   // of lexical blocks that contain the PC).

@@ -391,19 +391,6 @@ void collectVariables(Dwarf_Die *Scope, uint64_t PC, const FrameBase &FB,
   }
 }
 
-std::string callFileOf(Dwarf_Die *Inl, Dwarf_Die *CuDie) {
-  Dwarf_Attribute A;
-  Dwarf_Word Idx = 0;
-  if (!dwarf_attr(Inl, DW_AT_call_file, &A) || dwarf_formudata(&A, &Idx) != 0)
-    return {};
-  Dwarf_Files *Files = nullptr;
-  size_t NFiles = 0;
-  if (dwarf_getsrcfiles(CuDie, &Files, &NFiles) != 0 || Idx >= NFiles)
-    return {};
-  const char *F = dwarf_filesrc(Files, Idx, nullptr, nullptr);
-  return F ? F : "";
-}
-
 } // namespace
 
 Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) const {
@@ -458,7 +445,6 @@ Expected<FrameVariables> DwarfInfo::variablesAt(uint64_t PC) const {
     if (dwarf_lowpc(D, &Lo) == 0 || dwarf_entrypc(D, &Lo) == 0)
       SV.LowPC = Lo;
     if (SV.Inlined) {
-      SV.CallFile = callFileOf(D, &CuDie);
       Dwarf_Attribute A;
       Dwarf_Word Line = 0;
       if (dwarf_attr(D, DW_AT_call_line, &A) && dwarf_formudata(&A, &Line) == 0)

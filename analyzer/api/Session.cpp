@@ -69,10 +69,12 @@ InfoReport Session::info() const {
   return buildInfoReport(*T, &*BI);
 }
 
-Error Session::loadRuntime() {
+Error Session::loadRuntime(bool DwarfNow) {
   if (P)
     return Error::success();
-  auto Prog = GoProgram::open(*T);
+  auto Prog = GoProgram::open(*T, {},
+                              DwarfNow ? GoProgram::DwarfOpening::Concurrently
+                                       : GoProgram::DwarfOpening::OnFirstUse);
   if (!Prog)
     return addContext(Prog.takeError(), "'" + T->exe().path() + "'");
   Warnings W;
@@ -100,7 +102,8 @@ Expected<GoroutinesReport> Session::goroutines(bool WithStacks,
 }
 
 Expected<AnalysisReport> Session::analyze() {
-  if (auto E = loadRuntime())
+  // The diagnosis reads DWARF (variable locations): start opening it now.
+  if (auto E = loadRuntime(/*DwarfNow=*/true))
     return E;
   AnalysisReport R = diagnose(*P, *GS, *U);
   for (const auto &W : RuntimeWarnings)

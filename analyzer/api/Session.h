@@ -66,7 +66,8 @@ public:
 
 private:
   Session() = default;
-  Error loadRuntime();
+  // DwarfNow: start opening DWARF concurrently (the caller will need it).
+  Error loadRuntime(bool DwarfNow = false);
 
   std::unique_ptr<Target> T;
   std::unique_ptr<GoProgram> P;

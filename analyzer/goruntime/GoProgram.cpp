@@ -7,8 +7,20 @@
 namespace ms {
 
 Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
-                                                     const LocateOptions &Opts) {
+                                                     const LocateOptions &Opts,
+                                                     DwarfOpening Dw) {
   std::unique_ptr<GoProgram> P(new GoProgram(T));
+  if (Dw == DwarfOpening::Concurrently) {
+    // Reads only the executable (its own libelf handle): nothing the rest
+    // of open() and the analysis touch meanwhile.
+    try {
+      P->DwarfPending = std::async(std::launch::async, [&X = T.exe()] {
+        return DwarfInfo::open(X);
+      });
+    } catch (const std::system_error &) {
+      // No thread to be had: open it on first use instead.
+    }
+  }
   auto BI = readBuildInfo(T.exe());
   if (!BI)
     return BI.takeError();
@@ -57,7 +69,7 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
 const DwarfInfo *GoProgram::dwarf() const {
   if (!DwarfTried) {
     DwarfTried = true;
-    auto D = DwarfInfo::open(T.exe());
+    auto D = DwarfPending.valid() ? DwarfPending.get() : DwarfInfo::open(T.exe());
     if (!D)
       DwarfWarn.add(D.takeError(), "DWARF unusable, using built-in tables");
     else

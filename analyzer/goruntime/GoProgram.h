@@ -13,6 +13,8 @@
 
 #include "disasm/Disassembler.h"
 #include "dwarf/DwarfInfo.h"
+
+#include <future>
 #include "goruntime/BuildInfo.h"
 #include "goruntime/Layouts.h"
 #include "goruntime/ModuleData.h"
@@ -30,8 +32,14 @@ public:
   // outside go1.19..go1.27), finds the moduledata (symbol or search) and
   // loads the function table. Problems that do not stop it (e.g. a symbol
   // that disagrees with the search) are warnings().
+  //
+  // DWARF is opened on first use (dwarf()) by default. Concurrently starts
+  // opening it on another thread right away, for callers that will need it
+  // (analyze): inflating and indexing it then overlaps reading the core.
+  enum class DwarfOpening { OnFirstUse, Concurrently };
   static Expected<std::unique_ptr<GoProgram>>
-  open(const Target &T, const LocateOptions &Opts = {});
+  open(const Target &T, const LocateOptions &Opts = {},
+       DwarfOpening Dw = DwarfOpening::OnFirstUse);
 
   const Target &target() const { return T; }
   const BuildInfo &buildInfo() const { return BI; }
@@ -77,6 +85,9 @@ private:
   std::unique_ptr<TypeTable> Types;
   mutable std::unique_ptr<DwarfInfo> Dwarf;
   mutable bool DwarfTried = false;
+  // DwarfOpening::Concurrently: the opening under way (dwarf() waits for
+  // it; destroying an unused one waits for its thread).
+  mutable std::future<Expected<std::unique_ptr<DwarfInfo>>> DwarfPending;
   mutable Warnings DwarfWarn;
   mutable std::unique_ptr<disasm::Disassembler> Disasm;
   mutable std::map<uint64_t, std::unique_ptr<DecodedFunction>> Decoded;

@@ -180,6 +180,7 @@ Error ExeFile::parse() {
         Warn.add(StrTab.takeError(), "symbol string table");
         continue;
       }
+      Symbols.reserve(Symbols.size() + Syms->size());
       for (const auto &Sym : *Syms) {
         auto SymName = Sym.getName(*StrTab);
         if (!SymName) {
