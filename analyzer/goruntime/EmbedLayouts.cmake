@@ -1,5 +1,6 @@
 # cmake -DDIR=<layouts dir> -DOUT=<generated .cpp> -P EmbedLayouts.cmake
-# Turns every DIR/*.json into a raw string literal in OUT.
+# Turns every DIR/*.json into raw string literals in OUT, one per
+# architecture the table describes.
 file(GLOB files "${DIR}/*.json")
 list(SORT files)
 set(body "")
@@ -14,10 +15,24 @@ foreach(f IN LISTS files)
   # (NAME_WE would stop at the first dot of "go1.22.json".)
   get_filename_component(full "${f}" NAME)
   string(REGEX REPLACE "\\.json$" "" name "${full}")
-  string(LENGTH "${text}" len)
-  string(APPEND body "static const char T${i}[] = R\"MSJSON(${text})MSJSON\";\n")
-  string(APPEND table "    {\"${name}\", T${i}, ${len}},\n")
-  math(EXPR i "${i} + 1")
+  # One table per architecture: a program needs one, and parsing the
+  # others cost as much as the rest of reading its runtime.
+  string(JSON narch LENGTH "${text}" arches)
+  if(narch EQUAL 0)
+    message(FATAL_ERROR "${f} has no arches")
+  endif()
+  string(JSON base REMOVE "${text}" arches)
+  math(EXPR last "${narch} - 1")
+  foreach(k RANGE ${last})
+    string(JSON arch MEMBER "${text}" arches ${k})
+    string(JSON sub GET "${text}" arches ${arch})
+    string(JSON one SET "${base}" arches "{}")
+    string(JSON one SET "${one}" arches ${arch} "${sub}")
+    string(LENGTH "${one}" len)
+    string(APPEND body "static const char T${i}[] = R\"MSJSON(${one})MSJSON\";\n")
+    string(APPEND table "    {\"${name}\", \"${arch}\", T${i}, ${len}},\n")
+    math(EXPR i "${i} + 1")
+  endforeach()
 endforeach()
 if(i EQUAL 0)
   message(FATAL_ERROR "no layout tables in ${DIR}")

@@ -121,17 +121,23 @@ Expected<RuntimeConstants> parseConstants(const json::Object &Root,
   return C;
 }
 
-const EmbeddedLayout *findTable(StringRef Name) {
+// The table NAME for ARCH; any architecture's when ARCH is empty.
+const EmbeddedLayout *findTable(StringRef Name, StringRef Arch = "") {
   for (const EmbeddedLayout &T : embeddedLayouts())
-    if (Name == T.Name)
+    if (Name == T.Name && (Arch.empty() || Arch == T.Arch))
       return &T;
   return nullptr;
 }
 
 std::string tableList() {
   std::string S;
-  for (const EmbeddedLayout &T : embeddedLayouts())
+  StringRef Last;
+  for (const EmbeddedLayout &T : embeddedLayouts()) {
+    if (Last == T.Name)
+      continue;
     S += (S.empty() ? "" : ", ") + std::string(T.Name);
+    Last = T.Name;
+  }
   return S;
 }
 
@@ -142,6 +148,7 @@ std::vector<std::string> RuntimeLayouts::tableNames() {
   for (const EmbeddedLayout &T : embeddedLayouts())
     R.push_back(T.Name);
   std::sort(R.begin(), R.end());
+  R.erase(std::unique(R.begin(), R.end()), R.end());
   return R;
 }
 
@@ -171,10 +178,18 @@ Expected<std::string> RuntimeLayouts::tableNameFor(const BuildInfo &BI) {
 
 Expected<std::unique_ptr<RuntimeLayouts>>
 RuntimeLayouts::fromTable(StringRef Table, StringRef GoArch) {
-  const EmbeddedLayout *T = findTable(Table);
-  if (!T)
+  if (!findTable(Table))
     return makeError("no runtime layout table {0} (tables: {1})", Table,
                      tableList());
+  const EmbeddedLayout *T = findTable(Table, GoArch);
+  if (!T) {
+    std::string Have;
+    for (const EmbeddedLayout &X : embeddedLayouts())
+      if (Table == X.Name)
+        Have += (Have.empty() ? "" : ", ") + std::string(X.Arch);
+    return makeError("layout table {0} has no {1} layouts (has {2})", Table,
+                     GoArch, Have);
+  }
   auto J = json::parse(StringRef(T->Json, T->Size));
   if (!J)
     return addContext(J.takeError(), "layout table " + Table);

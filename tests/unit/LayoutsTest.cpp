@@ -322,6 +322,17 @@ TEST(RuntimeLayouts, ErrorsNameStructFieldAndVersion) {
   ASSERT_FALSE(static_cast<bool>(Arch));
   Msg = llvm::toString(Arch.takeError());
   EXPECT_NE(Msg.find("riscv64"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("(has amd64, arm64)"), std::string::npos) << Msg;
+  // Each architecture is its own embedded table; both load whole.
+  for (const char *A : {"amd64", "arm64"}) {
+    auto T = RuntimeLayouts::fromTable("go1.22", A);
+    ASSERT_TRUE(static_cast<bool>(T)) << A << ": " << llvm::toString(T.takeError());
+    EXPECT_TRUE((*T)->hasField("runtime.g", "sched")) << A;
+    EXPECT_TRUE(static_cast<bool>((*T)->constants())) << A;
+  }
+  auto Names = RuntimeLayouts::tableNames();
+  EXPECT_EQ(Names.size(), std::set<std::string>(Names.begin(), Names.end()).size())
+      << "one name per table, not per architecture";
 }
 
 TEST(RuntimeLayouts, WaitReasonsAndStatuses) {
