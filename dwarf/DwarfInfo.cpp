@@ -64,7 +64,8 @@ bool hasSection(Elf *E, StringRef Name) {
 // that dwarf_begin_elf finds them uncompressed. libdw would inflate each of
 // them with zlib at open, 3-4x slower; on a small Go program that was a
 // third of `analyze` (bench/RESULTS.md). A section whose header promises an
-// impossible size (deflate expands at most 1032:1) or whose data does not
+// impossible size (deflate expands at most 1032:1; all of them together
+// more than 64 times the file) or whose data does not
 // inflate to exactly that size is marked SHT_NOBITS, which libdw ignores,
 // as it ignores a section it cannot inflate itself; nothing is allocated
 // for it. Anything else (GNU .zdebug_*, other algorithms) is left to libdw.
@@ -83,6 +84,13 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
   };
   std::vector<Pending> Work;
   uint64_t Total = 0;
+  // Section headers may all point at the same compressed bytes: bound the
+  // sum of what they promise by the file, not each by its own input. Go's
+  // DWARF inflates about 2.5x.
+  size_t FileSize = 0;
+  elf_rawfile(P.E, &FileSize);
+  const uint64_t MaxTotal =
+      std::min<uint64_t>(uint64_t(1) << 34, 64 * uint64_t(FileSize));
   Elf_Scn *Scn = nullptr;
   size_t Count = 0;
   while ((Scn = elf_nextscn(P.E, Scn)) != nullptr && Count++ < 1'000'000) {
@@ -114,7 +122,8 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
     const size_t InSize = Raw->d_size - HdrSize;
     const uint64_t OutSize = Ch.ch_size;
     if (OutSize == 0 || OutSize > 1032 * uint64_t(InSize) + 64 ||
-        OutSize > (uint64_t(1) << 32) || Total > (uint64_t(1) << 34)) {
+        OutSize > (uint64_t(1) << 32) || Total >= MaxTotal ||
+        OutSize > MaxTotal - Total) {
       Drop();
       continue;
     }

@@ -7,7 +7,9 @@
 // and expected locations with llvm-dwarfdump --debug-info / --eh-frame.
 #include "DwarfFixtures.h"
 
+#include <cstring>
 #include <fstream>
+#include <sys/resource.h>
 
 #include <llvm/Support/FileSystem.h>
 
@@ -525,6 +527,103 @@ TEST(DwarfInfo, ReadsVariablesFromRegistersAndTheStack) {
 } // namespace
 
 namespace {
+
+// Section headers of an ELF64 image: name, flags, offset and size.
+struct RawSection {
+  std::string Name;
+  size_t HeaderOff;
+  uint64_t Flags, Offset, Size;
+};
+std::vector<RawSection> rawSections(const std::vector<uint8_t> &B) {
+  auto U16 = [&](size_t O) { uint16_t V; std::memcpy(&V, &B[O], 2); return V; };
+  auto U32 = [&](size_t O) { uint32_t V; std::memcpy(&V, &B[O], 4); return V; };
+  auto U64 = [&](size_t O) { uint64_t V; std::memcpy(&V, &B[O], 8); return V; };
+  uint64_t ShOff = U64(0x28);
+  unsigned ShEnt = U16(0x3a), ShNum = U16(0x3c), StrNdx = U16(0x3e);
+  uint64_t StrOff = U64(ShOff + StrNdx * ShEnt + 0x18);
+  std::vector<RawSection> R;
+  for (unsigned I = 0; I < ShNum; ++I) {
+    size_t H = ShOff + I * ShEnt;
+    R.push_back({reinterpret_cast<const char *>(&B[StrOff + U32(H)]), H,
+                 U64(H + 8), U64(H + 0x18), U64(H + 0x20)});
+  }
+  return R;
+}
+
+long maxRssKib() {
+  struct rusage U;
+  getrusage(RUSAGE_SELF, &U);
+  return U.ru_maxrss;
+}
+
+TEST(DwarfInfo, CompressedSectionsPromisingTooMuchAreDroppedNotInflated) {
+  auto In = InputFile::open(dwarfFixturePath("fixture-go1.22"));
+  ASSERT_TRUE(static_cast<bool>(In)) << llvm::toString(In.takeError());
+  const std::vector<uint8_t> Orig((*In)->data().begin(), (*In)->data().end());
+  const Arch *A = archForGoName("amd64");
+  auto Secs = rawSections(Orig);
+  const RawSection *Info = nullptr;
+  for (const auto &S : Secs)
+    if (S.Name == ".debug_info")
+      Info = &S;
+  ASSERT_TRUE(Info);
+  ASSERT_TRUE(Info->Flags & 0x800) << "fixture's .debug_info is compressed";
+  auto SetU64 = [](std::vector<uint8_t> &B, size_t O, uint64_t V) {
+    std::memcpy(&B[O], &V, 8);
+  };
+  auto LayoutOf = [&](const std::vector<uint8_t> &B, const char *What) {
+    auto D = DwarfInfo::openBytes(B, What, A);
+    if (!D) {
+      consumeError(D.takeError());
+      return false;
+    }
+    if (!*D)
+      return false;
+    auto L = (*D)->structLayout("runtime.g");
+    if (!L) {
+      consumeError(L.takeError());
+      return false;
+    }
+    return true;
+  };
+  // Control: the image as it is.
+  EXPECT_TRUE(LayoutOf(Orig, "intact"));
+  // .debug_info promising 1 TiB: more than deflate can expand its bytes to.
+  {
+    auto B = Orig;
+    SetU64(B, Info->Offset + 8, uint64_t(1) << 40);
+    EXPECT_FALSE(LayoutOf(B, "1 TiB"));
+  }
+  // Its compressed bytes damaged: it does not inflate to its size.
+  {
+    auto B = Orig;
+    for (uint64_t I = Info->Offset + 24 + 1000; I < Info->Offset + Info->Size;
+         I += 501)
+      B[I] ^= 0xa5;
+    EXPECT_FALSE(LayoutOf(B, "damaged"));
+  }
+  // Every debug section pointing at .debug_info's compressed bytes, each
+  // promising 1000 times their size (under deflate's 1032:1, so each is
+  // plausible alone): together far more than the file could hold. None may
+  // be inflated; peak memory must not grow by what they promise.
+  {
+    auto B = Orig;
+    uint64_t Promised = 0;
+    for (const auto &S : Secs) {
+      if (llvm::StringRef(S.Name).startswith(".debug_") && (S.Flags & 0x800)) {
+        SetU64(B, S.HeaderOff + 0x18, Info->Offset);
+        SetU64(B, S.HeaderOff + 0x20, Info->Size);
+        Promised += 1000 * (Info->Size - 24);
+      }
+    }
+    SetU64(B, Info->Offset + 8, 1000 * (Info->Size - 24));
+    ASSERT_GT(Promised, 64 * uint64_t(B.size()));
+    long Before = maxRssKib();
+    EXPECT_FALSE(LayoutOf(B, "overlapping"));
+    EXPECT_LT(maxRssKib() - Before, long(Promised / 1024 / 4))
+        << "inflated what the headers promised";
+  }
+}
 
 TEST(DwarfInfo, DamagedInputIsAnErrorOrNoneNeverACrash) {
   auto In = InputFile::open(dwarfFixturePath("fixture-go1.22"));
