@@ -12,6 +12,7 @@
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/SwapByteOrder.h>
 
 #include <gelf.h>
 #include <libdeflate.h>
@@ -87,10 +88,15 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
   // Section headers may all point at the same compressed bytes: bound the
   // sum of what they promise by the file, not each by its own input. Go's
   // DWARF inflates about 2.5x.
-  size_t FileSize = 0;
-  elf_rawfile(P.E, &FileSize);
+  size_t ImageSize = 0;
+  const auto *Image =
+      reinterpret_cast<const uint8_t *>(elf_rawfile(P.E, &ImageSize));
+  const char *Ident = elf_getident(P.E, nullptr);
+  const bool NativeOrder =
+      Ident && Ident[EI_DATA] == (llvm::sys::IsLittleEndianHost ? ELFDATA2LSB
+                                                                 : ELFDATA2MSB);
   const uint64_t MaxTotal =
-      std::min<uint64_t>(uint64_t(1) << 34, 64 * uint64_t(FileSize));
+      std::min<uint64_t>(uint64_t(1) << 34, 64 * uint64_t(ImageSize));
   Elf_Scn *Scn = nullptr;
   size_t Count = 0;
   while ((Scn = elf_nextscn(P.E, Scn)) != nullptr && Count++ < 1'000'000) {
@@ -110,26 +116,36 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
     }
     if (!(Sh.sh_flags & SHF_COMPRESSED))
       continue;
-    GElf_Chdr Ch;
-    Elf_Data *Raw = elf_rawdata(Scn, nullptr);
-    if (!gelf_getchdr(Scn, &Ch) || !Raw || !Raw->d_buf ||
-        Ch.ch_type != ELFCOMPRESS_ZLIB)
+    // The compression header, read from the image: gelf_getchdr would
+    // make libelf copy the whole (unaligned) compressed section first.
+    const bool Is64 = gelf_getclass(P.E) == ELFCLASS64;
+    const size_t HdrSize = Is64 ? sizeof(Elf64_Chdr) : sizeof(Elf32_Chdr);
+    if (!Image || !NativeOrder || Sh.sh_offset > ImageSize ||
+        Sh.sh_size > ImageSize - Sh.sh_offset || Sh.sh_size < HdrSize)
       continue;
-    size_t HdrSize = gelf_getclass(P.E) == ELFCLASS32 ? sizeof(Elf32_Chdr)
-                                                       : sizeof(Elf64_Chdr);
-    if (Raw->d_size < HdrSize)
+    const uint8_t *Sec = Image + Sh.sh_offset;
+    uint64_t ChType, ChSize, ChAlign;
+    if (Is64) {
+      Elf64_Chdr C;
+      std::memcpy(&C, Sec, sizeof C);
+      ChType = C.ch_type, ChSize = C.ch_size, ChAlign = C.ch_addralign;
+    } else {
+      Elf32_Chdr C;
+      std::memcpy(&C, Sec, sizeof C);
+      ChType = C.ch_type, ChSize = C.ch_size, ChAlign = C.ch_addralign;
+    }
+    if (ChType != ELFCOMPRESS_ZLIB)
       continue;
-    const size_t InSize = Raw->d_size - HdrSize;
-    const uint64_t OutSize = Ch.ch_size;
+    const size_t InSize = Sh.sh_size - HdrSize;
+    const uint64_t OutSize = ChSize;
     if (OutSize == 0 || OutSize > 1032 * uint64_t(InSize) + 64 ||
         OutSize > (uint64_t(1) << 32) || Total >= MaxTotal ||
         OutSize > MaxTotal - Total) {
       Drop();
       continue;
     }
-    Work.push_back({Scn, Sh, static_cast<const uint8_t *>(Raw->d_buf) + HdrSize,
-                    InSize, OutSize, Ch.ch_addralign ? Ch.ch_addralign : 1,
-                    Total});
+    Work.push_back({Scn, Sh, Sec + HdrSize, InSize, OutSize,
+                    ChAlign ? ChAlign : 1, Total});
     Total += (OutSize + 63) & ~uint64_t(63);
   }
   if (Work.empty())
@@ -155,26 +171,25 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
       gelf_update_shdr(W.Scn, &W.Sh);
       continue;
     }
+    // Uncompressed first, so that libelf reads the section's data as
+    // plain bytes in place (a compressed section's it would copy to align
+    // its header); then the data is replaced by what we inflated.
+    const GElf_Shdr Orig = W.Sh;
+    W.Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
+    if (!gelf_update_shdr(W.Scn, &W.Sh))
+      continue; // libelf would not take it: libdw inflates it
     Elf_Data *D = elf_getdata(W.Scn, nullptr);
-    if (!D)
+    if (!D) {
+      gelf_update_shdr(W.Scn, const_cast<GElf_Shdr *>(&Orig));
       continue;
-    void *OldBuf = D->d_buf;
-    size_t OldSize = D->d_size;
-    Elf_Type OldType = D->d_type;
+    }
     D->d_buf = Out;
     D->d_size = W.OutSize;
     D->d_type = ELF_T_BYTE;
     D->d_align = W.Align;
-    W.Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
     W.Sh.sh_size = W.OutSize;
     W.Sh.sh_addralign = W.Align;
-    if (!gelf_update_shdr(W.Scn, &W.Sh)) {
-      // libelf would not take the new header: give the section back its
-      // compressed bytes, for libdw to handle as before.
-      D->d_buf = OldBuf;
-      D->d_size = OldSize;
-      D->d_type = OldType;
-    }
+    gelf_update_shdr(W.Scn, &W.Sh); // (libdw reads the data, not the size)
   }
   libdeflate_free_decompressor(Dec);
 }

@@ -37,7 +37,7 @@ std::string symbolFor(const ExeFile &X, uint64_t Addr, uint64_t &Entry) {
   if (!Best)
     return {};
   Entry = Best->Addr;
-  return Best->Name;
+  return Best->Name.str();
 }
 
 } // namespace

@@ -189,8 +189,7 @@ Error ExeFile::parse() {
         }
         if (SymName->empty())
           continue;
-        ExeSymbol ES{SymName->str(), Sym.st_value, Sym.st_size,
-                     Sym.getType()};
+        ExeSymbol ES{*SymName, Sym.st_value, Sym.st_size, Sym.getType()};
         SymbolIndex.try_emplace(ES.Name, Symbols.size());
         Symbols.push_back(std::move(ES));
       }

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <llvm/ADT/StringMap.h>
+#include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/StringRef.h>
 #include <llvm/Object/ELF.h>
 
 #include "arch/Arch.h"
@@ -31,7 +32,7 @@ struct ExeSegment {
 };
 
 struct ExeSymbol {
-  std::string Name;
+  llvm::StringRef Name; // into the file's string table (lives with ExeFile)
   uint64_t Addr = 0, Size = 0;
   uint8_t Type = 0; // STT_*
 };
@@ -87,7 +88,7 @@ private:
   std::vector<ExeSection> Sections;
   std::vector<ExeSegment> Segments;
   std::vector<ExeSymbol> Symbols;
-  llvm::StringMap<size_t> SymbolIndex;
+  llvm::DenseMap<llvm::StringRef, size_t> SymbolIndex; // first of a name
   std::string GoBuildId, GnuBuildId;
   std::optional<uint64_t> GoBuildIdAddr, GnuBuildIdAddr;
   Warnings Warn;

@@ -882,6 +882,17 @@ Expected<SwissHeader> readSwissHeader(const MapReader &R, uint64_t Addr) {
 
 } // namespace
 
+namespace {
+// Room for the entries the header announces, up to a modest bound (the
+// count of a damaged header means nothing): growing the vector copied it
+// and faulted in fresh pages at every doubling.
+void reserveEntries(MapState &S, const MapLimits &L) {
+  if (L.CollectEntries)
+    S.Entries.reserve(std::min<uint64_t>({S.headerCount(), L.MaxEntries,
+                                          uint64_t(1) << 16}));
+}
+} // namespace
+
 Expected<MapState> MapReader::decode(const TypeInfo &MapType,
                                      uint64_t HeaderAddr,
                                      const MapLimits &L) const {
@@ -905,6 +916,7 @@ Expected<MapState> MapReader::decode(const TypeInfo &MapType,
       return addContext(H.takeError(), "map header");
     S.Classic = std::move(*H);
     readExtra(*this, *S.Classic, S.Warn);
+    reserveEntries(S, L);
     W.classic();
   } else {
     if (Error E = W.swissLayout())
@@ -913,6 +925,7 @@ Expected<MapState> MapReader::decode(const TypeInfo &MapType,
     if (!H)
       return addContext(H.takeError(), "map header");
     S.Swiss = std::move(*H);
+    reserveEntries(S, L);
     W.swiss();
   }
   W.T.flush(S.Warn);

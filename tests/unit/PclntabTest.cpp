@@ -76,17 +76,18 @@ TEST(Pclntab, EverySymbolIsFoundAtItsAddressWithItsName) {
     for (const ExeSymbol &S : T.exe().symbols()) {
       if (S.Type != llvm::ELF::STT_FUNC)
         continue;
+      const std::string Name = S.Name.str();
       uint64_t A = S.Addr + T.loadBias();
       if (!L->LM.Module.containsPC(A))
         continue;
       auto F = L->P->findFunc(A);
-      ASSERT_TRUE(static_cast<bool>(F)) << S.Name << ": " << toString(F.takeError());
-      if (S.Name == "runtime.text" || S.Name == "runtime.etext")
+      ASSERT_TRUE(static_cast<bool>(F)) << Name << ": " << toString(F.takeError());
+      if (Name == "runtime.text" || Name == "runtime.etext")
         continue; // markers, not functions
-      EXPECT_EQ(normalizeSymbolName(F->Name), normalizeSymbolName(S.Name));
-      EXPECT_EQ(F->Entry, A) << S.Name;
+      EXPECT_EQ(normalizeSymbolName(F->Name), normalizeSymbolName(Name));
+      EXPECT_EQ(F->Entry, A) << Name;
       if (S.Size) {
-        EXPECT_GE(F->End, A + S.Size) << S.Name;
+        EXPECT_GE(F->End, A + S.Size) << Name;
       }
       ++Checked;
     }
