@@ -174,13 +174,13 @@ void inflateDebugSections(DwarfInfo::Impl &P) {
     // Uncompressed first, so that libelf reads the section's data as
     // plain bytes in place (a compressed section's it would copy to align
     // its header); then the data is replaced by what we inflated.
-    const GElf_Shdr Orig = W.Sh;
+    GElf_Shdr Orig = W.Sh;
     W.Sh.sh_flags &= ~uint64_t(SHF_COMPRESSED);
     if (!gelf_update_shdr(W.Scn, &W.Sh))
       continue; // libelf would not take it: libdw inflates it
     Elf_Data *D = elf_getdata(W.Scn, nullptr);
     if (!D) {
-      gelf_update_shdr(W.Scn, const_cast<GElf_Shdr *>(&Orig));
+      gelf_update_shdr(W.Scn, &Orig);
       continue;
     }
     D->d_buf = Out;

@@ -52,8 +52,9 @@ public:
   TypeTable &types() { return *Types; }
   MapImpl mapImpl() const { return Types->mapImpl(); }
   // The executable's DWARF, or null when it has none (stripped). Opened on
-  // first use: libdw inflates every compressed .debug section when it
-  // opens a file, which costs more than the rest of a typical analysis.
+  // first use, or by the thread open() started (DwarfOpening::Concurrently):
+  // inflating Go's compressed debug sections costs about as much as the
+  // rest of a typical analysis.
   const DwarfInfo *dwarf() const;
   // Runtime struct layouts: from DWARF when present, else the table of
   // the program's Go version.
