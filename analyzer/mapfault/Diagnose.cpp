@@ -807,9 +807,9 @@ AnalysisReport Diagnoser::run() {
       if (X.Growing && X.SameMap.value_or(false))
       {
         llvm::json::Object B{{"goroutine", X.Goroutine},
-                             {"function", X.GrowthFunction.empty()
-                                              ? X.Function
-                                              : X.GrowthFunction}};
+                             {"function", jsonText(X.GrowthFunction.empty()
+                                                       ? X.Function
+                                                       : X.GrowthFunction)}};
         if (X.GrowthTable)
           B["table"] = hex(*X.GrowthTable);
         By.push_back(std::move(B));

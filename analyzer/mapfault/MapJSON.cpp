@@ -13,7 +13,7 @@ Value hx(uint64_t V) { return hex(V); }
 Array strings(const std::vector<std::string> &V) {
   Array A;
   for (const auto &S : V)
-    A.push_back(S);
+    A.push_back(jsonText(S)); // warnings quote names read from the core
   return A;
 }
 
@@ -37,9 +37,9 @@ Value entryJSON(const MapState &S, const MapEntry &E) {
 
 Value toJSON(const MapState &S) {
   Object O{{"address", hx(S.Addr)},
-           {"type", S.Type ? typeName(*S.Type) : std::string()},
+           {"type", S.Type ? jsonText(typeName(*S.Type)) : std::string()},
            {"impl", mapImplName(S.Impl)},
-           {"layout", S.LayoutSource},
+           {"layout", jsonText(S.LayoutSource)},
            {"nil", S.Nil}};
   if (S.Nil)
     return O;

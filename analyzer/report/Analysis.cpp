@@ -15,16 +15,26 @@ template <typename T> Value opt(const std::optional<T> &V) {
 Value optHex(const std::optional<uint64_t> &V) {
   return V ? Value(hex(*V)) : Value(nullptr);
 }
+// Text that may quote the inputs (function, file and type names, paths)
+// goes through jsonText: JSON must not carry invalid UTF-8 from a damaged
+// core or executable.
+Value text(const std::string &S) { return jsonText(S); }
+Value optText(const std::optional<std::string> &S) {
+  return S ? text(*S) : Value(nullptr);
+}
+Value textOrNull(const std::string &S) {
+  return S.empty() ? Value(nullptr) : text(S);
+}
 Value strings(const std::vector<std::string> &V) {
   Array A;
   for (const auto &S : V)
-    A.push_back(S);
+    A.push_back(jsonText(S));
   return A;
 }
 Value frameRef(const FrameRef &F, bool WithPC = true) {
   if (F.empty())
     return nullptr;
-  Object O{{"function", F.Function}, {"file", F.File}, {"line", F.Line}};
+  Object O{{"function", text(F.Function)}, {"file", text(F.File)}, {"line", F.Line}};
   if (WithPC)
     O["pc"] = hex(F.PC);
   return O;
@@ -32,7 +42,7 @@ Value frameRef(const FrameRef &F, bool WithPC = true) {
 } // namespace
 
 Value toJSON(const ProvenanceReport &P) {
-  Object O{{"source", P.Source}, {"confidence", P.Confidence}, {"detail", P.Detail}};
+  Object O{{"source", P.Source}, {"confidence", P.Confidence}, {"detail", text(P.Detail)}};
   if (!P.Agreeing.empty())
     O["agreeing"] = strings(P.Agreeing);
   if (!P.Conflicts.empty())
@@ -43,10 +53,10 @@ Value toJSON(const ProvenanceReport &P) {
 }
 
 Value toJSON(const KeyReport &K) {
-  return Object{{"type", K.Type},
+  return Object{{"type", text(K.Type)},
                 {"value", K.Value},
-                {"go", K.GoSyntax},
-                {"dynamic_type", opt(K.DynamicType)},
+                {"go", text(K.GoSyntax)},
+                {"dynamic_type", optText(K.DynamicType)},
                 {"address", optHex(K.Address)},
                 {"in_map", opt(K.InMap)},
                 {"location", K.Location},
@@ -56,9 +66,9 @@ Value toJSON(const KeyReport &K) {
 namespace {
 Value toJSON(const MapReport &M) {
   Object O{{"address", hex(M.Address)},
-           {"type", M.Type.empty() ? Value(nullptr) : Value(M.Type)},
-           {"key_type", M.KeyType.empty() ? Value(nullptr) : Value(M.KeyType)},
-           {"elem_type", M.ElemType.empty() ? Value(nullptr) : Value(M.ElemType)},
+           {"type", textOrNull(M.Type)},
+           {"key_type", textOrNull(M.KeyType)},
+           {"elem_type", textOrNull(M.ElemType)},
            {"impl", M.Impl},
            {"count", opt(M.Count)},
            {"growing", opt(M.Growing)},
@@ -75,19 +85,19 @@ Value toJSON(const FaultReport &F) {
   Value Check = nullptr;
   if (F.Check)
     Check = Object{{"which", F.Check->Which},
-                   {"explanation", F.Check->Explanation},
+                   {"explanation", text(F.Check->Explanation)},
                    {"call_site", F.Check->Index + 1},
                    {"call_sites", F.Check->Count}};
   Array Also;
   for (int64_t G : F.AlsoFaulted)
     Also.push_back(G);
   return Object{{"kind", F.Kind},
-                {"message", F.Message},
-                {"message_source", F.MessageSource},
+                {"message", text(F.Message)},
+                {"message_source", text(F.MessageSource)},
                 {"goroutine", opt(F.Goroutine)},
                 {"thread", opt(F.Thread)},
                 {"frame", frameRef(F.Frame)},
-                {"entry_function", F.EntryFunction},
+                {"entry_function", text(F.EntryFunction)},
                 {"operation", F.Operation},
                 {"check", std::move(Check)},
                 {"user_frame", frameRef(F.UserFrame, false)},
@@ -98,8 +108,8 @@ Value toJSON(const RacerReport &R) {
   Object O{{"goroutine", R.Goroutine},
            {"status", R.Status},
            {"thread", opt(R.Thread)},
-           {"function", R.Function},
-           {"entry_function", R.EntryFunction},
+           {"function", text(R.Function)},
+           {"entry_function", text(R.EntryFunction)},
            {"operation", R.Operation},
            {"same_map", opt(R.SameMap)},
            {"map", optHex(R.Map)},
@@ -109,7 +119,7 @@ Value toJSON(const RacerReport &R) {
            {"also_faulted", R.AlsoFaulted},
            {"growing", R.Growing}};
   if (!R.GrowthFunction.empty())
-    O["growth_function"] = R.GrowthFunction;
+    O["growth_function"] = text(R.GrowthFunction);
   if (R.GrowthTable)
     O["growth_table"] = hex(*R.GrowthTable);
   if (R.Stack)
@@ -131,7 +141,7 @@ Value toJSON(const AnalysisReport &R) {
            {"key", R.Key ? toJSON(*R.Key) : Value(nullptr)},
            {"iterator", R.Iterator},
            {"racers", std::move(Racers)},
-           {"layouts", R.Layouts},
+           {"layouts", text(R.Layouts)},
            {"warnings", strings(R.Warnings)}};
   if (R.FaultingStack)
     O["faulting_stack"] = toJSON(*R.FaultingStack);

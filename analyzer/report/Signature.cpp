@@ -4,6 +4,8 @@
 
 #include <llvm/Support/Path.h>
 
+#include "support/Error.h"
+
 namespace ms {
 
 namespace {
@@ -60,14 +62,16 @@ llvm::json::Value toJSON(const SignatureFrame &F) {
   if (F.empty())
     return nullptr;
   return llvm::json::Object{
-      {"function", F.Function}, {"file", F.File}, {"line", F.Line}};
+      {"function", jsonText(F.Function)},
+      {"file", jsonText(F.File)},
+      {"line", F.Line}};
 }
 
 llvm::json::Value toJSON(const CrashSignature &S) {
   return llvm::json::Object{
       {"kind", S.Kind},
       {"map_type", S.MapType.empty() ? llvm::json::Value(nullptr)
-                                     : llvm::json::Value(S.MapType)},
+                                     : llvm::json::Value(jsonText(S.MapType))},
       {"user_frame", toJSON(S.UserFrame)},
       {"racer_user_frame", toJSON(S.RacerUserFrame)}};
 }

@@ -219,7 +219,17 @@ namespace {
 Value loc(const SourceLoc &L) {
   if (L.empty())
     return nullptr;
-  return Object{{"function", L.Function}, {"file", L.File}, {"line", L.Line}};
+  return Object{{"function", jsonText(L.Function)},
+                {"file", jsonText(L.File)},
+                {"line", L.Line}};
+}
+// Text that may quote the inputs (names from a damaged pclntab, paths),
+// which JSON must not carry as invalid UTF-8.
+Array texts(const std::vector<std::string> &V) {
+  Array A;
+  for (const auto &S : V)
+    A.push_back(jsonText(S));
+  return A;
 }
 template <typename T> Value opt(const std::optional<T> &V) {
   return V ? Value(*V) : Value(nullptr);
@@ -227,8 +237,8 @@ template <typename T> Value opt(const std::optional<T> &V) {
 } // namespace
 
 Value toJSON(const FrameReport &F) {
-  Object O{{"function", F.Function},
-           {"file", F.File},
+  Object O{{"function", jsonText(F.Function)},
+           {"file", jsonText(F.File)},
            {"line", F.Line},
            {"pc", hex(F.PC)},
            {"sp", hex(F.SP)},
@@ -242,7 +252,7 @@ Value toJSON(const FrameReport &F) {
   if (F.Entry && F.PC >= F.Entry)
     O["offset"] = hex(F.PC - F.Entry);
   if (!F.Note.empty())
-    O["note"] = F.Note;
+    O["note"] = jsonText(F.Note);
   if (!F.Registers.empty()) {
     Object Regs;
     for (const auto &[N, V] : F.Registers)
@@ -253,15 +263,13 @@ Value toJSON(const FrameReport &F) {
 }
 
 Value toJSON(const StackReport &S) {
-  Array Frames, Warns;
+  Array Frames;
   for (const auto &F : S.Frames)
     Frames.push_back(toJSON(F));
-  for (const auto &W : S.Warnings)
-    Warns.push_back(W);
   return Object{{"frames", std::move(Frames)},
-                {"end", S.End},
+                {"end", jsonText(S.End)},
                 {"complete", S.Complete},
-                {"warnings", std::move(Warns)}};
+                {"warnings", texts(S.Warnings)}};
 }
 
 Value toJSON(const GoroutineReport &G) {
@@ -269,7 +277,8 @@ Value toJSON(const GoroutineReport &G) {
            {"g", hex(G.G)},
            {"status", G.Status},
            {"status_const", G.StatusConst},
-           {"wait_reason", G.WaitReason.empty() ? Value(nullptr) : Value(G.WaitReason)},
+           {"wait_reason", G.WaitReason.empty() ? Value(nullptr)
+                                                : Value(jsonText(G.WaitReason))},
            {"thread", opt(G.Thread)},
            {"m", opt(G.M)},
            {"system", G.System},
@@ -285,29 +294,27 @@ Value toJSON(const GoroutineReport &G) {
 namespace {
 // Every member of the goroutines document except "goroutines".
 Object topLevelWithoutGoroutines(const GoroutinesReport &R) {
-  Array Ts, Ws;
+  Array Ts;
   for (const auto &T : R.Threads) {
     Object O{{"tid", T.Tid},
              {"crashed", T.Crashed},
              {"m", opt(T.M)},
              {"goroutine", opt(T.Goroutine)},
-             {"what", T.What},
+             {"what", jsonText(T.What)},
              {"pc", hex(T.PC)},
              {"sp", hex(T.SP)}};
     if (T.Stack)
       O["stack"] = toJSON(*T.Stack);
     Ts.push_back(std::move(O));
   }
-  for (const auto &W : R.Warnings)
-    Ws.push_back(W);
   return Object{{"schema", "mapsleuth.goroutines/1"},
                 {"core", toJSON(R.Core)},
                 {"executable", toJSON(R.Exe)},
-                {"layouts", R.Layouts},
-                {"allgs_found_by", R.AllgsHow},
+                {"layouts", jsonText(R.Layouts)},
+                {"allgs_found_by", jsonText(R.AllgsHow)},
                 {"faulting_goroutine", opt(R.Faulting)},
                 {"threads", std::move(Ts)},
-                {"warnings", std::move(Ws)}};
+                {"warnings", texts(R.Warnings)}};
 }
 } // namespace
 

@@ -6,6 +6,9 @@
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/JSON.h>
 
+#include "report/Analysis.h"
+#include "report/Signature.h"
+#include "report/Stacks.h"
 #include "report/Summary.h"
 #include "support/Error.h"
 
@@ -31,6 +34,62 @@ TEST(Summary, InvalidUtf8FromTheInputsBecomesReplacementCharacters) {
   auto Parsed = llvm::json::parse(S);
   ASSERT_TRUE(static_cast<bool>(Parsed)) << llvm::toString(Parsed.takeError());
   EXPECT_NE(S.find("ab\xef\xbf\xbd"), std::string::npos) << S;
+}
+
+// Function, file and type names come from the executable's pclntab and
+// type descriptors; a damaged one gave the goroutines report invalid UTF-8
+// (found by fuzz_target; tests/fuzz/regressions/fuzz_target/).
+TEST(Summary, NamesFromADamagedExecutableAreValidJson) {
+  const std::string Bad = "ab\xff\xfe" "c\xc3";
+  auto Valid = [](const llvm::json::Value &V) {
+    std::string S = llvm::formatv("{0}", V).str();
+    auto Parsed = llvm::json::parse(S);
+    EXPECT_TRUE(static_cast<bool>(Parsed)) << llvm::toString(Parsed.takeError());
+    EXPECT_EQ(S.find("\xff"), std::string::npos);
+    return S.find("ab\xef\xbf\xbd") != std::string::npos;
+  };
+  FrameReport F;
+  F.Function = F.File = F.Note = Bad;
+  StackReport St;
+  St.Frames.push_back(F);
+  St.End = Bad;
+  St.Warnings.push_back(Bad);
+  GoroutinesReport G;
+  GoroutineReport One;
+  One.Status = "waiting";
+  One.WaitReason = Bad;
+  One.CreatedBy = {Bad, Bad, 1};
+  One.UserFrame = {Bad, Bad, 2};
+  One.Stack = St;
+  G.Goroutines.push_back(One);
+  G.Layouts = G.AllgsHow = Bad;
+  G.Warnings.push_back(Bad);
+  EXPECT_TRUE(Valid(toJSON(G)));
+
+  AnalysisReport A;
+  A.Fault.Message = A.Fault.EntryFunction = Bad;
+  A.Fault.Frame.Function = A.Fault.Frame.File = Bad;
+  MapReport M;
+  M.Type = M.KeyType = M.ElemType = Bad;
+  M.Provenance.Detail = Bad;
+  A.Map = M;
+  KeyReport K;
+  K.Type = K.GoSyntax = Bad;
+  K.DynamicType = Bad;
+  A.Key = K;
+  RacerReport R;
+  R.Function = R.EntryFunction = R.GrowthFunction = Bad;
+  R.UserFrame.Function = Bad;
+  R.Stack = St;
+  A.Racers.push_back(R);
+  A.Layouts = Bad;
+  A.Warnings.push_back(Bad);
+  EXPECT_TRUE(Valid(toJSON(A)));
+
+  CrashSignature Sig;
+  Sig.MapType = Bad;
+  Sig.UserFrame.Function = Sig.UserFrame.File = Bad;
+  EXPECT_TRUE(Valid(toJSON(Sig)));
 }
 
 TEST(Summary, JsonTextKeepsValidUtf8) {
