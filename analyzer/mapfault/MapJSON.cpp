@@ -10,12 +10,6 @@ namespace {
 
 Value hx(uint64_t V) { return hex(V); }
 
-Array strings(const std::vector<std::string> &V) {
-  Array A;
-  for (const auto &S : V)
-    A.push_back(jsonText(S)); // warnings quote names read from the core
-  return A;
-}
 
 Value entryJSON(const MapState &S, const MapEntry &E) {
   Object O{{"bucket", static_cast<int64_t>(E.Bucket)},
@@ -47,7 +41,7 @@ Value toJSON(const MapState &S) {
     const ClassicHeader &H = *S.Classic;
     Object Hd{{"count", static_cast<int64_t>(H.Count)},
               {"flags", H.Flags},
-              {"flags_names", strings(H.flagNames())},
+              {"flags_names", jsonTexts(H.flagNames())},
               {"B", H.B},
               {"noverflow", H.NOverflow},
               {"hash0", static_cast<int64_t>(H.Hash0)},
@@ -120,7 +114,7 @@ Value toJSON(const MapState &S) {
                      {"overflow_buckets", static_cast<int64_t>(S.OverflowVisited)},
                      {"groups", static_cast<int64_t>(S.GroupsVisited)},
                      {"bytes", static_cast<int64_t>(S.BytesRead)}};
-  O["warnings"] = strings(S.Warn.all());
+  O["warnings"] = jsonTexts(S.Warn.all());
   return O;
 }
 
@@ -173,7 +167,7 @@ Value toJSON(const MapState &S, const KeyLookup &L) {
   } else {
     O["home_error"] = L.HomeError;
   }
-  O["warnings"] = strings(L.Warn.all());
+  O["warnings"] = jsonTexts(L.Warn.all());
   return O;
 }
 
@@ -183,7 +177,7 @@ Value toJSON(const MapIterState &It) {
            {"type", hx(It.TypePtr)},
            {"same_map", It.SameMap},
            {"consistent", It.Consistent},
-           {"inconsistencies", strings(It.Inconsistencies)},
+           {"inconsistencies", jsonTexts(It.Inconsistencies)},
            {"position", It.Position},
            {"key_address", hx(It.Key)},
            {"elem_address", hx(It.Elem)}};
@@ -219,7 +213,7 @@ Value toJSON(const MapIterState &It) {
                          {"entryIdx", static_cast<int64_t>(W.EntryIdx)}};
     O["stale_table"] = It.StaleTable;
   }
-  O["warnings"] = strings(It.Warn.all());
+  O["warnings"] = jsonTexts(It.Warn.all());
   return O;
 }
 

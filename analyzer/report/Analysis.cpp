@@ -25,12 +25,6 @@ Value optText(const std::optional<std::string> &S) {
 Value textOrNull(const std::string &S) {
   return S.empty() ? Value(nullptr) : text(S);
 }
-Value strings(const std::vector<std::string> &V) {
-  Array A;
-  for (const auto &S : V)
-    A.push_back(jsonText(S));
-  return A;
-}
 Value frameRef(const FrameRef &F, bool WithPC = true) {
   if (F.empty())
     return nullptr;
@@ -44,11 +38,11 @@ Value frameRef(const FrameRef &F, bool WithPC = true) {
 Value toJSON(const ProvenanceReport &P) {
   Object O{{"source", P.Source}, {"confidence", P.Confidence}, {"detail", text(P.Detail)}};
   if (!P.Agreeing.empty())
-    O["agreeing"] = strings(P.Agreeing);
+    O["agreeing"] = jsonTexts(P.Agreeing);
   if (!P.Conflicts.empty())
-    O["conflicts"] = strings(P.Conflicts);
+    O["conflicts"] = jsonTexts(P.Conflicts);
   if (!P.Rejected.empty())
-    O["rejected"] = strings(P.Rejected);
+    O["rejected"] = jsonTexts(P.Rejected);
   return O;
 }
 
@@ -76,7 +70,7 @@ Value toJSON(const MapReport &M) {
            {"entries_found", opt(M.EntriesFound)},
            {"provenance", toJSON(M.Provenance)},
            {"type_provenance", M.Type.empty() ? Value(nullptr) : toJSON(M.TypeProvenance)},
-           {"warnings", strings(M.Warnings)}};
+           {"warnings", jsonTexts(M.Warnings)}};
   O[M.Impl == "swiss" ? "swiss" : "hmap"] = M.Header;
   return O;
 }
@@ -142,7 +136,7 @@ Value toJSON(const AnalysisReport &R) {
            {"iterator", R.Iterator},
            {"racers", std::move(Racers)},
            {"layouts", text(R.Layouts)},
-           {"warnings", strings(R.Warnings)}};
+           {"warnings", jsonTexts(R.Warnings)}};
   if (R.FaultingStack)
     O["faulting_stack"] = toJSON(*R.FaultingStack);
   return O;

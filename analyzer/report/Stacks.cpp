@@ -223,14 +223,6 @@ Value loc(const SourceLoc &L) {
                 {"file", jsonText(L.File)},
                 {"line", L.Line}};
 }
-// Text that may quote the inputs (names from a damaged pclntab, paths),
-// which JSON must not carry as invalid UTF-8.
-Array texts(const std::vector<std::string> &V) {
-  Array A;
-  for (const auto &S : V)
-    A.push_back(jsonText(S));
-  return A;
-}
 template <typename T> Value opt(const std::optional<T> &V) {
   return V ? Value(*V) : Value(nullptr);
 }
@@ -269,7 +261,7 @@ Value toJSON(const StackReport &S) {
   return Object{{"frames", std::move(Frames)},
                 {"end", jsonText(S.End)},
                 {"complete", S.Complete},
-                {"warnings", texts(S.Warnings)}};
+                {"warnings", jsonTexts(S.Warnings)}};
 }
 
 Value toJSON(const GoroutineReport &G) {
@@ -314,7 +306,7 @@ Object topLevelWithoutGoroutines(const GoroutinesReport &R) {
                 {"allgs_found_by", jsonText(R.AllgsHow)},
                 {"faulting_goroutine", opt(R.Faulting)},
                 {"threads", std::move(Ts)},
-                {"warnings", texts(R.Warnings)}};
+                {"warnings", jsonTexts(R.Warnings)}};
 }
 } // namespace
 

@@ -170,16 +170,11 @@ Value toJSON(const ExeSummary &X) {
 }
 
 Value toJSON(const InfoReport &R) {
-  Array Libs, Warns;
-  for (const auto &L : R.LibrariesLoaded)
-    Libs.push_back(jsonText(L));
-  for (const auto &W : R.Warnings)
-    Warns.push_back(jsonText(W));
   return Object{{"schema", "mapsleuth.info/1"},
                 {"core", toJSON(R.Core)},
                 {"executable", toJSON(R.Exe)},
-                {"libraries_loaded", std::move(Libs)},
-                {"warnings", std::move(Warns)}};
+                {"libraries_loaded", jsonTexts(R.LibrariesLoaded)},
+                {"warnings", jsonTexts(R.Warnings)}};
 }
 
 void writeText(const InfoReport &R, llvm::raw_ostream &OS) {

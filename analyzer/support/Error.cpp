@@ -71,6 +71,13 @@ std::string jsonText(llvm::StringRef S) {
   return llvm::json::fixUTF8(S);
 }
 
+llvm::json::Array jsonTexts(llvm::ArrayRef<std::string> V) {
+  llvm::json::Array A;
+  for (const auto &S : V)
+    A.push_back(jsonText(S));
+  return A;
+}
+
 std::string errorText(Error E) {
   // One printable line: messages quote text from the inputs (paths, build
   // ids, section names), which may hold control characters, line or

@@ -6,8 +6,13 @@
 #include <string>
 #include <utility>
 
+#include <llvm/ADT/ArrayRef.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/FormatVariadic.h>
+
+namespace llvm::json {
+class Array;
+} // namespace llvm::json
 
 namespace ms {
 
@@ -100,5 +105,7 @@ ErrorDescription describeError(Error E);
 // S as valid UTF-8 (invalid sequences replaced by U+FFFD), for text from
 // the inputs that goes into JSON: llvm::json asserts on invalid UTF-8.
 std::string jsonText(llvm::StringRef S);
+// A JSON array of jsonText(S) for each S (warnings, names from the inputs).
+llvm::json::Array jsonTexts(llvm::ArrayRef<std::string> V);
 
 } // namespace ms
