@@ -117,6 +117,11 @@ const RegionMemory::Region *RegionMemory::find(uint64_t Addr) const {
   return nullptr;
 }
 
+const RegionMemory::Region *RegionMemory::next(uint64_t Addr) const {
+  auto It = Regions.upper_bound(Addr);
+  return It == Regions.end() ? nullptr : &It->second;
+}
+
 llvm::ArrayRef<uint8_t> RegionMemory::view(uint64_t Addr, uint64_t Size) const {
   const Region *R = find(Addr);
   if (!R || Size > R->end() - Addr)
@@ -146,6 +151,44 @@ std::vector<RegionMemory::Region> RegionMemory::regions() const {
   for (auto &KV : Regions)
     V.push_back(KV.second);
   return V;
+}
+
+Error OverlayMemory::read(uint64_t Addr,
+                          llvm::MutableArrayRef<uint8_t> Out) const {
+  uint64_t Cur = Addr;
+  size_t Done = 0;
+  while (Done < Out.size()) {
+    const uint64_t Left = Out.size() - Done;
+    size_t N;
+    if (const RegionMemory::Region *R = Front.find(Cur)) {
+      N = static_cast<size_t>(std::min<uint64_t>(R->end() - Cur, Left));
+      memcpy(Out.data() + Done, R->Bytes.data() + (Cur - R->Start), N);
+    } else {
+      // Up to the next front region, from the back.
+      uint64_t Gap = Left;
+      if (const RegionMemory::Region *R = Front.next(Cur))
+        Gap = std::min<uint64_t>(Gap, R->Start - Cur);
+      N = static_cast<size_t>(Gap);
+      if (auto E = Back->read(Cur, Out.slice(Done, N)))
+        return E;
+    }
+    Done += N;
+    Cur += N;
+  }
+  return Error::success();
+}
+
+llvm::ArrayRef<uint8_t> OverlayMemory::view(uint64_t Addr,
+                                            uint64_t Size) const {
+  if (llvm::ArrayRef<uint8_t> V = Front.view(Addr, Size); !V.empty())
+    return V;
+  // Only where no front region starts inside the range.
+  if (Front.find(Addr))
+    return {};
+  if (const RegionMemory::Region *R = Front.next(Addr);
+      R && R->Start - Addr < Size)
+    return {};
+  return Back->view(Addr, Size);
 }
 
 } // namespace ms

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,10 +61,30 @@ public:
   Error read(uint64_t Addr, llvm::MutableArrayRef<uint8_t> Out) const override;
   llvm::ArrayRef<uint8_t> view(uint64_t Addr, uint64_t Size) const override;
   const Region *find(uint64_t Addr) const;
+  // The first region that starts after ADDR, or null.
+  const Region *next(uint64_t Addr) const;
   std::vector<Region> regions() const;
 
 private:
   std::map<uint64_t, Region> Regions; // keyed by start
+};
+
+// FRONT's bytes where it has them, BACK's everywhere else. A host's view of
+// a process (a debugger's) with the executable's read-only segments laid
+// over it from the file: they hold what the process mapped, and a debugger
+// reading a core whose mapped files are absent answers zeros for them.
+class OverlayMemory : public Memory {
+public:
+  OverlayMemory(RegionMemory Front, std::unique_ptr<Memory> Back)
+      : Front(std::move(Front)), Back(std::move(Back)) {}
+  Error read(uint64_t Addr, llvm::MutableArrayRef<uint8_t> Out) const override;
+  llvm::ArrayRef<uint8_t> view(uint64_t Addr, uint64_t Size) const override;
+  const RegionMemory &front() const { return Front; }
+  const Memory &back() const { return *Back; }
+
+private:
+  RegionMemory Front;
+  std::unique_ptr<Memory> Back;
 };
 
 } // namespace ms

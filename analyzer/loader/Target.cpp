@@ -21,6 +21,19 @@ const MappedFile *mappingContaining(const CoreFile &C, uint64_t Addr) {
       return &F;
   return nullptr;
 }
+// A build id as the executable states it: hex digits of a GNU note's
+// bytes, or the Go build id's text.
+std::string idText(ArrayRef<uint8_t> Bytes, bool IsHex) {
+  if (!IsHex)
+    return std::string(Bytes.begin(), Bytes.end());
+  static const char D[] = "0123456789abcdef";
+  std::string S;
+  for (uint8_t C : Bytes) {
+    S += D[C >> 4];
+    S += D[C & 15];
+  }
+  return S;
+}
 } // namespace
 
 std::optional<std::string> exePathFromCore(const CoreFile &C) {
@@ -99,10 +112,58 @@ Expected<std::unique_ptr<Target>> Target::fromLive(LiveProcess P,
     else
       T->Warn.add("no load bias given for a PIE executable; assuming 0");
   }
-  T->Match.Result = ExeMatch::Verdict::Unknown;
-  T->Match.Method = "host";
-  T->Match.Detail = "the host provided the process and its executable";
+  T->checkLiveMatch();
+  if (T->Match.Result == ExeMatch::Verdict::Mismatch)
+    return inputError(T->Exe->path(), "does not match {0}: {1} ({2})",
+                      T->Live->Description, T->Match.Detail, T->Match.Method);
+  // The executable's read-only segments come from the file, the rest from
+  // the host. Nothing writes to them at run time, and a host may not have
+  // them: a debugger reading a core whose mapped files are gone (the core
+  // analysed away from the machine that crashed) answers zeros there.
+  RegionMemory Front;
+  for (const auto &Seg : T->Exe->segments())
+    if (!(Seg.Flags & ELF::PF_W))
+      Front.add(Seg.VAddr + T->Bias, T->Exe->bytesAt(Seg.VAddr, Seg.FileSize),
+                RegionSource::Executable);
+  T->Live->Mem =
+      std::make_unique<OverlayMemory>(std::move(Front), std::move(T->Live->Mem));
   return T;
+}
+
+void Target::checkLiveMatch() {
+  // The build ids in the host's memory (the first page of the executable's
+  // mapping holds the notes). Unreadable, or all zeros (a host answering
+  // zeros for what it does not have), decides nothing.
+  Match.Result = ExeMatch::Verdict::Unknown;
+  Match.Method = "host";
+  Match.Detail = "the host provided the process and its executable";
+  auto Compare = [&](std::optional<uint64_t> Addr, const std::string &Id,
+                     bool IsHex, const char *Method) -> bool {
+    if (!Addr || Id.empty())
+      return false;
+    uint64_t Len = IsHex ? Id.size() / 2 : Id.size();
+    auto InHost = Live->Mem->readBytes(*Addr + Bias, Len);
+    if (!InHost) {
+      consumeError(InHost.takeError());
+      return false;
+    }
+    if (std::all_of(InHost->begin(), InHost->end(),
+                    [](uint8_t C) { return C == 0; }))
+      return false;
+    std::string Got = idText(*InHost, IsHex);
+    Match.Method = Method;
+    if (Got == Id) {
+      Match.Result = ExeMatch::Verdict::Match;
+      Match.Detail = "build id " + Id + " found in the process's memory";
+    } else {
+      Match.Result = ExeMatch::Verdict::Mismatch;
+      Match.Detail = "the process's build id differs from the executable's " + Id;
+    }
+    return true;
+  };
+  if (Compare(Exe->goBuildIdAddr(), Exe->goBuildId(), false, "go build id"))
+    return;
+  Compare(Exe->gnuBuildIdAddr(), Exe->gnuBuildId(), true, "gnu build id");
 }
 
 const std::vector<CoreThread> &Target::threads() const {
@@ -328,16 +389,7 @@ void Target::checkIds() {
     ArrayRef<uint8_t> InCore = Core->memory().view(*Addr + Bias, Len);
     if (InCore.empty())
       return false;
-    std::string Got;
-    if (IsHex) {
-      static const char D[] = "0123456789abcdef";
-      for (uint8_t C : InCore) {
-        Got += D[C >> 4];
-        Got += D[C & 15];
-      }
-    } else {
-      Got.assign(reinterpret_cast<const char *>(InCore.data()), InCore.size());
-    }
+    std::string Got = idText(InCore, IsHex);
     Match.Method = Method;
     if (Got == Id) {
       Match.Result = ExeMatch::Verdict::Match;

@@ -95,6 +95,7 @@ private:
   Error setUp(const TargetOptions &Opts);
   void checkMatch();
   void checkIds();
+  void checkLiveMatch();
   SavedBytesCheck compareSavedBytes() const;
 
   std::unique_ptr<CoreFile> Core;

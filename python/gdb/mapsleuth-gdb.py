@@ -127,6 +127,116 @@ def _read_memory(addr, size):
     return gdb.selected_inferior().read_memory(addr, size)
 
 
+_SECTION = None  # compiled on first use
+
+
+def _sections():
+    """gdb's sections, by object: [(kind, start, end, has_contents)] with
+    kind "core" for the core file's segments, "file" for the sections of
+    the files gdb loaded (executable, shared libraries, vDSO)."""
+    global _SECTION
+    import re
+    if _SECTION is None:
+        _SECTION = re.compile(r"^\s*\[\s*\d+\]\s+(0x[0-9a-f]+)->(0x[0-9a-f]+)\s+at\s+"
+                              r"0x[0-9a-f]+:\s+(\S+)\s*(.*)$")
+    try:
+        text = gdb.execute("maint info sections -all-objects", to_string=True)
+    except gdb.error:
+        return None
+    out, kind = [], None
+    for line in text.splitlines():
+        if line.startswith("Core file:"):
+            kind = "core"
+            continue
+        if line.startswith(("Exec file:", "Object file:")):
+            kind = "file"
+            continue
+        m = _SECTION.match(line)
+        if not m or kind is None:
+            continue
+        flags = m.group(4).split()
+        if "ALLOC" not in flags:
+            continue
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        if end > start:
+            out.append((kind, start, end, "HAS_CONTENTS" in flags))
+    return out
+
+
+class _CoreMemory:
+    """Reads of a core through gdb that never turn into zeros.
+
+    gdb serves a core's memory from the core's segments, then from the
+    files the core's NT_FILE note names, then from the files gdb loaded,
+    and last reads the segments the kernel did not save (p_filesz 0:
+    read-only file mappings, reserved heap) as zeros. When the files of the
+    crash are absent (the core analysed on another machine), a read that
+    crosses a gap between the executable's sections falls through to those
+    zeros, and memory the core never had reads as zeros too. So: a read is
+    split at the boundaries of the ranges gdb really has (the core's saved
+    segments, the sections of loaded files), each piece is read on its own,
+    and a piece that only an unsaved segment covers is unreadable."""
+
+    def __init__(self, sections):
+        import bisect
+        self._bisect = bisect
+        # Sweep the boundaries: in each elementary interval, count the ranges
+        # gdb has and the unsaved core segments that cover it.
+        events = {}
+        for kind, lo, hi, contents in sections:
+            if not contents and kind != "core":
+                continue
+            d = (1, 0) if contents else (0, 1)
+            for p, sign in ((lo, 1), (hi, -1)):
+                a, b = events.get(p, (0, 0))
+                events[p] = (a + sign * d[0], b + sign * d[1])
+        self._starts, self._ends, self._ok = [], [], []
+        have = holes = 0
+        points = sorted(events)
+        for lo, hi in zip(points, points[1:]):
+            have += events[lo][0]
+            holes += events[lo][1]
+            if have or holes:
+                self._starts.append(lo)
+                self._ends.append(hi)
+                self._ok.append(have > 0)
+
+    def read(self, addr, size):
+        inf = gdb.selected_inferior()
+        end = addr + size
+        if end > 1 << 64:
+            raise gdb.MemoryError("range wraps around the address space")
+        parts, cur = [], addr
+        while cur < end:
+            i = self._bisect.bisect_right(self._starts, cur) - 1
+            if i >= 0 and cur < self._ends[i]:
+                if not self._ok[i]:
+                    raise gdb.MemoryError(
+                        "0x%x: not saved in the core, and no file gdb loaded "
+                        "holds it" % cur)
+                stop = min(end, self._ends[i])
+            else:
+                # Nothing gdb knows of: let gdb say what it can (registers of
+                # a remote target, a live process's memory, or an error).
+                stop = self._starts[i + 1] if i + 1 < len(self._starts) else end
+                stop = min(end, stop)
+            parts.append(bytes(inf.read_memory(cur, stop - cur)))
+            cur = stop
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _memory_reader(inf):
+    """read_memory(addr, size) for the library: gdb's own for a live
+    process, the checked one over a core."""
+    conn = getattr(inf, "connection", None)
+    if conn is None or conn.type != "core":
+        return _read_memory
+    sections = _sections()
+    if not sections:
+        return _read_memory
+    return _CoreMemory(sections).read
+
+
 def _auxv():
     out = {}
     try:
@@ -283,7 +393,7 @@ class _State:
                 signal = signo
         threads.sort(key=lambda e: not e["crashed"])
         self.full = mapsleuth.open_process(
-            exe, _read_memory, threads, pid=inf.pid, signal=signal,
+            exe, _memory_reader(inf), threads, pid=inf.pid, signal=signal,
             auxv=_auxv(), files=_mapped_files(), description=self.description(inf))
         return self.full
 
@@ -322,7 +432,7 @@ class _State:
         if sess is None:
             inf = thread.inferior
             self.light = mapsleuth.open_process(
-                exe, _read_memory, [{"tid": tid, "registers": values, "crashed": True}],
+                exe, _memory_reader(inf), [{"tid": tid, "registers": values, "crashed": True}],
                 pid=inf.pid, auxv=_auxv(), description=self.description(inf))
             sess = self.light
         stack = sess.thread_stack(tid, values)

@@ -13,6 +13,7 @@ import os
 import pathlib
 import re
 import shutil
+import struct
 import subprocess
 
 import pytest
@@ -84,12 +85,75 @@ def _unpacked(src, tool):
 
 
 def unpacked_case(name):
-    """(core, exe, truth) of a case, decompressed: gdb reads neither .zst
-    nor .xz."""
+    """(core, exe, truth) of a case, decompressed (gdb reads neither .zst
+    nor .xz). The core is a copy whose NT_FILE note names paths that do not
+    exist, as on any machine but the one that crashed: gdb has only the
+    executable it was given, whatever is left on this machine from the
+    build that made the corpus."""
     case_dir, truth = find_case(name)
     core = _unpacked(case_dir / truth["core"], "zstd")
     exe = _unpacked((case_dir / truth["exe"]).resolve(), "xz")
-    return core, exe, truth
+    absent = core.with_name(core.name + ".absent-files")
+    if not absent.exists() or absent.stat().st_mtime < core.stat().st_mtime:
+        data = bytearray(core.read_bytes())
+        for path in set(nt_file_paths(data)):
+            rewrite_nt_file_path(data, path, absent_path(len(path)))
+        assert all(not os.path.exists(p) for p in nt_file_paths(data))
+        tmp = absent.with_name(absent.name + ".%d.tmp" % os.getpid())
+        tmp.write_bytes(data)
+        os.replace(tmp, absent)
+    return absent, exe, truth
+
+
+# ---- the paths a core's NT_FILE note records ------------------------------------
+NT_FILE = 0x46494C45
+PT_NOTE = 4
+
+
+def _nt_file_names(data):
+    """(offset, length) of each path in the NT_FILE note of an ELF64 core."""
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if p_type != PT_NOTE:
+            continue
+        pos, end = p_offset, p_offset + p_filesz
+        while pos + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+            desc = pos + 12 + ((namesz + 3) & ~3)
+            if ntype == NT_FILE:
+                count, = struct.unpack_from("<Q", data, desc)
+                at = desc + 16 + 24 * count
+                for _ in range(count):
+                    nul = data.index(b"\0", at, desc + descsz)
+                    yield at, nul - at
+                    at = nul + 1
+            pos = desc + ((descsz + 3) & ~3)
+
+
+def nt_file_paths(data):
+    return [bytes(data[o:o + n]).decode() for o, n in _nt_file_names(data)]
+
+
+def rewrite_nt_file_path(data, old, new):
+    """Every record of path OLD in DATA's NT_FILE note becomes NEW (same
+    length: the note keeps its layout)."""
+    old, new = old.encode(), new.encode()
+    assert len(old) == len(new), (old, new)
+    for o, n in list(_nt_file_names(data)):
+        if bytes(data[o:o + n]) == old:
+            data[o:o + n] = new
+
+
+def absent_path(length):
+    """A path of LENGTH characters that does not exist."""
+    p = ("/nonexistent-mapsleuth-test/" + "x" * length)[:length]
+    if length < 14:
+        p = "/" + "~" * (length - 1)
+    assert not os.path.exists(p), p
+    return p
 
 
 @functools.lru_cache(maxsize=None)

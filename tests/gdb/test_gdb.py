@@ -9,12 +9,15 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
+import tempfile
 
 import pytest
 
-from conftest import (CASES, cli_json, cli_text, frames_of_bt, gdb_env, mapsleuth_bin,
-                      marked, run_gdb, sections, unpacked_case)
+from conftest import (CASES, CORPUS, absent_path, cli_json, cli_text, frames_of_bt, gdb_env,
+                      mapsleuth_bin, marked, nt_file_paths, rewrite_nt_file_path, run_gdb,
+                      sections, unpacked_case)
 
 COMMANDS = ["mapsleuth", "print $mapsleuth_map", "print $mapsleuth_goroutine",
             "mapsleuth goroutines", "mapsleuth --json", "mapsleuth stack",
@@ -199,3 +202,100 @@ def test_errors_are_gdb_errors_not_tracebacks(tmp_path):
     assert "mapsleuth:" in p.stderr
     assert "Traceback" not in p.stderr + p.stdout
 
+
+
+def test_cores_name_files_that_do_not_exist():
+    """The guard of every test above: gdb cannot open the files the core
+    names, so what it reads of them comes from the executable it was given
+    or from nowhere."""
+    for case in CASES:
+        core, _, _ = unpacked_case(case)
+        paths = nt_file_paths(core.read_bytes())
+        assert paths, case
+        assert not any(os.path.exists(p) for p in paths), case
+
+
+def test_report_when_the_recorded_executable_exists(tmp_path):
+    """The machine that crashed: the path the core records holds the
+    executable (and gdb reads the mapping from it). Same report."""
+    core, exe, _ = unpacked_case(CASES[0])
+    data = bytearray(core.read_bytes())
+    recorded = nt_file_paths(data)[0]
+    top = tempfile.mkdtemp(prefix="ms", dir="/tmp")
+    try:
+        there = top + "/" + "e" * (len(recorded) - len(top) - 1)
+        shutil.copy(exe, there)
+        rewrite_nt_file_path(data, recorded, there)
+        for other in set(nt_file_paths(data)) - {there}:
+            rewrite_nt_file_path(data, other, absent_path(len(other)))
+        moved = tmp_path / "core"
+        moved.write_bytes(data)
+        p = run_gdb([there, moved], ["mapsleuth"])
+        assert p.returncode == 0, p.stderr
+        assert "Can't open file %s" % there not in p.stderr
+        assert cli_text(moved, exe) in p.stdout
+    finally:
+        shutil.rmtree(top)
+
+
+def _phdrs(data):
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        yield struct.unpack_from("<IIQQQQQ", data, phoff + i * phentsize)
+
+
+PT_LOAD, PF_X = 1, 1
+
+
+def test_memory_the_core_did_not_save_is_unreadable_not_zeros(tmp_path):
+    """The plugin's reads of a core: a segment the kernel did not save
+    (gdb reads it as zeros) and that no file gdb loaded holds is an error;
+    the executable's code reads as the executable's bytes, a whole page at
+    a time."""
+    core, exe, truth = unpacked_case(CASES[0])
+    assert not truth["pie"]
+    xdata = exe.read_bytes()
+    loads = [(v, v + m) for t, _, _, v, _, _, m in _phdrs(xdata) if t == PT_LOAD]
+    unsaved = next(v for t, _, _, v, _, f, m in _phdrs(core.read_bytes())
+                   if t == PT_LOAD and f == 0 and m > 0 and
+                   not any(lo <= v < hi for lo, hi in loads))
+    text = next((v, o) for t, fl, o, v, _, f, _ in _phdrs(xdata)
+                if t == PT_LOAD and fl & PF_X and f > 0x3000)
+    page = text[0] + 0x1000
+    script = tmp_path / "probe.py"
+    script.write_text("""
+import gdb
+rd = _memory_reader(gdb.selected_inferior())
+raw = bytes(gdb.selected_inferior().read_memory(%(unsaved)d, 64))
+print("raw-zeros", raw == bytes(64))
+try:
+    rd(%(unsaved)d, 64)
+    print("unsaved-read", "ok")
+except gdb.MemoryError as e:
+    print("unsaved-read", "error", e)
+print("page", bytes(rd(%(page)d, 4096)).hex())
+""" % {"unsaved": unsaved, "page": page})
+    p = run_gdb([exe, core], ["source %s" % script])
+    assert p.returncode == 0, p.stderr
+    out = dict(line.split(" ", 1) for line in p.stdout.splitlines()
+               if line.split(" ", 1)[0] in ("raw-zeros", "unsaved-read", "page"))
+    # What gdb itself answers there: zeros (why the plugin checks).
+    assert out["raw-zeros"] == "True", p.stdout
+    assert out["unsaved-read"].startswith("error 0x%x: not saved in the core" % unsaved)
+    off = text[1] + 0x1000
+    assert bytes.fromhex(out["page"]) == xdata[off:off + 4096]
+
+
+ALL_CASES = sorted(str(t.parent.relative_to(CORPUS)) for t in CORPUS.glob("*/*/truth.json"))
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_every_corpus_core_gives_the_clis_report(case):
+    """`mapsleuth` in gdb prints what `mapsleuth analyze` prints, on every
+    committed core, with the files the core names absent."""
+    core, exe, _ = unpacked_case(case)
+    p = run_gdb([exe, core], ["mapsleuth"])
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr
+    assert cli_text(core, exe) in p.stdout

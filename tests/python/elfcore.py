@@ -51,9 +51,14 @@ class Elf:
 class CoreProcess:
     """A core file and its executable, seen as a stopped process."""
 
-    def __init__(self, core_bytes, exe_bytes):
+    def __init__(self, core_bytes, exe_bytes, files_absent=False):
+        """files_absent: a host that has only the core, not the files the
+        process mapped, and reads what the core did not save of its
+        segments as zeros (gdb does that for a core whose mapped files are
+        gone): the executable's bytes are not laid in."""
         self.core = Elf(core_bytes)
         self.exe = Elf(exe_bytes)
+        self.files_absent = files_absent
         assert self.core.type == 4 and self.core.machine == EM_X86_64
         self.threads, self.auxv, self.signal, self.pid = [], {}, None, 0
         for ntype, desc in self.core.notes():
@@ -86,9 +91,14 @@ class CoreProcess:
             if p_type == PT_LOAD and filesz:
                 regions.append((vaddr, vaddr + filesz, self.core.data, off))
         for p_type, off, vaddr, filesz, _ in self.exe.phdrs:
-            if p_type == PT_LOAD and filesz:
+            if p_type == PT_LOAD and filesz and not files_absent:
                 regions.append((vaddr + bias, vaddr + bias + filesz, self.exe.data, off))
         self.regions = self._flatten(regions)
+        # What such a host answers with zeros: the unsaved rest of each
+        # core segment.
+        self.zeros = sorted((vaddr + filesz, vaddr + memsz)
+                            for p_type, _, vaddr, filesz, memsz in self.core.phdrs
+                            if files_absent and p_type == PT_LOAD and memsz > filesz)
         self.starts = [r[0] for r in self.regions]
         self.reads = 0
 
@@ -121,11 +131,17 @@ class CoreProcess:
         cur, end = addr, addr + size
         while cur < end:
             i = bisect.bisect_right(self.starts, cur) - 1
-            if i < 0:
-                return None
+            if i < 0 or cur >= self.regions[i][1]:
+                z = next((b for a, b in self.zeros if a <= cur < b), None)
+                if z is None:
+                    return None
+                n = min(z, end) - cur
+                if i + 1 < len(self.regions):
+                    n = min(n, self.regions[i + 1][0] - cur)
+                out += bytes(n)
+                cur += n
+                continue
             start, stop, data, off = self.regions[i]
-            if cur >= stop:
-                return None
             n = min(stop, end) - cur
             out += data[off + cur - start:off + cur - start + n]
             cur += n

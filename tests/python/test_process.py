@@ -43,7 +43,36 @@ def test_analyze_process_equals_analyze(case, unpack):
     assert got.core.pid == want.core.pid
     assert got.core.signal == want.core.signal
     assert got.core.crashed_thread == want.core.crashed_thread
-    assert got.executable.match.method == "host"
+    # The build id in the process's memory names this executable.
+    assert got.executable.match.verdict == "match"
+    assert got.executable.match.method in ("go build id", "gnu build id")
+
+
+@pytest.mark.parametrize("case", SOME, ids=SOME_IDS)
+def test_host_without_the_mapped_files(case, unpack):
+    """A host that has only the core and reads what it did not save as
+    zeros (gdb on a core whose mapped files are gone, the normal
+    post-mortem situation): the executable's read-only segments come from
+    the executable the library was given, and the report is the same."""
+    core, exe, _ = process_of(case, unpack)
+    _, case_dir, truth = case
+    proc = elfcore.CoreProcess(unpack(case_paths(case_dir, truth)[0]).read_bytes(),
+                               exe.read_bytes(), files_absent=True)
+    assert proc.zeros, "the core saved every byte of every segment"
+    want = mapsleuth.analyze(core, exe=exe)
+    got = analyze_via_callbacks(exe, proc)
+    assert without_core_file_facts(got) == without_core_file_facts(want)
+
+
+def test_executable_of_another_build_is_refused(unpack):
+    """The process's memory holds another build id than the executable's:
+    an error naming both, not a report of garbage."""
+    _, _, proc = process_of(find_case("go1.26-default/strkeys"), unpack)
+    _, other_dir, other_truth = find_case("go1.22-default/strkeys")
+    other = unpack(case_paths(other_dir, other_truth)[1])
+    with pytest.raises(mapsleuth.InputError, match="does not match") as e:
+        analyze_via_callbacks(other, proc)
+    assert str(other) in str(e.value)
 
 
 def test_without_cache_and_with_load_bias(unpack):
