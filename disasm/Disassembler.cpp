@@ -218,9 +218,18 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
       if (O.type == ARM64_OP_REG) {
         Op.Kind = OpKind::Reg;
         Op.Reg = reg(O.reg);
+        // w registers are the low 32 bits of the x register of that number.
+        Op.Size = (O.reg >= ARM64_REG_W0 && O.reg <= ARM64_REG_W30) ||
+                          O.reg == ARM64_REG_WZR || O.reg == ARM64_REG_WSP
+                      ? 4
+                      : 8;
       } else if (O.type == ARM64_OP_IMM || O.type == ARM64_OP_CIMM) {
         Op.Kind = OpKind::Imm;
         Op.Imm = O.imm;
+        // "add x0, x0, #1, lsl #12", "movz x1, #2, lsl #16".
+        if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 64)
+          Op.Imm = static_cast<int64_t>(static_cast<uint64_t>(O.imm)
+                                        << O.shift.value);
       } else if (O.type == ARM64_OP_MEM) {
         Op.Kind = OpKind::Mem;
         Op.Mem.Base = reg(O.mem.base);
@@ -232,9 +241,30 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
     switch (CI.id) {
     case ARM64_INS_MOV: case ARM64_INS_MOVZ: case ARM64_INS_ORR:
       I.Class = InsnClass::Move; break;
+    case ARM64_INS_MOVN:
+      // movn x0, #imm: x0 = ~imm (as "mov x0, #-N" when Capstone says so).
+      I.Class = InsnClass::Move;
+      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm) {
+        I.Ops[1].Imm = ~I.Ops[1].Imm;
+        if (I.Ops[0].Size == 4)
+          I.Ops[1].Imm &= 0xffffffff;
+      }
+      break;
     case ARM64_INS_LDR: case ARM64_INS_LDUR: case ARM64_INS_LDP:
     case ARM64_INS_LDRB: case ARM64_INS_LDRH: case ARM64_INS_LDRSW:
-      I.Class = InsnClass::Load; break;
+    case ARM64_INS_LDURB: case ARM64_INS_LDURH: case ARM64_INS_LDURSW:
+      I.Class = InsnClass::Load;
+      // The width loaded: the instruction's, else the destination's.
+      if (I.Ops.size() >= 2) {
+        Operand &Src = I.Ops.back();
+        switch (CI.id) {
+        case ARM64_INS_LDRB: case ARM64_INS_LDURB: Src.Size = 1; break;
+        case ARM64_INS_LDRH: case ARM64_INS_LDURH: Src.Size = 2; break;
+        case ARM64_INS_LDRSW: case ARM64_INS_LDURSW: Src.Size = 4; break;
+        default: break;
+        }
+      }
+      break;
     case ARM64_INS_STR: case ARM64_INS_STUR: case ARM64_INS_STP:
     case ARM64_INS_STRB: case ARM64_INS_STRH:
       I.Class = InsnClass::Store; break;

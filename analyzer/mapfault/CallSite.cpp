@@ -112,6 +112,20 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
       }
       break;
     case InsnClass::Move:
+      // arm64 "orr x1, xzr, #imm": a move of the immediate.
+      if (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg &&
+          Ops[1].Reg == ZeroReg && Ops[2].Kind == OpKind::Imm) {
+        E.K = ValueExpr::Kind::Imm;
+        E.Value = static_cast<uint64_t>(Ops[2].Imm);
+        if (Size == 4)
+          E.Value &= 0xffffffffu;
+        return E;
+      }
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == ZeroReg) {
+        E.K = ValueExpr::Kind::Imm;
+        E.Value = 0;
+        return E;
+      }
       if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Imm) {
         E.K = ValueExpr::Kind::Imm;
         E.Value = static_cast<uint64_t>(Ops[1].Imm);
@@ -129,6 +143,12 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
       }
       break;
     case InsnClass::Lea:
+      // arm64 adrp/adr: the (page) address itself.
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
+        E.K = ValueExpr::Kind::Address;
+        E.Value = static_cast<uint64_t>(Ops[1].Imm);
+        return E;
+      }
       if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
         const MemOperand &M = Ops[1].Mem;
         if (M.Absolute) {
@@ -155,6 +175,16 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
       }
       break;
     case InsnClass::Load:
+      // arm64 "ldr x0, =lit": a load from the literal's absolute address.
+      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
+        E.K = ValueExpr::Kind::Load;
+        E.Size = Size;
+        auto B = std::make_shared<ValueExpr>();
+        B->K = ValueExpr::Kind::Address;
+        B->Value = static_cast<uint64_t>(Ops[1].Imm);
+        E.Base = B;
+        return E;
+      }
       if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
         const MemOperand &M = Ops[1].Mem;
         E.K = ValueExpr::Kind::Load;
@@ -193,9 +223,20 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
       }
       break;
     case InsnClass::AddSubImm:
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
-        ValueExpr B = defOf(P, C, J, Reg, Depth + 1);
-        int64_t D = I.Mnemonic == "sub" ? -Ops[1].Imm : Ops[1].Imm;
+      // "add r, imm" (amd64: the register is also the source) or
+      // "add rd, rn, #imm" (arm64).
+      if ((Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) ||
+          (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0 &&
+           Ops[2].Kind == OpKind::Imm)) {
+        const int Src = Ops.size() == 3 ? Ops[1].Reg : Reg;
+        const int64_t Imm = Ops.back().Imm;
+        if (Src == SP) {
+          E.K = ValueExpr::Kind::StackAddr;
+          E.Offset = I.Mnemonic == "sub" ? -Imm : Imm;
+          return E;
+        }
+        ValueExpr B = defOf(P, C, J, Src, Depth + 1);
+        int64_t D = I.Mnemonic == "sub" ? -Imm : Imm;
         if (B.K == ValueExpr::Kind::Imm || B.K == ValueExpr::Kind::Address) {
           B.Value += static_cast<uint64_t>(D);
           return Finish(B);

@@ -64,4 +64,44 @@ TEST(Disassembler, Arm64AdrpAndCall) {
   EXPECT_EQ(*I->Target, 0x10008u);
 }
 
+std::vector<uint8_t> words(std::initializer_list<uint32_t> Ws) {
+  std::vector<uint8_t> B;
+  for (uint32_t W : Ws)
+    for (int K = 0; K < 4; ++K)
+      B.push_back(static_cast<uint8_t>(W >> (8 * K)));
+  return B;
+}
+
+TEST(Disassembler, Arm64OperandsTheDataflowReads) {
+  auto D = Disassembler::create(llvm::ELF::EM_AARCH64);
+  ASSERT_TRUE(static_cast<bool>(D));
+  // From runtime.mapassign_faststr (go1.22, arm64) before its call to fatal:
+  //   adrp x0, #+0xaf000        f0000560
+  //   add  x0, x0, #0x476       9111d800
+  //   mov  x1, #0x15            d28002a1
+  //   ldrb w2, [x1, #8]         39402022
+  //   movn x3, #0               92800003   (x3 = -1)
+  //   add  x4, x4, #1, lsl #12  91400484
+  auto V = (*D)->decode(words({0xf0000560, 0x9111d800, 0xd28002a1, 0x39402022,
+                               0x92800003, 0x91400484}),
+                        0x217e4);
+  ASSERT_EQ(V.size(), 6u);
+  EXPECT_EQ(V[0].Class, InsnClass::Lea);
+  ASSERT_EQ(V[0].Ops.size(), 2u);
+  EXPECT_EQ(V[0].Ops[1].Kind, OpKind::Imm);
+  EXPECT_EQ(static_cast<uint64_t>(V[0].Ops[1].Imm), 0x217e4u / 4096 * 4096 + 0xaf000);
+  EXPECT_EQ(V[1].Class, InsnClass::AddSubImm);
+  ASSERT_EQ(V[1].Ops.size(), 3u);
+  EXPECT_EQ(V[1].Ops[2].Imm, 0x476);
+  EXPECT_EQ(V[2].Class, InsnClass::Move);
+  EXPECT_EQ(V[2].Ops[1].Imm, 0x15);
+  EXPECT_EQ(V[2].Ops[0].Size, 8);
+  EXPECT_EQ(V[3].Class, InsnClass::Load);
+  EXPECT_EQ(V[3].Ops[0].Size, 4) << "w2";
+  EXPECT_EQ(V[3].Ops[1].Size, 1) << "a byte load";
+  EXPECT_EQ(V[4].Class, InsnClass::Move);
+  EXPECT_EQ(V[4].Ops[1].Imm, -1);
+  EXPECT_EQ(V[5].Ops[2].Imm, 0x1000) << "the shift applies to the immediate";
+}
+
 } // namespace
