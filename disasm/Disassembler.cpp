@@ -210,6 +210,32 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
       I.Target = static_cast<uint64_t>(I.Ops[0].Imm);
   } else {
     const cs_arm64 &A = D->arm64;
+    I.Cond = A.cc == ARM64_CC_AL || A.cc == ARM64_CC_NV ? 0 : static_cast<int>(A.cc);
+    I.UpdatesFlags = A.update_flags;
+    I.Writeback = A.writeback;
+    auto ShiftOf = [](arm64_shifter T) {
+      switch (T) {
+      case ARM64_SFT_LSL: return ShiftKind::LSL;
+      case ARM64_SFT_LSR: return ShiftKind::LSR;
+      case ARM64_SFT_ASR: return ShiftKind::ASR;
+      case ARM64_SFT_ROR: return ShiftKind::ROR;
+      default: return ShiftKind::None;
+      }
+    };
+    auto ExtOf = [](arm64_extender E) {
+      using X = MemOperand::Extend;
+      switch (E) {
+      case ARM64_EXT_UXTB: return X::UXTB;
+      case ARM64_EXT_UXTH: return X::UXTH;
+      case ARM64_EXT_UXTW: return X::UXTW;
+      case ARM64_EXT_UXTX: return X::UXTX;
+      case ARM64_EXT_SXTB: return X::SXTB;
+      case ARM64_EXT_SXTH: return X::SXTH;
+      case ARM64_EXT_SXTW: return X::SXTW;
+      case ARM64_EXT_SXTX: return X::SXTX;
+      default: return X::None;
+      }
+    };
     for (uint8_t K = 0; K < A.op_count; ++K) {
       const cs_arm64_op &O = A.operands[K];
       Operand Op;
@@ -223,18 +249,29 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
                           O.reg == ARM64_REG_WZR || O.reg == ARM64_REG_WSP
                       ? 4
                       : 8;
+        Op.Shift = ShiftOf(O.shift.type);
+        Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
+        Op.Ext = ExtOf(O.ext);
       } else if (O.type == ARM64_OP_IMM || O.type == ARM64_OP_CIMM) {
         Op.Kind = OpKind::Imm;
         Op.Imm = O.imm;
         // "add x0, x0, #1, lsl #12", "movz x1, #2, lsl #16".
-        if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 64)
+        if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 64) {
           Op.Imm = static_cast<int64_t>(static_cast<uint64_t>(O.imm)
                                         << O.shift.value);
+          Op.Shift = ShiftKind::LSL;
+          Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
+        }
       } else if (O.type == ARM64_OP_MEM) {
         Op.Kind = OpKind::Mem;
         Op.Mem.Base = reg(O.mem.base);
         Op.Mem.Index = reg(O.mem.index);
         Op.Mem.Disp = O.mem.disp;
+        if (Op.Mem.Index >= 0) {
+          if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 8)
+            Op.Mem.Scale = 1 << O.shift.value;
+          Op.Mem.IndexExtend = ExtOf(O.ext);
+        }
       }
       I.Ops.push_back(Op);
     }
@@ -253,21 +290,35 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
     case ARM64_INS_LDR: case ARM64_INS_LDUR: case ARM64_INS_LDP:
     case ARM64_INS_LDRB: case ARM64_INS_LDRH: case ARM64_INS_LDRSW:
     case ARM64_INS_LDURB: case ARM64_INS_LDURH: case ARM64_INS_LDURSW:
+    case ARM64_INS_LDRSB: case ARM64_INS_LDRSH: case ARM64_INS_LDURSB:
+    case ARM64_INS_LDURSH:
       I.Class = InsnClass::Load;
       // The width loaded: the instruction's, else the destination's.
-      if (I.Ops.size() >= 2) {
-        Operand &Src = I.Ops.back();
+      for (Operand &Src : I.Ops) {
+        if (Src.Kind != OpKind::Mem)
+          continue;
         switch (CI.id) {
-        case ARM64_INS_LDRB: case ARM64_INS_LDURB: Src.Size = 1; break;
-        case ARM64_INS_LDRH: case ARM64_INS_LDURH: Src.Size = 2; break;
+        case ARM64_INS_LDRB: case ARM64_INS_LDURB: case ARM64_INS_LDRSB:
+        case ARM64_INS_LDURSB: Src.Size = 1; break;
+        case ARM64_INS_LDRH: case ARM64_INS_LDURH: case ARM64_INS_LDRSH:
+        case ARM64_INS_LDURSH: Src.Size = 2; break;
         case ARM64_INS_LDRSW: case ARM64_INS_LDURSW: Src.Size = 4; break;
         default: break;
         }
       }
       break;
     case ARM64_INS_STR: case ARM64_INS_STUR: case ARM64_INS_STP:
-    case ARM64_INS_STRB: case ARM64_INS_STRH:
-      I.Class = InsnClass::Store; break;
+    case ARM64_INS_STRB: case ARM64_INS_STRH: case ARM64_INS_STURB:
+    case ARM64_INS_STURH:
+      I.Class = InsnClass::Store;
+      for (Operand &Dst : I.Ops)
+        if (Dst.Kind == OpKind::Mem) {
+          if (CI.id == ARM64_INS_STRB || CI.id == ARM64_INS_STURB)
+            Dst.Size = 1;
+          else if (CI.id == ARM64_INS_STRH || CI.id == ARM64_INS_STURH)
+            Dst.Size = 2;
+        }
+      break;
     case ARM64_INS_ADR: case ARM64_INS_ADRP: I.Class = InsnClass::Lea; break;
     case ARM64_INS_BL: case ARM64_INS_BLR: I.Class = InsnClass::Call; break;
     case ARM64_INS_RET: I.Class = InsnClass::Ret; break;

@@ -28,7 +28,13 @@ struct MemOperand {
   bool PCRelative = false;   // address = next PC (amd64) / PC (arm64) + Disp
   std::optional<uint64_t> Absolute; // resolved when PC-relative or no base
   bool FsSegment = false;    // amd64 fs: (TLS)
+  // arm64 register offsets: [x1, w2, sxtw #3] (Scale 8, IndexExtend).
+  enum class Extend : uint8_t { None, UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX };
+  Extend IndexExtend = Extend::None;
 };
+
+// arm64 shifted-register operands: "add x0, x1, x2, lsl #3".
+enum class ShiftKind : uint8_t { None, LSL, LSR, ASR, ROR };
 
 enum class OpKind { Reg, Imm, Mem };
 
@@ -40,6 +46,11 @@ struct Operand {
   uint8_t Size = 0; // bytes
   bool Read = false, Written = false;
   bool HighByte = false; // amd64 ah/bh/ch/dh: bits 8..15 of Reg
+  // arm64: a register operand's shift, or an immediate's (already applied
+  // to Imm: movk needs the position); a register operand's extension.
+  ShiftKind Shift = ShiftKind::None;
+  uint8_t ShiftAmount = 0;
+  MemOperand::Extend Ext = MemOperand::Extend::None;
 };
 
 enum class InsnClass {
@@ -56,6 +67,13 @@ struct Instruction {
   std::optional<uint64_t> Target; // direct call/jump target
   std::vector<int> RegsWritten;   // DWARF numbers, implicit ones included
   std::vector<int> RegsRead;
+  // arm64: the condition (Capstone's arm64_cc; 0 = none/always) of b.cond,
+  // csel and the like; "s" forms that set the flags; pre/post-indexed
+  // addressing that updates the base register (the post-index amount is
+  // the last, immediate, operand).
+  int Cond = 0;
+  bool UpdatesFlags = false;
+  bool Writeback = false;
   uint64_t next() const { return Addr + Size; }
   std::string text() const { return OpText.empty() ? Mnemonic : Mnemonic + " " + OpText; }
   bool writes(int Reg) const;

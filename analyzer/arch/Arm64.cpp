@@ -105,7 +105,15 @@ public:
         V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
       R.set(I < 18 ? I : I + 1, V);
     }
-    R.set(SP, CallerSP);
+    // The signal handler injected the call (runtime/signal_arm64.go
+    // pushCall): it lowered SP by 16 and saved the interrupted LR at the
+    // new SP, which is asyncPreempt's entry SP (CallerSP here).
+    auto SavedLR = M.readU64(CallerSP);
+    if (!SavedLR)
+      return addContext(SavedLR.takeError(),
+                        "reading the LR asyncPreempt's caller saved");
+    R.set(LR, *SavedLR);
+    R.set(SP, CallerSP + 16);
     R.set(PC, ResumePC);
     return R;
   }

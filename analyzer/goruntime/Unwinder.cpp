@@ -433,6 +433,9 @@ Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
       if (R) {
         Next.Regs = *R;
         Next.FullRegs = true;
+        // The interrupted code's SP (arm64: above what the injected call
+        // pushed).
+        Next.SP = R->get(A.spReg()).value_or(FP);
         Next.How = FrameHow::AsyncPreempt;
         Next.Note = "preempted here; registers saved by asyncPreempt";
       } else {

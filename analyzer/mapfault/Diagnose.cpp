@@ -125,6 +125,7 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   Candidate Win = *W;
   ProvenanceReport P = provOf(Win);
   P.Rejected = Rejected;
+  bool Doubted = false;
   for (const Candidate *C : Valid) {
     if (C == W)
       continue;
@@ -135,9 +136,14 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
     } else {
       P.Conflicts.push_back(sourceName(C->Src).str() + " says " +
                             hex(C->Words.empty() ? 0 : C->Words[0]));
+      // Only a source that could be trusted on its own casts doubt: a
+      // low one (a stale spill slot, likely an earlier call's value) does
+      // not.
+      if (C->Conf >= Confidence::High)
+        Doubted = true;
     }
   }
-  if (!P.Conflicts.empty() && Win.Conf != Confidence::Exact)
+  if (Doubted && Win.Conf != Confidence::Exact)
     Win.Conf = Confidence::Low;
   P.Confidence = confidenceName(Win.Conf).str();
   return std::make_pair(Win, P);

@@ -19,7 +19,8 @@ using namespace disasm;
 
 namespace {
 
-constexpr int RSP = 7, R14 = 14;
+constexpr int RSP = 7;
+constexpr int A64SP = 31; // arm64 DWARF sp
 constexpr size_t MaxSteps = 50000;
 constexpr int XMM15 = 17 + 15;
 
@@ -134,7 +135,15 @@ Mn mnemonicKind(llvm::StringRef M) {
       .Default(Mn::other);
 }
 
+// The instruction set a function is re-executed in: amd64 or arm64.
+struct Isa {
+  bool Arm64 = false;
+  int SP = RSP;
+  int NumRegs = 16; // general registers tracked: DWARF 0..NumRegs-1
+};
+
 struct Code {
+  Isa I;
   // The program's decoded function (GoProgram::decodedFunction), not a copy.
   llvm::ArrayRef<Instruction> Insns;
   std::vector<Mn> Kinds; // mnemonicKind of each instruction
@@ -193,8 +202,8 @@ public:
 
 private:
   Val reg(int R, unsigned Size, bool High = false) const {
-    if (R < 0 || R >= 16) {
-      if (R == XMM15)
+    if (R < 0 || R >= C.I.NumRegs) {
+      if ((!C.I.Arm64 && R == XMM15) || (C.I.Arm64 && R == ZeroReg))
         return known(0);
       return unknown();
     }
@@ -205,7 +214,7 @@ private:
     return X;
   }
   void setReg(int R, unsigned Size, Val X, bool High = false) {
-    if (R < 0 || R >= 16)
+    if (R < 0 || R >= C.I.NumRegs)
       return;
     Val &D = Regs[static_cast<size_t>(R)];
     if (High) {
@@ -262,12 +271,20 @@ private:
     }
   }
   std::optional<bool> cond(llvm::StringRef CC) const;
+  std::optional<bool> condArm64(int CC) const;
   bool step(const Instruction &I, std::string &Fail, size_t &Next, bool &Jumped);
+  bool stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
+                 bool &Jumped);
+  bool branchTo(const Instruction &I, std::string &Fail, size_t &Next,
+                bool &Jumped);
+  bool condBranch(const Instruction &I, std::optional<bool> Cd,
+                  std::string &Fail, size_t &Next, bool &Jumped);
+  Val operandArm64(const Operand &O, unsigned Size);
 
   const GoProgram &P;
   const Code &C;
   uint64_t EntrySP, FrameLo, FrameHi;
-  std::array<Val, 16> Regs{};
+  std::array<Val, 32> Regs{};
   FlagState F;
   std::map<uint64_t, std::pair<bool, uint8_t>> Overlay; // known?, byte
   const std::map<uint64_t, size_t> *Later = nullptr;
@@ -366,6 +383,8 @@ std::optional<bool> Machine::cond(llvm::StringRef CC) const {
 
 bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
                    bool &Jumped) {
+  if (C.I.Arm64)
+    return stepArm64(I, Fail, Next, Jumped);
   llvm::StringRef M = I.Mnemonic;
   const Mn Op = C.Kinds[static_cast<size_t>(&I - C.Insns.data())];
   const auto &O = I.Ops;
@@ -596,9 +615,450 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     if (Op.Written && Op.Kind == OpKind::Mem)
       return Fail = "unmodelled store " + I.text(), false;
   for (int R : I.RegsWritten)
-    if (R >= 0 && R < 16)
+    if (R >= 0 && R < C.I.NumRegs)
       setReg(R, 8, unknown());
   F.Known = false;
+  return true;
+}
+
+// ---- arm64 ------------------------------------------------------------------
+
+// A register or immediate source operand of an arm64 data-processing
+// instruction: the register's value at its width, extended and shifted as
+// the operand says.
+Val Machine::operandArm64(const Operand &O, unsigned Size) {
+  if (O.Kind == OpKind::Imm)
+    return known(static_cast<uint64_t>(O.Imm) & mask(Size));
+  if (O.Kind != OpKind::Reg)
+    return unknown();
+  const unsigned RS = O.Size ? O.Size : 8;
+  Val X = reg(O.Reg, RS);
+  using E = MemOperand::Extend;
+  switch (O.Ext) {
+  case E::UXTB: X.V &= 0xff; break;
+  case E::UXTH: X.V &= 0xffff; break;
+  case E::UXTW: X.V &= 0xffffffff; break;
+  case E::SXTB: X.V = static_cast<uint64_t>(sext(X.V, 1)); break;
+  case E::SXTH: X.V = static_cast<uint64_t>(sext(X.V, 2)); break;
+  case E::SXTW: X.V = static_cast<uint64_t>(sext(X.V, 4)); break;
+  case E::UXTX: case E::SXTX: case E::None: break;
+  }
+  const unsigned Bits = 8 * Size, N = O.ShiftAmount % Bits;
+  const uint64_t V = X.V & mask(Size);
+  switch (O.Shift) {
+  case ShiftKind::None: X.V = O.Ext != E::None ? X.V << N : V; break;
+  case ShiftKind::LSL: X.V = V << N; break;
+  case ShiftKind::LSR: X.V = V >> N; break;
+  case ShiftKind::ASR: X.V = static_cast<uint64_t>(sext(V, Size) >> N); break;
+  case ShiftKind::ROR: X.V = N ? (V >> N) | (V << (Bits - N)) : V; break;
+  }
+  X.V &= mask(Size);
+  return X;
+}
+
+std::optional<bool> Machine::condArm64(int CC) const {
+  if (!F.Known)
+    return std::nullopt;
+  const uint64_t M = mask(F.Size);
+  const uint64_t R = F.Res & M, A = F.A & M, B = F.B & M;
+  const bool Z = R == 0, N = sext(R, F.Size) < 0;
+  bool Cf = false, V = false;
+  if (F.K == FlagState::Sub) {
+    Cf = A >= B; // no borrow
+    V = ((sext(A, F.Size) < 0) != (sext(B, F.Size) < 0)) &&
+        ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
+  } else if (F.K == FlagState::Add) {
+    Cf = R < A;
+    V = ((sext(A, F.Size) < 0) == (sext(B, F.Size) < 0)) &&
+        ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
+  }
+  switch (CC) { // Capstone's arm64_cc
+  case 1: return Z;             // eq
+  case 2: return !Z;            // ne
+  case 3: return Cf;            // hs
+  case 4: return !Cf;           // lo
+  case 5: return N;             // mi
+  case 6: return !N;            // pl
+  case 7: return V;             // vs
+  case 8: return !V;            // vc
+  case 9: return Cf && !Z;      // hi
+  case 10: return !Cf || Z;     // ls
+  case 11: return N == V;       // ge
+  case 12: return N != V;       // lt
+  case 13: return !Z && N == V; // gt
+  case 14: return Z || N != V;  // le
+  default: return std::nullopt;
+  }
+}
+
+bool Machine::branchTo(const Instruction &I, std::string &Fail, size_t &Next,
+                       bool &Jumped) {
+  auto It = C.Index.find(I.Target.value_or(~0ull));
+  if (It == C.Index.end())
+    return Fail = "branch out of the function at " + hex(I.Addr), false;
+  Next = It->second;
+  Jumped = true;
+  return true;
+}
+
+bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
+                         std::string &Fail, size_t &Next, bool &Jumped) {
+  auto Idx = C.Index.find(I.Addr)->second;
+  if (C.MorestackBranches.count(Idx))
+    return true; // the frame exists: the stack check did not fail
+  if (!Cd && Exploring) {
+    auto It = C.Index.find(I.Target.value_or(~0ull));
+    if (It == C.Index.end())
+      return Fail = "branch out of the function at " + hex(I.Addr), false;
+    ForkTo = It->second; // fall through now, the target later
+    return true;
+  }
+  if (!Cd)
+    return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
+  if (*Cd)
+    return branchTo(I, Fail, Next, Jumped);
+  return true;
+}
+
+bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
+                        bool &Jumped) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  LastDest = -1;
+  Jumped = false;
+  auto RegOp = [&](size_t K) {
+    return K < O.size() && O[K].Kind == OpKind::Reg;
+  };
+  auto DSize = [&]() -> unsigned {
+    return !O.empty() && O[0].Size ? O[0].Size : 8;
+  };
+  auto SetFlags = [&](FlagState::Kind K, uint64_t Res, uint64_t A, uint64_t B,
+                      unsigned S, bool Kn, bool Heap) {
+    F = {Kn, Res, A, B, S, K, Heap};
+  };
+  auto Dest = [&](Val X) {
+    if (RegOp(0) && O[0].Reg != ZeroReg) {
+      setReg(O[0].Reg, DSize(), X);
+      LastDest = O[0].Reg;
+    }
+  };
+
+  if (M == "nop" || M == "hint" || M.startswith("prfm") || M == "yield" ||
+      M == "dmb" || M == "isb")
+    return true;
+
+  // Control flow.
+  if (I.Class == InsnClass::Call)
+    return Fail = "passes another call at " + hex(I.Addr), false;
+  if (I.Class == InsnClass::Ret || I.Class == InsnClass::Trap)
+    return Fail = "leaves the function at " + hex(I.Addr), false;
+  if (M == "br")
+    return Fail = "indirect jump at " + hex(I.Addr), false;
+  if (M == "b" && I.Class == InsnClass::Jump)
+    return branchTo(I, Fail, Next, Jumped);
+  if (M == "cbz" || M == "cbnz") {
+    Val X = operandArm64(O[0], O[0].Size ? O[0].Size : 8);
+    std::optional<bool> Cd;
+    if (X.Known)
+      Cd = (X.V == 0) == (M == "cbz");
+    PathHeap |= Cd && X.Heap;
+    return condBranch(I, Cd, Fail, Next, Jumped);
+  }
+  if ((M == "tbz" || M == "tbnz") && O.size() == 3) {
+    Val X = reg(O[0].Reg, 8);
+    std::optional<bool> Cd;
+    if (X.Known)
+      Cd = (((X.V >> (O[1].Imm & 63)) & 1) == 0) == (M == "tbz");
+    PathHeap |= Cd && X.Heap;
+    return condBranch(I, Cd, Fail, Next, Jumped);
+  }
+  if (I.Class == InsnClass::CondJump) { // b.cond
+    auto Cd = condArm64(I.Cond);
+    PathHeap |= Cd && F.Heap;
+    return condBranch(I, Cd, Fail, Next, Jumped);
+  }
+
+  // Addresses.
+  if (M == "adrp" || M == "adr") {
+    Dest(known(static_cast<uint64_t>(O[1].Imm)));
+    return true;
+  }
+
+  // Loads and stores.
+  if (I.Class == InsnClass::Load || I.Class == InsnClass::Store) {
+    size_t MI = 0;
+    while (MI < O.size() && O[MI].Kind != OpKind::Mem)
+      ++MI;
+    if (MI == O.size())
+      return Fail = "operands of " + I.text(), false;
+    const MemOperand &Mm = O[MI].Mem;
+    // Post-index ("[x1], #8"): the access at the base, then base += imm.
+    const bool Post = I.Writeback && MI + 1 < O.size() &&
+                      O[MI + 1].Kind == OpKind::Imm;
+    MemOperand At = Mm;
+    if (Post)
+      At.Disp = 0;
+    std::optional<uint64_t> A;
+    {
+      Val B = Mm.Base >= 0 ? reg(Mm.Base, 8) : known(0);
+      if (Mm.Index >= 0) {
+        Operand IO;
+        IO.Kind = OpKind::Reg;
+        IO.Reg = Mm.Index;
+        IO.Ext = Mm.IndexExtend;
+        IO.Size = (Mm.IndexExtend == MemOperand::Extend::UXTW ||
+                   Mm.IndexExtend == MemOperand::Extend::SXTW) ? 4 : 8;
+        Val X = operandArm64(IO, 8);
+        if (B.Known && X.Known)
+          A = B.V + X.V * static_cast<uint64_t>(Mm.Scale) +
+              static_cast<uint64_t>(At.Disp);
+      } else if (B.Known) {
+        A = B.V + static_cast<uint64_t>(At.Disp);
+      }
+    }
+    MemOperand Abs;
+    if (A)
+      Abs.Absolute = *A;
+    const size_t NRegs = MI; // registers transferred: 1, or 2 for ldp/stp
+    const unsigned Each = O[MI].Size ? O[MI].Size : (O[0].Size ? O[0].Size : 8);
+    for (size_t K = 0; K < NRegs; ++K) {
+      MemOperand Slot = Abs;
+      if (A)
+        Slot.Absolute = *A + K * Each;
+      if (I.Class == InsnClass::Load) {
+        Val X = A ? load(Slot, Each) : unknown();
+        if (M.startswith("ldrs") || M.startswith("ldurs"))
+          X.V = static_cast<uint64_t>(sext(X.V, Each));
+        if (O[K].Reg != ZeroReg) {
+          setReg(O[K].Reg, O[K].Size ? O[K].Size : 8, X);
+          LastDest = O[K].Reg;
+        }
+      } else {
+        Val X = O[K].Reg == ZeroReg ? known(0) : reg(O[K].Reg, 8);
+        if (!A)
+          return Fail = "store to an unknown address at " + hex(I.Addr), false;
+        store(Slot, Each, X, O[K].Reg >= 0 ? O[K].Reg : -1);
+      }
+    }
+    if (I.Writeback && Mm.Base >= 0) {
+      Val B = reg(Mm.Base, 8);
+      int64_t D = Post ? O[MI + 1].Imm : Mm.Disp;
+      setReg(Mm.Base, 8, {B.Known, B.V + static_cast<uint64_t>(D), B.Heap});
+    }
+    return true;
+  }
+
+  const unsigned S = DSize();
+  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
+  // Moves.
+  if ((M == "mov" || M == "movz" || M == "movn") && O.size() == 2) {
+    Val X = O[1].Kind == OpKind::Reg && O[1].Reg == A64SP ? reg(A64SP, 8)
+                                                          : Src(1);
+    Dest({X.Known, X.V & mask(S), X.Heap});
+    return true;
+  }
+  if (M == "movk" && O.size() == 2 && O[1].Kind == OpKind::Imm) {
+    Val D = reg(O[0].Reg, S);
+    const uint64_t Field = 0xffffull << O[1].ShiftAmount;
+    Dest({D.Known, (D.V & ~Field) | (static_cast<uint64_t>(O[1].Imm) & Field),
+          D.Heap});
+    return true;
+  }
+  if (M == "mvn" && O.size() == 2) {
+    Val X = Src(1);
+    Dest({X.Known, ~X.V & mask(S), X.Heap});
+    return true;
+  }
+  if ((M == "neg" || M == "negs") && O.size() == 2) {
+    Val X = Src(1);
+    uint64_t R = (0 - X.V) & mask(S);
+    if (M == "negs")
+      SetFlags(FlagState::Sub, R, 0, X.V, S, X.Known, X.Heap);
+    Dest({X.Known, R, X.Heap});
+    return true;
+  }
+  // Sign and zero extension.
+  if ((M == "sxtw" || M == "sxth" || M == "sxtb" || M == "uxtw" ||
+       M == "uxth" || M == "uxtb") && O.size() == 2) {
+    Val X = reg(O[1].Reg, 8);
+    unsigned W = M.endswith("w") ? 4 : M.endswith("h") ? 2 : 1;
+    uint64_t R = M.startswith("s") ? static_cast<uint64_t>(sext(X.V, W))
+                                   : X.V & mask(W);
+    Dest({X.Known, R & mask(S), X.Heap});
+    return true;
+  }
+  // Two-source arithmetic and logic, with or without flags.
+  auto Alu = [&](uint64_t (*Fn)(uint64_t, uint64_t), FlagState::Kind K,
+                 bool SetsFlags, bool Writes, size_t A0) {
+    Val A = A0 < O.size() && O[A0].Kind == OpKind::Reg && O[A0].Reg == A64SP
+                ? reg(A64SP, 8) : Src(A0);
+    Val B = Src(A0 + 1);
+    uint64_t R = Fn(A.V, B.V) & mask(S);
+    if (SetsFlags)
+      SetFlags(K, R, A.V, B.V, S, A.Known && B.Known, A.Heap || B.Heap);
+    if (Writes)
+      Dest(combine(true, R, A, B));
+    return true;
+  };
+  static auto AddF = +[](uint64_t a, uint64_t b) { return a + b; };
+  static auto SubF = +[](uint64_t a, uint64_t b) { return a - b; };
+  static auto AndF = +[](uint64_t a, uint64_t b) { return a & b; };
+  static auto OrF = +[](uint64_t a, uint64_t b) { return a | b; };
+  static auto XorF = +[](uint64_t a, uint64_t b) { return a ^ b; };
+  static auto BicF = +[](uint64_t a, uint64_t b) { return a & ~b; };
+  static auto OrnF = +[](uint64_t a, uint64_t b) { return a | ~b; };
+  static auto EonF = +[](uint64_t a, uint64_t b) { return a ^ ~b; };
+  if (O.size() == 3) {
+    if (M == "add") return Alu(AddF, FlagState::Add, false, true, 1);
+    if (M == "adds") return Alu(AddF, FlagState::Add, true, true, 1);
+    if (M == "sub") return Alu(SubF, FlagState::Sub, false, true, 1);
+    if (M == "subs") return Alu(SubF, FlagState::Sub, true, true, 1);
+    if (M == "and") return Alu(AndF, FlagState::Logic, false, true, 1);
+    if (M == "ands") return Alu(AndF, FlagState::Logic, true, true, 1);
+    if (M == "orr") return Alu(OrF, FlagState::Logic, false, true, 1);
+    if (M == "eor") return Alu(XorF, FlagState::Logic, false, true, 1);
+    if (M == "bic") return Alu(BicF, FlagState::Logic, false, true, 1);
+    if (M == "bics") return Alu(BicF, FlagState::Logic, true, true, 1);
+    if (M == "orn") return Alu(OrnF, FlagState::Logic, false, true, 1);
+    if (M == "eon") return Alu(EonF, FlagState::Logic, false, true, 1);
+  }
+  if (O.size() == 2) {
+    if (M == "cmp") return Alu(SubF, FlagState::Sub, true, false, 0);
+    if (M == "cmn") return Alu(AddF, FlagState::Add, true, false, 0);
+    if (M == "tst") return Alu(AndF, FlagState::Logic, true, false, 0);
+  }
+  // Shifts: lsl/lsr/asr/ror by an immediate or a register.
+  if ((M == "lsl" || M == "lsr" || M == "asr" || M == "ror") && O.size() == 3) {
+    Val A = Src(1), N = Src(2);
+    const unsigned Bits = 8 * S;
+    const unsigned Cnt = static_cast<unsigned>(N.V % Bits);
+    const uint64_t V = A.V & mask(S);
+    uint64_t R = M == "lsl"   ? V << Cnt
+               : M == "lsr" ? V >> Cnt
+               : M == "asr" ? static_cast<uint64_t>(sext(V, S) >> Cnt)
+               : Cnt ? (V >> Cnt) | (V << (Bits - Cnt)) : V;
+    Dest(combine(true, R & mask(S), A, N));
+    return true;
+  }
+  // Bitfield moves.
+  if ((M == "ubfx" || M == "sbfx" || M == "ubfiz" || M == "sbfiz") &&
+      O.size() == 4) {
+    Val A = reg(O[1].Reg, 8);
+    const unsigned Lsb = static_cast<unsigned>(O[2].Imm) & 63,
+                   W = static_cast<unsigned>(O[3].Imm) & 127;
+    if (!W || W > 64)
+      return Fail = "operands of " + I.text(), false;
+    const uint64_t FieldMask = W >= 64 ? ~0ull : (1ull << W) - 1;
+    uint64_t R;
+    if (M == "ubfx" || M == "sbfx") {
+      R = (A.V >> Lsb) & FieldMask;
+      if (M == "sbfx" && W < 64 && (R >> (W - 1)) & 1)
+        R |= ~FieldMask;
+    } else {
+      R = A.V & FieldMask;
+      if (M == "sbfiz" && W < 64 && (R >> (W - 1)) & 1)
+        R |= ~FieldMask;
+      R <<= Lsb;
+    }
+    Dest({A.Known, R & mask(S), A.Heap});
+    return true;
+  }
+  // Multiplication and division.
+  if ((M == "mul" || M == "mneg") && O.size() == 3) {
+    Val A = Src(1), B = Src(2);
+    uint64_t R = A.V * B.V;
+    Dest(combine(true, (M == "mneg" ? 0 - R : R) & mask(S), A, B));
+    return true;
+  }
+  if ((M == "madd" || M == "msub") && O.size() == 4) {
+    Val A = Src(1), B = Src(2), Acc = Src(3);
+    uint64_t Pr = A.V * B.V;
+    uint64_t R = M == "madd" ? Acc.V + Pr : Acc.V - Pr;
+    Val X = combine(true, R & mask(S), A, B);
+    Dest(combine(X.Known, X.V, X, Acc));
+    return true;
+  }
+  if ((M == "smulh" || M == "umulh") && O.size() == 3) {
+    Val A = Src(1), B = Src(2);
+    uint64_t R = M == "umulh"
+        ? static_cast<uint64_t>((static_cast<unsigned __int128>(A.V) * B.V) >> 64)
+        : static_cast<uint64_t>(
+              (static_cast<__int128>(static_cast<int64_t>(A.V)) *
+               static_cast<int64_t>(B.V)) >> 64);
+    Dest(combine(true, R, A, B));
+    return true;
+  }
+  if ((M == "smull" || M == "umull") && O.size() == 3) {
+    Val A = reg(O[1].Reg, 4), B = reg(O[2].Reg, 4);
+    uint64_t R = M == "umull"
+        ? A.V * B.V
+        : static_cast<uint64_t>(sext(A.V, 4) * sext(B.V, 4));
+    Dest(combine(true, R, A, B));
+    return true;
+  }
+  if ((M == "sdiv" || M == "udiv") && O.size() == 3) {
+    Val A = Src(1), B = Src(2);
+    uint64_t R = 0; // division by zero gives 0 on arm64
+    if ((B.V & mask(S)) != 0) {
+      if (M == "udiv") {
+        R = (A.V & mask(S)) / (B.V & mask(S));
+      } else {
+        int64_t X = sext(A.V, S), Y = sext(B.V, S);
+        R = (Y == -1) ? static_cast<uint64_t>(0) - static_cast<uint64_t>(X)
+                      : static_cast<uint64_t>(X / Y);
+      }
+    }
+    Dest(combine(true, R & mask(S), A, B));
+    return true;
+  }
+  // Conditional selects.
+  if ((M == "csel" || M == "csinc" || M == "csinv" || M == "csneg") &&
+      O.size() == 3) {
+    auto Cd = condArm64(I.Cond);
+    PathHeap |= Cd && F.Heap;
+    if (!Cd) {
+      Dest(unknown());
+      return true;
+    }
+    if (*Cd) {
+      Dest(Src(1));
+      return true;
+    }
+    Val B = Src(2);
+    uint64_t R = M == "csel" ? B.V : M == "csinc" ? B.V + 1
+               : M == "csinv" ? ~B.V : 0 - B.V;
+    Dest({B.Known, R & mask(S), B.Heap});
+    return true;
+  }
+  if ((M == "cset" || M == "csetm") && O.size() == 1) {
+    auto Cd = condArm64(I.Cond);
+    PathHeap |= Cd && F.Heap;
+    Dest(Cd ? known(*Cd ? (M == "cset" ? 1 : mask(S)) : 0) : unknown());
+    return true;
+  }
+  if ((M == "cinc" || M == "cinv" || M == "cneg") && O.size() == 2) {
+    auto Cd = condArm64(I.Cond);
+    PathHeap |= Cd && F.Heap;
+    Val X = Src(1);
+    if (!Cd) {
+      Dest(unknown());
+      return true;
+    }
+    uint64_t R = !*Cd ? X.V : M == "cinc" ? X.V + 1 : M == "cinv" ? ~X.V
+                                                                   : 0 - X.V;
+    Dest({X.Known, R & mask(S), X.Heap});
+    return true;
+  }
+  // Anything else: the registers it writes become unknown, flags too; a
+  // memory write we cannot model ends the run.
+  for (const auto &Op : O)
+    if (Op.Written && Op.Kind == OpKind::Mem)
+      return Fail = "unmodelled store " + I.text(), false;
+  for (int R : I.RegsWritten)
+    if (R >= 0 && R < C.I.NumRegs)
+      setReg(R, 8, unknown());
+  if (I.UpdatesFlags || I.RegsWritten.empty())
+    F.Known = false;
   return true;
 }
 
@@ -625,7 +1085,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
     R.Fail = "no frame size";
     return R;
   }
-  Regs[RSP] = known(EntrySP - static_cast<uint64_t>(*D));
+  Regs[static_cast<size_t>(C.I.SP)] = known(EntrySP - static_cast<uint64_t>(*D));
   size_t PC = Start;
   for (StepNo = 0; StepNo < MaxSteps; ++StepNo) {
     if (PC >= C.Insns.size()) {
@@ -669,7 +1129,7 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
                                  std::string &Why) {
   struct State {
     size_t PC;
-    std::array<Val, 16> Regs;
+    std::array<Val, 32> Regs;
     FlagState F;
     std::map<uint64_t, std::pair<bool, uint8_t>> Overlay;
   };
@@ -692,7 +1152,7 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
     Why = "no frame size";
     return Reach::Unknown;
   }
-  Regs[RSP] = known(EntrySP - static_cast<uint64_t>(*D));
+  Regs[static_cast<size_t>(C.I.SP)] = known(EntrySP - static_cast<uint64_t>(*D));
   std::vector<State> Work;
   Work.push_back({Start, Regs, F, Overlay});
   std::set<std::pair<size_t, size_t>> Seen; // (fork PC, path count) guard
@@ -773,7 +1233,8 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
     return std::nullopt;
   };
   for (const auto &[Addr, S] : Final) {
-    if (S->SrcReg < 0 || S->SrcReg >= 16 || (S->Size != 8 && S->Size != 4))
+    if (S->SrcReg < 0 || S->SrcReg >= C.I.NumRegs || S->SrcReg == C.I.SP ||
+        (S->Size != 8 && S->Size != 4))
       continue;
     // Only a store nobody overwrote afterwards tells the value.
     bool Overwritten = false;
@@ -809,9 +1270,22 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
       const Instruction &I = C.Insns[R.Trace[*Def]];
       const auto &O = I.Ops;
       llvm::StringRef M = I.Mnemonic;
-      if ((M == "mov") && O.size() == 2 && O[1].Kind == OpKind::Reg &&
-          O[1].Reg >= 0 && O[1].Reg < 16 && O[0].Size == 8) {
+      const bool Arm = C.I.Arm64;
+      auto GeneralReg = [&](const Operand &X) {
+        return X.Kind == OpKind::Reg && X.Reg >= 0 && X.Reg < C.I.NumRegs &&
+               X.Reg != C.I.SP && X.Shift == ShiftKind::None &&
+               X.Ext == MemOperand::Extend::None;
+      };
+      if ((M == "mov") && O.size() == 2 && GeneralReg(O[1]) && O[0].Size == 8) {
         Reg = O[1].Reg;
+      } else if (Arm && (M == "add" || M == "sub" || M == "eor") &&
+                 O.size() == 3 && GeneralReg(O[1]) && O[2].Kind == OpKind::Imm &&
+                 O[0].Size == 8) {
+        uint64_t K = static_cast<uint64_t>(O[2].Imm);
+        Value = M == "add" ? Value - K : M == "sub" ? Value + K : Value ^ K;
+        Reg = O[1].Reg;
+      } else if (Arm) {
+        break;
       } else if (M == "lea" && O.size() == 2 && O[1].Mem.Index == NoReg &&
                  O[1].Mem.Base >= 0 && O[1].Mem.Base < 16 &&
                  O[1].Mem.Base != RSP && O[0].Size == 8) {
@@ -837,6 +1311,8 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   if (!DF)
     return DF.takeError();
   Code C;
+  if (P.arch().elfMachine() == llvm::ELF::EM_AARCH64)
+    C.I = {true, A64SP, 32};
   C.Entry = (*DF)->Entry;
   C.Insns = (*DF)->Insns;
   for (size_t I = 0; I < C.Insns.size(); ++I) {
@@ -873,13 +1349,17 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
 Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
                                                 uint64_t ReturnPC,
                                                 uint64_t CallerSP, int Reg) {
-  if (P.arch().elfMachine() != llvm::ELF::EM_X86_64)
-    return makeError("re-execution is implemented for amd64 only");
-  if (Reg < 0 || Reg >= 16)
+  const uint16_t Elf = P.arch().elfMachine();
+  if (Elf != llvm::ELF::EM_X86_64 && Elf != llvm::ELF::EM_AARCH64)
+    return makeError("re-execution is implemented for amd64 and arm64 only");
+  const int NumRegs = Elf == llvm::ELF::EM_AARCH64 ? 31 : 16;
+  if (Reg < 0 || Reg >= NumRegs)
     return makeError("register {0} is not a general register", Reg);
   auto C = decode(P, ReturnPC - 1);
   if (!C)
     return C.takeError();
+  if (C->I.Arm64)
+    ReturnPC = ReturnPC; // the return address is the next instruction too
   size_t Target = C->Insns.size();
   for (size_t I = 0; I < C->Insns.size(); ++I)
     if (C->Insns[I].next() == ReturnPC)

@@ -36,8 +36,12 @@ def test_info_matches_truth(case):
     assert x["match"]["verdict"] == "match", x["match"]
     if truth.get("goexperiment"):
         assert truth["goexperiment"] in x["build_settings"].get("GOEXPERIMENT", "")
-    # The executable maps where the core says it was mapped.
-    assert any(m["offset"] == "0x0" for m in c["mapped_files"])
+    # The executable maps where the core says it was mapped (qemu-user
+    # writes no NT_FILE note: its cores name no mapped files).
+    if truth.get("runner", "").startswith("qemu"):
+        assert c["mapped_files"] == []
+    else:
+        assert any(m["offset"] == "0x0" for m in c["mapped_files"])
 
 
 def test_info_text_names_the_essentials():
