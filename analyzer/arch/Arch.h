@@ -112,6 +112,12 @@ public:
 };
 
 const Arch *archForElfMachine(uint16_t Machine);
+
+// Why an ELF file whose header is ELF_HEADER (at least its first 20 bytes)
+// is for no supported architecture: "a riscv64 ELF file (machine 243);
+// mapsleuth reads amd64 and arm64 ...". Reads e_machine in the file's own
+// byte order, so 32-bit and big-endian files are named too.
+std::string unsupportedArchText(llvm::StringRef ElfHeader);
 const Arch *archForGoName(llvm::StringRef Name);
 
 } // namespace ms

@@ -80,7 +80,7 @@ Error ExeFile::parse() {
     return inputError(P, "truncated ELF header ({0} bytes)", Bytes.size());
   if (static_cast<uint8_t>(Bytes[ELF::EI_CLASS]) != ELF::ELFCLASS64 ||
       static_cast<uint8_t>(Bytes[ELF::EI_DATA]) != ELF::ELFDATA2LSB)
-    return inputError(P, "not a 64-bit little-endian ELF file");
+    return inputError(P, "{0}", unsupportedArchText(Bytes));
   auto ObjOrErr = object::ELFFile<ELFT>::create(Bytes);
   if (!ObjOrErr)
     return inputError(P, "{0}", errorText(ObjOrErr.takeError()));
@@ -92,8 +92,7 @@ Error ExeFile::parse() {
     return inputError(P, "not an executable (ELF type {0})", Hdr.e_type);
   A = archForElfMachine(Hdr.e_machine);
   if (!A)
-    return inputError(P, "unsupported machine {0} (supported: x86-64, AArch64)",
-                      Hdr.e_machine);
+    return inputError(P, "{0}", unsupportedArchText(Bytes));
   Pie = Hdr.e_type == ELF::ET_DYN;
   Entry = Hdr.e_entry;
 

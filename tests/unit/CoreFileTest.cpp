@@ -113,8 +113,27 @@ TEST(CoreFile, BadInputsGiveOneLineErrorsNamingTheFile) {
   EXPECT_NE(failText(Exec).find("not a core file"), std::string::npos);
 
   std::vector<uint8_t> Arm = B;
-  Arm[18] = 40; // e_machine = EM_ARM (32-bit ARM)
-  EXPECT_NE(failText(Arm).find("unsupported machine"), std::string::npos);
+  Arm[18] = 40; // e_machine = EM_ARM
+  EXPECT_NE(failText(Arm).find("an arm ELF file (machine 40"), std::string::npos)
+      << failText(Arm);
+
+  // Other architectures are named, whatever their class and byte order.
+  std::vector<uint8_t> Riscv = B;
+  Riscv[18] = 243; // EM_RISCV
+  EXPECT_NE(failText(Riscv).find("a riscv64 ELF file"), std::string::npos);
+  std::vector<uint8_t> S390 = B;
+  S390[5] = 2; // big-endian: e_machine 22 reads as bytes 00 16
+  S390[18] = 0;
+  S390[19] = 22;
+  EXPECT_NE(failText(S390).find("a s390x ELF file (machine 22, 64-bit, big-endian)"),
+            std::string::npos)
+      << failText(S390);
+  std::vector<uint8_t> I386 = B;
+  I386[4] = 1; // ELFCLASS32
+  I386[18] = 3;
+  EXPECT_NE(failText(I386).find("a 386 ELF file (machine 3, 32-bit"), std::string::npos)
+      << failText(I386);
+  EXPECT_NE(failText(I386).find("amd64 and arm64"), std::string::npos);
 
   // Cut inside the note segment.
   std::vector<uint8_t> Cut(B.begin(), B.begin() + 64 + 56 + 40);
