@@ -51,7 +51,7 @@ struct Record {
 // else the file's modification time.
 void crashTime(Record &R) {
   std::string Name = std::filesystem::path(R.Core).filename().string();
-  if (auto CD = batch::parseCoredumpName(Name)) {
+  if (auto CD = parseCoredumpName(Name)) {
     R.Seen = CD->TimestampUs / 1000000;
     R.SeenSource = "coredump name";
     return;
@@ -229,6 +229,8 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
     R.ExeRule = X->Rule;
     SessionOptions SO;
     SO.Exe = X->Path;
+    SO.ExeSource = X->Rule;
+    SO.ExeUrl = X->Url;
     SO.Force = O.Force;
     auto S = Session::openCore(std::move(*C), SO);
     if (!S) {
