@@ -3,6 +3,7 @@ user.coredump.* extended attributes (set on a copy of a corpus core in the
 build folder, as systemd-coredump sets them), the executable they name,
 and cores cut short (ProcessSizeMax, the core rlimit, a full disk) in the
 middle of a memory segment."""
+import datetime
 import errno
 import json
 import os
@@ -148,12 +149,17 @@ def test_xattr_comm_feeds_the_comm_rule(build_tmp):
     core = build_tmp / "c" / "dump"
     shutil.copy(core_src, core)
     shutil.copy(exe_src, build_tmp / "c" / "my-daemon")
-    set_xattrs(core, {"comm": "my-daemon"})
-    p = run(["batch", core, "--format", "jsonl"])
+    stamp = 1764145465123456  # microseconds, as systemd-coredump writes it
+    set_xattrs(core, {"comm": "my-daemon", "timestamp": str(stamp)})
+    p = run(["batch", core, "--format", "jsonl", "--summary"])
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout.splitlines()[0])
     assert r["input"]["exe_rule"] == "comm", r["input"]
     assert r["input"]["exe"].endswith("my-daemon")
+    # The crash time is the attribute's, not the copy's modification time.
+    summary = json.loads(p.stdout.splitlines()[-1])
+    when = datetime.datetime.fromtimestamp(stamp // 10**6, datetime.timezone.utc)
+    assert summary["groups"][0]["first_seen"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---- the build ids the core holds ---------------------------------------------
