@@ -165,18 +165,17 @@ Expected<DebuginfodFile> debuginfodExecutable(llvm::StringRef HexBuildId,
                                               const DebuginfodOptions &O) {
   const char *Urls = std::getenv("DEBUGINFOD_URLS");
   if (!Urls || llvm::StringRef(Urls).trim().empty())
-    return makeError("debuginfod: DEBUGINFOD_URLS is not set (no server to "
-                     "ask)");
+    return makeError("DEBUGINFOD_URLS is not set (no server to ask)");
   if (HexBuildId.empty() || HexBuildId.size() % 2 ||
       !llvm::all_of(HexBuildId, llvm::isHexDigit))
-    return makeError("debuginfod: '{0}' is not a hexadecimal build id",
+    return makeError("'{0}' is not a hexadecimal build id",
                      HexBuildId);
   const Library &L = library();
   if (!L.Error.empty())
-    return makeError("debuginfod: {0}", L.Error);
+    return makeError("{0}", L.Error);
   Client *C = L.Begin();
   if (!C)
-    return makeError("debuginfod: cannot start a client");
+    return makeError("cannot start a libdebuginfod client");
   ProgressState S;
   S.L = &L;
   S.BuildId = HexBuildId.lower();
@@ -198,7 +197,7 @@ Expected<DebuginfodFile> debuginfodExecutable(llvm::StringRef HexBuildId,
     free(Path);
     if (S.Announced)
       llvm::errs().flush();
-    return makeError("debuginfod: {0} (servers: {1})", errnoText(-Fd),
+    return makeError("{0} (servers: {1})", errnoText(-Fd),
                      llvm::StringRef(Urls).trim());
   }
   DebuginfodFile F;
@@ -215,7 +214,7 @@ Expected<DebuginfodFile> debuginfodExecutable(llvm::StringRef HexBuildId,
     llvm::errs().flush();
   }
   if (F.Path.empty())
-    return makeError("debuginfod: the library returned no cache path");
+    return makeError("libdebuginfod returned no cache path");
   return F;
 }
 

@@ -28,8 +28,8 @@ struct DebuginfodFile {
 };
 
 // The executable whose GNU build id is HEXBUILDID (lowercase hex). The
-// error is one line saying what was tried: no server configured, the
-// library missing, or the servers' answer.
+// error is one line saying why not: no server configured, the library
+// missing, or the servers' answer (callers name the build id).
 Expected<DebuginfodFile> debuginfodExecutable(llvm::StringRef HexBuildId,
                                               const DebuginfodOptions &O = {});
 

@@ -170,7 +170,8 @@ ExeSearch locateExecutable(const CoreFile &C, const TargetOptions &Opts) {
   DO.Progress = Opts.DebuginfodProgress;
   auto F = debuginfodExecutable(Ids.Gnu, DO);
   if (!F) {
-    S.Tried.push_back(errorText(F.takeError()) + " for " + Ids.describe());
+    S.Tried.push_back("debuginfod, for GNU build id " + Ids.Gnu + ": " +
+                      errorText(F.takeError()));
     return S;
   }
   S.Found = ExeLocation{F->Path, "debuginfod", F->Url};
