@@ -250,7 +250,9 @@ Expected<std::unique_ptr<Target>> Target::fromLive(LiveProcess P,
     else
       T->Warn.add("no load bias given for a PIE executable; assuming 0");
   }
-  T->ExeSource = "host";
+  // Named by the caller, as with --exe (reports of a host's process and of
+  // its core file are the same).
+  T->ExeSource = "--exe";
   T->Match.Result = ExeMatch::Verdict::Unknown;
   T->Match.Method = "host";
   T->Match.Detail = "the host provided the process and its executable";

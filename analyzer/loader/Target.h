@@ -124,7 +124,8 @@ public:
   // The NT_FILE entries of the executable itself.
   const MappedFile *exeMapping() const;
   std::vector<std::string> loadedLibraries() const { return LibPaths; }
-  // How the executable was found: "--exe", "user.coredump.exe", "NT_FILE",
+  // How the executable was found: "--exe" (named by the caller: --exe,
+  // the Python module's exe=, a host), "user.coredump.exe", "NT_FILE",
   // "debuginfod", a batch rule; and the debuginfod URL it came from.
   const std::string &exeSource() const { return ExeSource; }
   const std::string &exeUrl() const { return ExeUrl; }
