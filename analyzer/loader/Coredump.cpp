@@ -91,6 +91,15 @@ std::optional<uint64_t> CoredumpXattrs::number(llvm::StringRef Name) const {
 
 CoredumpXattrs readCoredumpXattrs(const std::string &Path) {
   CoredumpXattrs R;
+  // One system call for the common case of a file without them.
+  std::string Names(16384, '\0');
+  ssize_t Len = ::listxattr(Path.c_str(), Names.data(), Names.size());
+  if (Len == 0 || (Len < 0 && errno != ERANGE))
+    return R;
+  if (Len > 0 &&
+      llvm::StringRef(Names.data(), size_t(Len)).find("user.coredump.") ==
+          llvm::StringRef::npos)
+    return R;
   for (const char *Name : XattrNames) {
     std::string Attr = std::string("user.coredump.") + Name;
     std::string Buf(MaxValue, '\0');
