@@ -43,17 +43,22 @@ struct Record {
   std::string Output; // this core's output, formatted, newline-terminated
   std::optional<CrashSignature> Sig;
   std::optional<int64_t> Seen; // crash time, seconds since the epoch
-  std::string SeenSource;      // "coredump name", "mtime"
+  std::string SeenSource; // "coredump name", "user.coredump.timestamp", "mtime"
   bool failed() const { return Status == "error"; }
 };
 
-// When the core was written: the timestamp in a systemd-coredump name,
-// else the file's modification time.
+// When the core was written: the timestamp in a systemd-coredump name or
+// its user.coredump.timestamp attribute, else the file's modification time.
 void crashTime(Record &R) {
   std::string Name = std::filesystem::path(R.Core).filename().string();
-  if (auto CD = batch::parseCoredumpName(Name)) {
+  if (auto CD = parseCoredumpName(Name)) {
     R.Seen = CD->TimestampUs / 1000000;
     R.SeenSource = "coredump name";
+    return;
+  }
+  if (auto Us = readCoredumpXattrs(R.Core).number("timestamp")) {
+    R.Seen = static_cast<int64_t>(*Us / 1000000);
+    R.SeenSource = "user.coredump.timestamp";
     return;
   }
   struct stat St;
@@ -229,6 +234,8 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
     R.ExeRule = X->Rule;
     SessionOptions SO;
     SO.Exe = X->Path;
+    SO.ExeSource = X->Rule;
+    SO.ExeUrl = X->Url;
     SO.Force = O.Force;
     auto S = Session::openCore(std::move(*C), SO);
     if (!S) {

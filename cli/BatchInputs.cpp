@@ -307,7 +307,7 @@ std::optional<ExeChoice> byComm(const std::string &Dir, const std::string &Comm,
   for (const char *Suffix : CompressedSuffixes) {
     std::string P = joinPath(Dir, Comm + Suffix);
     if (isRegularFile(P) && !sameFile(P, Core) && isExecutable(P))
-      return ExeChoice{P, "comm"};
+      return ExeChoice{P, "comm", ""};
   }
   // A command name cut to 15 characters: the one executable whose name
   // starts with it.
@@ -325,7 +325,7 @@ std::optional<ExeChoice> byComm(const std::string &Dir, const std::string &Comm,
       Found.push_back(P);
   }
   if (Found.size() == 1)
-    return ExeChoice{Found.front(), "comm"};
+    return ExeChoice{Found.front(), "comm", ""};
   return std::nullopt;
 }
 
@@ -339,46 +339,15 @@ Inputs enumerate(const std::vector<std::string> &Paths,
   return std::move(E.Out);
 }
 
-std::optional<CoredumpName> parseCoredumpName(llvm::StringRef FileName) {
-  llvm::SmallVector<llvm::StringRef, 8> Parts;
-  FileName.split(Parts, '.');
-  if (Parts.size() == 7) {
-    llvm::StringRef Ext = Parts.back();
-    if (Ext != "zst" && Ext != "xz" && Ext != "lz4")
-      return std::nullopt;
-    Parts.pop_back();
-  }
-  if (Parts.size() != 6 || Parts[0] != "core" || Parts[1].empty())
-    return std::nullopt;
-  CoredumpName R;
-  llvm::StringRef BootId = Parts[3];
-  if (BootId.size() != 32 || !llvm::all_of(BootId, llvm::isHexDigit))
-    return std::nullopt;
-  if (Parts[2].getAsInteger(10, R.Uid) || Parts[4].getAsInteger(10, R.Pid) ||
-      Parts[5].getAsInteger(10, R.TimestampUs))
-    return std::nullopt;
-  // systemd escapes '.', '/', ' ' (and \ itself) as \xNN.
-  llvm::StringRef C = Parts[1];
-  for (size_t I = 0; I < C.size(); ++I) {
-    unsigned V = 0;
-    if (C[I] == '\\' && I + 3 < C.size() && C[I + 1] == 'x' &&
-        !C.substr(I + 2, 2).getAsInteger(16, V)) {
-      R.Comm += static_cast<char>(V);
-      I += 3;
-    } else {
-      R.Comm += C[I];
-    }
-  }
-  return R;
-}
-
 Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core) {
   if (I.Exe)
-    return ExeChoice{*I.Exe, I.ExeRule};
+    return ExeChoice{*I.Exe, I.ExeRule, ""};
   std::string Name = fs::path(I.Core).filename().string();
   std::string Comm;
   if (auto CD = parseCoredumpName(Name))
     Comm = CD->Comm;
+  else if (auto XC = Core.coredumpXattrs().comm())
+    Comm = *XC;
   else
     Comm = Core.command();
   std::vector<std::string> Dirs = searchDirs(I.Core);
@@ -391,7 +360,7 @@ Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core) {
       std::string P = fs::path(resolveIn(D, *L)).lexically_normal().string();
       if (!isRegularFile(P))
         return inputError(ExeFile, "names '{0}', which does not exist", P);
-      return ExeChoice{P, "EXE file"};
+      return ExeChoice{P, "EXE file", ""};
     }
     if (!Comm.empty())
       if (auto C = byComm(D, Comm, I.Core))
@@ -399,22 +368,20 @@ Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core) {
     for (const char *Suffix : CompressedSuffixes) {
       std::string P = joinPath(D, std::string("exe") + Suffix);
       if (isRegularFile(P) && !sameFile(P, I.Core) && isExecutable(P))
-        return ExeChoice{P, "exe"};
+        return ExeChoice{P, "exe", ""};
     }
   }
-  auto FromCore = exePathFromCore(Core);
-  std::error_code EC;
-  if (FromCore && fs::is_regular_file(*FromCore, EC))
-    return ExeChoice{*FromCore, "NT_FILE"};
-  std::string Why =
-      FromCore ? "the core's NT_FILE path '" + *FromCore + "' does not exist"
-               : "the core has no NT_FILE note";
+  TargetOptions TO;
+  TO.Debuginfod = true;
+  ExeSearch S = locateExecutable(Core, TO);
+  if (S.Found)
+    return ExeChoice{S.Found->Path, S.Found->Source, S.Found->Url};
   return inputError(I.Core,
                     "no executable: no --exe, no EXE, {0}[.xz|.zst|.lz4] or "
                     "exe[.xz|.zst|.lz4] in '{1}' or its {2} parent "
-                    "directories, and {3}",
+                    "directories; {3}",
                     Comm.empty() ? std::string("<command>") : Comm,
-                    Dirs.front(), ParentLevels, Why);
+                    Dirs.front(), ParentLevels, llvm::join(S.Tried, "; "));
 }
 
 } // namespace ms::batch

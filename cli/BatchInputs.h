@@ -12,6 +12,7 @@
 #include <llvm/ADT/StringRef.h>
 
 #include "loader/CoreFile.h"
+#include "loader/Coredump.h"
 #include "support/Error.h"
 
 namespace ms::batch {
@@ -39,21 +40,16 @@ Inputs enumerate(const std::vector<std::string> &Paths,
 
 struct ExeChoice {
   std::string Path;
-  std::string Rule; // "--exe", "list", "EXE file", "comm", "exe", "NT_FILE"
+  // "--exe", "list", "EXE file", "comm", "exe", "user.coredump.exe",
+  // "NT_FILE", "debuginfod"
+  std::string Rule;
+  std::string Url; // debuginfod: the server it came from
 };
 
 // The executable for ITEM, whose core is CORE (already opened: its
-// NT_PRPSINFO command name and NT_FILE note take part in the rules).
+// NT_PRPSINFO command name, NT_FILE note, systemd-coredump attributes and
+// build id take part in the rules).
 Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core);
 
-// systemd-coredump's file names:
-// core.COMM.UID.BOOTID.PID.TIMESTAMP[.zst|.xz|.lz4], TIMESTAMP in
-// microseconds since the epoch, COMM with '.', '/' and ' ' escaped \xNN.
-struct CoredumpName {
-  std::string Comm;
-  int64_t Uid = 0, Pid = 0;
-  int64_t TimestampUs = 0;
-};
-std::optional<CoredumpName> parseCoredumpName(llvm::StringRef FileName);
 
 } // namespace ms::batch

@@ -37,8 +37,9 @@ void addCommon(CLI::App *Sub, CommonOpts &O) {
   Sub->add_option("core", O.Core, "core file (may be .zst or .xz compressed)")
       ->required();
   Sub->add_option("--exe,-e", O.Exe,
-                  "the executable that crashed (default: the path the core's "
-                  "NT_FILE note names)");
+                  "the executable that crashed (default: the core's "
+                  "user.coredump.exe or NT_FILE path, else debuginfod by "
+                  "build id)");
   Sub->add_option("--format,-f", O.Format, "output format")
       ->check(CLI::IsMember({"text", "json"}));
   Sub->add_flag("--force", O.Force,
@@ -50,6 +51,7 @@ llvm::Expected<std::unique_ptr<Session>> open(const CommonOpts &O) {
   if (!O.Exe.empty())
     SO.Exe = O.Exe;
   SO.Force = O.Force;
+  SO.DebuginfodProgress = true;
   return Session::openCore(O.Core, SO);
 }
 

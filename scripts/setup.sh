@@ -13,10 +13,12 @@ PACKAGES=(
   libcapstone-dev               # disassembly for call-site dataflow
   libcli11-dev                  # command line
   libzstd-dev liblzma-dev       # compressed cores and executables
+  libdebuginfod-dev             # executables by build id (loaded at run time)
+  debuginfod                    # the debuginfod test's server
   liblz4-dev                    # lz4-compressed cores (optional at build time)
   googletest libgtest-dev       # unit tests
   pybind11-dev python3-dev python3-pytest python3-pytest-xdist  # Python module, tests
-  gdb                           # gdb plugin tests
+  gdb gdb-multiarch              # gdb plugin tests (gdb-multiarch: arm64 cores)
   zstd xz-utils lz4             # fixture handling, batch tests
   clang libclang-rt-14-dev      # fuzzing (libFuzzer) and sanitizer runtimes
 )

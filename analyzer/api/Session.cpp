@@ -10,11 +10,22 @@ namespace ms {
 
 Session::~Session() = default;
 
-Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
-                                                     const SessionOptions &O) {
+namespace {
+TargetOptions targetOptions(const SessionOptions &O) {
   TargetOptions TO;
   TO.ExePath = O.Exe;
+  TO.ExeSource = O.ExeSource;
+  TO.ExeUrl = O.ExeUrl;
   TO.Force = O.Force;
+  TO.Debuginfod = O.Debuginfod;
+  TO.DebuginfodProgress = O.DebuginfodProgress;
+  return TO;
+}
+} // namespace
+
+Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
+                                                     const SessionOptions &O) {
+  TargetOptions TO = targetOptions(O);
   auto T = Target::open(Core, TO);
   if (!T)
     return T.takeError();
@@ -26,9 +37,7 @@ Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
 
 Expected<std::unique_ptr<Session>>
 Session::openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O) {
-  TargetOptions TO;
-  TO.ExePath = O.Exe;
-  TO.Force = O.Force;
+  TargetOptions TO = targetOptions(O);
   std::string Path = Core->path();
   auto T = Target::open(std::move(Core), TO);
   if (!T)
@@ -75,12 +84,26 @@ Error Session::loadRuntime(bool DwarfNow) {
   auto Prog = GoProgram::open(*T, {},
                               DwarfNow ? GoProgram::DwarfOpening::Concurrently
                                        : GoProgram::DwarfOpening::OnFirstUse);
+  // What a truncated core lacks may be what the runtime model needed: the
+  // error then says so, in the same line.
+  auto Cut = [&](Error E) -> Error {
+    if (!T->hasCore() || !T->core().truncation())
+      return E;
+    const CoreTruncation &C = *T->core().truncation();
+    std::string Msg = errorText(std::move(E));
+    llvm::StringRef M(Msg);
+    M.consume_front("'" + CorePath + "': ");
+    return inputError(CorePath,
+                      "{0} (the core is truncated: the file has {1} of its "
+                      "{2} bytes)",
+                      M, C.FileSize, C.NeededSize);
+  };
   if (!Prog)
-    return addContext(Prog.takeError(), "'" + T->exe().path() + "'");
+    return Cut(addContext(Prog.takeError(), "'" + T->exe().path() + "'"));
   Warnings W;
   auto Set = readGoroutines(**Prog, W);
   if (!Set)
-    return addContext(Set.takeError(), "'" + CorePath + "'");
+    return Cut(addContext(Set.takeError(), "'" + CorePath + "'"));
   P = std::move(*Prog);
   GS = std::make_unique<GoroutineSet>(std::move(*Set));
   U = std::make_unique<Unwinder>(*P, *GS);

@@ -24,8 +24,13 @@ struct GoroutineSet;
 class Unwinder;
 
 struct SessionOptions {
-  std::optional<std::string> Exe; // default: the core's NT_FILE path
+  // Default: the executable the core points to (locateExecutable in
+  // loader/Target.h: user.coredump.exe, NT_FILE, then debuginfod).
+  std::optional<std::string> Exe;
+  std::string ExeSource, ExeUrl; // how Exe was found, for the report
   bool Force = false;             // accept a mismatched executable
+  bool Debuginfod = true;         // ask DEBUGINFOD_URLS' servers last
+  bool DebuginfodProgress = false; // large downloads' progress on stderr
 };
 
 class Session {

@@ -3,6 +3,7 @@
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Object/ELF.h>
 #include <llvm/Support/DataExtractor.h>
+#include <llvm/Support/FormatVariadic.h>
 
 namespace ms {
 
@@ -42,7 +43,20 @@ Expected<std::unique_ptr<CoreFile>> CoreFile::open(const std::string &Path) {
   auto In = InputFile::open(Path);
   if (!In)
     return In.takeError();
-  return fromInput(std::move(*In));
+  auto C = fromInput(std::move(*In));
+  if (C)
+    (*C)->Xattrs = readCoredumpXattrs(Path);
+  return C;
+}
+
+std::string CoreTruncation::message() const {
+  return llvm::formatv("core is truncated: the file has {0} bytes but its "
+                       "segments end at {1}; {2} of {3} memory segments are "
+                       "cut short ({4} bytes missing), and what they lack is "
+                       "unknown",
+                       FileSize, NeededSize, SegmentsCut, Segments,
+                       MissingBytes)
+      .str();
 }
 
 Expected<std::unique_ptr<CoreFile>>
@@ -97,6 +111,7 @@ Error CoreFile::parse() {
     return inputError(P, "{0}", errorText(Phdrs.takeError()));
 
   bool SawNote = false;
+  CoreTruncation Cut;
   for (const auto &Ph : *Phdrs) {
     if (Ph.p_type == ELF::PT_NOTE) {
       SawNote = true;
@@ -130,11 +145,28 @@ Error CoreFile::parse() {
         S.SavedSize = 0;
       else
         S.SavedSize = std::min<uint64_t>(S.FileSize, Bytes.size() - S.FileOffset);
-      if (S.SavedSize < S.FileSize)
-        Warn.addf("core is truncated: segment at {0} has {1} of {2} bytes",
-                  hex(S.VAddr), hex(S.SavedSize), hex(S.FileSize));
+      if (S.FileSize) {
+        CoreTruncation &T = Cut;
+        ++T.Segments;
+        if (S.SavedSize < S.FileSize) {
+          ++T.SegmentsCut;
+          T.MissingBytes += S.FileSize - S.SavedSize;
+          // p_offset + p_filesz cannot wrap: libObject checked neither, so
+          // saturate.
+          uint64_t End = S.FileOffset + S.FileSize < S.FileOffset
+                             ? UINT64_MAX
+                             : S.FileOffset + S.FileSize;
+          T.NeededSize = std::max(T.NeededSize, End);
+        }
+      }
       Segments.push_back(S);
     }
+  }
+  if (Cut.SegmentsCut) {
+    Cut.FileSize = Bytes.size();
+    Trunc = Cut;
+    // One line, whatever the number of segments cut.
+    Warn.add(Trunc->message());
   }
   if (!SawNote)
     return inputError(P, "core has no PT_NOTE segment");

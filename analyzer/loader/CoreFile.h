@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arch/Arch.h"
+#include "loader/Coredump.h"
 #include "loader/InputFile.h"
 #include "loader/Memory.h"
 #include "support/Warnings.h"
@@ -50,6 +51,18 @@ struct CoreSegment {
   uint64_t SavedSize = 0; // bytes actually present in the (maybe truncated) file
 };
 
+// A core cut short (systemd-coredump's ProcessSizeMax, the core rlimit, a
+// full disk): its program headers describe more bytes than the file holds.
+struct CoreTruncation {
+  uint64_t FileSize = 0;   // bytes in the file
+  uint64_t NeededSize = 0; // where the last segment's bytes should end
+  uint64_t MissingBytes = 0; // segment bytes the file lacks
+  unsigned SegmentsCut = 0;  // segments with fewer bytes than p_filesz
+  unsigned Segments = 0;     // PT_LOAD segments with bytes (p_filesz > 0)
+  // One line for people: what is missing and what that means.
+  std::string message() const;
+};
+
 class CoreFile {
 public:
   static Expected<std::unique_ptr<CoreFile>> open(const std::string &Path);
@@ -74,6 +87,12 @@ public:
   const Warnings &warnings() const { return Warn; }
   uint64_t fileSize() const { return In->size(); }
   const InputFile &input() const { return *In; }
+  // Set when the segments end past the end of the file: the memory they
+  // lack is unknown (reads of it fail), the rest is analysed.
+  const std::optional<CoreTruncation> &truncation() const { return Trunc; }
+  // systemd-coredump's extended attributes of the file (empty when it has
+  // none, or for a core not opened from a path).
+  const CoredumpXattrs &coredumpXattrs() const { return Xattrs; }
 
 private:
   CoreFile() = default;
@@ -91,6 +110,8 @@ private:
   std::vector<MappedFile> Files;
   std::vector<CoreSegment> Segments;
   RegionMemory Mem;
+  std::optional<CoreTruncation> Trunc;
+  CoredumpXattrs Xattrs;
   Warnings Warn;
 };
 

@@ -1,12 +1,17 @@
 #include "loader/Target.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include <llvm/ADT/StringExtras.h>
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/Endian.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/Path.h>
+
+#include "loader/Debuginfod.h"
 
 namespace ms {
 
@@ -26,15 +31,159 @@ const MappedFile *mappingContaining(const CoreFile &C, uint64_t Addr) {
 std::string idText(ArrayRef<uint8_t> Bytes, bool IsHex) {
   if (!IsHex)
     return std::string(Bytes.begin(), Bytes.end());
-  static const char D[] = "0123456789abcdef";
-  std::string S;
-  for (uint8_t C : Bytes) {
-    S += D[C >> 4];
-    S += D[C & 15];
-  }
-  return S;
+  return toHex(Bytes, /*LowerCase=*/true);
 }
 } // namespace
+
+namespace {
+// The note segments of the executable, read from the copy of its first
+// page the core holds: the ELF header lies where the mapping holding the
+// program headers (AT_PHDR) starts. The Go linker's PT_NOTE covers only
+// .note.go.buildid and puts .note.gnu.build-id right after it, outside
+// any PT_NOTE: notes that follow the segment in the same page are read
+// too, up to the first thing that is not a well-formed note.
+void readNotes(const Memory &M, uint64_t Addr, uint64_t Size, CoreExeIds &R) {
+  constexpr uint64_t MaxNotes = 1 << 16, Page = 4096;
+  Size = std::min(Size, MaxNotes);
+  uint64_t PageEnd = (Addr + Size + Page - 1) & ~(Page - 1);
+  ArrayRef<uint8_t> D = M.view(Addr, PageEnd - Addr);
+  std::vector<uint8_t> Copy;
+  if (D.empty()) {
+    auto B = M.readBytes(Addr, Size);
+    if (!B) {
+      consumeError(B.takeError());
+      return;
+    }
+    Copy = std::move(*B);
+    D = Copy;
+  }
+  auto Align4 = [](uint64_t N) { return (N + 3) & ~uint64_t(3); };
+  constexpr uint32_t MaxName = 64, MaxDesc = 4096;
+  uint64_t Off = 0;
+  while (D.size() >= 12) {
+    uint32_t NameSz = support::endian::read32le(D.data());
+    uint32_t DescSz = support::endian::read32le(D.data() + 4);
+    uint32_t Type = support::endian::read32le(D.data() + 8);
+    if (NameSz > MaxName || DescSz > MaxDesc)
+      return;
+    uint64_t NameEnd = 12 + Align4(NameSz);
+    uint64_t End = NameEnd + Align4(DescSz);
+    if (End > D.size())
+      return;
+    StringRef Name(reinterpret_cast<const char *>(D.data() + 12), NameSz);
+    // Past the segment, only notes with a NUL-terminated name.
+    if (Off >= Size && (NameSz == 0 || Name.back() != '\0'))
+      return;
+    ArrayRef<uint8_t> Desc = D.slice(NameEnd, DescSz);
+    Name = Name.rtrim('\0');
+    if (Name == "GNU" && Type == ELF::NT_GNU_BUILD_ID && R.Gnu.empty())
+      R.Gnu = toHex(Desc, /*LowerCase=*/true);
+    else if (Name == "Go" && Type == 4 && R.Go.empty()) // ELF_NOTE_GOBUILDID_TAG
+      R.Go = StringRef(reinterpret_cast<const char *>(Desc.data()), Desc.size())
+                 .rtrim('\0')
+                 .str();
+    D = D.drop_front(End);
+    Off += End;
+  }
+}
+} // namespace
+
+std::string CoreExeIds::describe() const {
+  if (Gnu.empty() && Go.empty())
+    return "the core holds no build id of its executable";
+  std::string S;
+  if (!Gnu.empty())
+    S = "GNU build id " + Gnu;
+  if (!Go.empty())
+    S += (S.empty() ? "" : ", ") + std::string("Go build id ") + Go;
+  return S;
+}
+
+CoreExeIds exeIdsFromCore(const CoreFile &C) {
+  CoreExeIds R;
+  auto Phdr = C.auxv(AuxvPhdr);
+  if (!Phdr)
+    return R;
+  const RegionMemory &M = C.memory();
+  std::vector<uint64_t> Heads;
+  if (auto *F = mappingContaining(C, *Phdr); F && F->FileOffset == 0)
+    Heads.push_back(F->Start);
+  if (*Phdr >= sizeof(ELF::Elf64_Ehdr))
+    Heads.push_back(*Phdr - sizeof(ELF::Elf64_Ehdr));
+  for (uint64_t H : Heads) {
+    ArrayRef<uint8_t> E = M.view(H, sizeof(ELF::Elf64_Ehdr));
+    if (E.empty() || memcmp(E.data(), ELF::ElfMagic, 4) ||
+        E[ELF::EI_CLASS] != ELF::ELFCLASS64)
+      continue;
+    uint64_t PhOff = support::endian::read64le(E.data() + 32);
+    uint16_t PhEnt = support::endian::read16le(E.data() + 54);
+    uint16_t PhNum = support::endian::read16le(E.data() + 56);
+    if (H + PhOff != *Phdr || PhEnt != sizeof(ELF::Elf64_Phdr) || PhNum > 256)
+      continue;
+    auto Ph = M.readBytes(*Phdr, uint64_t(PhNum) * PhEnt);
+    if (!Ph) {
+      consumeError(Ph.takeError());
+      continue;
+    }
+    for (uint16_t I = 0; I < PhNum; ++I) {
+      const uint8_t *P = Ph->data() + size_t(I) * PhEnt;
+      if (support::endian::read32le(P) != ELF::PT_NOTE)
+        continue;
+      uint64_t Off = support::endian::read64le(P + 8);
+      uint64_t Size = support::endian::read64le(P + 32);
+      if (H + Off < H)
+        continue;
+      readNotes(M, H + Off, Size, R);
+    }
+    if (!R.Gnu.empty() || !R.Go.empty())
+      break;
+  }
+  return R;
+}
+
+ExeSearch locateExecutable(const CoreFile &C, const TargetOptions &Opts) {
+  ExeSearch S;
+  auto IsFile = [](const std::string &P) {
+    sys::fs::file_status St;
+    return !sys::fs::status(P, St) && sys::fs::is_regular_file(St);
+  };
+  if (auto X = C.coredumpXattrs().exe()) {
+    if (IsFile(*X)) {
+      S.Found = ExeLocation{*X, "user.coredump.exe", ""};
+      return S;
+    }
+    S.Tried.push_back("user.coredump.exe '" + *X + "' does not exist");
+  }
+  if (auto P = exePathFromCore(C)) {
+    if (IsFile(*P)) {
+      S.Found = ExeLocation{*P, "NT_FILE", ""};
+      return S;
+    }
+    S.Tried.push_back("the NT_FILE path '" + *P + "' does not exist");
+  } else {
+    S.Tried.push_back("the core names no executable (no NT_FILE note)");
+  }
+  if (!Opts.Debuginfod)
+    return S;
+  CoreExeIds Ids = exeIdsFromCore(C);
+  if (Ids.Gnu.empty()) {
+    S.Tried.push_back(
+        "debuginfod needs a GNU build id: " + Ids.describe() +
+        (Ids.Go.empty() ? std::string()
+                        : " (Go before 1.24 writes one with -ldflags=-B=gobuildid)"));
+    return S;
+  }
+  DebuginfodOptions DO;
+  DO.Progress = Opts.DebuginfodProgress;
+  auto F = debuginfodExecutable(Ids.Gnu, DO);
+  if (!F) {
+    S.Tried.push_back("debuginfod, for GNU build id " + Ids.Gnu + ": " +
+                      errorText(F.takeError()));
+    return S;
+  }
+  S.Found = ExeLocation{F->Path, "debuginfod", F->Url};
+  return S;
+}
 
 std::optional<std::string> exePathFromCore(const CoreFile &C) {
   if (auto Entry = C.auxv(AuxvEntry))
@@ -56,26 +205,20 @@ Expected<std::unique_ptr<Target>> Target::open(const std::string &CorePath,
 Expected<std::unique_ptr<Target>> Target::open(std::unique_ptr<CoreFile> Core,
                                                const TargetOptions &Opts) {
   const std::string CorePath = Core->path();
-  std::string ExePath;
-  if (Opts.ExePath) {
-    ExePath = *Opts.ExePath;
-  } else {
-    auto FromCore = exePathFromCore(*Core);
-    if (!FromCore)
-      return inputError(CorePath,
-                        "the core names no executable (no NT_FILE note); "
-                        "pass --exe");
-    if (!sys::fs::exists(*FromCore))
-      return inputError(CorePath,
-                        "no executable given and '{0}' (named by the core's "
-                        "NT_FILE note) does not exist; pass --exe",
-                        *FromCore);
-    ExePath = *FromCore;
+  TargetOptions O = Opts;
+  if (!O.ExePath) {
+    ExeSearch S = locateExecutable(*Core, O);
+    if (!S.Found)
+      return inputError(CorePath, "no executable: {0}; pass --exe",
+                        llvm::join(S.Tried, "; "));
+    O.ExePath = S.Found->Path;
+    O.ExeSource = S.Found->Source;
+    O.ExeUrl = S.Found->Url;
   }
-  auto Exe = ExeFile::open(ExePath);
+  auto Exe = ExeFile::open(*O.ExePath);
   if (!Exe)
     return Exe.takeError();
-  return fromFiles(std::move(Core), std::move(*Exe), Opts);
+  return fromFiles(std::move(Core), std::move(*Exe), O);
 }
 
 Expected<std::unique_ptr<Target>>
@@ -84,6 +227,8 @@ Target::fromFiles(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
   auto T = std::unique_ptr<Target>(new Target);
   T->Core = std::move(Core);
   T->Exe = std::move(Exe);
+  T->ExeSource = Opts.ExeSource.empty() ? "--exe" : Opts.ExeSource;
+  T->ExeUrl = Opts.ExeUrl;
   if (auto E = T->setUp(Opts))
     return E;
   return T;
@@ -112,6 +257,9 @@ Expected<std::unique_ptr<Target>> Target::fromLive(LiveProcess P,
     else
       T->Warn.add("no load bias given for a PIE executable; assuming 0");
   }
+  // Named by the caller, as with --exe (reports of a host's process and of
+  // its core file are the same).
+  T->ExeSource = "--exe";
   T->checkLiveMatch();
   if (T->Match.Result == ExeMatch::Verdict::Mismatch)
     return inputError(T->Exe->path(), "does not match {0}: {1} ({2})",
@@ -228,9 +376,35 @@ Error Target::setUp(const TargetOptions &Opts) {
   // file-backed segments at the bias, then libraries from disk.
   for (const auto &R : Core->memory().regions())
     Mem.add(R.Start, R.Bytes, RegionSource::Core);
+  // What a truncated core lost of a writable segment is unknown: the
+  // file's bytes there are the initial values, not the process's. (Lost
+  // read-only bytes are the file's, which the files may supply.)
+  std::vector<std::pair<uint64_t, uint64_t>> Lost;
+  for (const auto &S : Core->segments())
+    if ((S.Flags & ELF::PF_W) && S.SavedSize < S.FileSize &&
+        S.VAddr + S.FileSize > S.VAddr)
+      Lost.push_back({S.VAddr + S.SavedSize, S.VAddr + S.FileSize});
+  std::sort(Lost.begin(), Lost.end());
+  auto AddFileBytes = [&](uint64_t Start, ArrayRef<uint8_t> B,
+                          RegionSource Src) {
+    uint64_t Cur = Start;
+    const uint64_t End = Start + B.size();
+    if (End < Start)
+      return;
+    for (const auto &[Lo, Hi] : Lost) {
+      if (Hi <= Cur || Lo >= End)
+        continue;
+      if (Lo > Cur)
+        Mem.add(Cur, B.slice(Cur - Start, Lo - Cur), Src);
+      Cur = std::max(Cur, Hi);
+      if (Cur >= End)
+        return;
+    }
+    Mem.add(Cur, B.slice(Cur - Start), Src);
+  };
   for (const auto &Seg : Exe->segments()) {
     ArrayRef<uint8_t> B = Exe->bytesAt(Seg.VAddr, Seg.FileSize);
-    Mem.add(Seg.VAddr + Bias, B, RegionSource::Executable);
+    AddFileBytes(Seg.VAddr + Bias, B, RegionSource::Executable);
   }
   if (Opts.LoadLibraries) {
     const MappedFile *ExeMap = exeMapping();
@@ -266,7 +440,8 @@ Error Target::setUp(const TargetOptions &Opts) {
       if (F.FileOffset >= In.size())
         continue;
       uint64_t Len = std::min<uint64_t>(F.End - F.Start, In.size() - F.FileOffset);
-      Mem.add(F.Start, In.data().slice(F.FileOffset, Len), RegionSource::Library);
+      AddFileBytes(F.Start, In.data().slice(F.FileOffset, Len),
+                   RegionSource::Library);
     }
   }
   for (const auto &W : Core->warnings().all())

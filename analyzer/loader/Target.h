@@ -31,11 +31,46 @@ struct SavedBytesCheck {
   uint64_t FirstDifference = 0; // runtime address
 };
 
+// Without ExePath, the executable is looked for as locateExecutable()
+// says.
 struct TargetOptions {
-  std::optional<std::string> ExePath; // otherwise from the core's NT_FILE
+  std::optional<std::string> ExePath;
+  // How ExePath was chosen, for the report ("--exe" when empty).
+  std::string ExeSource;
+  std::string ExeUrl; // debuginfod: where ExePath came from
   bool Force = false;                 // analyze a mismatched executable
   bool LoadLibraries = true;          // map NT_FILE libraries found on disk
+  bool Debuginfod = true;             // ask debuginfod as a last resort
+  bool DebuginfodProgress = false;    // large downloads' progress on stderr
 };
+
+// The build ids the core holds of its executable: the kernel saves the
+// first page of every ELF mapping, where the executable's note segment
+// lies. Empty when the core lacks that page.
+struct CoreExeIds {
+  std::string Gnu; // NT_GNU_BUILD_ID, lowercase hex
+  std::string Go;  // the Go build id note ("Go", type 4)
+  // "GNU build id 1234..., Go build id abc/def/..." or a sentence saying
+  // there is none.
+  std::string describe() const;
+};
+CoreExeIds exeIdsFromCore(const CoreFile &C);
+
+// Where the executable of a core was found.
+struct ExeLocation {
+  std::string Path;
+  std::string Source; // "user.coredump.exe", "NT_FILE", "debuginfod"
+  std::string Url;    // debuginfod: the server's URL (empty: from its cache)
+};
+struct ExeSearch {
+  std::optional<ExeLocation> Found;
+  std::vector<std::string> Tried; // what did not give one, in order
+};
+// The executable the core itself points to, in this order: the path in
+// systemd-coredump's user.coredump.exe attribute, the path in its NT_FILE
+// note, when they exist on this machine; then (Opts.Debuginfod) the
+// debuginfod servers, by the GNU build id the core holds.
+ExeSearch locateExecutable(const CoreFile &C, const TargetOptions &Opts);
 
 // A process held by a host that already has it (a debugger), instead of a
 // core file: its memory and threads come through callbacks.
@@ -89,6 +124,11 @@ public:
   // The NT_FILE entries of the executable itself.
   const MappedFile *exeMapping() const;
   std::vector<std::string> loadedLibraries() const { return LibPaths; }
+  // How the executable was found: "--exe" (named by the caller: --exe,
+  // the Python module's exe=, a host), "user.coredump.exe", "NT_FILE",
+  // "debuginfod", a batch rule; and the debuginfod URL it came from.
+  const std::string &exeSource() const { return ExeSource; }
+  const std::string &exeUrl() const { return ExeUrl; }
 
 private:
   Target() = default;
@@ -104,6 +144,7 @@ private:
   std::vector<std::unique_ptr<InputFile>> Libs;
   std::vector<std::string> LibPaths;
   uint64_t Bias = 0;
+  std::string ExeSource, ExeUrl;
   ExeMatch Match;
   SavedBytesCheck Saved;
   RegionMemory Mem;

@@ -1,5 +1,7 @@
 #include "report/Analysis.h"
 
+#include <algorithm>
+
 #include "support/Error.h"
 
 namespace ms {
@@ -167,7 +169,11 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
   Style S{Colour};
   const FaultReport &F = R.Fault;
   // What happened, where in the user's code, on which map, with which key.
-  OS << S.red() << (R.MapFault ? "fatal map fault: " : "not a map fault: ")
+  OS << S.red()
+     << (R.MapFault        ? "fatal map fault: "
+         : R.Core.Truncated ? "no map fault found in what the truncated core "
+                              "holds: "
+                            : "not a map fault: ")
      << (F.Message.empty() ? F.Kind : F.Message) << S.off() << "\n";
   if (F.Goroutine)
     OS << "  goroutine " << *F.Goroutine;
@@ -205,6 +211,9 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
       OS << (*R.Key->InMap ? ", present in the map" : ", not in the map");
     OS << S.dim() << "  [" << sure(R.Key->Provenance) << "]" << S.off() << "\n";
   }
+  // Whatever was concluded above came from part of the process only.
+  if (R.Core.Truncated)
+    OS << "  " << S.red() << R.Core.Truncated->Message << S.off() << "\n";
   OS << "\n";
 
   // Details.
@@ -388,8 +397,22 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
     OS << S.bold() << "faulting goroutine's stack" << S.off() << "\n";
     writeStackText(*R.FaultingStack, OS, "  ");
   }
+  // Where the inputs came from, when it was not simply --exe.
+  if (!R.Core.Coredump.empty() || R.Exe.FoundBy != "--exe") {
+    OS << S.bold() << "inputs" << S.off() << "\n";
+    if (!R.Core.Coredump.empty()) {
+      std::string D = describe(R.Core.Coredump);
+      std::replace(D.begin(), D.end(), '\n', ' ');
+      OS << "  systemd-coredump  " << D << "\n";
+    }
+    OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
+    if (!R.Exe.DebuginfodUrl.empty())
+      OS << ", " << R.Exe.DebuginfodUrl;
+    OS << ")\n";
+  }
   for (const auto &Wn : R.Warnings)
-    OS << "warning: " << Wn << "\n";
+    if (!R.Core.Truncated || Wn != R.Core.Truncated->Message) // shown above
+      OS << "warning: " << Wn << "\n";
 }
 
 } // namespace ms

@@ -4,6 +4,7 @@
 
 #include "goruntime/BuildInfo.h"
 #include "loader/Target.h"
+#include "loader/Coredump.h"
 #include "support/Error.h"
 
 namespace ms {
@@ -11,6 +12,16 @@ namespace ms {
 using llvm::json::Array;
 using llvm::json::Object;
 using llvm::json::Value;
+
+namespace {
+// Text from the inputs on one line of a text report.
+std::string oneLineText(std::string S) {
+  for (char &Ch : S)
+    if (Ch == '\n' || Ch == '\r')
+      Ch = ' ';
+  return S;
+}
+} // namespace
 
 std::string signalName(int Sig) {
   static const std::map<int, const char *> Names = {
@@ -64,6 +75,14 @@ CoreSummary summarizeCore(const Target &T) {
     S.FileSize = C.fileSize();
     for (const auto &Seg : C.segments())
       S.SavedBytes += Seg.SavedSize;
+    if (const auto &Cut = C.truncation())
+      S.Truncated = TruncationSummary{Cut->FileSize,    Cut->NeededSize,
+                                      Cut->MissingBytes, Cut->SegmentsCut,
+                                      Cut->Segments,    Cut->message()};
+    S.Coredump = C.coredumpXattrs();
+    CoreExeIds Ids = exeIdsFromCore(C);
+    S.ExeGnuBuildId = Ids.Gnu;
+    S.ExeGoBuildId = Ids.Go;
   }
   return S;
 }
@@ -91,6 +110,8 @@ ExeSummary summarizeExe(const Target &T, const BuildInfo *BI) {
   S.Pie = X.isPIE();
   S.Interpreter = X.interpreter();
   S.LoadBias = T.loadBias();
+  S.FoundBy = T.exeSource();
+  S.DebuginfodUrl = T.exeUrl();
   switch (T.match().Result) {
   case ExeMatch::Verdict::Match: S.Match = "match"; break;
   case ExeMatch::Verdict::Mismatch: S.Match = "mismatch"; break;
@@ -143,6 +164,21 @@ Value toJSON(const CoreSummary &C) {
     O["fault_address"] = hex(*C.FaultAddr);
   if (C.SenderPid)
     O["sender_pid"] = *C.SenderPid;
+  auto OrNull = [](const std::string &S) {
+    return S.empty() ? Value(nullptr) : Value(jsonText(S));
+  };
+  O["truncated"] =
+      C.Truncated
+          ? Value(Object{{"file_size", static_cast<int64_t>(C.Truncated->FileSize)},
+                         {"needed_size", static_cast<int64_t>(C.Truncated->NeededSize)},
+                         {"missing_bytes", static_cast<int64_t>(C.Truncated->MissingBytes)},
+                         {"segments_cut", C.Truncated->SegmentsCut},
+                         {"segments", C.Truncated->Segments},
+                         {"message", C.Truncated->Message}})
+          : Value(nullptr);
+  O["coredump"] = C.Coredump.empty() ? Value(nullptr) : toJSON(C.Coredump);
+  O["exe_build_ids"] = Object{{"gnu", OrNull(C.ExeGnuBuildId)},
+                              {"go", OrNull(C.ExeGoBuildId)}};
   return O;
 }
 
@@ -162,6 +198,8 @@ Value toJSON(const ExeSummary &X) {
            {"pie", X.Pie},
            {"cgo", X.Cgo},
            {"load_bias", hex(X.LoadBias)},
+           {"found_by", X.FoundBy},
+           {"debuginfod_url", X.DebuginfodUrl.empty() ? Value(nullptr) : Value(jsonText(X.DebuginfodUrl))},
            {"match", Object{{"verdict", X.Match},
                             {"method", X.MatchMethod},
                             {"detail", jsonText(X.MatchDetail)}}}};
@@ -204,11 +242,27 @@ void writeText(const InfoReport &R, llvm::raw_ostream &OS) {
       OS << "  <- took the signal";
     OS << "\n";
   }
+  if (C.Truncated)
+    OS << "  " << C.Truncated->Message << "\n";
+  if (!C.Coredump.empty())
+    OS << "  systemd-coredump  " << oneLineText(describe(C.Coredump)) << "\n";
+  if (!C.ExeGnuBuildId.empty() || !C.ExeGoBuildId.empty()) {
+    OS << "  exe ids   ";
+    if (!C.ExeGnuBuildId.empty())
+      OS << "GNU " << C.ExeGnuBuildId << (C.ExeGoBuildId.empty() ? "" : ", ");
+    if (!C.ExeGoBuildId.empty())
+      OS << "Go " << C.ExeGoBuildId;
+    OS << "  (the notes in the core's copy of its first page)\n";
+  }
   OS << "  mapped files (" << C.Mappings.size() << ")\n";
   for (const auto &M : C.Mappings)
     OS << llvm::formatv("    {0}-{1} off {2,-10} {3}\n", hex(M.Start),
                         hex(M.End), hex(M.FileOffset), M.Path);
   OS << "executable  " << X.Path << "\n";
+  OS << "  found by  " << X.FoundBy;
+  if (!X.DebuginfodUrl.empty())
+    OS << " (" << X.DebuginfodUrl << ")";
+  OS << "\n";
   OS << "  go        " << (X.GoVersion.empty() ? "(not a Go program)" : X.GoVersionFull)
      << "\n";
   for (const char *K : {"GOARCH", "GOOS", "-buildmode", "CGO_ENABLED",
@@ -231,10 +285,13 @@ void writeText(const InfoReport &R, llvm::raw_ostream &OS) {
     for (const auto &L : R.LibrariesLoaded)
       OS << "  " << L << "\n";
   }
-  if (!R.Warnings.empty()) {
+  if (!R.Warnings.empty() &&
+      !(R.Warnings.size() == 1 && C.Truncated &&
+        R.Warnings.front() == C.Truncated->Message)) {
     OS << "warnings\n";
     for (const auto &W : R.Warnings)
-      OS << "  " << W << "\n";
+      if (!C.Truncated || W != C.Truncated->Message) // shown above
+        OS << "  " << W << "\n";
   }
 }
 

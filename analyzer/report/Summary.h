@@ -12,6 +12,8 @@
 #include <llvm/Support/JSON.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "loader/Coredump.h"
+
 namespace ms {
 
 class Target;
@@ -29,6 +31,13 @@ struct MappingSummary {
   std::string Path;
 };
 
+// A core cut short (CoreFile::truncation()).
+struct TruncationSummary {
+  uint64_t FileSize = 0, NeededSize = 0, MissingBytes = 0;
+  unsigned SegmentsCut = 0, Segments = 0;
+  std::string Message; // one line, also among the warnings
+};
+
 struct CoreSummary {
   std::string Path;
   std::string Arch;
@@ -44,6 +53,10 @@ struct CoreSummary {
   std::vector<MappingSummary> Mappings;
   uint64_t FileSize = 0;
   uint64_t SavedBytes = 0; // memory the core actually holds
+  std::optional<TruncationSummary> Truncated;
+  CoredumpXattrs Coredump; // systemd-coredump's attributes of the file
+  // The build ids the core holds of its executable (hex / Go's text).
+  std::string ExeGnuBuildId, ExeGoBuildId;
 };
 
 struct ExeSummary {
@@ -56,6 +69,8 @@ struct ExeSummary {
   bool Stripped = false, HasDwarf = false, Pie = false, Cgo = false;
   std::optional<std::string> Interpreter;
   uint64_t LoadBias = 0;
+  std::string FoundBy;       // "--exe", "user.coredump.exe", "NT_FILE", "debuginfod", ...
+  std::string DebuginfodUrl; // where debuginfod fetched it from
   std::string Match;       // "match", "mismatch", "unknown"
   std::string MatchMethod; // how it was decided
   std::string MatchDetail;

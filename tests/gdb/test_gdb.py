@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from conftest import (CASES, CORPUS, absent_path, cli_json, cli_text, frames_of_bt, gdb_env,
+from conftest import (CASES, CORPUS, GDB_MULTIARCH, absent_path, cli_json, cli_text, frames_of_bt, gdb_env,
                       mapsleuth_bin, marked, nt_file_paths, rewrite_nt_file_path, run_gdb,
                       sections, unpacked_case)
 
@@ -294,8 +294,9 @@ ALL_CASES = sorted(str(t.parent.relative_to(CORPUS)) for t in CORPUS.glob("*/*/t
 def test_every_corpus_core_gives_the_clis_report(case):
     """`mapsleuth` in gdb prints what `mapsleuth analyze` prints, on every
     committed core, with the files the core names absent."""
-    core, exe, _ = unpacked_case(case)
-    p = run_gdb([exe, core], ["mapsleuth"])
+    core, exe, truth = unpacked_case(case)
+    gdb = GDB_MULTIARCH if truth.get("goarch") == "arm64" else None
+    p = run_gdb([exe, core], ["mapsleuth"], gdb=gdb)
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     assert cli_text(core, exe) in p.stdout

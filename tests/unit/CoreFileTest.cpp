@@ -101,6 +101,38 @@ TEST(CoreFile, TruncatedLoadSegmentKeepsWhatIsThereAndWarns) {
   EXPECT_NE((*C)->warnings().all()[0].find("truncated"), std::string::npos);
 }
 
+TEST(CoreFile, TruncationIsOneRecordAndOneWarningWhateverIsCut) {
+  std::vector<uint8_t> A(64, 0x11), B(64, 0x22), C(64, 0x33);
+  auto Full = buildCore(standardNotes(), {{0xc000000000, A, 64},
+                                          {0xc000010000, B, 64},
+                                          {0xc000020000, C, 64}});
+  auto Whole = parse(Full);
+  ASSERT_TRUE(static_cast<bool>(Whole)) << llvm::toString(Whole.takeError());
+  EXPECT_FALSE((*Whole)->truncation().has_value());
+
+  // Cut in the middle of the second segment: it and the third are short.
+  std::vector<uint8_t> Cut(Full.begin(), Full.end() - 64 - 40);
+  auto P = parse(Cut);
+  ASSERT_TRUE(static_cast<bool>(P)) << llvm::toString(P.takeError());
+  const auto &T = (*P)->truncation();
+  ASSERT_TRUE(T.has_value());
+  EXPECT_EQ(T->FileSize, Cut.size());
+  EXPECT_EQ(T->NeededSize, Full.size());
+  EXPECT_EQ(T->SegmentsCut, 2u);
+  EXPECT_EQ(T->Segments, 3u);
+  EXPECT_EQ(T->MissingBytes, 64u + 40u);
+  // One line, however many segments are cut.
+  ASSERT_EQ((*P)->warnings().all().size(), 1u);
+  EXPECT_EQ((*P)->warnings().all()[0], T->message());
+  EXPECT_EQ(T->message().find('\n'), std::string::npos);
+  EXPECT_NE(T->message().find("truncated"), std::string::npos);
+  // What is there is read, what is not is unknown.
+  EXPECT_EQ((*P)->memory().readU8(0xc000000000 + 63).get(), 0x11);
+  EXPECT_EQ((*P)->memory().readU8(0xc000010000 + 23).get(), 0x22);
+  EXPECT_FALSE((*P)->memory().isReadable(0xc000010000 + 24));
+  EXPECT_FALSE((*P)->memory().isReadable(0xc000020000));
+}
+
 TEST(CoreFile, BadInputsGiveOneLineErrorsNamingTheFile) {
   EXPECT_NE(failText({}).find("test.core"), std::string::npos);
   EXPECT_NE(failText({}).find("not an ELF file"), std::string::npos);
