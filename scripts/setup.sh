@@ -19,6 +19,7 @@ PACKAGES=(
   gdb                           # gdb plugin tests
   zstd xz-utils lz4             # fixture handling, batch tests
   clang libclang-rt-14-dev      # fuzzing (libFuzzer) and sanitizer runtimes
+  dpkg-dev man-db bash-completion  # scripts/package.sh (dpkg-shlibdeps), its tests
 )
 
 missing=()
