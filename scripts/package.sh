@@ -46,8 +46,10 @@ if [[ $(cache MAPSLEUTH_SANITIZE) == ON || $(cache MAPSLEUTH_TSAN) == ON ||
   exit 1
 fi
 if [[ $(cache MAPSLEUTH_PYTHON) == OFF ]]; then
-  echo "package: $build has no Python module (MAPSLEUTH_PYTHON=OFF)" >&2
-  exit 1
+  # A CLI-only tree (scripts/demo.sh's): turn the module on.
+  ((build_step)) || { echo "package: $build has no Python module (MAPSLEUTH_PYTHON=OFF)" >&2; exit 1; }
+  say "configuring $build with the Python module (MAPSLEUTH_PYTHON=ON)"
+  cmake "$build" -DMAPSLEUTH_PYTHON=ON >/dev/null
 fi
 if ((build_step)); then
   say "building mapsleuth and the Python module in $build"
