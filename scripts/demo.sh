@@ -24,8 +24,8 @@ else
   # (it turns the tests and the Python module on in the same tree).
   cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DMAPSLEUTH_WERROR=ON -DMAPSLEUTH_TESTS=OFF -DMAPSLEUTH_PYTHON=OFF >/dev/null
-  steps=$(ninja -C "$build" -n mapsleuth | grep -c '^\[' || true)
-  step "2/3 building the mapsleuth CLI: $steps steps, about 2 minutes on 2 CPUs"
+  steps=$(ninja -C "$build" -t commands mapsleuth | wc -l)
+  step "2/3 building the mapsleuth CLI: $steps steps ([N/$steps] below), about 2 minutes on 2 idle CPUs"
 fi
 ninja -C "$build" mapsleuth | { grep -v '^ninja: Entering' || true; } >&2
 step "3/3 running it: the diagnosis of fixtures/corpus/$case"
