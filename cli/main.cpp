@@ -15,6 +15,7 @@
 
 #include "api/Session.h"
 #include "cli/Batch.h"
+#include "cli/Version.h"
 
 using namespace ms;
 
@@ -121,7 +122,7 @@ int runAnalyze(const CommonOpts &O) {
 int main(int argc, char **argv) {
   CLI::App App{"mapsleuth: explain a Go program's map crash from its core file"};
   App.require_subcommand(1);
-  App.set_version_flag("--version", "mapsleuth 0.1.0");
+  App.set_version_flag("--version", versionText());
 
   CommonOpts InfoO;
   auto *Info = App.add_subcommand("info", "what the core and executable are");

@@ -9,7 +9,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
 
 echo "== build (RelWithDebInfo, -Werror)"
-"$here/scripts/build.sh" "$here/build" -DMAPSLEUTH_WERROR=ON
+# (TESTS and PYTHON on: the tree may be scripts/demo.sh's, CLI only.)
+"$here/scripts/build.sh" "$here/build" -DMAPSLEUTH_WERROR=ON \
+  -DMAPSLEUTH_TESTS=ON -DMAPSLEUTH_PYTHON=ON
 echo "== tests"
 ctest --test-dir "$here/build" --output-on-failure -j2
 

@@ -1,0 +1,80 @@
+# bash completion for mapsleuth(1): subcommands, their options, the values
+# of --format and --progress, and file names for cores and executables.
+# Installed as /usr/share/bash-completion/completions/mapsleuth (loaded on
+# demand by the bash-completion package); or `source` this file.
+# Keep in step with cli/main.cpp and cli/Batch.cpp (tests/package checks).
+
+_mapsleuth_files() {
+  if declare -F _filedir >/dev/null; then
+    _filedir "$@"
+  else
+    local IFS=$'\n'
+    COMPREPLY+=($(compgen -f -- "$cur"))
+  fi
+}
+
+_mapsleuth() {
+  local cur prev sub i
+  COMPREPLY=()
+  cur=${COMP_WORDS[COMP_CWORD]}
+  prev=
+  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local subs="analyze info goroutines stack batch"
+  local common="--exe -e --format -f --force --help -h"
+
+  # The subcommand: the first word after `mapsleuth` that is one
+  # (`mapsleuth CORE` is short for `mapsleuth analyze CORE`).
+  sub=
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      analyze | info | goroutines | stack | batch) sub=${COMP_WORDS[i]}; break ;;
+      -*) ;;
+      *) sub=analyze; break ;;
+    esac
+  done
+
+  case $prev in
+    --exe | -e | --summary-file)
+      _mapsleuth_files
+      return 0
+      ;;
+    --format | -f)
+      if [[ $sub == batch ]]; then
+        COMPREPLY=($(compgen -W "jsonl csv text" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "text json" -- "$cur"))
+      fi
+      return 0
+      ;;
+    --progress)
+      COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+      return 0
+      ;;
+    --jobs | -j | --goroutine | -g)
+      return 0 # a number
+      ;;
+  esac
+
+  if [[ -z $sub ]]; then
+    if [[ $cur == -* ]]; then
+      COMPREPLY=($(compgen -W "--help -h --version" -- "$cur"))
+    else
+      COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+      _mapsleuth_files
+    fi
+    return 0
+  fi
+
+  if [[ $cur == -* ]]; then
+    local opts=$common
+    case $sub in
+      stack) opts+=" --goroutine -g --all -a" ;;
+      batch) opts+=" --jobs -j --summary -s --summary-file --progress" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    return 0
+  fi
+  _mapsleuth_files
+}
+
+complete -F _mapsleuth mapsleuth
