@@ -372,7 +372,7 @@ uint64_t r4(ArrayRef<uint8_t> D, size_t Off) {
   memcpy(&V, D.data() + Off, 4);
   return V;
 }
-// hashkey[0] (^ m1 before go1.24) and the keys of the data words.
+// hashkey[0] (^ m1 before go1.23) and the keys of the data words.
 struct WyKeys {
   uint64_t K0, K1, K2, K3;
 };
@@ -572,7 +572,7 @@ Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M) {
     return makeError("{0} at {1} holds {2}, not a bool", UseName,
                      hex(K.UseAESAddr), unsigned(*U));
   K.UseAES = *U == 1;
-  K.FallbackConstants = !P.version().atLeast(1, 24);
+  K.FallbackConstants = !P.version().atLeast(1, 23);
   K.Arm64Hash32Seed32 = !Maps127;
   const StringRef Arch = P.arch().goName();
   if (!K.UseAES) {

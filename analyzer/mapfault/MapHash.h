@@ -28,8 +28,9 @@
 // use the wyhash-like fallback (runtime/hash64.go memhashFallback,
 // memhash32Fallback, memhash64Fallback; go1.27
 // internal/runtime/maps/runtime_hash64.go) keyed by runtime.hashkey
-// (go1.27: internal/runtime/maps.hashkey). go1.24 replaced its fixed
-// constants m1..m4 by hashkey[0..3]; go1.19..go1.23 use the constants.
+// (go1.27: internal/runtime/maps.hashkey). go1.23 replaced its fixed
+// constants m1..m4 by hashkey[0..3]; go1.19..go1.22 use the constants
+// (go1.23 checked on real cores made with GODEBUG=cpu.aes=off).
 //
 // Which one a process used is read from the core (useAeshash and the
 // architecture); when it cannot be, no hash is computed.
@@ -78,7 +79,7 @@ struct HashKeys {
   std::array<uint8_t, 128> AesKeySched{};
   // runtime.hashkey, the fallback's key (read when the fallback is used).
   std::array<uint64_t, 4> HashKey{};
-  // Per-version variants: go1.19..go1.23 fallback with the constants
+  // Per-version variants: go1.19..go1.22 fallback with the constants
   // m1..m4; go1.19..go1.26 arm64 memhash32 (32-bit seed, value at 4..7).
   bool FallbackConstants = false;
   bool Arm64Hash32Seed32 = false;

@@ -437,7 +437,7 @@ VectorFile readVectors(const std::string &Name) {
       V.K.Algo = A;
   EXPECT_TRUE(V.K.Algo.has_value()) << Name << ": hash " << V.Hash;
   V.K.UseAES = V.K.Algo != HashAlgo::Fallback;
-  V.K.FallbackConstants = V.Minor < 24;
+  V.K.FallbackConstants = V.Minor < 23;
   V.K.Arm64Hash32Seed32 = V.Minor < 27;
   return V;
 }
