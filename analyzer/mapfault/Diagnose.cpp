@@ -643,6 +643,8 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
       if (L->Result != KeyLookup::Verdict::Unknown)
         R.Key->InMap = L->present();
       R.Key->Location = toJSON(*St, *L);
+      if (!L->Home && !L->HomeError.empty())
+        M.Warnings.push_back("the key's home is not reported: " + L->HomeError);
     } else {
       M.Warnings.push_back("looking the key up: " + errorText(L.takeError()));
     }

@@ -1,10 +1,12 @@
 #include "mapfault/MapHash.h"
 
 #include <llvm/ADT/bit.h>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 
+#include "arch/Arch.h"
 #include "goruntime/CodeRefs.h"
 #include "goruntime/GoProgram.h"
 #include "loader/Memory.h"
@@ -47,12 +49,19 @@ inline uint8_t xtime(uint8_t X) {
 
 } // namespace
 
-AesBlock aesEncRound(const AesBlock &S, const AesBlock &K) {
-  // State bytes are column-major: byte r + 4c is row r of column c.
+namespace {
+// ShiftRows then SubBytes (they commute). State bytes are column-major:
+// byte r + 4c is row r of column c.
+AesBlock subShift(const AesBlock &S) {
   AesBlock T;
   for (int C = 0; C < 4; ++C)
     for (int R = 0; R < 4; ++R)
       T[R + 4 * C] = SBox[S[R + 4 * ((C + R) % 4)]];
+  return T;
+}
+} // namespace
+
+AesBlock aesMC(const AesBlock &T) {
   AesBlock O;
   for (int C = 0; C < 4; ++C) {
     uint8_t A0 = T[4 * C], A1 = T[4 * C + 1], A2 = T[4 * C + 2],
@@ -62,9 +71,33 @@ AesBlock aesEncRound(const AesBlock &S, const AesBlock &K) {
     O[4 * C + 2] = A0 ^ A1 ^ xtime(A2) ^ xtime(A3) ^ A3;
     O[4 * C + 3] = xtime(A0) ^ A0 ^ A1 ^ A2 ^ xtime(A3);
   }
+  return O;
+}
+
+AesBlock aesEncRound(const AesBlock &S, const AesBlock &K) {
+  AesBlock O = aesMC(subShift(S));
   for (int I = 0; I < 16; ++I)
     O[I] ^= K[I];
   return O;
+}
+
+AesBlock aesE(const AesBlock &S, const AesBlock &K) {
+  AesBlock X;
+  for (int I = 0; I < 16; ++I)
+    X[I] = S[I] ^ K[I];
+  return subShift(X);
+}
+
+const char *hashAlgoName(HashAlgo A) {
+  switch (A) {
+  case HashAlgo::AesAmd64:
+    return "aes-amd64";
+  case HashAlgo::AesArm64:
+    return "aes-arm64";
+  case HashAlgo::Fallback:
+    return "memhash-fallback";
+  }
+  return "?";
 }
 
 // ---- the runtime's AES hashes ------------------------------------------------
@@ -198,7 +231,293 @@ uint64_t aesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
   return low64(X);
 }
 
+// ---- arm64's AES hashes ---------------------------------------------------------
+
+namespace {
+// AESE then AESMC: one full round as the arm64 code chains them.
+AesBlock emc(const AesBlock &S, const AesBlock &K) { return aesMC(aesE(S, K)); }
+// Two full rounds and a last one without MixColumns, as every branch of
+// aeshashbody on arm64 ends.
+AesBlock arm64Finish(AesBlock S, const AesBlock &K) {
+  S = emc(S, K);
+  S = emc(S, K);
+  return aesE(S, K);
+}
+} // namespace
+
+// aeshashbody<> (runtime/asm_arm64.s), memHashAES (go1.27 maps).
+uint64_t arm64AesMemHash(const HashKeys &K, ArrayRef<uint8_t> D,
+                         uint64_t Seed) {
+  const uint64_t N = D.size();
+  // V30 = seed in D[0], length in D[1].
+  AesBlock V30{};
+  memcpy(V30.data(), &Seed, 8);
+  memcpy(V30.data() + 8, &N, 8);
+  AesBlock V0 = emc(sched(K, 0), V30);
+  if (N == 0)
+    return low64(V0);
+  if (N <= 16) {
+    AesBlock V2{};
+    if (N == 16) {
+      V2 = load(D, 0);
+    } else {
+      // Loads by the bits of the length: 8 bytes to lane D[0], 4 to S[2],
+      // 2 to H[6], 1 to B[14], each from where the previous one ended.
+      size_t P = 0;
+      if (N & 8) {
+        memcpy(V2.data(), D.data() + P, 8);
+        P += 8;
+      }
+      if (N & 4) {
+        memcpy(V2.data() + 8, D.data() + P, 4);
+        P += 4;
+      }
+      if (N & 2) {
+        memcpy(V2.data() + 12, D.data() + P, 2);
+        P += 2;
+      }
+      if (N & 1)
+        V2[14] = D[P];
+    }
+    for (int R = 0; R < 3; ++R)
+      V2 = emc(V2, V0);
+    return low64(V2);
+  }
+  if (N <= 32) {
+    AesBlock V1 = emc(sched(K, 1), V30);
+    AesBlock A = arm64Finish(load(D, 0), V0), B = arm64Finish(load(D, N - 16), V1);
+    return low64(xorB(A, B));
+  }
+  if (N <= 64) {
+    AesBlock S[4] = {V0, emc(sched(K, 1), V30), emc(sched(K, 2), V30),
+                     emc(sched(K, 3), V30)};
+    AesBlock V[4] = {load(D, 0), load(D, 16), load(D, N - 32), load(D, N - 16)};
+    for (int I = 0; I < 4; ++I)
+      V[I] = arm64Finish(V[I], S[I]);
+    return low64(xorB(xorB(V[0], V[2]), xorB(V[1], V[3])));
+  }
+  AesBlock S[8];
+  S[0] = V0;
+  for (unsigned I = 1; I < 8; ++I)
+    S[I] = emc(sched(K, I), V30);
+  if (N <= 128) {
+    AesBlock V[8];
+    for (int I = 0; I < 4; ++I) {
+      V[I] = arm64Finish(load(D, 16 * I), S[I]);
+      V[I + 4] = arm64Finish(load(D, N - 64 + 16 * I), S[I + 4]);
+    }
+    for (int I = 0; I < 4; ++I)
+      V[I] = xorB(V[I], V[I + 4]);
+    return low64(xorB(xorB(V[0], V[2]), xorB(V[1], V[3])));
+  }
+  // 129 bytes and more: the seeds are the state, the data the round keys.
+  // The last 128 bytes go first; then each 128-byte block from the start is
+  // used in two consecutive rounds (after its load, and at the top of the
+  // next iteration or in the final rounds).
+  AesBlock Dk[8];
+  for (int I = 0; I < 8; ++I)
+    Dk[I] = load(D, N - 128 + 16 * I);
+  size_t P = 0;
+  for (uint64_t Blocks = (N - 1) >> 7; Blocks; --Blocks, P += 128) {
+    for (int I = 0; I < 8; ++I)
+      S[I] = emc(S[I], Dk[I]);
+    for (int I = 0; I < 8; ++I) {
+      Dk[I] = load(D, P + 16 * I);
+      S[I] = emc(S[I], Dk[I]);
+    }
+  }
+  for (int I = 0; I < 8; ++I)
+    S[I] = arm64Finish(S[I], Dk[I]);
+  AesBlock A = xorB(xorB(S[0], S[1]), xorB(S[2], S[3]));
+  AesBlock B = xorB(xorB(S[4], S[5]), xorB(S[6], S[7]));
+  return low64(xorB(A, B));
+}
+
+uint64_t arm64AesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
+  AesBlock X{};
+  if (K.Arm64Hash32Seed32) {
+    memcpy(X.data(), &Seed, 4); // VMOV R1, V0.S[0]
+    memcpy(X.data() + 4, &V, 4); // VLD1 (R0), V0.S[1]
+  } else {
+    memcpy(X.data(), &Seed, 8); // VMOV R1, V0.D[0]
+    memcpy(X.data() + 8, &V, 4); // VMOV R0, V0.S[2]
+  }
+  return low64(arm64Finish(X, sched(K, 0)));
+}
+
+uint64_t arm64AesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
+  AesBlock X{};
+  memcpy(X.data(), &Seed, 8);
+  memcpy(X.data() + 8, &V, 8);
+  return low64(arm64Finish(X, sched(K, 0)));
+}
+
+// ---- the fallback (hash64.go) ------------------------------------------------------
+
+namespace {
+constexpr uint64_t WyM1 = 0xa0761d6478bd642f, WyM2 = 0xe7037ed1a0b428db,
+                   WyM3 = 0x8ebc6af09c88c6e3, WyM4 = 0x589965cc75374cc3,
+                   WyM5 = 0x1d8e4e27c47d124f;
+uint64_t wyMix(uint64_t A, uint64_t B) {
+  unsigned __int128 R = static_cast<unsigned __int128>(A) * B;
+  return static_cast<uint64_t>(R >> 64) ^ static_cast<uint64_t>(R);
+}
+uint64_t r8(ArrayRef<uint8_t> D, size_t Off) {
+  uint64_t V;
+  memcpy(&V, D.data() + Off, 8);
+  return V;
+}
+uint64_t r4(ArrayRef<uint8_t> D, size_t Off) {
+  uint32_t V;
+  memcpy(&V, D.data() + Off, 4);
+  return V;
+}
+// hashkey[0] (^ m1 before go1.23) and the keys of the data words.
+struct WyKeys {
+  uint64_t K0, K1, K2, K3;
+};
+WyKeys wyKeys(const HashKeys &K) {
+  if (K.FallbackConstants)
+    return {K.HashKey[0] ^ WyM1, WyM2, WyM3, WyM4};
+  return {K.HashKey[0], K.HashKey[1], K.HashKey[2], K.HashKey[3]};
+}
+} // namespace
+
+uint64_t fallbackMemHash(const HashKeys &K, ArrayRef<uint8_t> D,
+                         uint64_t Seed) {
+  const WyKeys W = wyKeys(K);
+  const size_t S = D.size();
+  uint64_t A = 0, B = 0;
+  Seed ^= W.K0;
+  if (S == 0)
+    return Seed;
+  if (S < 4) {
+    A = D[0] | uint64_t(D[S >> 1]) << 8 | uint64_t(D[S - 1]) << 16;
+  } else if (S == 4) {
+    A = B = r4(D, 0);
+  } else if (S < 8) {
+    A = r4(D, 0);
+    B = r4(D, S - 4);
+  } else if (S == 8) {
+    A = B = r8(D, 0);
+  } else if (S <= 16) {
+    A = r8(D, 0);
+    B = r8(D, S - 8);
+  } else {
+    size_t L = S, P = 0;
+    if (L > 48) {
+      uint64_t Seed1 = Seed, Seed2 = Seed;
+      for (; L > 48; L -= 48, P += 48) {
+        Seed = wyMix(r8(D, P) ^ W.K1, r8(D, P + 8) ^ Seed);
+        Seed1 = wyMix(r8(D, P + 16) ^ W.K2, r8(D, P + 24) ^ Seed1);
+        Seed2 = wyMix(r8(D, P + 32) ^ W.K3, r8(D, P + 40) ^ Seed2);
+      }
+      Seed ^= Seed1 ^ Seed2;
+    }
+    for (; L > 16; L -= 16, P += 16)
+      Seed = wyMix(r8(D, P) ^ W.K1, r8(D, P + 8) ^ Seed);
+    A = r8(D, P + L - 16);
+    B = r8(D, P + L - 8);
+  }
+  return wyMix(WyM5 ^ S, wyMix(A ^ W.K1, B ^ Seed));
+}
+
+uint64_t fallbackMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
+  const WyKeys W = wyKeys(K);
+  uint64_t A = V;
+  return wyMix(WyM5 ^ 4, wyMix(A ^ W.K1, A ^ Seed ^ W.K0));
+}
+
+uint64_t fallbackMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
+  const WyKeys W = wyKeys(K);
+  return wyMix(WyM5 ^ 8, wyMix(V ^ W.K1, V ^ Seed ^ W.K0));
+}
+
+// ---- dispatch ------------------------------------------------------------------------
+
+uint64_t memHash(const HashKeys &K, ArrayRef<uint8_t> D, uint64_t Seed) {
+  switch (*K.Algo) {
+  case HashAlgo::AesAmd64:
+    return aesMemHash(K, D, Seed);
+  case HashAlgo::AesArm64:
+    return arm64AesMemHash(K, D, Seed);
+  case HashAlgo::Fallback:
+    break;
+  }
+  return fallbackMemHash(K, D, Seed);
+}
+
+uint64_t memHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
+  switch (*K.Algo) {
+  case HashAlgo::AesAmd64:
+    return aesMemHash32(K, V, Seed);
+  case HashAlgo::AesArm64:
+    return arm64AesMemHash32(K, V, Seed);
+  case HashAlgo::Fallback:
+    break;
+  }
+  return fallbackMemHash32(K, V, Seed);
+}
+
+uint64_t memHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
+  switch (*K.Algo) {
+  case HashAlgo::AesAmd64:
+    return aesMemHash64(K, V, Seed);
+  case HashAlgo::AesArm64:
+    return arm64AesMemHash64(K, V, Seed);
+  case HashAlgo::Fallback:
+    break;
+  }
+  return fallbackMemHash64(K, V, Seed);
+}
+
 // ---- reading the keys from the target ------------------------------------------
+
+namespace {
+// runtime.hashkey (go1.27: internal/runtime/maps.hashkey): by symbol, else
+// (stripped) through the code of the 64-bit fallback, which reads
+// hashkey[0] and hashkey[1]: the lowest address it names. go1.27 may
+// inline it into runtime.memhash64, which also names UseAeshash.
+Error findHashKey(const GoProgram &P, StringRef Pkg, HashKeys &K) {
+  std::string Name = (Pkg + "hashkey").str();
+  auto A = P.globalAddress(Name);
+  if (A) {
+    K.HashKeyAddr = *A;
+    K.Source += (K.Source.empty() ? "symbol " : ", symbol ") + Name;
+    return Error::success();
+  }
+  consumeError(A.takeError());
+  const char *Fns[] = {"runtime.memhash64Fallback",
+                       "internal/runtime/maps.memHash64Fallback",
+                       "runtime.memhash64"};
+  std::string Tried;
+  for (const char *Fn : Fns) {
+    auto Refs = dataRefsOf(P, Fn);
+    if (!Refs) {
+      consumeError(Refs.takeError());
+      continue;
+    }
+    std::vector<uint64_t> R;
+    for (uint64_t X : *Refs)
+      if (X != K.UseAESAddr && X != K.AesKeySchedAddr)
+        R.push_back(X);
+    if (R.empty()) {
+      Tried += std::string(Tried.empty() ? "" : ", ") + Fn;
+      continue;
+    }
+    uint64_t Lo = *std::min_element(R.begin(), R.end());
+    uint64_t Hi = *std::max_element(R.begin(), R.end());
+    if (Hi - Lo >= 32)
+      return makeError("{0} names data {1}..{2}, wider than {3}", Fn, hex(Lo),
+                       hex(Hi), Name);
+    K.HashKeyAddr = Lo;
+    K.Source += (K.Source.empty() ? "code of " : ", code of ") + std::string(Fn);
+    return Error::success();
+  }
+  return makeError("no symbol {0} and no fallback hash code naming it{1}",
+                   Name, Tried.empty() ? std::string() : " (" + Tried + ")");
+}
+} // namespace
 
 Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M) {
   const Memory &Mem = M ? *M : P.memory();
@@ -253,16 +572,40 @@ Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M) {
     return makeError("{0} at {1} holds {2}, not a bool", UseName,
                      hex(K.UseAESAddr), unsigned(*U));
   K.UseAES = *U == 1;
+  K.FallbackConstants = !P.version().atLeast(1, 23);
+  K.Arm64Hash32Seed32 = !Maps127;
+  const StringRef Arch = P.arch().goName();
+  if (!K.UseAES) {
+    // The fallback on every architecture: its key is runtime.hashkey.
+    if (Error E = findHashKey(P, Pkg, K))
+      return addContext(std::move(E), "the process hashed without AES ("
+                                      "fallback hash): finding its key");
+    std::array<uint8_t, 32> HK;
+    if (Error E = Mem.read(K.HashKeyAddr, HK))
+      return addContext(std::move(E), std::string("reading ") + Pkg + "hashkey");
+    memcpy(K.HashKey.data(), HK.data(), 32);
+    for (uint64_t W : K.HashKey)
+      if (W == 0)
+        return makeError("{0}hashkey at {1} holds a zero word although {2} "
+                         "is false: not the key of the fallback hash",
+                         Pkg, hex(K.HashKeyAddr), UseName);
+    K.Algo = HashAlgo::Fallback;
+    return K;
+  }
   if (Error E = Mem.read(K.AesKeySchedAddr, K.AesKeySched))
     return addContext(std::move(E), "reading " + SchedName);
-  if (K.UseAES) {
-    bool AllZero = true;
-    for (uint8_t B : K.AesKeySched)
-      AllZero &= B == 0;
-    if (AllZero)
-      return makeError("{0} at {1} is all zero although {2} is set",
-                       SchedName, hex(K.AesKeySchedAddr), UseName);
-  }
+  bool AllZero = true;
+  for (uint8_t B : K.AesKeySched)
+    AllZero &= B == 0;
+  if (AllZero)
+    return makeError("{0} at {1} is all zero although {2} is set",
+                     SchedName, hex(K.AesKeySchedAddr), UseName);
+  if (Arch == "amd64")
+    K.Algo = HashAlgo::AesAmd64;
+  else if (Arch == "arm64")
+    K.Algo = HashAlgo::AesArm64;
+  else
+    return makeError("the AES map hash of {0} is not implemented", Arch);
   return K;
 }
 
@@ -899,7 +1242,7 @@ struct Runner {
   const HashKeys &K;
 
   uint64_t mem(const KeyImage &I, uint64_t Off, uint64_t Size, uint64_t H) {
-    return aesMemHash(K, ArrayRef<uint8_t>(I.Bytes).slice(Off, Size), H);
+    return memHash(K, ArrayRef<uint8_t>(I.Bytes).slice(Off, Size), H);
   }
   uint64_t word(const KeyImage &I, uint64_t Off, unsigned Size) {
     uint64_t V = 0;
@@ -927,7 +1270,7 @@ struct Runner {
     if (It == I.Strings.end())
       return makeError("no string at key offset {0}", Off);
     const std::string &S = It->second->Str;
-    return aesMemHash(
+    return memHash(
         K, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(S.data()), S.size()),
         H);
   }
@@ -965,9 +1308,9 @@ struct Runner {
       return makeError("key nests too deeply");
     if (T.TFlag & TFlagRegularMemory) {
       if (T.Size == 4)
-        return aesMemHash32(K, static_cast<uint32_t>(word(I, Off, 4)), H);
+        return memHash32(K, static_cast<uint32_t>(word(I, Off, 4)), H);
       if (T.Size == 8)
-        return aesMemHash64(K, word(I, Off, 8), H);
+        return memHash64(K, word(I, Off, 8), H);
       return mem(I, Off, T.Size, H);
     }
     switch (T.K) {
@@ -1030,10 +1373,10 @@ struct Runner {
         R = mem(I, Off, O.Size, H);
         break;
       case Op::Mem32:
-        R = aesMemHash32(K, static_cast<uint32_t>(word(I, Off, 4)), H);
+        R = memHash32(K, static_cast<uint32_t>(word(I, Off, 4)), H);
         break;
       case Op::Mem64:
-        R = aesMemHash64(K, word(I, Off, 8), H);
+        R = memHash64(K, word(I, Off, 8), H);
         break;
       case Op::Str:
         R = str(I, Off, H);
@@ -1117,9 +1460,11 @@ Error KeyHasher::checkFunction(StringRef FuncName,
 
 Expected<KeyHasher> KeyHasher::create(const TypeInfo &KeyType,
                                       const GoVersion &V, const HashKeys &K) {
-  if (!K.UseAES)
-    return makeError("the program hashes without AES (useAeshash is false): "
-                     "the fallback hash is not implemented");
+  if (!K.Algo)
+    return makeError("the program's map hash algorithm is not known");
+  if (K.UseAES != (*K.Algo != HashAlgo::Fallback))
+    return makeError("useAeshash is {0} but the hash algorithm is {1}",
+                     K.UseAES ? "true" : "false", hashAlgoName(*K.Algo));
   KeyHasher H;
   H.KeyT = &KeyType;
   H.Keys = std::make_shared<HashKeys>(K);

@@ -17,9 +17,23 @@
 //   hash); go1.27 builds an "equality signature" (S M5 K3 G ...) where a
 //   4- or 8-byte memory run is hashed with memhash32/memhash64 instead.
 //
-// Not implemented: the fallback (non-AES, wyhash-like) hash that the
-// runtime uses when useAeshash is false. KeyHasher::create then fails with
-// an error saying so, and callers leave "where would the key live" out.
+// arm64 has its own AES hash (runtime/asm_arm64.s aeshashbody, memhash32,
+// memhash64; go1.27 internal/runtime/maps/memhash_arm64.s): AESE (xor,
+// SubBytes, ShiftRows) and AESMC (MixColumns) in another arrangement, so
+// its values differ from amd64's. go1.27 changed its memhash32 (full
+// 64-bit seed, value in bytes 8..11; before: low 32 bits of the seed and
+// the value in bytes 4..7).
+//
+// Without AES (CPU lacks it, or GODEBUG=cpu.aes=off) both architectures
+// use the wyhash-like fallback (runtime/hash64.go memhashFallback,
+// memhash32Fallback, memhash64Fallback; go1.27
+// internal/runtime/maps/runtime_hash64.go) keyed by runtime.hashkey
+// (go1.27: internal/runtime/maps.hashkey). go1.23 replaced its fixed
+// constants m1..m4 by hashkey[0..3]; go1.19..go1.22 use the constants
+// (go1.23 checked on real cores made with GODEBUG=cpu.aes=off).
+//
+// Which one a process used is read from the core (useAeshash and the
+// architecture); when it cannot be, no hash is computed.
 // NaN float keys hash with a random value in Go: their hash is an error.
 #pragma once
 
@@ -46,20 +60,39 @@ class Memory;
 // MixColumns, then XOR with the round key.
 using AesBlock = std::array<uint8_t, 16>;
 AesBlock aesEncRound(const AesBlock &State, const AesBlock &RoundKey);
+// arm64 AESE: XOR with the round key, then SubBytes and ShiftRows.
+AesBlock aesE(const AesBlock &State, const AesBlock &RoundKey);
+// arm64 AESMC: MixColumns.
+AesBlock aesMC(const AesBlock &State);
+
+// The hash algorithm of a process.
+enum class HashAlgo { AesAmd64, AesArm64, Fallback };
+// "aes-amd64", "aes-arm64", "memhash-fallback" (as reports spell it).
+const char *hashAlgoName(HashAlgo A);
 
 // The process-wide hash state read from the target.
 struct HashKeys {
   bool UseAES = false;
+  // The algorithm the process used; unset when not known (then nothing is
+  // hashed). readHashKeys sets it from useAeshash and the architecture.
+  std::optional<HashAlgo> Algo;
   std::array<uint8_t, 128> AesKeySched{};
+  // runtime.hashkey, the fallback's key (read when the fallback is used).
+  std::array<uint64_t, 4> HashKey{};
+  // Per-version variants: go1.19..go1.22 fallback with the constants
+  // m1..m4; go1.19..go1.26 arm64 memhash32 (32-bit seed, value at 4..7).
+  bool FallbackConstants = false;
+  bool Arm64Hash32Seed32 = false;
   // Where they were found: "symbol runtime.aeskeysched" or
   // "code of runtime.memhash64".
   std::string Source;
-  uint64_t UseAESAddr = 0, AesKeySchedAddr = 0;
+  uint64_t UseAESAddr = 0, AesKeySchedAddr = 0, HashKeyAddr = 0;
 };
 
-// Reads useAeshash and aeskeysched from M (the program's memory when
-// null): by symbol, else (stripped) through the code of the hash functions
-// that use them. An error when they cannot be found or read.
+// Reads useAeshash and aeskeysched (or hashkey when the process did not
+// use AES) from M (the program's memory when null): by symbol, else
+// (stripped) through the code of the hash functions that use them, and
+// decides the algorithm. An error when they cannot be found or read.
 Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M = nullptr);
 
 // The runtime's AES hashes (amd64 asm, bit for bit).
@@ -67,12 +100,28 @@ uint64_t aesMemHash(const HashKeys &K, llvm::ArrayRef<uint8_t> Data,
                     uint64_t Seed);                                  // memhash
 uint64_t aesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed); // memhash32
 uint64_t aesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed); // memhash64
+// arm64's AES hashes (asm_arm64.s, bit for bit; memhash32 per
+// K.Arm64Hash32Seed32).
+uint64_t arm64AesMemHash(const HashKeys &K, llvm::ArrayRef<uint8_t> Data,
+                         uint64_t Seed);
+uint64_t arm64AesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed);
+uint64_t arm64AesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed);
+// The fallback (hash64.go; constants per K.FallbackConstants).
+uint64_t fallbackMemHash(const HashKeys &K, llvm::ArrayRef<uint8_t> Data,
+                         uint64_t Seed);
+uint64_t fallbackMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed);
+uint64_t fallbackMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed);
+// memhash / memhash32 / memhash64 with K's algorithm (K.Algo must be set).
+// strhash is memhash over the string's bytes on every algorithm.
+uint64_t memHash(const HashKeys &K, llvm::ArrayRef<uint8_t> Data, uint64_t Seed);
+uint64_t memHash32(const HashKeys &K, uint32_t V, uint64_t Seed);
+uint64_t memHash64(const HashKeys &K, uint64_t V, uint64_t Seed);
 
 // The hash function of maps with a given key type, in a given Go version.
 class KeyHasher {
 public:
-  // Fails when the keys do not use AES hashing (fallback hash not
-  // implemented) or the key type is not hashable.
+  // Fails when the algorithm is not known (K.Algo unset or disagreeing
+  // with K.UseAES) or the key type is not hashable.
   static Expected<KeyHasher> create(const TypeInfo &KeyType,
                                     const GoVersion &V, const HashKeys &K);
 
@@ -86,6 +135,8 @@ public:
   const std::string &description() const { return Desc; }
   // go1.27 only: the equality signature ("SM5K3G"); empty before.
   const std::string &signature() const { return Sig; }
+  // The process's hash algorithm: hashAlgoName() of it.
+  HashAlgo algo() const { return *Keys->Algo; }
 
   // Cross-check with the function the map type's Hasher closure really
   // calls (its pclntab name; VarlenSize is the size stored in a

@@ -142,6 +142,7 @@ Value toJSON(const MapState &S, const KeyLookup &L) {
     Object Hm{{"hash", hx(H.Hash)},
               {"tag", hx(H.Tag)},
               {"hasher", H.Hasher},
+              {"hash_algorithm", H.HashAlgorithm},
               {"keys_from", H.KeysSource}};
     if (S.Classic) {
       Hm["bucket"] = static_cast<int64_t>(H.Bucket);

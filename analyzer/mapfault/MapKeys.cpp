@@ -149,6 +149,7 @@ Expected<KeyHome> keyHome(const MapReader &R, const MapState &S,
   KeyHome K;
   K.Hash = *Hash;
   K.Hasher = (*H)->description();
+  K.HashAlgorithm = hashAlgoName((*H)->algo());
   if (auto HK = R.hashKeys())
     K.KeysSource = (*HK)->Source;
   else
@@ -248,6 +249,40 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 
 // ---- lookups ------------------------------------------------------------------------
 
+namespace {
+// A home is only as good as the hash: before reporting one, the same hash
+// must put most of a sample of the map's own keys where they are. An
+// error when it does not (wrong algorithm, key or seed: no home then).
+Error checkHashPlacesKeys(const MapReader &R, const MapState &S) {
+  if (!S.Type || !S.Type->Key)
+    return Error::success();
+  unsigned Hashed = 0, AtHome = 0;
+  std::string First;
+  for (const MapEntry &E : S.Entries) {
+    if (Hashed == 8)
+      break;
+    GoValue K = decodeAt(R, *S.Type->Key, E.KeyAddr, keyDecodeLimits());
+    auto H = keyHome(R, S, K);
+    if (!H) {
+      consumeError(H.takeError());
+      continue;
+    }
+    ++Hashed;
+    std::string Why = homeMismatch(S, E, *H);
+    if (Why.empty())
+      ++AtHome;
+    else if (First.empty())
+      First = Why;
+  }
+  if (Hashed && AtHome * 2 <= Hashed)
+    return makeError("the hash puts only {0} of {1} sampled keys of the map "
+                     "where they are (first: {2}): it is not the hash this "
+                     "process used",
+                     AtHome, Hashed, First);
+  return Error::success();
+}
+} // namespace
+
 Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
                             const GoValue &Key, const KeyLookupOptions &O) {
   if (!S.Type || !S.Type->Key || !S.Type->Elem)
@@ -296,6 +331,10 @@ Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
   if (O.ComputeHome) {
     auto H = keyHome(R, S, Key);
     if (H) {
+      if (Error E = checkHashPlacesKeys(R, S)) {
+        L.HomeError = errorText(std::move(E));
+        return L;
+      }
       L.Home = std::move(*H);
       for (auto &M : L.Matches) {
         std::string Why = homeMismatch(S, S.Entries[M.Entry], *L.Home);
@@ -338,6 +377,7 @@ Expected<HashVerification> verifyEntryHashes(const MapReader &R,
     return H.takeError();
   HashVerification V;
   V.Hasher = (*H)->description();
+  V.HashAlgorithm = hashAlgoName((*H)->algo());
   const DecodeLimits DL = keyDecodeLimits();
   for (const MapEntry &E : S.Entries) {
     if (V.Checked + V.Skipped >= Max)

@@ -38,6 +38,9 @@ struct KeyHome {
   uint64_t Hash = 0;
   uint8_t Tag = 0;     // tophash (classic) or H2 (swiss)
   std::string Hasher;  // KeyHasher::description()
+  // The process's hash algorithm: "aes-amd64", "aes-arm64" or
+  // "memhash-fallback" (hashAlgoName).
+  std::string HashAlgorithm;
   std::string KeysSource; // where aeskeysched came from (HashKeys::Source)
   // Classic.
   uint64_t Bucket = 0, BucketAddr = 0; // hash & (2^B - 1) in buckets
@@ -114,6 +117,7 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 // byte and its bucket / directory entry and probe sequence.
 struct HashVerification {
   std::string Hasher;
+  std::string HashAlgorithm; // hashAlgoName()
   uint64_t Checked = 0;    // keys hashed
   uint64_t TagMatch = 0;   // tophash / H2 equal
   uint64_t PlaceMatch = 0; // bucket (classic) or table + probe (swiss)

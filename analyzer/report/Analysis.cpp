@@ -362,6 +362,8 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
           OS << ", bucket " << *B;
         if (auto T = H->getInteger("table"))
           OS << ", table " << *T;
+        if (auto A = H->getString("hash_algorithm"))
+          OS << " (" << *A << ")";
         OS << "\n";
       }
     }

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -181,6 +182,7 @@ GoVersion ver(int Minor) {
 HashKeys testKeys() {
   HashKeys K;
   K.UseAES = true;
+  K.Algo = HashAlgo::AesAmd64;
   for (size_t I = 0; I < K.AesKeySched.size(); ++I)
     K.AesKeySched[I] = static_cast<uint8_t>(I * 37 + 11);
   return K;
@@ -341,12 +343,18 @@ TEST(MapHash, PlansPerVersion) {
   EXPECT_FALSE(static_cast<bool>(HC));
   consumeError(HC.takeError());
 
-  // No AES: refused, not guessed.
+  // An algorithm that disagrees with useAeshash, or none: refused, not
+  // guessed.
   HashKeys NoAes = K;
   NoAes.UseAES = false;
   auto Refused = KeyHasher::create(*T.Int64, ver(22), NoAes);
   EXPECT_FALSE(static_cast<bool>(Refused));
   consumeError(Refused.takeError());
+  HashKeys Unknown = K;
+  Unknown.Algo.reset();
+  auto Refused2 = KeyHasher::create(*T.Int64, ver(22), Unknown);
+  EXPECT_FALSE(static_cast<bool>(Refused2));
+  consumeError(Refused2.takeError());
 }
 
 TEST(MapHash, HasherFunctionCrossCheck) {
@@ -377,6 +385,150 @@ TEST(MapHash, HasherFunctionCrossCheck) {
   EXPECT_FALSE(Ok(HV->checkFunction("runtime.memhash_varlen", 16)));
   auto HV27 = KeyHasher::create(*A12, ver(27), K);
   EXPECT_TRUE(Ok(HV27->checkFunction("runtime.memhash_varlen", 12)));
+}
+
+
+// ---- every algorithm against the runtime itself -----------------------------------
+//
+// tests/data/hashvectors: what the Go runtime's memhash, memhash32,
+// memhash64 and strhash returned in processes on amd64 and on arm64
+// (qemu-aarch64), with AES and with the fallback (GODEBUG=cpu.aes=off),
+// built by go1.22, go1.26 and go1.27, with each process's aeskeysched and
+// hashkey (gen.sh).
+
+struct VectorFile {
+  HashKeys K;
+  int Minor = 0;
+  std::string Arch, Hash;
+  std::vector<std::vector<std::string>> Lines;
+};
+
+VectorFile readVectors(const std::string &Name) {
+  VectorFile V;
+  std::ifstream In(std::string(MS_TEST_DATA_DIR) + "/hashvectors/" + Name);
+  EXPECT_TRUE(In.good()) << Name;
+  std::string Line;
+  while (std::getline(In, Line)) {
+    if (Line.empty() || Line[0] == '#')
+      continue;
+    llvm::SmallVector<llvm::StringRef, 6> F;
+    llvm::StringRef(Line).split(F, ' ');
+    if (F[0] == "go") {
+      llvm::StringRef R = F[1];
+      R.consume_front("go1.");
+      R.consumeInteger(10, V.Minor);
+    } else if (F[0] == "arch") {
+      V.Arch = F[1].str();
+    } else if (F[0] == "hash") {
+      V.Hash = F[1].str();
+    } else if (F[0] == "aeskeysched") {
+      std::string B = llvm::fromHex(F[1]);
+      EXPECT_EQ(B.size(), 128u);
+      memcpy(V.K.AesKeySched.data(), B.data(), std::min<size_t>(128, B.size()));
+    } else if (F[0] == "hashkey") {
+      for (int I = 0; I < 4; ++I)
+        V.K.HashKey[I] = num(F[1 + I]);
+    } else {
+      V.Lines.emplace_back(F.begin(), F.end());
+    }
+  }
+  for (HashAlgo A : {HashAlgo::AesAmd64, HashAlgo::AesArm64, HashAlgo::Fallback})
+    if (V.Hash == hashAlgoName(A))
+      V.K.Algo = A;
+  EXPECT_TRUE(V.K.Algo.has_value()) << Name << ": hash " << V.Hash;
+  V.K.UseAES = V.K.Algo != HashAlgo::Fallback;
+  V.K.FallbackConstants = V.Minor < 23;
+  V.K.Arm64Hash32Seed32 = V.Minor < 27;
+  return V;
+}
+
+class HashVectors : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(HashVectors, RuntimeAgrees) {
+  VectorFile V = readVectors(GetParam());
+  ASSERT_TRUE(V.K.Algo.has_value());
+  std::vector<uint8_t> Pattern(8192);
+  for (size_t I = 0; I < Pattern.size(); ++I)
+    Pattern[I] = static_cast<uint8_t>(I * 131 + 7);
+  Types T;
+  KeyHasher HI = std::move(*KeyHasher::create(*T.Int64, ver(V.Minor), V.K));
+  KeyHasher HS = std::move(*KeyHasher::create(*T.Str, ver(V.Minor), V.K));
+  KeyHasher H32 = std::move(*KeyHasher::create(*T.Int32, ver(V.Minor), V.K));
+  int N = 0, Long = 0, Words = 0;
+  std::set<uint64_t> Lengths;
+  for (const auto &F : V.Lines) {
+    std::string Line = llvm::join(F, " ");
+    ++N;
+    if (F[0] == "memhash" || F[0] == "strhash") {
+      ASSERT_EQ(F.size(), 5u) << Line;
+      uint64_t Off = num(F[1]), Len = num(F[2]), Seed = num(F[3]), Want = num(F[4]);
+      llvm::ArrayRef<uint8_t> D = llvm::ArrayRef<uint8_t>(Pattern).slice(Off, Len);
+      Lengths.insert(Len);
+      Long += Len > 128;
+      EXPECT_EQ(memHash(V.K, D, Seed), Want) << Line;
+      if (F[0] == "strhash") {
+        std::string S(D.begin(), D.end());
+        auto H = HS.hash(strV(T.Str, S), Seed);
+        ASSERT_TRUE(static_cast<bool>(H)) << Line;
+        EXPECT_EQ(*H, Want) << "KeyHasher(string): " << Line;
+      }
+    } else if (F[0] == "memhash32") {
+      uint64_t Val = num(F[1]), Seed = num(F[2]), Want = num(F[3]);
+      ++Words;
+      EXPECT_EQ(memHash32(V.K, static_cast<uint32_t>(Val), Seed), Want) << Line;
+      auto H = H32.hash(intV(T.Int32, static_cast<int32_t>(Val)), Seed);
+      ASSERT_TRUE(static_cast<bool>(H)) << Line;
+      EXPECT_EQ(*H, Want) << "KeyHasher(int32): " << Line;
+    } else if (F[0] == "memhash64") {
+      uint64_t Val = num(F[1]), Seed = num(F[2]), Want = num(F[3]);
+      ++Words;
+      EXPECT_EQ(memHash64(V.K, Val, Seed), Want) << Line;
+      auto H = HI.hash(intV(T.Int64, static_cast<int64_t>(Val)), Seed);
+      ASSERT_TRUE(static_cast<bool>(H)) << Line;
+      EXPECT_EQ(*H, Want) << "KeyHasher(int64): " << Line;
+    } else {
+      ADD_FAILURE() << "unknown line " << Line;
+    }
+  }
+  // Every length class of both algorithms, several seeds.
+  EXPECT_GT(N, 600);
+  EXPECT_GE(Lengths.size(), 300u);
+  EXPECT_GT(Long, 150);
+  EXPECT_EQ(Words, 42);
+  RecordProperty("vectors", N);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runtime, HashVectors,
+    ::testing::Values("go1.22-amd64-aes.txt", "go1.22-amd64-fallback.txt",
+                      "go1.22-arm64-aes.txt", "go1.22-arm64-fallback.txt",
+                      "go1.26-amd64-aes.txt", "go1.26-amd64-fallback.txt",
+                      "go1.26-arm64-aes.txt", "go1.26-arm64-fallback.txt",
+                      "go1.27-amd64-aes.txt", "go1.27-amd64-fallback.txt",
+                      "go1.27-arm64-aes.txt", "go1.27-arm64-fallback.txt"),
+    [](const ::testing::TestParamInfo<const char *> &I) {
+      std::string S = I.param;
+      S = S.substr(0, S.size() - 4);
+      for (char &C : S)
+        if (!isalnum(static_cast<unsigned char>(C)))
+          C = '_';
+      return S;
+    });
+
+// The variants are real: the wrong variant gives other values.
+TEST(MapHash, VariantsDiffer) {
+  VectorFile A = readVectors("go1.26-arm64-aes.txt");
+  HashKeys K = A.K;
+  K.Algo = HashAlgo::AesAmd64;
+  uint8_t D[7] = {1, 2, 3, 4, 5, 6, 7};
+  EXPECT_NE(memHash(K, D, 5), memHash(A.K, D, 5));
+  K = A.K;
+  K.Arm64Hash32Seed32 = !K.Arm64Hash32Seed32;
+  EXPECT_NE(memHash32(K, 7, 0x100000001), memHash32(A.K, 7, 0x100000001));
+  VectorFile F = readVectors("go1.26-amd64-fallback.txt");
+  K = F.K;
+  K.FallbackConstants = true;
+  EXPECT_NE(memHash(K, D, 5), memHash(F.K, D, 5));
 }
 
 } // namespace

@@ -729,6 +729,56 @@ bool hasWarning(const MapState &S, llvm::StringRef Part) {
 }
 std::string warnings(const MapState &S) { return llvm::join(S.Warn.all(), "\n"); }
 
+// The hash the process used decides every home: when it cannot be told
+// (useAeshash off but no fallback key) or the one computed does not place
+// the map's own keys (wrong key), no home is reported.
+TEST(MapDamage, NoHomeWithoutTheRightHash) {
+  for (const char *Name : {"go1.22-default/strkeys", "go1.26-default/strkeys"}) {
+    SCOPED_TRACE(Name);
+    auto D = Damage::open(Name);
+    ASSERT_TRUE(D);
+    MapState S = D->decode();
+    ASSERT_FALSE(S.Entries.empty());
+    const TypeInfo &KT = *D->MT->Key;
+    GoValue K = decodeValue(D->C->P->types(), KT, S.Entries[0].KeyAddr,
+                            keyDecodeLimits());
+    {
+      MapReader R(*D->C->P, *D->Mem);
+      auto L = findKey(R, S, K);
+      ASSERT_TRUE(static_cast<bool>(L));
+      ASSERT_TRUE(L->Home) << L->HomeError;
+      EXPECT_EQ(L->Home->HashAlgorithm, "aes-amd64");
+    }
+    auto HK = readHashKeys(*D->C->P);
+    ASSERT_TRUE(static_cast<bool>(HK)) << toString(HK.takeError());
+    // useAeshash cleared: the fallback's key (zero in an AES process) is
+    // no key, the algorithm is unknown.
+    D->Mem->patch8(HK->UseAESAddr, 0);
+    {
+      MapReader R(*D->C->P, *D->Mem);
+      auto L = findKey(R, S, K);
+      ASSERT_TRUE(static_cast<bool>(L));
+      EXPECT_FALSE(L->Home);
+      EXPECT_NE(L->HomeError.find("hashkey"), std::string::npos) << L->HomeError;
+      EXPECT_EQ(L->Result, KeyLookup::Verdict::Present); // found by comparison
+    }
+    // And a made-up fallback key: a hash, but not this process's.
+    auto HKA = D->C->P->globalAddress(std::string("runtime.hashkey"));
+    ASSERT_TRUE(static_cast<bool>(HKA));
+    for (int I = 0; I < 4; ++I)
+      D->Mem->patch64(*HKA + 8 * I, 0x9e3779b97f4a7c15ull * (I + 1));
+    {
+      MapReader R(*D->C->P, *D->Mem);
+      auto L = findKey(R, S, K);
+      ASSERT_TRUE(static_cast<bool>(L));
+      EXPECT_FALSE(L->Home);
+      EXPECT_NE(L->HomeError.find("not the hash this process used"),
+                std::string::npos)
+          << L->HomeError;
+    }
+  }
+}
+
 TEST(MapDamage, ClassicHeader) {
   auto D = Damage::open("go1.22-default/growing");
   ASSERT_TRUE(D);

@@ -1,0 +1,3 @@
+module hashvectors
+
+go 1.22
