@@ -210,8 +210,6 @@ def test_gdb_mapsleuth_command_on_a_core(package, inflated, case):
     want = json.loads(run([build_cli(), "analyze", case[0], "--exe", case[1],
                            "--format", "json"]).stdout)
     p = _gdb(package, [exe, core], ["mapsleuth"])
-    if "cannot find runtime.firstmoduledata" in p.stdout + p.stderr:
-        pytest.xfail("issue 10: the plugin's memory reads (fixed on another branch)")
     assert p.returncode == 0, p.stderr
     assert want["fault"]["message"] in p.stdout
     assert want["map"]["address"] in p.stdout
