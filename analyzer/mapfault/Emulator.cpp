@@ -277,7 +277,10 @@ private:
                  bool &Jumped);
   bool branchTo(const Instruction &I, std::string &Fail, size_t &Next,
                 bool &Jumped);
-  bool condBranch(const Instruction &I, std::optional<bool> Cd,
+  // A conditional branch taken when Cd says so (unknown: fork when
+  // exploring, else fail). Heap: the condition was read from memory others
+  // may have changed.
+  bool condBranch(const Instruction &I, std::optional<bool> Cd, bool Heap,
                   std::string &Fail, size_t &Next, bool &Jumped);
   Val operandArm64(const Operand &O, unsigned Size);
 
@@ -574,36 +577,11 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   if (I.Class == InsnClass::Jump) {
     if (!I.Target)
       return Fail = "indirect jump at " + hex(I.Addr), false;
-    auto It = C.Index.find(*I.Target);
-    if (It == C.Index.end())
-      return Fail = "jump out of the function at " + hex(I.Addr), false;
-    Next = It->second;
-    Jumped = true;
-    return true;
+    return branchTo(I, Fail, Next, Jumped);
   }
   if (I.Class == InsnClass::CondJump) {
-    auto Idx = C.Index.find(I.Addr)->second;
-    if (C.MorestackBranches.count(Idx))
-      return true; // the frame exists: the stack check did not fail
     auto Cd = cond(M.drop_front(1));
-    if (!Cd && Exploring) {
-      auto It = C.Index.find(I.Target.value_or(0));
-      if (It == C.Index.end())
-        return Fail = "branch out of the function at " + hex(I.Addr), false;
-      ForkTo = It->second; // fall through now, the target later
-      return true;
-    }
-    if (!Cd)
-      return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
-    PathHeap |= F.Heap;
-    if (*Cd) {
-      auto It = C.Index.find(I.Target.value_or(0));
-      if (It == C.Index.end())
-        return Fail = "branch out of the function at " + hex(I.Addr), false;
-      Next = It->second;
-      Jumped = true;
-    }
-    return true;
+    return condBranch(I, Cd, Cd && F.Heap, Fail, Next, Jumped);
   }
   if (I.Class == InsnClass::Call)
     return Fail = "passes another call at " + hex(I.Addr), false;
@@ -702,7 +680,8 @@ bool Machine::branchTo(const Instruction &I, std::string &Fail, size_t &Next,
 }
 
 bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
-                         std::string &Fail, size_t &Next, bool &Jumped) {
+                         bool Heap, std::string &Fail, size_t &Next,
+                         bool &Jumped) {
   auto Idx = C.Index.find(I.Addr)->second;
   if (C.MorestackBranches.count(Idx))
     return true; // the frame exists: the stack check did not fail
@@ -715,6 +694,7 @@ bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
   }
   if (!Cd)
     return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
+  PathHeap |= Heap;
   if (*Cd)
     return branchTo(I, Fail, Next, Jumped);
   return true;
@@ -761,22 +741,17 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     std::optional<bool> Cd;
     if (X.Known)
       Cd = (X.V == 0) == (M == "cbz");
-    PathHeap |= Cd && X.Heap;
-    return condBranch(I, Cd, Fail, Next, Jumped);
+    return condBranch(I, Cd, X.Heap, Fail, Next, Jumped);
   }
   if ((M == "tbz" || M == "tbnz") && O.size() == 3) {
     Val X = reg(O[0].Reg, 8);
     std::optional<bool> Cd;
     if (X.Known)
       Cd = (((X.V >> (O[1].Imm & 63)) & 1) == 0) == (M == "tbz");
-    PathHeap |= Cd && X.Heap;
-    return condBranch(I, Cd, Fail, Next, Jumped);
+    return condBranch(I, Cd, X.Heap, Fail, Next, Jumped);
   }
-  if (I.Class == InsnClass::CondJump) { // b.cond
-    auto Cd = condArm64(I.Cond);
-    PathHeap |= Cd && F.Heap;
-    return condBranch(I, Cd, Fail, Next, Jumped);
-  }
+  if (I.Class == InsnClass::CondJump) // b.cond
+    return condBranch(I, condArm64(I.Cond), F.Heap, Fail, Next, Jumped);
 
   // Addresses.
   if (M == "adrp" || M == "adr") {
