@@ -5,8 +5,12 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import mstestlib  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -38,35 +42,14 @@ def case_paths(case_dir, truth):
     return core, exe
 
 
-def _cache_dir():
-    d = os.environ.get("MAPSLEUTH_FIXTURE_CACHE")
-    if d:
-        return pathlib.Path(d)
-    b = pathlib.Path(mapsleuth_bin()).resolve()
-    return b.parent.parent / "fixture-cache"  # <build>/fixture-cache
-
-
-def _unpacked(src, tool):
-    """SRC decompressed once into the build tree (atomic rename, so that
-    parallel test processes may race)."""
-    rel = src.resolve().relative_to(CORPUS.resolve())
-    dst = _cache_dir() / rel.with_suffix("")
-    if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
-        return dst
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".%d.tmp" % os.getpid())
-    with open(tmp, "wb") as out:
-        subprocess.run([tool, "-dc", str(src)], stdout=out, check=True)
-    os.replace(tmp, dst)
-    return dst
-
-
 def unpacked_paths(case_dir, truth):
     """The case's core and executable decompressed into the build tree:
     the tests that run many commands per case use these; test_info reads
     the compressed files directly."""
     core, exe = case_paths(case_dir, truth)
-    return _unpacked(core, "zstd"), _unpacked(exe, "xz")
+    cache = mstestlib.cache_dir(mapsleuth_bin())
+    return (mstestlib.cached(core, CORPUS, cache),
+            mstestlib.cached(exe, CORPUS, cache))
 
 
 def run(args, timeout=120):

@@ -15,8 +15,12 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import mstestlib  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -62,30 +66,6 @@ def find_case(name):
     return truth.parent, t
 
 
-def _cache_dir():
-    d = os.environ.get("MAPSLEUTH_FIXTURE_CACHE")
-    if d:
-        return pathlib.Path(d)
-    b = pathlib.Path(mapsleuth_bin()).resolve()
-    return b.parent.parent / "fixture-cache"  # <build>/fixture-cache
-
-
-def _unpacked(src, tool):
-    """SRC decompressed once into the build tree (atomic rename, so that
-    parallel test processes, and the e2e tests sharing the cache, may race)."""
-    rel = src.resolve().relative_to(CORPUS.resolve())
-    dst = _cache_dir() / rel.with_suffix("")
-    if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
-        return dst
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".%d.tmp" % os.getpid())
-    with open(tmp, "wb") as out:
-        subprocess.run([tool, "-dc", str(src)], stdout=out, check=True)
-    tmp.chmod(0o755)
-    os.replace(tmp, dst)
-    return dst
-
-
 def unpacked_case(name):
     """(core, exe, truth) of a case, decompressed (gdb reads neither .zst
     nor .xz). The core is a copy whose NT_FILE note names paths that do not
@@ -93,8 +73,9 @@ def unpacked_case(name):
     executable it was given, whatever is left on this machine from the
     build that made the corpus."""
     case_dir, truth = find_case(name)
-    core = _unpacked(case_dir / truth["core"], "zstd")
-    exe = _unpacked((case_dir / truth["exe"]).resolve(), "xz")
+    cache = mstestlib.cache_dir(mapsleuth_bin())
+    core = mstestlib.cached(case_dir / truth["core"], CORPUS, cache)
+    exe = mstestlib.cached((case_dir / truth["exe"]).resolve(), CORPUS, cache)
     absent = core.with_name(core.name + ".absent-files")
     if not absent.exists() or absent.stat().st_mtime < core.stat().st_mtime:
         data = bytearray(core.read_bytes())
@@ -102,7 +83,7 @@ def unpacked_case(name):
             rewrite_nt_file_path(data, path, absent_path(len(path)))
         assert all(not os.path.exists(p) for p in nt_file_paths(data))
         tmp = absent.with_name(absent.name + ".%d.tmp" % os.getpid())
-        tmp.write_bytes(data)
+        mstestlib.write_sparse(tmp, data)
         os.replace(tmp, absent)
     return absent, exe, truth
 

@@ -14,7 +14,8 @@ import subprocess
 
 import pytest
 
-from conftest import (ROOT, _cache_dir, frames_of_bt, go_toolchain, marked, run_gdb,
+import mstestlib
+from conftest import (ROOT, frames_of_bt, go_toolchain, mapsleuth_bin, marked, run_gdb,
                       sections)
 
 SCENARIOS = ROOT / "fixtures" / "scenarios"
@@ -38,7 +39,7 @@ def go_version(go):
 
 
 def go_env():
-    cache = _cache_dir() / "go"
+    cache = mstestlib.cache_dir(mapsleuth_bin()) / "go"
     env = dict(os.environ)
     env.update(GOTOOLCHAIN="local", GOFLAGS="-buildvcs=false", CGO_ENABLED="0",
                GOCACHE=str(cache / "cache"), GOPATH=str(cache / "path"))

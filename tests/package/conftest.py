@@ -9,7 +9,12 @@ import re
 import shutil
 import subprocess
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import mstestlib  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -102,11 +107,8 @@ def inflated(case, tmp_path_factory):
     d = tmp_path_factory.mktemp("case")
     out = []
     for src, tool in ((core, "zstd"), (exe, "xz")):
-        dst = d / src.with_suffix("").name
-        with open(dst, "wb") as f:
-            subprocess.run([need(tool), "-dc", str(src)], stdout=f, check=True)
-        out.append(dst)
-    out[1].chmod(0o755)
+        need(tool)
+        out.append(mstestlib.decompress(src, d / src.with_suffix("").name))
     return out[0], out[1]
 
 

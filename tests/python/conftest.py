@@ -2,13 +2,16 @@
 (PYTHONPATH=build/python, set by CTest), find the CLI to compare with, and
 the committed corpus of real Go crash cores (fixtures/corpus)."""
 import json
-import lzma
 import os
 import pathlib
-import shutil
 import subprocess
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import mstestlib  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -83,15 +86,10 @@ def unpacked(path, tmp_root):
     path = pathlib.Path(path)
     if path in _UNPACKED:
         return _UNPACKED[path]
-    out = tmp_root / ("%d-%s" % (len(_UNPACKED), path.stem))
-    if path.suffix == ".xz":
-        with lzma.open(path) as src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    elif path.suffix == ".zst":
-        subprocess.run(["zstd", "-q", "-d", "-f", str(path), "-o", str(out)], check=True)
-    else:
+    if path.suffix not in (".xz", ".zst"):
         return path
-    out.chmod(0o755)
+    out = mstestlib.decompress(
+        path, tmp_root / ("%d-%s" % (len(_UNPACKED), path.stem)))
     _UNPACKED[path] = out
     return out
 
