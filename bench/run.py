@@ -438,9 +438,13 @@ def unpack(src, dst, kind):
         return False
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".tmp")
-    tool = ["zstd", "-q", "-d", "-c"] if kind == "zstd" else ["xz", "-d", "-c"]
-    with open(tmp, "wb") as f:
-        subprocess.run(tool + [str(src)], stdout=f, check=True)
+    if kind == "zstd":
+        # (sparse: a Go core is mostly zero pages)
+        subprocess.run(["zstd", "-q", "-d", "-f", "--sparse", str(src), "-o",
+                        str(tmp)], check=True)
+    else:
+        with open(tmp, "wb") as f:
+            subprocess.run(["xz", "-d", "-c", str(src)], stdout=f, check=True)
     if kind == "xz":
         tmp.chmod(0o755)
     tmp.replace(dst)
@@ -774,6 +778,48 @@ def summary_table(summaries, title="all"):
     return "\n".join(out)
 
 
+def arch_pairs(rows):
+    """mapsleuth on each arm64 core beside the amd64 core of the same
+    program (Go version, build variant, scenario): go1.X-arm64-V/S against
+    go1.X-V/S. One row per command: pairs, and the arm64/amd64 ratio of
+    wall and CPU medians (median, max)."""
+    by_key = {(r["case"], r["command"]): r for r in rows
+              if did_work(r, "mapsleuth")}
+    out = []
+    for cmd in sorted({r["command"] for r in rows}):
+        wall, cpu, worst = [], [], None
+        for (case, c), r in by_key.items():
+            if c != cmd or "-arm64-" not in case.split("/")[0]:
+                continue
+            twin = by_key.get((case.replace("-arm64-", "-", 1), cmd))
+            if not twin:
+                continue
+            a, b = r["mapsleuth"], twin["mapsleuth"]
+            w = a["wall_median_s"] / b["wall_median_s"]
+            wall.append(w)
+            cpu.append(a["cpu_median_s"] / max(b["cpu_median_s"], 1e-6))
+            if worst is None or w > worst[0]:
+                worst = (w, case)
+        if wall:
+            out.append({"command": cmd, "pairs": len(wall),
+                        "wall_ratio_median": statistics.median(wall),
+                        "wall_ratio_geomean": geomean(wall),
+                        "wall_ratio_max": worst[0], "worst_case": worst[1],
+                        "cpu_ratio_median": statistics.median(cpu)})
+    return out
+
+
+def arch_table(pairs):
+    out = ["| cmd | pairs | arm64/amd64 wall median | geomean | max (case) "
+           "| CPU median |", "|" + "---|" * 6]
+    for p in pairs:
+        out.append("| %s | %d | %.2f | %.2f | %.2f (%s) | %.2f |" % (
+            p["command"], p["pairs"], p["wall_ratio_median"],
+            p["wall_ratio_geomean"], p["wall_ratio_max"], p["worst_case"],
+            p["cpu_ratio_median"]))
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------
 
 def main():
@@ -946,7 +992,7 @@ def main():
                            "cache": str(cache)},
               "elapsed_s": round(elapsed, 1),
               "summary": summaries, "corpus_summary": corpus_summaries,
-              "by_group": by_group,
+              "by_group": by_group, "arch_pairs": arch_pairs(corpus_rows),
               "large": large and {k: v for k, v in large.items() if not k.endswith("_src")},
               "callgrind": cg, "rows": rows}
     res_json = workdir / "results.json"
@@ -968,6 +1014,11 @@ def main():
         text.append(summary_table(corpus_summaries))
         text.append("\n## stack --all by build\n")
         text.append(summary_table(by_group, "build"))
+        pairs = result["arch_pairs"]
+        if pairs:
+            text.append("\n## mapsleuth on arm64 cores vs the same programs' "
+                        "amd64 cores\n")
+            text.append(arch_table(pairs))
     if large:
         text.append("\n## Large core (%d MiB, %d MiB on disk)\n" % (
             large["core_size"] >> 20, large["core_allocated"] >> 20))

@@ -90,6 +90,7 @@ public:
   std::vector<unsigned> goIntArgRegs() const override {
     return {RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11};
   }
+  unsigned goClosureContextReg() const override { return RDX; }
   std::optional<unsigned> goGReg() const override { return R14; }
   std::optional<uint64_t> tlsGSlot(const RegisterSet &R) const override {
     // Go on linux/amd64 keeps g at -8(FS) (runtime.tlsg offset).

@@ -77,6 +77,9 @@ public:
 
   // Go ABIInternal integer argument registers, in order.
   virtual std::vector<unsigned> goIntArgRegs() const = 0;
+  // Go ABIInternal closure context register: a closure finds its captured
+  // variables through it (amd64 RDX, arm64 R26).
+  virtual unsigned goClosureContextReg() const = 0;
   // Register that holds the current g at Go call boundaries, if any.
   virtual std::optional<unsigned> goGReg() const = 0;
   // Address of the TLS slot holding g for a thread with these registers,

@@ -79,6 +79,7 @@ public:
       V.push_back(I);
     return V;
   }
+  unsigned goClosureContextReg() const override { return 26; }
   std::optional<unsigned> goGReg() const override { return 28; }
   std::optional<uint64_t> tlsGSlot(const RegisterSet &) const override {
     // On linux/arm64 g lives in R28; the TLS copy is only used by cgo.

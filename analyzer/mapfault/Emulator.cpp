@@ -190,6 +190,17 @@ public:
           uint64_t FrameLo, uint64_t FrameHi)
       : P(P), C(C), EntrySP(EntrySP), FrameLo(FrameLo), FrameHi(FrameHi) {}
 
+  // Runs from the function's entry take the registers the caller passed
+  // from this, the first time one is read before being written.
+  void setEntryRegisters(const EntryRegisters *E, std::vector<int> Which) {
+    Entry = E;
+    EntryRegs = 0;
+    for (int R : Which)
+      if (R >= 0 && R < 64)
+        EntryRegs |= 1ull << R;
+  }
+  bool usedEntryRegisters() const { return UsedEntry; }
+
   // Runs from instruction index Start to the CALL at index Target.
   Run run(size_t Start, size_t Target, int Reg,
           const std::map<uint64_t, size_t> *LaterWrites,
@@ -207,6 +218,13 @@ private:
         return known(0);
       return unknown();
     }
+    if (FromEntry && Entry && (EntryRegs >> R & 1) && !(Written >> R & 1)) {
+      Written |= 1ull << R; // asked once per run
+      if (auto V = (*Entry)(R)) {
+        Regs[static_cast<size_t>(R)] = known(*V);
+        UsedEntry = true;
+      }
+    }
     Val X = Regs[static_cast<size_t>(R)];
     if (High)
       X.V >>= 8;
@@ -216,6 +234,7 @@ private:
   void setReg(int R, unsigned Size, Val X, bool High = false) {
     if (R < 0 || R >= C.I.NumRegs)
       return;
+    Written |= 1ull << R;
     Val &D = Regs[static_cast<size_t>(R)];
     if (High) {
       D = {D.Known && X.Known, (D.V & ~0xff00ull) | ((X.V & 0xff) << 8),
@@ -287,7 +306,13 @@ private:
   const GoProgram &P;
   const Code &C;
   uint64_t EntrySP, FrameLo, FrameHi;
-  std::array<Val, 32> Regs{};
+  // (mutable: reg() fills an entry register in the first time it is read)
+  mutable std::array<Val, 32> Regs{};
+  mutable uint64_t Written = 0; // registers written (or asked for) this run
+  const EntryRegisters *Entry = nullptr;
+  uint64_t EntryRegs = 0; // which registers Entry may be asked for
+  bool FromEntry = false; // this run starts at the function's entry
+  mutable bool UsedEntry = false;
   FlagState F;
   std::map<uint64_t, std::pair<bool, uint8_t>> Overlay; // known?, byte
   const std::map<uint64_t, size_t> *Later = nullptr;
@@ -1047,6 +1072,8 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   F = {};
   Overlay.clear();
   PathHeap = false;
+  Written = 0;
+  FromEntry = C.Insns[Start].Addr == C.Entry;
   // SP at the start from the pcsp table: SP = entry SP - delta(pc).
   auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
   if (!Fn) {
@@ -1091,6 +1118,8 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
     auto S = Seeds.find(StepNo);
     if (S != Seeds.end()) {
       Regs[static_cast<size_t>(S->second.Reg)] = known(S->second.V);
+      if (S->second.Reg >= 0 && S->second.Reg < 64)
+        Written |= 1ull << S->second.Reg;
       R.Applied.back() = S->second;
     }
     (void)Jumped;
@@ -1321,9 +1350,9 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
 
 } // namespace
 
-Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
-                                                uint64_t ReturnPC,
-                                                uint64_t CallerSP, int Reg) {
+Expected<EmulationResult>
+emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
+                      int Reg, const EntryRegisters &Entry) {
   const uint16_t Elf = P.arch().elfMachine();
   if (Elf != llvm::ELF::EM_X86_64 && Elf != llvm::ELF::EM_AARCH64)
     return makeError("re-execution is implemented for amd64 and arm64 only");
@@ -1370,6 +1399,19 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
     Starts.push_back(I + 1);
   }
 
+  std::vector<int> Passed;
+  for (unsigned R : P.arch().goIntArgRegs())
+    Passed.push_back(static_cast<int>(R));
+  Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
+  // Each start and each re-run asks again: ask the caller's caller once.
+  std::map<int, std::optional<uint64_t>> Asked;
+  EntryRegisters Memo = [&](int R) {
+    auto It = Asked.find(R);
+    if (It == Asked.end())
+      It = Asked.emplace(R, Entry(R)).first;
+    return It->second;
+  };
+
   std::optional<uint64_t> Agreed;
   bool Heap = false, Conflict = false, Unexplored = false;
   std::string Detail;
@@ -1380,6 +1422,8 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
   std::vector<size_t> ToExplore;
   for (size_t S : Starts) {
     Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
+    if (Entry)
+      Mc.setEntryRegisters(&Memo, Passed);
     Run R0 = Mc.run(S, Target, Reg, nullptr, {});
     if (!R0.Reached && !llvm::StringRef(R0.Fail).startswith("passes another call") &&
         !llvm::StringRef(R0.Fail).startswith("leaves the function"))
@@ -1420,7 +1464,9 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
       Detail = "re-executed " + std::to_string(R.Trace.size()) +
                " instructions of the caller from " +
                hex(C->Insns[S].Addr) + (Seeds.empty() ? "" : " (with values "
-               "its last stores left on the stack)");
+               "its last stores left on the stack)") +
+               (Mc.usedEntryRegisters() ? " (with registers as its caller "
+                                          "passed them)" : "");
     }
     Heap |= R.Target.Heap;
   }
@@ -1458,13 +1504,14 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
 }
 
 const std::optional<EmulationResult> &
-EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg) {
+EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
+                    const EntryRegisters &Entry) {
   auto Key = std::make_tuple(ReturnPC, CallerSP, Reg);
   auto It = Done.find(Key);
   if (It != Done.end())
     return It->second;
   std::optional<EmulationResult> R;
-  auto E = emulateRegisterAtCall(P, ReturnPC, CallerSP, Reg);
+  auto E = emulateRegisterAtCall(P, ReturnPC, CallerSP, Reg, Entry);
   if (E)
     R = std::move(*E);
   else

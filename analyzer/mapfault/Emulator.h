@@ -14,10 +14,13 @@
 // carry known values backwards. Only a value that every complete re-run
 // agrees on is returned.
 //
-// amd64 only; other architectures give an error.
+// A run from the caller's entry may take the registers the caller was
+// called with from its own caller (EntryRegisters). amd64 and arm64; other
+// architectures give an error.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,11 +41,19 @@ struct EmulationResult {
   std::string Detail;
 };
 
+// What a register held when the caller was entered: its value at the call
+// in the caller's own caller (no instruction between changes it), when that
+// is known; nullopt otherwise. Asked only for the argument registers and the
+// closure context register, and only when a re-execution from the caller's
+// entry reads one before writing it (a closure reaching its captured
+// variables through the context register, an argument used as it came).
+using EntryRegisters = std::function<std::optional<uint64_t>(int Reg)>;
+
 // The value of register Reg (DWARF number) at the call whose return address
 // is ReturnPC, in the caller whose SP at the call was CallerSP.
-Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
-                                                uint64_t ReturnPC,
-                                                uint64_t CallerSP, int Reg);
+Expected<EmulationResult>
+emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
+                      int Reg, const EntryRegisters &Entry = nullptr);
 
 // Re-executions already done for one program, by (return PC, caller SP,
 // register): one diagnosis asks for the same register of the same frame
@@ -52,9 +63,11 @@ Expected<EmulationResult> emulateRegisterAtCall(const GoProgram &P,
 class EmulationCache {
 public:
   explicit EmulationCache(const GoProgram &P) : P(P) {}
-  // emulateRegisterAtCall, or nullopt where it fails.
-  const std::optional<EmulationResult> &get(uint64_t ReturnPC,
-                                            uint64_t CallerSP, int Reg);
+  // emulateRegisterAtCall, or nullopt where it fails. (Entry depends only
+  // on the frame, which ReturnPC and CallerSP name.)
+  const std::optional<EmulationResult> &
+  get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
+      const EntryRegisters &Entry = nullptr);
 
 private:
   const GoProgram &P;

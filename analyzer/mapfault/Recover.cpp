@@ -253,11 +253,14 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
       return V;
     }
   }
-  // Computed in registers: re-execute the caller's code.
+  // Computed in registers: re-execute the caller's code. From its entry,
+  // the registers it was called with are the ones its own caller had at
+  // its call (Resolve: known there with more than low confidence).
   std::optional<EmulationResult> Em;
+  EntryRegisters Entry = Resolve;
   if (Emu) {
-    Em = Emu->get(Cl.PC, Cl.SP, Reg);
-  } else if (auto E = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg)) {
+    Em = Emu->get(Cl.PC, Cl.SP, Reg, Entry);
+  } else if (auto E = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg, Entry)) {
     Em = std::move(*E);
   } else {
     llvm::consumeError(E.takeError());
