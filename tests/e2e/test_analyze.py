@@ -122,3 +122,19 @@ def test_recovery_rates_over_the_corpus(arch):
     assert maps_total == len(cases)
     assert maps_ok >= want_map * maps_total, missing
     assert keys_ok >= want_key * keys_total, missing
+
+
+def test_map_reached_through_a_closure_context_register():
+    """The closure scenario reads the map through a closure's captured
+    variable: the caller loads it through the closure context register,
+    which nothing in its frame keeps; on arm64 the map function does not
+    spill the map either. The value comes from re-executing the caller
+    with the context register its own caller passed."""
+    cases = [c for c in CASES if c[2].get("scenario") == "closure"]
+    assert cases, "no closure case in the corpus"
+    for case in cases:
+        _, _, truth = case
+        p = analyze(case)
+        assert p.returncode == 0, p.stderr
+        m = json.loads(p.stdout)["map"]
+        assert m and m["address"] == truth["map"]["address"], (case[0], m)
