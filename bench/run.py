@@ -1012,7 +1012,7 @@ def main():
     if corpus_summaries:
         text.append("## Corpus\n")
         text.append(summary_table(corpus_summaries))
-        text.append("\n## stack --all by build\n")
+        text.append("\n## %s by build\n" % commands[0].name)
         text.append(summary_table(by_group, "build"))
         pairs = result["arch_pairs"]
         if pairs:

@@ -521,6 +521,14 @@ SavedBytesCheck Target::compareSavedBytes() const {
       const uint8_t *X = File.data() + (A - Lo);
       const uint64_t Off0 = Seg.Offset + (A - Lo); // file offset of A
       for (uint64_t I = 0; I < B - A; ++I) {
+        // Equal blocks at memcmp speed; byte by byte only where they differ.
+        if (I % 4096 == 0) {
+          uint64_t N = std::min<uint64_t>(4096, B - A - I);
+          if (std::memcmp(C + I, X + I, N) == 0) {
+            I += N - 1;
+            continue;
+          }
+        }
         if (C[I] == X[I] || Skipped(Off0 + I))
           continue;
         if (!R.Differing)

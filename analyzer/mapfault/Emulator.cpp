@@ -1420,24 +1420,28 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   // not follow. Explored below, and only when some start gave a value: the
   // exploration can only make that value uncertain.
   std::vector<size_t> ToExplore;
-  for (size_t S : Starts) {
+  // Runs from the entry that reach the call without knowing the value:
+  // tried again below with the registers the caller's caller passed.
+  std::vector<size_t> EntryRetry;
+  auto Try = [&](size_t S, bool WithEntry) {
     Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
-    if (Entry)
+    if (WithEntry)
       Mc.setEntryRegisters(&Memo, Passed);
     Run R0 = Mc.run(S, Target, Reg, nullptr, {});
-    if (!R0.Reached && !llvm::StringRef(R0.Fail).startswith("passes another call") &&
+    if (!WithEntry && !R0.Reached &&
+        !llvm::StringRef(R0.Fail).startswith("passes another call") &&
         !llvm::StringRef(R0.Fail).startswith("leaves the function"))
       ToExplore.push_back(S);
     if (!R0.Reached) {
       if (getenv("MAPSLEUTH_DEBUG_EMU"))
         llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " fails: "
                      << R0.Fail << "\n";
-      continue;
+      return;
     }
     // Reads of slots the path writes later see the wrong value in the core.
     Run R = Mc.run(S, Target, Reg, &R0.LastWrite, {});
     if (!R.Reached)
-      continue;
+      return;
     std::map<size_t, Seed> Seeds;
     for (int Round = 0; Round < 3 && !R.Target.Known; ++Round) {
       auto More = seedsFrom(P, *C, R, FrameLo, FrameHi);
@@ -1455,8 +1459,11 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                    << R.Reached << " known=" << R.Target.Known << " value="
                    << hex(R.Target.V) << " steps=" << R.Trace.size()
                    << " seeds=" << Seeds.size() << "\n";
-    if (!R.Target.Known)
-      continue;
+    if (!R.Target.Known) {
+      if (!WithEntry && Entry && C->Insns[S].Addr == C->Entry)
+        EntryRetry.push_back(S);
+      return;
+    }
     if (Agreed && *Agreed != R.Target.V)
       Conflict = true;
     if (!Agreed) {
@@ -1469,7 +1476,14 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                                           "passed them)" : "");
     }
     Heap |= R.Target.Heap;
-  }
+  };
+  for (size_t S : Starts)
+    Try(S, false);
+  // (Asking the caller's caller costs a re-execution there: only when
+  // nothing else gave the value.)
+  if (!Agreed)
+    for (size_t S : EntryRetry)
+      Try(S, true);
   if (Conflict)
     return makeError("re-executions from different points disagree");
   if (!Agreed)
@@ -1506,7 +1520,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
 const std::optional<EmulationResult> &
 EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
                     const EntryRegisters &Entry) {
-  auto Key = std::make_tuple(ReturnPC, CallerSP, Reg);
+  auto Key = std::make_tuple(ReturnPC, CallerSP, Reg, bool(Entry));
   auto It = Done.find(Key);
   if (It != Done.end())
     return It->second;

@@ -71,7 +71,9 @@ public:
 
 private:
   const GoProgram &P;
-  std::map<std::tuple<uint64_t, uint64_t, int>, std::optional<EmulationResult>>
+  // (return PC, caller SP, register, with entry registers)
+  std::map<std::tuple<uint64_t, uint64_t, int, bool>,
+           std::optional<EmulationResult>>
       Done;
 };
 

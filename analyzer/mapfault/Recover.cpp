@@ -257,7 +257,9 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
   // the registers it was called with are the ones its own caller had at
   // its call (Resolve: known there with more than low confidence).
   std::optional<EmulationResult> Em;
-  EntryRegisters Entry = Resolve;
+  // (Only for the first caller: each level asked costs a re-execution in
+  // the level above.)
+  EntryRegisters Entry = Depth == 0 ? EntryRegisters(Resolve) : nullptr;
   if (Emu) {
     Em = Emu->get(Cl.PC, Cl.SP, Reg, Entry);
   } else if (auto E = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg, Entry)) {
