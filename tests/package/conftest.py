@@ -112,20 +112,7 @@ def inflated(case, tmp_path_factory):
     return out[0], out[1]
 
 
-# ---- no vacuous pass ------------------------------------------------------------
-# Under CTest MAPSLEUTH_PACKAGE_MIN_PASSED is set: fewer passed tests than
-# that (dpkg-deb missing, everything skipped...) fail the run.
-_PASSED = []
-
-
-def pytest_runtest_logreport(report):
-    if report.when == "call" and report.passed:
-        _PASSED.append(report.nodeid)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    want = int(os.environ.get("MAPSLEUTH_PACKAGE_MIN_PASSED", "0") or 0)
-    if want and exitstatus == 0 and len(_PASSED) < want:
-        print("\nonly %d package tests passed, at least %d expected "
-              "(MAPSLEUTH_PACKAGE_MIN_PASSED)" % (len(_PASSED), want))
-        session.exitstatus = 1
+# ---- no vacuous pass (tests/lib/mstestlib.py) ------------------------------
+_guard = mstestlib.MinPassed("MAPSLEUTH_PACKAGE_MIN_PASSED")
+pytest_runtest_logreport = _guard.pytest_runtest_logreport
+pytest_sessionfinish = _guard.pytest_sessionfinish

@@ -104,21 +104,7 @@ SOME = some_cases()
 SOME_IDS = [c[0] for c in SOME]
 
 
-# ---- no vacuous pass ------------------------------------------------------------
-# Under CTest MAPSLEUTH_MIN_PASSED is set: fewer passed tests than that (the
-# corpus missing, everything skipped...) fail the run. The controller
-# process sees every test's report, with or without pytest-xdist.
-_PASSED = []
-
-
-def pytest_runtest_logreport(report):
-    if report.when == "call" and report.passed:
-        _PASSED.append(report.nodeid)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    want = int(os.environ.get("MAPSLEUTH_MIN_PASSED", "0") or 0)
-    if want and exitstatus == 0 and len(_PASSED) < want:
-        print("\nonly %d tests passed, at least %d expected (MAPSLEUTH_MIN_PASSED)"
-              % (len(_PASSED), want))
-        session.exitstatus = 1
+# ---- no vacuous pass (tests/lib/mstestlib.py) ------------------------------
+_guard = mstestlib.MinPassed("MAPSLEUTH_MIN_PASSED")
+pytest_runtest_logreport = _guard.pytest_runtest_logreport
+pytest_sessionfinish = _guard.pytest_sessionfinish
