@@ -21,6 +21,7 @@
 
 #include "api/Session.h"
 #include "cli/BatchInputs.h"
+#include "report/Json.h"
 #include "report/Signature.h"
 
 namespace ms {
@@ -149,19 +150,20 @@ std::string csvOf(const Record &R, const AnalysisReport *A) {
                                        {"status", R.Status},
                                        {"error", R.Error}};
   if (A) {
-    F["kind"] = A->Fault.Kind;
+    F["kind"] = faultKindName(A->Fault.Kind).str();
     F["message"] = A->Fault.Message;
     F["goroutine"] = optStr(A->Fault.Goroutine);
     F["thread"] = optStr(A->Fault.Thread);
-    F["operation"] = A->Fault.Operation;
+    F["operation"] =
+        A->Fault.Operation ? mapOpName(*A->Fault.Operation).str() : "";
     if (A->Map) {
       F["map_type"] = A->Map->Type;
       F["map_address"] = hex(A->Map->Address);
-      F["map_confidence"] = A->Map->Provenance.Confidence;
+      F["map_confidence"] = confidenceName(A->Map->Provenance.Conf).str();
     }
     if (A->Key) {
       F["key"] = A->Key->GoSyntax;
-      F["key_confidence"] = A->Key->Provenance.Confidence;
+      F["key_confidence"] = confidenceName(A->Key->Provenance.Conf).str();
     }
     F["user_frame"] = frameText(A->Fault.UserFrame);
     if (R.Sig && R.Sig->RacerGoroutine) {

@@ -14,6 +14,8 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "api/Session.h"
+#include "report/AnalysisText.h"
+#include "report/Json.h"
 #include "cli/Batch.h"
 #include "cli/Version.h"
 

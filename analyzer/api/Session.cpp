@@ -4,7 +4,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
-#include "mapfault/Diagnose.h"
+#include "diagnosis/Diagnose.h"
 
 namespace ms {
 

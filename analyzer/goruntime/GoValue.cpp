@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include <llvm/Support/ConvertUTF.h>
 
@@ -307,8 +308,14 @@ void clearWordAddrs(GoValue &V) {
 
 // ---- text ------------------------------------------------------------------------
 
+bool isUTF8(llvm::StringRef S) {
+  const UTF8 *Rest = reinterpret_cast<const UTF8 *>(S.data());
+  return isLegalUTF8String(&Rest, Rest + S.size());
+}
+
 // Go's %v for floats: shortest digits, %e form when the exponent is < -4
 // or >= 6 (strconv 'g' with shortest precision), else %f form.
+
 std::string formatFloat(double D) {
   if (std::isnan(D))
     return "NaN";
@@ -326,7 +333,7 @@ std::string formatFloat(double D) {
 }
 
 std::string quote(const std::string &S, bool Truncated) {
-  bool UTF8 = llvm::json::isUTF8(S);
+  bool UTF8 = isUTF8(S);
   std::string Out = "\"";
   for (unsigned char C : S) {
     switch (C) {
@@ -430,67 +437,6 @@ std::string syntax(const GoValue &V) {
   return "?";
 }
 
-llvm::json::Value json(const GoValue &V) {
-  using VK = GoValue::VKind;
-  switch (V.VK) {
-  case VK::Error:
-    return json::Object{{"error", jsonText(V.ErrorText)},
-                        {"address", hex(V.ErrorAddr)}};
-  case VK::TooDeep:
-    return "...";
-  case VK::Bool:
-    return V.B;
-  case VK::Int:
-    return V.I;
-  case VK::Uint:
-    // As a signed integer where it fits: readers' getInteger() finds it.
-    if (V.U <= static_cast<uint64_t>(INT64_MAX))
-      return static_cast<int64_t>(V.U);
-    return V.U;
-  case VK::Float:
-    if (std::isnan(V.F) || std::isinf(V.F))
-      return formatFloat(V.F);
-    return V.F;
-  case VK::Complex: {
-    auto Num = [](double D) -> json::Value {
-      if (std::isnan(D) || std::isinf(D))
-        return formatFloat(D);
-      return D;
-    };
-    return json::Object{{"real", Num(V.F)}, {"imag", Num(V.Imag)}};
-  }
-  case VK::String:
-    return jsonText(V.Str);
-  case VK::Pointer:
-  case VK::Chan:
-  case VK::Func:
-  case VK::Map:
-    if (!V.Ptr)
-      return nullptr;
-    return hex(V.Ptr);
-  case VK::Slice:
-  case VK::Array: {
-    if (V.VK == VK::Slice && V.Ptr == 0)
-      return nullptr;
-    json::Array A;
-    for (const GoValue &E : V.Elems)
-      A.push_back(json(E));
-    return A;
-  }
-  case VK::Struct: {
-    json::Object O;
-    for (const auto &F : V.Fields)
-      O[jsonText(F.Name)] = json(*F.Value);
-    return O;
-  }
-  case VK::Interface:
-    if (!V.Dynamic)
-      return nullptr;
-    return json(*V.Dynamic);
-  }
-  return nullptr;
-}
-
 } // namespace
 
 const GoValue *GoValue::field(StringRef Name) const {
@@ -498,6 +444,42 @@ const GoValue *GoValue::field(StringRef Name) const {
     if (F.Name == Name)
       return F.Value.get();
   return nullptr;
+}
+
+GoValue::GoValue(const GoValue &O)
+    : VK(O.VK), Type(O.Type), Addr(O.Addr), B(O.B), I(O.I), U(O.U), F(O.F),
+      Imag(O.Imag), Str(O.Str), Ptr(O.Ptr), Len(O.Len), Cap(O.Cap),
+      Truncated(O.Truncated), Elems(O.Elems), DynType(O.DynType),
+      ErrorText(O.ErrorText), ErrorAddr(O.ErrorAddr) {
+  Fields.reserve(O.Fields.size());
+  for (const Field &Fl : O.Fields)
+    Fields.push_back({Fl.Name, Fl.Embedded,
+                      Fl.Value ? std::make_unique<GoValue>(*Fl.Value) : nullptr});
+  if (O.Dynamic)
+    Dynamic = std::make_unique<GoValue>(*O.Dynamic);
+}
+
+GoValue &GoValue::operator=(const GoValue &O) {
+  if (this != &O)
+    *this = GoValue(O);
+  return *this;
+}
+
+GoValue GoValue::detached() const {
+  GoValue C(*this);
+  std::function<void(GoValue &)> Forget = [&](GoValue &V) {
+    V.Type = nullptr;
+    V.DynType = nullptr;
+    for (GoValue &E : V.Elems)
+      Forget(E);
+    for (Field &Fl : V.Fields)
+      if (Fl.Value)
+        Forget(*Fl.Value);
+    if (V.Dynamic)
+      Forget(*V.Dynamic);
+  };
+  Forget(C);
+  return C;
 }
 
 bool GoValue::hasErrors() const {
@@ -537,8 +519,8 @@ GoValue decodeValueFromBytes(TypeTable &Types, const TypeInfo &T,
   return decodeValueFromWords(Types, T, Words, Limits);
 }
 
-llvm::json::Value toJSON(const GoValue &V) { return json(V); }
-
 std::string toGoSyntax(const GoValue &V) { return syntax(V); }
+
+std::string formatGoFloat(double D) { return formatFloat(D); }
 
 } // namespace ms

@@ -6,7 +6,7 @@
 //   auto T = Types.findByName("main.routeKey");
 //   GoValue V = decodeValue(Types, **T, Addr);
 //   toGoSyntax(V)  -> main.routeKey{Name:"a", ID:3}
-//   toJSON(V)      -> {"Name":"a","ID":3}
+//   (report/AnalysisJSON.h writes it as JSON: {"Name":"a","ID":3})
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,6 @@
 #include <vector>
 
 #include <llvm/ADT/ArrayRef.h>
-#include <llvm/Support/JSON.h>
 
 #include "goruntime/Types.h"
 
@@ -71,6 +70,16 @@ struct GoValue {
   std::string ErrorText;
   uint64_t ErrorAddr = 0;
 
+  GoValue() = default;
+  GoValue(GoValue &&) = default;
+  GoValue &operator=(GoValue &&) = default;
+  GoValue(const GoValue &O); // deep copy
+  GoValue &operator=(const GoValue &O);
+
+  // A deep copy that names no type descriptor (Type and DynType null): a
+  // value that outlives the program it was decoded from (reports).
+  GoValue detached() const;
+
   bool isError() const { return VK == VKind::Error; }
   // For interfaces: the dynamic type (nullptr when nil); otherwise Type.
   const TypeInfo *dynamicType() const {
@@ -103,17 +112,12 @@ GoValue decodeValueFromBytes(TypeTable &Types, const TypeInfo &T,
                              llvm::ArrayRef<uint8_t> Bytes,
                              const DecodeLimits &Limits = {});
 
-// JSON: strings as strings (invalid UTF-8 repaired), integers exact
-// (int64/uint64), floats as numbers (NaN/Inf as strings), complex as
-// {"real":..,"imag":..}, bool, structs as objects, slices/arrays as
-// arrays, pointers/maps/chans/funcs as "0x..." strings (null when nil),
-// interfaces as their dynamic value (null when nil), errors as
-// {"error": text, "address": "0x..."}.
-llvm::json::Value toJSON(const GoValue &V);
-
 // Go composite-literal style text: main.routeKey{Name:"a", ID:3}, "text",
 // 42, []int{1, 2}, (*main.T)(0xc000010000), map[string]int(0xc00001c030),
 // nil. Cut strings end in "..."; elided elements as "...".
 std::string toGoSyntax(const GoValue &V);
+
+// A float as Go's strconv 'g' formatting would print it (NaN, +Inf, 1.5e+06).
+std::string formatGoFloat(double D);
 
 } // namespace ms

@@ -21,9 +21,7 @@ const char *const NumericNames[] = {"pid", "uid", "gid", "signal",
                                     "timestamp", "rlimit"};
 // Values are short (a path at most); anything longer is not systemd's.
 constexpr size_t MaxValue = 4096;
-constexpr uint64_t RlimInfinity = ~0ull;
-
-bool isNumeric(llvm::StringRef Name) {
+bool isNumericName(llvm::StringRef Name) {
   for (const char *N : NumericNames)
     if (Name == N)
       return true;
@@ -121,18 +119,8 @@ CoredumpXattrs readCoredumpXattrs(const std::string &Path) {
   return R;
 }
 
-llvm::json::Value toJSON(const CoredumpXattrs &X) {
-  llvm::json::Object O;
-  for (const auto &[K, V] : X.Values) {
-    auto N = X.number(K);
-    if (K == "rlimit" && N && *N == RlimInfinity)
-      O[K] = "unlimited";
-    else if (isNumeric(K) && N && *N <= uint64_t(INT64_MAX))
-      O[K] = static_cast<int64_t>(*N);
-    else
-      O[K] = jsonText(V);
-  }
-  return O;
+bool CoredumpXattrs::isNumeric(llvm::StringRef Name) {
+  return isNumericName(Name);
 }
 
 std::string describe(const CoredumpXattrs &X) {
@@ -143,7 +131,7 @@ std::string describe(const CoredumpXattrs &X) {
     auto N = X.number(K);
     if (K == "timestamp" && N)
       S += "time " + isoTimeUs(*N);
-    else if (K == "rlimit" && N && *N == RlimInfinity)
+    else if (K == "rlimit" && N && *N == CoredumpXattrs::RlimInfinity)
       S += "rlimit unlimited";
     else
       S += K + " " + V;

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <llvm/ADT/StringRef.h>
-#include <llvm/Support/JSON.h>
 
 namespace ms {
 
@@ -37,16 +36,17 @@ struct CoredumpXattrs {
   std::optional<uint64_t> number(llvm::StringRef Name) const;
   std::optional<std::string> exe() const { return get("exe"); }
   std::optional<std::string> comm() const { return get("comm"); }
+  // Whether NAME's value is a number in reports (pid, uid, signal, ...).
+  static bool isNumeric(llvm::StringRef Name);
+  // The rlimit value that means "unlimited" (RLIM_INFINITY).
+  static constexpr uint64_t RlimInfinity = ~0ull;
 };
 
 // The attributes of PATH (the file itself, compressed or not). Empty when
 // it has none, or its file system does not keep user attributes.
 CoredumpXattrs readCoredumpXattrs(const std::string &Path);
 
-// {"exe": "...", "pid": 1234, "uid": ..., "signal": 6, "timestamp": ...,
-//  "rlimit": ... | "unlimited", "hostname": "...", "comm": "..."}; numbers
-// that do not parse stay text.
-llvm::json::Value toJSON(const CoredumpXattrs &X);
+// JSON: report/Json.h.
 // One line: "exe /usr/bin/x, pid 1234, uid 1000, ...".
 std::string describe(const CoredumpXattrs &X);
 

@@ -20,26 +20,13 @@
 
 #include "goruntime/Unwinder.h"
 #include "mapfault/Emulator.h"
+#include "mapfault/Provenance.h"
 #include "support/Error.h"
 
 namespace ms {
 
 class GoProgram;
 
-enum class Source {
-  Register,
-  DwarfLocation,
-  SpillSlot,
-  CallsiteDataflow,
-  CallerVariable,
-  HeapScan,
-  Code,    // read from the program's code (an immediate, a static string)
-  Memory,  // read from a structure already recovered (e.g. g._panic)
-};
-llvm::StringRef sourceName(Source S);
-
-enum class Confidence { Low = 0, High = 1, Exact = 2 };
-llvm::StringRef confidenceName(Confidence C);
 
 struct Candidate {
   std::vector<uint64_t> Words; // the argument's words (1, or 2 for strings)

@@ -1,6 +1,9 @@
-// The report model of `mapsleuth analyze` (schema mapsleuth.report/1): one
-// model that the text and JSON writers and every front end (CLI, Python,
-// gdb) share.
+// The report model of `mapsleuth analyze` (schema mapsleuth.report/1): plain
+// typed data that the diagnosis (analyzer/diagnosis) fills in and that the
+// writers (report/AnalysisJSON.h, report/AnalysisText.h) and every front
+// end (CLI, batch, Python, gdb) read. It holds no pointer into the program
+// it was made from (decoded values are detached from their type
+// descriptors), so a report outlives its session.
 #pragma once
 
 #include <cstdint>
@@ -8,19 +11,38 @@
 #include <string>
 #include <vector>
 
-#include <llvm/Support/JSON.h>
-#include <llvm/Support/raw_ostream.h>
-
+#include "goruntime/BuildInfo.h"
+#include "goruntime/GoValue.h"
+#include "mapfault/MapFunctions.h"
+#include "mapfault/MapIter.h"
+#include "mapfault/MapKeys.h"
+#include "mapfault/MapState.h"
+#include "mapfault/Provenance.h"
 #include "report/Stacks.h"
 #include "report/Summary.h"
 
 namespace ms {
 
+// What the runtime's fatal error says, as a kind.
+enum class FaultKind {
+  Other, // not a map fault (or not recognised)
+  ConcurrentMapWrites,
+  ConcurrentMapReadAndWrite,
+  ConcurrentMapIterationAndWrite,
+  ConcurrentMapCloneAndWrite,
+  NilMapWrite,
+};
+// "concurrent_map_writes", ..., "nil_map_write", "other".
+llvm::StringRef faultKindName(FaultKind K);
+// The kind whose runtime message is Msg ("concurrent map writes", ...),
+// Other for any other text.
+FaultKind faultKindOfMessage(llvm::StringRef Msg);
+
 struct ProvenanceReport {
-  std::string Source;     // register, dwarf_location, spill_slot, ...
-  std::string Confidence; // exact, high, low
-  std::string Detail;     // how, in words
-  std::vector<std::string> Agreeing;  // other sources that gave the same value
+  Source Src = Source::None;
+  Confidence Conf = Confidence::Low;
+  std::string Detail;                 // how, in words
+  std::vector<Source> Agreeing;       // other sources that gave the same value
   std::vector<std::string> Conflicts; // valid candidates that disagreed
   std::vector<std::string> Rejected;  // candidates that failed validation
 };
@@ -32,49 +54,101 @@ struct FrameRef {
   bool empty() const { return Function.empty(); }
 };
 
+// Which of a map function's fatal checks fired.
+enum class CheckWhich {
+  Entry,      // the flag was already set when the operation began
+  EndOfWrite, // the flag was cleared by someone else during the write
+  Only,       // the function's only fatal call
+  Later,      // one of several, not the first
+};
+// "entry", "end_of_write", "only", "later".
+llvm::StringRef checkWhichName(CheckWhich W);
+
 struct CheckReport {
-  std::string Which;       // "entry", "end_of_write", "only"
+  CheckWhich Which = CheckWhich::Only;
   std::string Explanation; // in words
   int Index = 0, Count = 0; // this call site among the function's fatal calls
 };
 
 struct FaultReport {
-  std::string Kind;    // concurrent_map_writes, ..., nil_map_write, other
+  FaultKind Kind = FaultKind::Other;
   std::string Message; // as the runtime prints it
   std::string MessageSource; // "code", "panic value", "spill_slot"...
   std::optional<int64_t> Goroutine;
   std::optional<int> Thread;
   FrameRef Frame;      // the map function frame that detected the fault
   std::string EntryFunction; // the runtime entry point user code called
-  std::string Operation;     // read, write, delete, iteration...
+  std::optional<MapOp> Operation; // read, write, delete, iteration...
   std::optional<CheckReport> Check;
   FrameRef UserFrame;  // the user's code that called into the map runtime
   std::vector<int64_t> AlsoFaulted; // other goroutines that threw too
 };
 
+// How many buckets/groups and bytes a map walk read.
+struct MapWalkReport {
+  uint64_t Buckets = 0, OverflowBuckets = 0, Groups = 0, Bytes = 0;
+};
+
+MapWalkReport walkOf(const MapState &S);
+
+// A goroutine found inside growth code for the map.
+struct GrowthWorker {
+  int64_t Goroutine = 0;
+  std::string Function;          // the growth function it is in
+  std::optional<uint64_t> Table; // swiss: the table it rehashes/splits
+};
+
 struct MapReport {
   uint64_t Address = 0;
   std::string Type, KeyType, ElemType;
-  std::string Impl; // "hmap" | "swiss"
+  MapImpl Impl = MapImpl::Classic;
   std::optional<int64_t> Count;
   std::optional<bool> Growing;
-  llvm::json::Value Growth = nullptr; // object or null
-  llvm::json::Value Header = nullptr; // "hmap" or "swiss" object
   std::optional<int64_t> EntriesFound;
   ProvenanceReport Provenance;     // of the address
-  ProvenanceReport TypeProvenance; // of the map type
+  ProvenanceReport TypeProvenance; // of the map type (when Type is known)
+  // The decoded header (one of the two, none for a nil or unread map),
+  // Swiss tables in directory order (without their control words), and
+  // what the walk read.
+  std::optional<ClassicHeader> Hmap;
+  std::optional<SwissHeader> Swiss;
+  std::vector<SwissTable> Tables;
+  std::optional<MapWalkReport> Walk;
+  // Classic growth state (oldbuckets), and the goroutines in growth code.
+  std::optional<ClassicGrowth> Growth;
+  std::vector<GrowthWorker> GrowthBy;
   std::vector<std::string> Warnings;
 };
 
+// The key's lookup in the decoded map: matching slots, its home.
+struct KeyLocationReport {
+  bool Classic = false; // the map has a classic header (buckets, not groups)
+  KeyLookup Lookup; // values detached from their types
+  // The map entry of each of Lookup.Matches (nullopt: not walked).
+  std::vector<std::optional<MapEntry>> MatchEntries;
+};
+
+// The report's copy of a lookup in S: the matching entries copied out of
+// S, the values detached from their types.
+KeyLocationReport keyLocation(const MapState &S, KeyLookup L);
+
 struct KeyReport {
   std::string Type;
-  llvm::json::Value Value = nullptr; // decoded Go value as JSON
+  std::optional<GoValue> Value; // decoded, detached from its type
   std::string GoSyntax;
   std::optional<std::string> DynamicType;
   std::optional<uint64_t> Address;
   std::optional<bool> InMap;
-  llvm::json::Value Location = nullptr; // bucket/group where it lives
+  std::optional<KeyLocationReport> Location; // bucket/group where it lives
   ProvenanceReport Provenance;
+};
+
+// The iterator of an iteration fault: where it is and, when it could be
+// decoded, its state (values detached from their types).
+struct IteratorReport {
+  uint64_t Address = 0;
+  std::optional<ProvenanceReport> Provenance;
+  std::optional<MapIterState> State;
 };
 
 struct RacerReport {
@@ -83,7 +157,7 @@ struct RacerReport {
   std::optional<int> Thread;
   std::string Function;      // innermost map function on its stack
   std::string EntryFunction; // runtime entry point it called
-  std::string Operation;
+  std::optional<MapOp> Operation;
   std::optional<bool> SameMap;
   std::optional<uint64_t> Map;
   std::optional<ProvenanceReport> MapProvenance;
@@ -103,18 +177,11 @@ struct AnalysisReport {
   FaultReport Fault;
   std::optional<MapReport> Map;
   std::optional<KeyReport> Key;
-  llvm::json::Value Iterator = nullptr;
+  std::optional<IteratorReport> Iterator;
   std::vector<RacerReport> Racers;
   std::optional<StackReport> FaultingStack;
   std::string Layouts;
   std::vector<std::string> Warnings;
 };
-
-llvm::json::Value toJSON(const ProvenanceReport &P);
-llvm::json::Value toJSON(const KeyReport &K);
-llvm::json::Value toJSON(const AnalysisReport &R);
-// Colour: ANSI escapes when Colour is true (the CLI passes isatty).
-void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
-                       bool Colour = false);
 
 } // namespace ms

@@ -1,4 +1,5 @@
 #include "report/Signature.h"
+#include "report/Json.h"
 
 #include <cstdio>
 
@@ -44,7 +45,7 @@ std::string CrashSignature::id() const {
 
 CrashSignature signatureOf(const AnalysisReport &R) {
   CrashSignature S;
-  S.Kind = R.Fault.Kind.empty() ? "other" : R.Fault.Kind;
+  S.Kind = faultKindName(R.Fault.Kind).str();
   if (R.Map)
     S.MapType = R.Map->Type;
   S.UserFrame = frameOf(R.Fault.UserFrame);

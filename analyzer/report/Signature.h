@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 
-#include <llvm/Support/JSON.h>
 
 #include "report/Analysis.h"
 
@@ -41,7 +40,6 @@ struct CrashSignature {
 // id).
 CrashSignature signatureOf(const AnalysisReport &R);
 
-llvm::json::Value toJSON(const SignatureFrame &F);
-llvm::json::Value toJSON(const CrashSignature &S);
+// JSON: report/Json.h.
 
 } // namespace ms

@@ -1,4 +1,5 @@
 #include "report/Stacks.h"
+#include "report/Json.h"
 
 #include <map>
 

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <llvm/Support/JSON.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "report/Summary.h"
@@ -103,16 +102,7 @@ GoroutinesReport makeGoroutinesReport(const GoProgram &P,
                                       const Unwinder &U, bool WithStacks,
                                       const std::vector<int64_t> &Only = {});
 
-llvm::json::Value toJSON(const FrameReport &F);
-llvm::json::Value toJSON(const StackReport &S);
-llvm::json::Value toJSON(const GoroutineReport &G);
-llvm::json::Value toJSON(const GoroutinesReport &R);
-// Writes exactly what `OS << formatv("{0:<Indent>}", toJSON(R))` writes,
-// without holding the whole document as json::Values at once: goroutine
-// objects are built, written and freed one at a time. A core with 10,000
-// goroutines makes a ~100 MB document, whose Value tree alone is >1.5 GB.
-void writeJSON(const GoroutinesReport &R, llvm::raw_ostream &OS,
-               unsigned Indent = 2);
+// JSON: report/Json.h.
 // One line per goroutine.
 void writeGoroutinesText(const GoroutinesReport &R, llvm::raw_ostream &OS);
 // Every goroutine's frames.

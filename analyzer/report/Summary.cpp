@@ -1,4 +1,5 @@
 #include "report/Summary.h"
+#include "report/Json.h"
 
 #include <csignal>
 
@@ -129,6 +130,20 @@ InfoReport buildInfoReport(const Target &T, const BuildInfo *BI) {
   R.LibrariesLoaded = T.loadedLibraries();
   R.Warnings = T.warnings().all();
   return R;
+}
+
+Value toJSON(const CoredumpXattrs &X) {
+  Object O;
+  for (const auto &[K, V] : X.Values) {
+    auto N = X.number(K);
+    if (K == "rlimit" && N && *N == CoredumpXattrs::RlimInfinity)
+      O[K] = "unlimited";
+    else if (CoredumpXattrs::isNumeric(K) && N && *N <= uint64_t(INT64_MAX))
+      O[K] = static_cast<int64_t>(*N);
+    else
+      O[K] = jsonText(V);
+  }
+  return O;
 }
 
 Value toJSON(const CoreSummary &C) {

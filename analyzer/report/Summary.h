@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <llvm/Support/JSON.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "loader/Coredump.h"
@@ -89,9 +88,7 @@ InfoReport buildInfoReport(const Target &T, const BuildInfo *BI);
 
 std::string signalName(int Sig);
 
-llvm::json::Value toJSON(const CoreSummary &C);
-llvm::json::Value toJSON(const ExeSummary &X);
-llvm::json::Value toJSON(const InfoReport &R);
+// JSON: report/Json.h.
 void writeText(const InfoReport &R, llvm::raw_ostream &OS);
 
 } // namespace ms

@@ -1,6 +1,8 @@
 #include "support/Error.h"
 
-#include <llvm/Support/JSON.h>
+#include <vector>
+
+#include <llvm/Support/ConvertUTF.h>
 
 #include <llvm/Support/raw_ostream.h>
 
@@ -65,24 +67,33 @@ Error addContext(Error E, const llvm::Twine &Context) {
       });
 }
 
-std::string jsonText(llvm::StringRef S) {
-  if (llvm::json::isUTF8(S))
+std::string utf8Text(llvm::StringRef S) {
+  using namespace llvm;
+  const UTF8 *In8 = reinterpret_cast<const UTF8 *>(S.data());
+  if (isLegalUTF8String(&In8, In8 + S.size()))
     return S.str();
-  return llvm::json::fixUTF8(S);
-}
-
-llvm::json::Array jsonTexts(llvm::ArrayRef<std::string> V) {
-  llvm::json::Array A;
-  for (const auto &S : V)
-    A.push_back(jsonText(S));
-  return A;
+  // As llvm::json::fixUTF8: decode leniently (invalid sequences become
+  // U+FFFD), encode again.
+  In8 = reinterpret_cast<const UTF8 *>(S.data());
+  std::vector<UTF32> Codepoints(S.size()); // one per byte at most
+  UTF32 *Out32 = Codepoints.data();
+  ConvertUTF8toUTF32(&In8, In8 + S.size(), &Out32,
+                     Out32 + Codepoints.size(), lenientConversion);
+  Codepoints.resize(Out32 - Codepoints.data());
+  std::string Res(4 * Codepoints.size(), 0);
+  const UTF32 *In32 = Codepoints.data();
+  UTF8 *Out8 = reinterpret_cast<UTF8 *>(Res.data());
+  ConvertUTF32toUTF8(&In32, In32 + Codepoints.size(), &Out8,
+                     Out8 + Res.size(), strictConversion);
+  Res.resize(reinterpret_cast<char *>(Out8) - Res.data());
+  return Res;
 }
 
 std::string errorText(Error E) {
   // One printable line: messages quote text from the inputs (paths, build
   // ids, section names), which may hold control characters, line or
   // paragraph separators and invalid UTF-8. Those are escaped.
-  std::string S = jsonText(llvm::toString(std::move(E)));
+  std::string S = utf8Text(llvm::toString(std::move(E)));
   std::string Out;
   Out.reserve(S.size());
   for (size_t I = 0; I < S.size(); ++I) {

@@ -10,10 +10,6 @@
 #include <llvm/Support/Error.h>
 #include <llvm/Support/FormatVariadic.h>
 
-namespace llvm::json {
-class Array;
-} // namespace llvm::json
-
 namespace ms {
 
 using llvm::Error;
@@ -103,9 +99,7 @@ struct ErrorDescription {
 ErrorDescription describeError(Error E);
 
 // S as valid UTF-8 (invalid sequences replaced by U+FFFD), for text from
-// the inputs that goes into JSON: llvm::json asserts on invalid UTF-8.
-std::string jsonText(llvm::StringRef S);
-// A JSON array of jsonText(S) for each S (warnings, names from the inputs).
-llvm::json::Array jsonTexts(llvm::ArrayRef<std::string> V);
+// the inputs that goes into a report (llvm::json asserts on invalid UTF-8).
+std::string utf8Text(llvm::StringRef S);
 
 } // namespace ms

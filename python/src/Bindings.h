@@ -13,6 +13,8 @@
 #include <pybind11/stl.h>
 
 #include "api/Session.h"
+#include "report/AnalysisText.h"
+#include "report/Json.h"
 
 namespace mspy {
 

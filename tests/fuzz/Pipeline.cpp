@@ -12,8 +12,10 @@
 #include "goruntime/GoValue.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
-#include "mapfault/Diagnose.h"
+#include "diagnosis/Diagnose.h"
 #include "report/Analysis.h"
+#include "report/AnalysisText.h"
+#include "report/Json.h"
 #include "report/Stacks.h"
 #include "report/Summary.h"
 

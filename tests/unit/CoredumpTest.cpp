@@ -1,4 +1,5 @@
 #include "loader/Coredump.h"
+#include "report/Json.h"
 
 #include <cerrno>
 #include <cstdio>

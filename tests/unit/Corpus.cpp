@@ -1,4 +1,5 @@
 #include "Corpus.h"
+#include "report/Json.h"
 
 #include <map>
 #include <mutex>

@@ -11,6 +11,7 @@
 #include <llvm/Support/JSON.h>
 
 #include "goruntime/GoProgram.h"
+#include "report/Json.h"
 #include "loader/Target.h"
 
 namespace mstest {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "GoFixture.h"
+#include "report/Json.h"
 #include "goruntime/GoValue.h"
 #include "goruntime/Pclntab.h"
 #include "goruntime/Types.h"

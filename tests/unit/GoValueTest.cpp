@@ -1,4 +1,5 @@
 #include "goruntime/GoValue.h"
+#include "report/Json.h"
 
 #include <bit>
 #include <climits>

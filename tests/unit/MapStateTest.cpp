@@ -18,7 +18,8 @@
 #include "loader/Memory.h"
 #include "mapfault/MapHash.h"
 #include "mapfault/MapIter.h"
-#include "mapfault/MapJSON.h"
+#include "report/Analysis.h"
+#include "report/Json.h"
 #include "mapfault/MapKeys.h"
 
 using namespace ms;
@@ -235,7 +236,7 @@ void checkTruthKey(GoProgram &P, const MapReader &R, const MapState &S,
   EXPECT_LE(L->Matches.size(), 1u);
   ASSERT_TRUE(L->Home) << L->HomeError;
   {
-    llvm::json::Value J = toJSON(S, *L);
+    llvm::json::Value J = toJSON(keyLocation(S, *L));
     const auto &JO = *J.getAsObject();
     EXPECT_EQ(*JO.getString("result"), verdictName(L->Result));
     EXPECT_EQ(JO.getArray("matches")->size(), L->Matches.size());

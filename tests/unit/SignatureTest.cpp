@@ -1,4 +1,5 @@
 #include "report/Signature.h"
+#include "report/Json.h"
 
 #include <gtest/gtest.h>
 
@@ -26,7 +27,7 @@ RacerReport racer(int64_t G, std::optional<bool> SameMap, FrameRef User) {
 AnalysisReport report() {
   AnalysisReport R;
   R.MapFault = true;
-  R.Fault.Kind = "concurrent_map_writes";
+  R.Fault.Kind = FaultKind::ConcurrentMapWrites;
   R.Fault.UserFrame = frame("main.add", "/build/a/index.go", 13, 0x401000);
   MapReport M;
   M.Type = "map[string]int";
@@ -65,7 +66,7 @@ TEST(Signature, SameBugFromAnotherBuildHasTheSameSignature) {
 TEST(Signature, EveryPartCounts) {
   std::string Base = signatureOf(report()).id();
   AnalysisReport K = report();
-  K.Fault.Kind = "concurrent_map_read_and_write";
+  K.Fault.Kind = FaultKind::ConcurrentMapReadAndWrite;
   AnalysisReport T = report();
   T.Map->Type = "map[string]int64";
   AnalysisReport L = report();
@@ -78,7 +79,7 @@ TEST(Signature, EveryPartCounts) {
 
 TEST(Signature, UnknownPartsAreSpelledOut) {
   AnalysisReport R;
-  R.Fault.Kind = "";
+  R.Fault.Kind = FaultKind::Other;
   CrashSignature S = signatureOf(R);
   EXPECT_EQ(S.key(), "other | ? | - | -");
   EXPECT_FALSE(S.RacerGoroutine);

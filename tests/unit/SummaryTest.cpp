@@ -7,6 +7,7 @@
 #include <llvm/Support/JSON.h>
 
 #include "report/Analysis.h"
+#include "report/Json.h"
 #include "report/Signature.h"
 #include "report/Stacks.h"
 #include "report/Summary.h"
@@ -112,4 +113,35 @@ TEST(ErrorText, OneLineWhateverTheInputHolds) {
   EXPECT_NE(S.find("zi0oL2\\x14\\x18\\x09"), std::string::npos) << S;
   EXPECT_NE(S.find(" end"), std::string::npos);
   EXPECT_TRUE(llvm::json::isUTF8(S));
+}
+
+// support/utf8Text repairs text as llvm::json::fixUTF8 did before the
+// report writers stopped reaching below report/ for it.
+TEST(Summary, Utf8TextRepairsAsLlvmJsonDoes) {
+  const char *Cases[] = {"", "plain", "caf\xc3\xa9", "\xff", "a\xc3",
+                         "\xed\xa0\x80 surrogate", "\xf4\x90\x80\x80 too big",
+                         "\xe2\x82", "mixed \xc3\xa9\xff\xfe ok"};
+  for (const char *C : Cases) {
+    std::string Want = llvm::json::isUTF8(C) ? std::string(C)
+                                             : llvm::json::fixUTF8(C);
+    EXPECT_EQ(utf8Text(C), Want) << C;
+  }
+}
+
+TEST(Summary, FaultKindsRoundTripThroughTheRuntimeMessage) {
+  for (FaultKind K : {FaultKind::ConcurrentMapWrites,
+                      FaultKind::ConcurrentMapReadAndWrite,
+                      FaultKind::ConcurrentMapIterationAndWrite,
+                      FaultKind::ConcurrentMapCloneAndWrite,
+                      FaultKind::NilMapWrite}) {
+    EXPECT_NE(faultKindName(K), "other");
+    std::string Msg = faultKindName(K).str();
+    EXPECT_EQ(faultKindOfMessage(Msg), FaultKind::Other); // a name is not a message
+  }
+  EXPECT_EQ(faultKindOfMessage("concurrent map writes"),
+            FaultKind::ConcurrentMapWrites);
+  EXPECT_EQ(faultKindOfMessage("assignment to entry in nil map"),
+            FaultKind::NilMapWrite);
+  EXPECT_EQ(faultKindOfMessage("index out of range"), FaultKind::Other);
+  EXPECT_EQ(faultKindName(FaultKind::Other), "other");
 }

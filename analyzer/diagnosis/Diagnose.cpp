@@ -1,4 +1,4 @@
-#include "mapfault/Diagnose.h"
+#include "diagnosis/Diagnose.h"
 
 #include <algorithm>
 #include <map>
@@ -14,7 +14,6 @@
 #include "mapfault/CallSite.h"
 #include "mapfault/MapFunctions.h"
 #include "mapfault/MapIter.h"
-#include "mapfault/MapJSON.h"
 #include "mapfault/MapKeys.h"
 #include "mapfault/MapState.h"
 #include "mapfault/Recover.h"
@@ -22,25 +21,6 @@
 namespace ms {
 
 namespace {
-
-struct KindInfo {
-  const char *Message;
-  const char *Kind;
-};
-const KindInfo Kinds[] = {
-    {"concurrent map writes", "concurrent_map_writes"},
-    {"concurrent map read and map write", "concurrent_map_read_and_write"},
-    {"concurrent map iteration and map write", "concurrent_map_iteration_and_write"},
-    {"concurrent map clone and map write", "concurrent_map_clone_and_write"},
-    {"assignment to entry in nil map", "nil_map_write"},
-};
-
-std::string kindOf(llvm::StringRef Msg) {
-  for (const auto &K : Kinds)
-    if (Msg == K.Message)
-      return K.Kind;
-  return "other";
-}
 
 // Where a map function's block sits in a stack.
 struct MapBlock {
@@ -94,8 +74,8 @@ FrameRef userFrameBelow(const Stack &St, size_t From, int GoMinor) {
 
 ProvenanceReport provOf(const Candidate &C) {
   ProvenanceReport P;
-  P.Source = sourceName(C.Src).str();
-  P.Confidence = confidenceName(C.Conf).str();
+  P.Src = C.Src;
+  P.Conf = C.Conf;
   P.Detail = C.Detail;
   return P;
 }
@@ -130,7 +110,7 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
     if (C == W)
       continue;
     if (C->Words == W->Words) {
-      P.Agreeing.push_back(sourceName(C->Src).str());
+      P.Agreeing.push_back(C->Src);
       if (C->Conf > Win.Conf && Win.Conf != Confidence::Exact)
         Win.Conf = std::min(C->Conf, Confidence::High);
     } else {
@@ -145,7 +125,7 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   }
   if (Doubted && Win.Conf != Confidence::Exact)
     Win.Conf = Confidence::Low;
-  P.Confidence = confidenceName(Win.Conf).str();
+  P.Conf = Win.Conf;
   return std::make_pair(Win, P);
 }
 
@@ -316,9 +296,9 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
     llvm::consumeError(TI.takeError());
   CurMapType = R.MapType;
   ProvenanceReport Prov = Pick->second;
-  Prov.Source = "memory";
+  Prov.Src = Source::Memory;
   Prov.Detail = std::string("field ") + (Swiss ? "typ" : "t") + " of the iterator at " +
-                hex(*R.Iter) + " (" + Pick->second.Source + ": " +
+                hex(*R.Iter) + " (" + sourceName(Pick->second.Src).str() + ": " +
                 Pick->second.Detail + ")";
   R.TypeProv = Prov;
   std::string Why;
@@ -328,7 +308,7 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
     R.Map = M;
     Prov.Detail = std::string("field ") + (Swiss ? "m" : "h") +
                   " of the iterator at " + hex(*R.Iter) + " (" +
-                  Pick->second.Source + ": " + Pick->second.Detail + ")";
+                  sourceName(Pick->second.Src).str() + ": " + Pick->second.Detail + ")";
     R.MapProv = Prov;
   }
 }
@@ -373,7 +353,7 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
   GoValue V = Decode(Pick->first);
   KeyReport K;
   K.Type = KeyType->Name;
-  K.Value = toJSON(V);
+  K.Value = V.detached();
   K.GoSyntax = toGoSyntax(V);
   if (V.VK == GoValue::VKind::Interface && V.DynType)
     K.DynamicType = V.DynType->Name;
@@ -566,35 +546,37 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
     }
   if (!Found)
     return;
-  const bool Writes = F.Kind == "concurrent_map_writes";
+  const bool Writes = F.Kind == FaultKind::ConcurrentMapWrites;
   const bool Swiss = P.mapImpl() == MapImpl::Swiss;
   const char *Flag = Swiss ? "the map's writing flag (Map.writing)"
                            : "the hashWriting flag (hmap.flags)";
   if (Writes && C.Index > 0) {
-    C.Which = "end_of_write";
+    C.Which = CheckWhich::EndOfWrite;
     C.Explanation = std::string(Flag) +
                     " was clear when this write finished: another writer ran "
                     "and finished during this write";
   } else if (Writes) {
-    C.Which = "entry";
+    C.Which = CheckWhich::Entry;
     C.Explanation = std::string(Flag) +
                     " was already set when this write began: another write "
                     "was in progress";
-  } else if (F.Kind == "concurrent_map_read_and_write") {
-    C.Which = "entry";
+  } else if (F.Kind == FaultKind::ConcurrentMapReadAndWrite) {
+    C.Which = CheckWhich::Entry;
     C.Explanation = std::string(Flag) +
                     " was set while this read looked the key up: a write was "
                     "in progress";
-  } else if (F.Kind == "concurrent_map_iteration_and_write") {
-    C.Which = "entry";
+  } else if (F.Kind == FaultKind::ConcurrentMapIterationAndWrite) {
+    C.Which = CheckWhich::Entry;
     C.Explanation = std::string(Flag) +
                     " was set when the iterator advanced: the map was being "
                     "written during the range loop";
-  } else if (F.Kind == "concurrent_map_clone_and_write") {
-    C.Which = "entry";
+  } else if (F.Kind == FaultKind::ConcurrentMapCloneAndWrite) {
+    C.Which = CheckWhich::Entry;
     C.Explanation = std::string(Flag) + " was set while the map was cloned";
   } else {
-    C.Which = C.Count == 1 ? "only" : (C.Index == 0 ? "entry" : "later");
+    C.Which = C.Count == 1 ? CheckWhich::Only
+              : C.Index == 0 ? CheckWhich::Entry
+                             : CheckWhich::Later;
   }
   if (Swiss && Writes)
     C.Explanation += " (writers toggle the flag, so its value in the core "
@@ -613,16 +595,24 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
     M.Warnings.push_back("decoding the map: " + errorText(St.takeError()));
     return;
   }
-  llvm::json::Value J = toJSON(*St);
-  if (auto *O = J.getAsObject()) {
-    if (auto *H = O->get("header"))
-      M.Header = *H;
-    if (auto *Ts = O->get("tables"); Ts && M.Header.getAsObject())
-      M.Header.getAsObject()->insert({"tables", *Ts});
-    if (auto *G = O->get("growth"))
-      M.Growth = *G;
-    if (auto *Wk = O->get("walk"); Wk && M.Header.getAsObject())
-      M.Header.getAsObject()->insert({"walk", *Wk});
+  if (St->Classic)
+    M.Hmap = St->Classic;
+  if (St->Swiss) {
+    M.Swiss = St->Swiss;
+    M.Tables = St->Tables;
+    for (SwissTable &T : M.Tables) { // control words stay with the walk
+      T.Ctrl.clear();
+      T.Ctrl.shrink_to_fit();
+      T.CtrlRead.clear();
+      T.CtrlRead.shrink_to_fit();
+    }
+  }
+  if (!St->Nil)
+    M.Walk = walkOf(*St);
+  if (St->Growth) {
+    M.Growth = St->Growth;
+    M.Growth->OldEvacuated.clear();
+    M.Growth->OldEvacuated.shrink_to_fit();
   }
   if (!St->Nil) {
     M.Count = static_cast<int64_t>(St->headerCount());
@@ -642,9 +632,9 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
     if (L) {
       if (L->Result != KeyLookup::Verdict::Unknown)
         R.Key->InMap = L->present();
-      R.Key->Location = toJSON(*St, *L);
       if (!L->Home && !L->HomeError.empty())
         M.Warnings.push_back("the key's home is not reported: " + L->HomeError);
+      R.Key->Location = keyLocation(*St, std::move(*L));
     } else {
       M.Warnings.push_back("looking the key up: " + errorText(L.takeError()));
     }
@@ -653,12 +643,15 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
   if (Rc.Iter) {
     auto It = decodeMapIter(Reader, *Rc.Iter, &*St);
     if (It) {
-      llvm::json::Value IJ = toJSON(*It);
-      if (auto *O = IJ.getAsObject()) {
-        if (Rc.IterProv)
-          O->insert({"provenance", toJSON(*Rc.IterProv)});
-      }
-      R.Iterator = std::move(IJ);
+      IteratorReport IR;
+      IR.Address = *Rc.Iter;
+      IR.Provenance = Rc.IterProv;
+      IR.State = std::move(*It);
+      if (IR.State->KeyValue)
+        IR.State->KeyValue = IR.State->KeyValue->detached();
+      if (IR.State->ElemValue)
+        IR.State->ElemValue = IR.State->ElemValue->detached();
+      R.Iterator = std::move(IR);
     } else {
       M.Warnings.push_back("decoding the iterator: " + errorText(It.takeError()));
     }
@@ -677,7 +670,7 @@ AnalysisReport Diagnoser::run() {
   if (CT)
     R.Fault.Thread = CT->Tid;
   if (!G) {
-    R.Fault.Kind = "other";
+    R.Fault.Kind = FaultKind::Other;
     R.Fault.Message = "the thread that took the signal was not running a goroutine";
     if (CT)
       R.FaultingStack = makeStackReport(P, U.unwindThread(*CT));
@@ -689,7 +682,7 @@ AnalysisReport Diagnoser::run() {
     R.FaultingStack = makeStackReport(P, St);
   auto B = findMapBlock(St);
   if (!B) {
-    R.Fault.Kind = "other";
+    R.Fault.Kind = FaultKind::Other;
     R.Fault.Message = "the faulting goroutine is not in a map operation";
     R.Fault.UserFrame = userFrameBelow(St, 0, Minor);
     for (const auto &F : St.Frames)
@@ -703,23 +696,23 @@ AnalysisReport Diagnoser::run() {
     R.Fault.Frame.PC = St.Frames[CheckPhys].PC;
     R.Fault.EntryFunction = St.Frames[B->Entry].Function;
     if (auto MF = classifyMapFunction(St.Frames[B->Entry].Function))
-      R.Fault.Operation = mapOpName(MF->Op).str();
+      R.Fault.Operation = MF->Op;
     R.Fault.UserFrame = userFrameBelow(St, B->Entry + 1, Minor);
     faultMessage(St, *B, R.Fault, *G);
-    R.Fault.Kind = kindOf(R.Fault.Message);
-    R.MapFault = R.Fault.Kind != "other";
+    R.Fault.Kind = faultKindOfMessage(R.Fault.Message);
+    R.MapFault = R.Fault.Kind != FaultKind::Other;
     if (R.MapFault)
       checkWhich(St, *B, R.Fault);
 
-    Recovered Rc = recover(St, *B, !R.MapFault || R.Fault.Kind == "nil_map_write");
-    if (Rc.Map || R.Fault.Kind == "nil_map_write") {
+    Recovered Rc = recover(St, *B, !R.MapFault || R.Fault.Kind == FaultKind::NilMapWrite);
+    if (Rc.Map || R.Fault.Kind == FaultKind::NilMapWrite) {
       MapReport M;
       M.Address = Rc.Map.value_or(0);
       if (Rc.MapProv)
         M.Provenance = *Rc.MapProv;
       else {
-        M.Provenance.Source = "none";
-        M.Provenance.Confidence = "low";
+        M.Provenance.Src = Source::None;
+        M.Provenance.Conf = Confidence::Low;
       }
       if (Rc.MapType) {
         M.Type = Rc.MapType->Name;
@@ -728,12 +721,12 @@ AnalysisReport Diagnoser::run() {
         if (Rc.TypeProv)
           M.TypeProvenance = *Rc.TypeProv;
       }
-      M.Impl = P.mapImpl() == MapImpl::Swiss ? "swiss" : "hmap";
+      M.Impl = P.mapImpl();
       R.Key = std::move(Rc.Key);
       if (Rc.Iter) {
-        llvm::json::Object It{{"address", hex(*Rc.Iter)}};
-        if (Rc.IterProv)
-          It["provenance"] = toJSON(*Rc.IterProv);
+        IteratorReport It;
+        It.Address = *Rc.Iter;
+        It.Provenance = Rc.IterProv;
         R.Iterator = std::move(It);
       }
       describeMap(M, Rc, R);
@@ -758,7 +751,7 @@ AnalysisReport Diagnoser::run() {
     Rr.Function = OS.Frames[OB->Check].Function;
     Rr.EntryFunction = OS.Frames[OB->Entry].Function;
     if (auto MF = classifyMapFunction(Rr.EntryFunction))
-      Rr.Operation = mapOpName(MF->Op).str();
+      Rr.Operation = MF->Op;
     Rr.UserFrame = userFrameBelow(OS, OB->Entry + 1, Minor);
     Rr.AlsoFaulted = OB->Throw.has_value() &&
                      (OS.Frames[*OB->Throw].Function == "runtime.fatal" ||
@@ -810,28 +803,15 @@ AnalysisReport Diagnoser::run() {
   }
   // Growth in progress: goroutines inside growth code for this map.
   if (R.Map) {
-    llvm::json::Array By;
     for (const auto &X : R.Racers)
       if (X.Growing && X.SameMap.value_or(false))
-      {
-        llvm::json::Object B{{"goroutine", X.Goroutine},
-                             {"function", jsonText(X.GrowthFunction.empty()
-                                                       ? X.Function
-                                                       : X.GrowthFunction)}};
-        if (X.GrowthTable)
-          B["table"] = hex(*X.GrowthTable);
-        By.push_back(std::move(B));
-      }
-    if (!By.empty()) {
-      if (!R.Map->Growth.getAsObject())
-        R.Map->Growth = llvm::json::Object{};
-      auto *G = R.Map->Growth.getAsObject();
-      G->insert({"in_progress_by", std::move(By)});
-      if (R.Map->Impl == "swiss") {
+        R.Map->GrowthBy.push_back(
+            {X.Goroutine, X.GrowthFunction.empty() ? X.Function : X.GrowthFunction,
+             X.GrowthTable});
+    if (!R.Map->GrowthBy.empty()) {
+      if (R.Map->Impl == MapImpl::Swiss)
         R.Map->Growing = true;
-        G->insert({"growing", true});
-      }
-    } else if (R.Map->Impl == "swiss" && !R.Map->Growing) {
+    } else if (R.Map->Impl == MapImpl::Swiss && !R.Map->Growing) {
       // Swiss tables grow inside one write: no goroutine in growth code
       // means no growth in progress.
       R.Map->Growing = false;

@@ -1,0 +1,261 @@
+// The text writer of the analyze report: what a person reads first.
+#include "report/AnalysisText.h"
+
+#include <algorithm>
+
+#include "report/Json.h"
+#include "support/Error.h"
+
+namespace ms {
+
+namespace {
+struct Style {
+  bool On;
+  const char *bold() const { return On ? "\x1b[1m" : ""; }
+  const char *red() const { return On ? "\x1b[1;31m" : ""; }
+  const char *dim() const { return On ? "\x1b[2m" : ""; }
+  const char *off() const { return On ? "\x1b[0m" : ""; }
+};
+
+std::string at(const FrameRef &F) {
+  if (F.empty())
+    return "?";
+  return F.Function + " (" + F.File + ":" + std::to_string(F.Line) + ")";
+}
+
+std::string sure(const ProvenanceReport &P) {
+  return (confidenceName(P.Conf) + ", from " + sourceName(P.Src)).str();
+}
+} // namespace
+
+void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
+                       bool Colour) {
+  Style S{Colour};
+  const FaultReport &F = R.Fault;
+  // What happened, where in the user's code, on which map, with which key.
+  OS << S.red()
+     << (R.MapFault        ? "fatal map fault: "
+         : R.Core.Truncated ? "no map fault found in what the truncated core "
+                              "holds: "
+                            : "not a map fault: ")
+     << (F.Message.empty() ? faultKindName(F.Kind).str() : F.Message) << S.off()
+     << "\n";
+  if (F.Goroutine)
+    OS << "  goroutine " << *F.Goroutine;
+  if (F.Thread)
+    OS << " on thread " << *F.Thread;
+  if (F.Operation)
+    OS << ", during a map " << mapOpName(*F.Operation);
+  OS << "\n";
+  if (!F.UserFrame.empty())
+    OS << "  at " << S.bold() << F.UserFrame.File << ":" << F.UserFrame.Line
+       << S.off() << " in " << F.UserFrame.Function << "\n";
+  for (const auto &X : R.Racers) {
+    if (!X.SameMap.value_or(false))
+      continue;
+    OS << "  racing with goroutine " << X.Goroutine << " ("
+       << (X.Operation ? mapOpName(*X.Operation) : "") << ", " << X.Status
+       << ")";
+    if (!X.UserFrame.empty())
+      OS << " at " << S.bold() << X.UserFrame.File << ":" << X.UserFrame.Line
+         << S.off() << " in " << X.UserFrame.Function;
+    OS << "\n";
+  }
+  if (R.Map) {
+    const MapReport &M = *R.Map;
+    OS << "  map  " << S.bold() << (M.Type.empty() ? "(type unknown)" : M.Type)
+       << S.off() << " at " << hex(M.Address) << S.dim() << "  ["
+       << sure(M.Provenance) << "]" << S.off() << "\n";
+    if (M.Growing)
+      OS << "       " << (*M.Growing ? "growing" : "not growing") << "\n";
+  }
+  if (R.Key) {
+    OS << "  key  " << S.bold() << R.Key->GoSyntax << S.off();
+    if (R.Key->DynamicType)
+      OS << " (" << *R.Key->DynamicType << ")";
+    if (R.Key->InMap)
+      OS << (*R.Key->InMap ? ", present in the map" : ", not in the map");
+    OS << S.dim() << "  [" << sure(R.Key->Provenance) << "]" << S.off() << "\n";
+  }
+  // Whatever was concluded above came from part of the process only.
+  if (R.Core.Truncated)
+    OS << "  " << S.red() << R.Core.Truncated->Message << S.off() << "\n";
+  OS << "\n";
+
+  // Details.
+  OS << S.bold() << "fault" << S.off() << "\n";
+  OS << "  kind       " << faultKindName(F.Kind) << "\n";
+  if (!F.MessageSource.empty())
+    OS << "  message    \"" << F.Message << "\" (from " << F.MessageSource << ")\n";
+  OS << "  detected   " << at(F.Frame) << " pc=" << hex(F.Frame.PC) << "\n";
+  if (!F.EntryFunction.empty())
+    OS << "  called     " << F.EntryFunction << "\n";
+  if (F.Check)
+    OS << "  check      " << checkWhichName(F.Check->Which) << " (fatal call " << F.Check->Index + 1
+       << " of " << F.Check->Count << "): " << F.Check->Explanation << "\n";
+  if (!F.AlsoFaulted.empty()) {
+    OS << "  also threw";
+    for (int64_t G : F.AlsoFaulted)
+      OS << " goroutine " << G;
+    OS << "\n";
+  }
+  if (R.Map) {
+    const MapReport &M = *R.Map;
+    OS << S.bold() << "map" << S.off() << "\n";
+    OS << "  address    " << hex(M.Address) << "  (" << sourceName(M.Provenance.Src)
+       << ", " << confidenceName(M.Provenance.Conf) << ": " << M.Provenance.Detail
+       << ")\n";
+    if (!M.Provenance.Agreeing.empty()) {
+      OS << "             agreeing:";
+      for (Source A : M.Provenance.Agreeing)
+        OS << " " << sourceName(A);
+      OS << "\n";
+    }
+    for (const auto &C : M.Provenance.Conflicts)
+      OS << "             conflict: " << C << "\n";
+    if (!M.Type.empty())
+      OS << "  type       " << M.Type << "  (" << sourceName(M.TypeProvenance.Src)
+         << ", " << confidenceName(M.TypeProvenance.Conf) << ")\n";
+    const bool Swiss = M.Impl == MapImpl::Swiss;
+    OS << "  impl       " << (Swiss ? "swiss" : "hmap") << "\n";
+    if (M.Count)
+      OS << "  count      " << *M.Count << "\n";
+    if (M.EntriesFound)
+      OS << "  entries    " << *M.EntriesFound << " found walking the "
+         << (Swiss ? "groups" : "buckets") << "\n";
+    if (M.Hmap || M.Swiss) {
+      // The header's own fields, in the runtime's order.
+      OS << "  header    ";
+      if (M.Hmap) {
+        const ClassicHeader &H = *M.Hmap;
+        OS << " count=" << H.Count << " flags=" << unsigned(H.Flags)
+           << " B=" << unsigned(H.B) << " noverflow=" << H.NOverflow
+           << " hash0=" << H.Hash0 << " buckets=" << hex(H.Buckets)
+           << " oldbuckets=" << hex(H.OldBuckets) << " nevacuate=" << H.NEvacuate
+           << " extra=" << hex(H.Extra);
+        if (H.ClearSeq)
+          OS << " clearSeq=" << *H.ClearSeq;
+        auto Names = H.flagNames();
+        if (!Names.empty()) {
+          OS << " (";
+          for (size_t I = 0; I < Names.size(); ++I)
+            OS << (I ? "|" : "") << Names[I];
+          OS << ")";
+        }
+      } else {
+        const SwissHeader &H = *M.Swiss;
+        OS << " used=" << H.Used << " seed=" << hex(H.Seed)
+           << " dirPtr=" << hex(H.DirPtr) << " dirLen=" << H.DirLen
+           << " globalDepth=" << unsigned(H.GlobalDepth)
+           << " globalShift=" << unsigned(H.GlobalShift)
+           << " writing=" << unsigned(H.Writing);
+        if (H.TombstonePossible)
+          OS << " tombstonePossible=" << unsigned(*H.TombstonePossible);
+        OS << " clearSeq=" << H.ClearSeq;
+      }
+      OS << "\n";
+      if (M.Swiss)
+        for (const SwissTable &T : M.Tables)
+          OS << "  table      " << hex(T.Addr) << ": used " << T.Used << " of "
+             << T.Capacity << ", growthLeft " << T.GrowthLeft << ", localDepth "
+             << unsigned(T.LocalDepth) << "\n";
+    }
+    if (M.Growing) {
+      OS << "  growth     ";
+      if (!*M.Growing) {
+        OS << "none in progress\n";
+      } else {
+        OS << "in progress";
+        if (M.Growth && M.Growth->Growing)
+          OS << " (" << (M.Growth->SameSize ? "same-size" : "doubling")
+             << "): " << M.Growth->EvacuatedMarked << " of "
+             << M.Growth->OldBucketCount << " old buckets evacuated, nevacuate "
+             << M.Growth->NEvacuate;
+        OS << "\n";
+      }
+      for (const GrowthWorker &B : M.GrowthBy)
+        OS << "             goroutine " << B.Goroutine << " is in " << B.Function
+           << (B.Table ? " on table " + hex(*B.Table) : std::string()) << "\n";
+    }
+    for (const auto &Wn : M.Warnings)
+      OS << "  warning    " << Wn << "\n";
+  }
+  if (R.Key) {
+    OS << S.bold() << "key" << S.off() << "\n";
+    OS << "  value      " << R.Key->GoSyntax << "  (" << R.Key->Type << ")\n";
+    if (R.Key->Address)
+      OS << "  address    " << hex(*R.Key->Address) << "\n";
+    if (R.Key->InMap)
+      OS << "  in map     " << (*R.Key->InMap ? "yes" : "no") << "\n";
+    if (const auto &Loc = R.Key->Location) {
+      const KeyLookup &L = Loc->Lookup;
+      for (size_t I = 0; I < L.Matches.size(); ++I) {
+        if (I >= Loc->MatchEntries.size() || !Loc->MatchEntries[I])
+          continue;
+        const MapEntry &E = *Loc->MatchEntries[I];
+        OS << "  lives in   " << (Loc->Classic && E.InOld ? "old " : "")
+           << "bucket/group " << E.Bucket << " slot " << unsigned(E.Slot)
+           << " at " << hex(E.KeyAddr) << ", value " << toJSON(L.Matches[I].Elem)
+           << "\n";
+      }
+      if (const auto &H = L.Home) {
+        OS << "  home       hash " << hex(H->Hash);
+        if (Loc->Classic)
+          OS << ", bucket " << H->Bucket;
+        else if (!H->Small)
+          OS << ", table " << H->Table;
+        OS << " (" << H->HashAlgorithm << ")\n";
+      }
+    }
+    OS << "  found by   " << sourceName(R.Key->Provenance.Src) << ", "
+       << confidenceName(R.Key->Provenance.Conf) << ": "
+       << R.Key->Provenance.Detail << "\n";
+  }
+  if (!R.Racers.empty()) {
+    OS << S.bold() << "goroutines in map operations" << S.off() << "\n";
+    for (const auto &X : R.Racers) {
+      OS << "  goroutine " << X.Goroutine << " [" << X.Status << "]";
+      if (X.Thread)
+        OS << " thread " << *X.Thread;
+      OS << ": " << X.Function;
+      if (X.SameMap)
+        OS << (*X.SameMap ? "  SAME MAP" : "  other map");
+      else
+        OS << "  (map unknown)";
+      if (X.AlsoFaulted)
+        OS << "  also threw";
+      if (X.Growing)
+        OS << "  growing the map";
+      OS << "\n";
+      if (!X.UserFrame.empty())
+        OS << "      from " << at(X.UserFrame) << "\n";
+      if (X.Map && X.MapProvenance)
+        OS << "      map " << hex(*X.Map) << " [" << sure(*X.MapProvenance) << "]\n";
+      if (X.Key)
+        OS << "      key " << X.Key->GoSyntax << " [" << sure(X.Key->Provenance)
+           << "]\n";
+    }
+  }
+  if (R.FaultingStack) {
+    OS << S.bold() << "faulting goroutine's stack" << S.off() << "\n";
+    writeStackText(*R.FaultingStack, OS, "  ");
+  }
+  // Where the inputs came from, when it was not simply --exe.
+  if (!R.Core.Coredump.empty() || R.Exe.FoundBy != "--exe") {
+    OS << S.bold() << "inputs" << S.off() << "\n";
+    if (!R.Core.Coredump.empty()) {
+      std::string D = describe(R.Core.Coredump);
+      std::replace(D.begin(), D.end(), '\n', ' ');
+      OS << "  systemd-coredump  " << D << "\n";
+    }
+    OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
+    if (!R.Exe.DebuginfodUrl.empty())
+      OS << ", " << R.Exe.DebuginfodUrl;
+    OS << ")\n";
+  }
+  for (const auto &Wn : R.Warnings)
+    if (!R.Core.Truncated || Wn != R.Core.Truncated->Message) // shown above
+      OS << "warning: " << Wn << "\n";
+}
+
+} // namespace ms
