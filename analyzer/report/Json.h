@@ -1,7 +1,8 @@
 // The JSON writer: every report type as llvm::json (schema
 // mapsleuth.report/1 for analyze, and the info, goroutines and signature
-// objects). The only place below the front ends that speaks JSON; the
-// model headers (Analysis.h, Stacks.h, Summary.h, Signature.h) do not.
+// objects). Below the front ends only this writer and the runtime layout
+// tables (goruntime/Layouts.cpp, parsed at start-up) speak JSON; the model
+// headers (Analysis.h, Stacks.h, Summary.h, Signature.h) do not.
 // Addresses are "0x..." strings, counts integers, absent optional parts
 // null or left out as each object documents.
 #pragma once
