@@ -5,7 +5,7 @@
 
 #include <dwarf.h>
 
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace ms {
 

@@ -31,7 +31,6 @@
 
 namespace ms {
 
-class ExeFile;
 class Memory;
 
 // ---- types -------------------------------------------------------------
@@ -160,13 +159,17 @@ struct UnwindStep {
 
 class DwarfInfo {
 public:
-  // Opens the DWARF of X. The result is null (not an error) when the file
-  // has no DWARF (.debug_info absent, e.g. built with -ldflags=-w); an
-  // error means the DWARF is there but unusable. X must outlive the result.
-  static Expected<std::unique_ptr<DwarfInfo>> open(const ExeFile &X);
-  // Same for ELF bytes held elsewhere. libelf writes into the image it
-  // reads when it inflates SHF_COMPRESSED sections, so the bytes are copied
-  // (open() lets libelf map an uncompressed file on disk instead).
+  // Opens the DWARF of the ELF file at PATH whose bytes are BYTES (libelf
+  // maps the file). The result is null (not an error) when the file has no
+  // DWARF (.debug_info absent, e.g. built with -ldflags=-w); an error means
+  // the DWARF is there but unusable. BYTES must outlive the result.
+  // goruntime/ExeDwarf.h opens the DWARF of a loaded executable.
+  static Expected<std::unique_ptr<DwarfInfo>>
+  openMapped(const std::string &Path, llvm::ArrayRef<uint8_t> Bytes,
+             const Arch *A);
+  // Same for ELF bytes held elsewhere (no file on disk holds them). libelf
+  // writes into the image it reads when it inflates SHF_COMPRESSED
+  // sections, so the bytes are copied.
   static Expected<std::unique_ptr<DwarfInfo>>
   openBytes(llvm::ArrayRef<uint8_t> Elf, std::string Name, const Arch *A);
   ~DwarfInfo();
@@ -224,11 +227,6 @@ public:
 
 private:
   explicit DwarfInfo(std::unique_ptr<Impl> I);
-  // Opens the file at PATH when it holds BYTES (libelf maps it), else a
-  // copy of BYTES.
-  static Expected<std::unique_ptr<DwarfInfo>>
-  openMapped(const std::string &Path, llvm::ArrayRef<uint8_t> Bytes,
-             const Arch *A);
   std::unique_ptr<Impl> P;
 };
 

@@ -4,7 +4,7 @@
 
 #include <dwarf.h>
 
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace ms {
 

@@ -13,10 +13,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-}
 if [[ -z $build ]]; then
   for b in "$here/build-dwarf" "$here/build"; do
-    [[ -x $b/dwarf/mapsleuth-layouts ]] && build=$b && break
+    [[ -x $b/analyzer/mapsleuth-layouts ]] && build=$b && break
   done
 fi
-tool=$build/dwarf/mapsleuth-layouts
+tool=$build/analyzer/mapsleuth-layouts
 [[ -x $tool ]] || { echo "gen-layouts: build mapsleuth-layouts first (BUILD_DIR)" >&2; exit 1; }
 
 out=$here/analyzer/goruntime/layouts

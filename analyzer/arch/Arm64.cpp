@@ -2,7 +2,7 @@
 
 #include <llvm/BinaryFormat/ELF.h>
 
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace ms {
 

@@ -1,5 +1,6 @@
 #include "goruntime/GoProgram.h"
 
+#include "goruntime/ExeDwarf.h"
 #include "loader/Target.h"
 
 #include <llvm/ADT/SmallVector.h>
@@ -15,7 +16,7 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
     // of open() and the analysis touch meanwhile.
     try {
       P->DwarfPending = std::async(std::launch::async, [&X = T.exe()] {
-        return DwarfInfo::open(X);
+        return openDwarf(X);
       });
     } catch (const std::system_error &) {
       // No thread to be had: open it on first use instead.
@@ -69,7 +70,7 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
 const DwarfInfo *GoProgram::dwarf() const {
   if (!DwarfTried) {
     DwarfTried = true;
-    auto D = DwarfPending.valid() ? DwarfPending.get() : DwarfInfo::open(T.exe());
+    auto D = DwarfPending.valid() ? DwarfPending.get() : openDwarf(T.exe());
     if (!D)
       DwarfWarn.add(D.takeError(), "DWARF unusable, using built-in tables");
     else

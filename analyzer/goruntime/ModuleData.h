@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "goruntime/BuildInfo.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "support/Error.h"
 #include "support/Warnings.h"
 

@@ -9,7 +9,7 @@
 #include <llvm/ADT/StringRef.h>
 
 #include "goruntime/Layouts.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace ms {
 

@@ -20,7 +20,7 @@
 
 #include "goruntime/BuildInfo.h"
 #include "goruntime/ModuleData.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "support/Error.h"
 
 namespace ms {

@@ -13,7 +13,7 @@
 #include "arch/Arch.h"
 #include "loader/Coredump.h"
 #include "loader/InputFile.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "support/Warnings.h"
 
 namespace ms {

@@ -11,7 +11,7 @@
 
 #include "loader/CoreFile.h"
 #include "loader/ExeFile.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "support/Warnings.h"
 
 namespace ms {

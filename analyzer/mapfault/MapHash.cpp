@@ -9,7 +9,7 @@
 #include "arch/Arch.h"
 #include "goruntime/CodeRefs.h"
 #include "goruntime/GoProgram.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace ms {
 

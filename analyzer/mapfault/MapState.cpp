@@ -9,7 +9,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/Layouts.h"
 #include "goruntime/StructView.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "mapfault/MapKeys.h"
 
 namespace ms {

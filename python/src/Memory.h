@@ -18,7 +18,7 @@
 #include <set>
 
 #include "Bindings.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 namespace mspy {
 

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dwarf/DwarfInfo.h"
+#include "goruntime/ExeDwarf.h"
 #include "loader/ExeFile.h"
 
 namespace ms::testing {
@@ -34,7 +34,7 @@ inline LoadedFixture *loadDwarfFixture(const std::string &Name) {
     ADD_FAILURE() << Name << ": " << llvm::toString(X.takeError());
     return nullptr;
   }
-  auto D = DwarfInfo::open(**X);
+  auto D = openDwarf(**X);
   if (!D) {
     ADD_FAILURE() << Name << ": " << llvm::toString(D.takeError());
     return nullptr;

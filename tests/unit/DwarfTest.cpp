@@ -5,6 +5,7 @@
 // Expected offsets were read independently with gdb 13:
 //   gdb -batch -ex 'set language c' -ex "ptype /o struct 'runtime.g'" EXE
 // and expected locations with llvm-dwarfdump --debug-info / --eh-frame.
+#include "goruntime/ExeDwarf.h"
 #include "DwarfFixtures.h"
 
 #include <cstring>
@@ -13,7 +14,7 @@
 
 #include <llvm/Support/FileSystem.h>
 
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 using namespace ms;
 using namespace ms::testing;
@@ -90,7 +91,7 @@ TEST(DwarfInfo, OpensAFileOnDiskThroughLibelfMapping) {
   }
   auto X = ExeFile::open(Tmp.str().str());
   ASSERT_TRUE(static_cast<bool>(X)) << llvm::toString(X.takeError());
-  auto D = DwarfInfo::open(**X);
+  auto D = openDwarf(**X);
   llvm::sys::fs::remove(Tmp);
   ASSERT_TRUE(static_cast<bool>(D)) << llvm::toString(D.takeError());
   ASSERT_NE(*D, nullptr);

@@ -15,7 +15,7 @@
 #include "goruntime/GoValue.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Layouts.h"
-#include "loader/Memory.h"
+#include "support/Memory.h"
 #include "mapfault/MapHash.h"
 #include "mapfault/MapIter.h"
 #include "report/Analysis.h"

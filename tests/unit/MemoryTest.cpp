@@ -1,4 +1,4 @@
-#include "loader/Memory.h"
+#include "support/Memory.h"
 
 #include <gtest/gtest.h>
 

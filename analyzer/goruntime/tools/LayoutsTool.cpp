@@ -18,7 +18,7 @@
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include "dwarf/DwarfInfo.h"
+#include "goruntime/ExeDwarf.h"
 #include "goruntime/BuildInfo.h"
 #include "goruntime/LayoutSpec.h"
 #include "goruntime/Layouts.h"
@@ -85,7 +85,7 @@ Expected<Dumped> dump(const std::string &Arch, const std::string &Path) {
   auto BI = readBuildInfo(**X);
   if (!BI)
     return BI.takeError();
-  auto DOr = DwarfInfo::open(**X);
+  auto DOr = openDwarf(**X);
   if (!DOr)
     return DOr.takeError();
   if (!*DOr)
@@ -132,7 +132,7 @@ int show(const std::string &Path, const std::string &Struct) {
   auto X = ExeFile::open(Path);
   if (!X)
     return fail(X.takeError());
-  auto D = DwarfInfo::open(**X);
+  auto D = openDwarf(**X);
   if (!D)
     return fail(D.takeError());
   if (!*D)
@@ -157,7 +157,7 @@ Expected<unsigned> check(const std::string &Path) {
   auto BI = readBuildInfo(**X);
   if (!BI)
     return BI.takeError();
-  auto D = DwarfInfo::open(**X);
+  auto D = openDwarf(**X);
   if (!D)
     return D.takeError();
   if (!*D)
