@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -80,6 +81,20 @@ Expected<T> addContext(Expected<T> V, const llvm::Twine &Context) {
   if (V)
     return V;
   return addContext(V.takeError(), Context);
+}
+
+// Probes: a read or lookup whose failure means "not this one", by design
+// (a candidate address that is not mapped, a frame without a line table
+// entry). The error is dropped on purpose, and the call says so; a failure
+// that loses a fact the report should mention belongs in Warnings instead.
+inline void dropProbeError(Error E) { llvm::consumeError(std::move(E)); }
+// The value of a probe, or nullopt when it failed (the error dropped).
+template <typename T> std::optional<T> probe(Expected<T> V) {
+  if (!V) {
+    llvm::consumeError(V.takeError());
+    return std::nullopt;
+  }
+  return std::move(*V);
 }
 
 // Consume an error and return its message (one line).
