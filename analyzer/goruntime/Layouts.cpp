@@ -4,7 +4,6 @@
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/JSON.h>
 
 #include "dwarf/DwarfInfo.h"
 #include "goruntime/LayoutSpec.h"
@@ -51,73 +50,19 @@ const std::vector<AliasGroup> &aliasGroups() {
   return G;
 }
 
-Expected<const json::Object *> objectAt(const json::Object &O, StringRef K,
-                                        StringRef Where) {
-  const json::Object *R = O.getObject(K);
-  if (!R)
-    return makeError("layout table {0}: no object '{1}'", Where, K);
-  return R;
-}
-
-Error parseFields(const json::Array &A, RuntimeLayouts::TableStruct &S,
-                  StringRef Where) {
-  for (const json::Value &V : A) {
-    const json::Array *F = V.getAsArray();
-    if (!F || F->size() != 4)
-      return makeError("layout table {0}: a field is not [name, offset, "
-                       "size, type]",
-                       Where);
-    auto Name = (*F)[0].getAsString();
-    auto Off = (*F)[1].getAsUINT64();
-    auto Size = (*F)[2].getAsUINT64();
-    auto Type = (*F)[3].getAsString();
-    if (!Name || !Off || !Type || (!Size && (*F)[2].kind() != json::Value::Null))
-      return makeError("layout table {0}: malformed field", Where);
-    LayoutField LF;
-    LF.Name = Name->str();
-    LF.Offset = *Off;
-    if (Size)
-      LF.Size = *Size;
-    LF.TypeName = Type->str();
-    S.Index.try_emplace(LF.Name, S.Fields.size());
-    S.Fields.push_back(std::move(LF));
-  }
-  return Error::success();
-}
-
-Expected<RuntimeConstants> parseConstants(const json::Object &Root,
-                                          StringRef Where) {
+// The constants of one table.
+RuntimeConstants constantsOf(const EmbeddedLayout &T) {
   RuntimeConstants C;
-  auto IntMap = [&](StringRef K,
-                    std::map<std::string, int64_t> &Out) -> Error {
-    auto O = objectAt(Root, K, Where);
-    if (!O)
-      return O.takeError();
-    for (auto &KV : **O) {
-      auto V = KV.second.getAsInteger();
-      if (!V)
-        return makeError("layout table {0}: {1}.{2} is not an integer", Where,
-                         K, KV.first.str());
-      Out[KV.first.str()] = *V;
-    }
-    return Error::success();
+  auto IntMap = [](ArrayRef<EmbeddedConst> From,
+                   std::map<std::string, int64_t> &Out) {
+    for (const EmbeddedConst &K : From)
+      Out[K.Name] = K.Value;
   };
-  if (auto E = IntMap("gStatus", C.GStatus))
-    return E;
-  if (auto E = IntMap("pStatus", C.PStatus))
-    return E;
-  if (auto E = IntMap("waitReasonConsts", C.WaitReasonConsts))
-    return E;
-  const json::Array *W = Root.getArray("waitReasons");
-  if (!W)
-    return makeError("layout table {0}: no waitReasons", Where);
-  for (const json::Value &V : *W) {
-    auto S = V.getAsString();
-    if (!S)
-      return makeError("layout table {0}: a wait reason is not a string",
-                       Where);
-    C.WaitReasons.push_back(S->str());
-  }
+  IntMap(T.GStatus, C.GStatus);
+  IntMap(T.PStatus, C.PStatus);
+  IntMap(T.WaitReasonConsts, C.WaitReasonConsts);
+  for (const char *W : T.WaitReasons)
+    C.WaitReasons.push_back(W);
   return C;
 }
 
@@ -190,65 +135,29 @@ RuntimeLayouts::fromTable(StringRef Table, StringRef GoArch) {
     return makeError("layout table {0} has no {1} layouts (has {2})", Table,
                      GoArch, Have);
   }
-  auto J = json::parse(StringRef(T->Json, T->Size));
-  if (!J)
-    return addContext(J.takeError(), "layout table " + Table);
-  const json::Object *Root = J->getAsObject();
-  if (!Root)
-    return makeError("layout table {0}: not an object", Table);
-  auto Format = Root->getInteger("format");
-  if (!Format || *Format != 1)
-    return makeError("layout table {0}: unknown format", Table);
   auto L = std::unique_ptr<RuntimeLayouts>(new RuntimeLayouts);
   L->Source = ("table " + Table).str();
   L->Arch = GoArch.str();
-  auto Ver = Root->getString("version");
-  auto Maps = Root->getString("maps");
-  if (!Ver || !Maps || (*Maps != "classic" && *Maps != "swiss"))
-    return makeError("layout table {0}: no version or map kind", Table);
-  L->Version = Ver->str();
-  L->Maps = *Maps == "swiss" ? MapImpl::Swiss : MapImpl::Classic;
-
-  auto Arches = objectAt(*Root, "arches", Table);
-  if (!Arches)
-    return Arches.takeError();
-  const json::Object *A = (*Arches)->getObject(GoArch);
-  if (!A) {
-    std::string Have;
-    for (auto &KV : **Arches)
-      Have += (Have.empty() ? "" : ", ") + KV.first.str();
-    return makeError("layout table {0} has no {1} layouts (has {2})", Table,
-                     GoArch, Have);
-  }
-  auto Structs = objectAt(*A, "structs", Table);
-  if (!Structs)
-    return Structs.takeError();
-  for (auto &KV : **Structs) {
-    const json::Object *S = KV.second.getAsObject();
-    std::string Where = (Table + " " + KV.first.str()).str();
-    if (!S)
-      return makeError("layout table {0}: not an object", Where);
+  L->Version = T->Version;
+  L->Maps = T->Swiss ? MapImpl::Swiss : MapImpl::Classic;
+  for (const EmbeddedStruct &S : T->Structs) {
     TableStruct TS;
-    auto Size = S->getInteger("size");
-    const json::Array *F = S->getArray("fields");
-    if (!Size || *Size < 0 || !F)
-      return makeError("layout table {0}: no size or fields", Where);
-    TS.Size = uint64_t(*Size);
-    if (auto E = parseFields(*F, TS, Where))
-      return E;
-    L->Structs[KV.first.str()] = std::move(TS);
+    TS.Size = S.Size;
+    for (const EmbeddedField &F : S.Fields) {
+      LayoutField LF;
+      LF.Name = F.Name;
+      LF.Offset = F.Offset;
+      if (F.HasSize)
+        LF.Size = F.Size;
+      LF.TypeName = F.Type;
+      TS.Index.try_emplace(LF.Name, TS.Fields.size());
+      TS.Fields.push_back(std::move(LF));
+    }
+    L->Structs[S.Name] = std::move(TS);
   }
-  const json::Array *G = A->getArray("globals");
-  if (!G)
-    return makeError("layout table {0}: no globals", Table);
-  for (const json::Value &V : *G)
-    if (auto S = V.getAsString())
-      L->Globals[*S] = true;
-
-  auto C = parseConstants(*Root, Table);
-  if (!C)
-    return C.takeError();
-  L->Consts = std::move(*C);
+  for (const char *G : T->Globals)
+    L->Globals[G] = true;
+  L->Consts = constantsOf(*T);
   return L;
 }
 
