@@ -179,14 +179,4 @@ StringRef mapImplName(MapImpl M) {
   return M == MapImpl::Swiss ? "swiss" : "classic";
 }
 
-Error checkSupported(const GoVersion &V, const std::string &File) {
-  if (V.Major != 1 || V.Minor < MinSupportedGoMinor ||
-      V.Minor > MaxSupportedGoMinor)
-    return inputError(File,
-                      "unsupported Go version {0} (supported: go1.{1} to "
-                      "go1.{2})",
-                      V.Raw, MinSupportedGoMinor, MaxSupportedGoMinor);
-  return Error::success();
-}
-
 } // namespace ms

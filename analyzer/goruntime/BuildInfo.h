@@ -50,10 +50,7 @@ enum class MapImpl {
 MapImpl mapImplFor(const BuildInfo &BI);
 llvm::StringRef mapImplName(MapImpl M); // "classic" / "swiss"
 
-// The range of Go versions this build of mapsleuth understands.
-constexpr int MinSupportedGoMinor = 19;
-constexpr int MaxSupportedGoMinor = 27;
-// Error unless the version is one we support ("unsupported Go version X").
-Error checkSupported(const GoVersion &V, const std::string &File);
+// Which Go versions are supported, and what differs between them:
+// goruntime/GoVersions.h.
 
 } // namespace ms

@@ -1,4 +1,5 @@
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoVersions.h"
 
 #include "goruntime/ExeDwarf.h"
 #include "loader/Target.h"

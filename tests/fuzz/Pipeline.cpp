@@ -10,6 +10,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "goruntime/GoValue.h"
+#include "goruntime/GoVersions.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
 #include "diagnosis/Diagnose.h"

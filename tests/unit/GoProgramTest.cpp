@@ -1,4 +1,5 @@
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoVersions.h"
 
 #include <gtest/gtest.h>
 
