@@ -6,6 +6,7 @@
 #include <llvm/ADT/StringExtras.h>
 
 #include "dwarf/DwarfInfo.h"
+#include "goruntime/GoVersions.h"
 #include "goruntime/LayoutSpec.h"
 #include "goruntime/LayoutTables.h"
 #include "loader/ExeFile.h"
@@ -110,7 +111,7 @@ Expected<std::string> RuntimeLayouts::tableNameFor(const BuildInfo &BI) {
     return makeError("{0}: GOEXPERIMENT has both noswissmap and "
                      "mapsplitgroup",
                      V.Raw);
-  if (NoSwiss && V.atLeast(1, 24))
+  if (NoSwiss && traitsOf(V).SwissByDefault)
     Name += "-noswissmap";
   else if (Split)
     Name += "-mapsplitgroup";

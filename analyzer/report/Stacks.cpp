@@ -4,6 +4,7 @@
 #include <map>
 
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoVersions.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
 #include "loader/Target.h"
@@ -31,7 +32,8 @@ std::string funcNameForPrint(llvm::StringRef Name, int GoMinor) {
     return Name.str();
   llvm::StringRef Head = Name.substr(0, I), Tail = Name.substr(J + 1);
   llvm::StringRef Interior = Name.substr(I + 1, J - I - 1);
-  if (GoMinor < 27 || Interior.find('[') == llvm::StringRef::npos)
+  if (!traitsOfMinor(GoMinor).NestedGenericShortNames ||
+      Interior.find('[') == llvm::StringRef::npos)
     return (Head + "[...]" + Tail).str();
   // go1.27: look for "...]___[..." at depth 0 inside the brackets.
   int Depth = 1;
