@@ -255,6 +255,8 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
   case Format::Jsonl: {
     Value V = A ? toJSON(*A) : Value(Object{{"error", R.Error}, {"exit", 1}});
     V.getAsObject()->insert({"input", inputJSON(R)});
+    if (R.Sig)
+      V.getAsObject()->insert({"signature", ms::toJSON(*R.Sig)});
     R.Output = llvm::formatv("{0}", V).str() + "\n";
     break;
   }
@@ -273,6 +275,8 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
 struct Group {
   CrashSignature Sig;
   size_t Count = 0;
+  // The racers' user frames seen in the group's cores ("-": none caught).
+  std::map<std::string, size_t> Racers;
   std::optional<int64_t> First, Last;
   std::string Example;
   std::vector<std::string> Cores;
@@ -298,6 +302,7 @@ struct Summary {
       G.Example = R.Core;
     }
     G.Cores.push_back(R.Core);
+    ++G.Racers[R.Sig->RacerUserFrame.str()];
     if (R.Seen) {
       G.First = G.First ? std::min(*G.First, *R.Seen) : *R.Seen;
       G.Last = G.Last ? std::max(*G.Last, *R.Seen) : *R.Seen;
@@ -325,8 +330,14 @@ struct Summary {
       Array Cs;
       for (const auto &C : G->Cores)
         Cs.push_back(C);
+      Array Rs;
+      for (const auto &[Frame, N] : G->Racers)
+        Rs.push_back(Object{{"racer_user_frame", Frame == "-" ? Value(nullptr)
+                                                              : Value(jsonText(Frame))},
+                            {"count", int64_t(N)}});
       Gs.push_back(Object{{"id", G->Sig.id()},
                           {"signature", ms::toJSON(G->Sig)},
+                          {"racers", std::move(Rs)},
                           {"count", int64_t(G->Count)},
                           {"first_seen", orNull(isoTime(G->First))},
                           {"last_seen", orNull(isoTime(G->Last))},
@@ -337,6 +348,7 @@ struct Summary {
     for (const auto &C : FailedCores)
       F.push_back(C);
     return Object{{"schema", "mapsleuth.batch-summary/1"},
+                  {"signature_version", SignatureVersion},
                   {"cores", int64_t(Cores)},
                   {"analyzed", int64_t(MapFaults + NoMapFault)},
                   {"map_faults", int64_t(MapFaults)},
@@ -361,7 +373,7 @@ struct Summary {
     OS << Groups.size() << " signatures:\n";
     OS << llvm::formatv("{0,-12}  {1,5}  {2,-20}  {3,-20}  {4}\n", "signature",
                         "cores", "first seen", "last seen",
-                        "kind | map type | user frame | racer user frame");
+                        "kind | map type | in-app frames (innermost first)");
     for (const Group *G : ordered()) {
       OS << llvm::formatv("{0,-12}  {1,5}  {2,-20}  {3,-20}  {4}\n",
                           G->Sig.id(), G->Count, isoTime(G->First),

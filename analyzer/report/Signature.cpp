@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include <llvm/ADT/SmallVector.h>
 #include <llvm/Support/Path.h>
 
 #include "support/Error.h"
@@ -28,13 +29,16 @@ std::string SignatureFrame::str() const {
 }
 
 std::string CrashSignature::key() const {
+  std::string Fs;
+  for (const std::string &F : Frames)
+    Fs += (Fs.empty() ? "" : " < ") + F;
   return Kind + " | " + (MapType.empty() ? "?" : MapType) + " | " +
-         UserFrame.str() + " | " + RacerUserFrame.str();
+         (Fs.empty() ? "-" : Fs);
 }
 
 std::string CrashSignature::id() const {
   uint64_t H = 0xcbf29ce484222325ull;
-  for (unsigned char C : key()) {
+  for (unsigned char C : "v" + std::to_string(Version) + " " + key()) {
     H ^= C;
     H *= 0x100000001b3ull;
   }
@@ -43,11 +47,89 @@ std::string CrashSignature::id() const {
   return std::string(Buf, 12);
 }
 
+bool isSignatureSkipped(llvm::StringRef Function) {
+  // The package path ends at the last '/'; its first element decides.
+  llvm::StringRef Pkg = Function;
+  size_t Slash = Pkg.rfind('/');
+  size_t Dot = Pkg.find('.', Slash == llvm::StringRef::npos ? 0 : Slash);
+  if (Dot == llvm::StringRef::npos)
+    return true; // no package: a C or assembly symbol
+  Pkg = Pkg.substr(0, Dot);
+  llvm::StringRef First = Pkg.split('/').first;
+  // The Go standard library's top-level package names (go list std).
+  static const char *const Std[] = {
+      "archive", "bufio",   "bytes",   "cmp",     "compress", "container",
+      "context", "crypto",  "database", "debug",  "embed",    "encoding",
+      "errors",  "expvar",  "flag",    "fmt",     "go",       "hash",
+      "html",    "image",   "index",   "internal", "io",      "iter",
+      "log",     "maps",    "math",    "mime",    "net",      "os",
+      "path",    "plugin",  "reflect", "regexp",  "runtime",  "slices",
+      "sort",    "strconv", "strings", "structs", "sync",     "syscall",
+      "testing", "text",    "time",    "unicode", "unique",   "unsafe",
+      "vendor",  "weak",    "_cgo",    "type"};
+  for (const char *S : Std)
+    if (First == S)
+      return true;
+  // Compiler-generated equality and hash functions ("type:.eq.main.T",
+  // "type..eq.main.T" before Go 1.21) and cgo glue.
+  return First.startswith("type:") || First.startswith("_cgo_") ||
+         First.startswith("x_cgo");
+}
+
+std::string normalizeSignatureFunction(llvm::StringRef Function) {
+  std::string Out;
+  // Type arguments: everything inside the outermost brackets.
+  int Depth = 0;
+  for (char C : Function) {
+    if (C == '[') {
+      if (Depth++ == 0)
+        Out += "[...";
+      continue;
+    }
+    if (C == ']' && Depth > 0) {
+      if (--Depth == 0)
+        Out += ']';
+      continue;
+    }
+    if (Depth == 0)
+      Out += C;
+  }
+  // Package initialisers: "pkg.init.3" -> "pkg.init", "pkg.glob." ->
+  // "pkg.init" (package-level closures before Go 1.22).
+  llvm::SmallVector<llvm::StringRef, 8> Parts;
+  std::string Copy = Out;
+  llvm::StringRef(Copy).split(Parts, '.');
+  std::string R;
+  for (size_t I = 0; I < Parts.size(); ++I) {
+    llvm::StringRef P = Parts[I];
+    bool Numeric = !P.empty() && P.find_first_not_of("0123456789") ==
+                                     llvm::StringRef::npos;
+    if (I > 0 && Numeric && Parts[I - 1] == "init")
+      continue;
+    if (P == "glob" && I + 1 < Parts.size() && Parts[I + 1].empty()) {
+      R += (R.empty() ? "" : ".") + std::string("init");
+      ++I; // the empty element of ".."
+      continue;
+    }
+    R += (I == 0 ? "" : ".") + P.str();
+  }
+  return R;
+}
+
 CrashSignature signatureOf(const AnalysisReport &R) {
   CrashSignature S;
   S.Kind = faultKindName(R.Fault.Kind).str();
   if (R.Map)
     S.MapType = R.Map->Type;
+  if (R.FaultingStack) {
+    for (const FrameReport &F : R.FaultingStack->Frames) {
+      if (S.Frames.size() == SignatureFrames)
+        break;
+      if (!F.Go || isSignatureSkipped(F.Function))
+        continue;
+      S.Frames.push_back(normalizeSignatureFunction(F.Function));
+    }
+  }
   S.UserFrame = frameOf(R.Fault.UserFrame);
   for (const RacerReport &X : R.Racers) {
     if (!X.SameMap.value_or(false) || X.UserFrame.empty())
@@ -69,8 +151,14 @@ llvm::json::Value toJSON(const SignatureFrame &F) {
 }
 
 llvm::json::Value toJSON(const CrashSignature &S) {
+  llvm::json::Array Frames;
+  for (const std::string &F : S.Frames)
+    Frames.push_back(jsonText(F));
   return llvm::json::Object{
+      {"id", S.id()},
+      {"version", S.Version},
       {"kind", S.Kind},
+      {"frames", std::move(Frames)},
       {"map_type", S.MapType.empty() ? llvm::json::Value(nullptr)
                                      : llvm::json::Value(jsonText(S.MapType))},
       {"user_frame", toJSON(S.UserFrame)},

@@ -1,18 +1,29 @@
 // A crash signature: what makes two map-fault cores "the same bug" for
-// de-duplication across a fleet. The fault kind, the map's Go type, the
-// user frame of the faulting goroutine and the user frame of the racer on
-// the same map. Frames are compared by function, file base name and line
-// (not PC or full path, which change with the build directory and PIE).
+// de-duplication across a fleet. Version 2 (USAGE.md "Summary: crash
+// signatures" documents it): the fault class, the map's Go type and the
+// faulting goroutine's first in-app functions (standard library frames
+// skipped, names normalised), and nothing that depends on timing, the Go
+// version, the map implementation, the architecture, the build mode, the
+// build directory, the load address or line numbers. Racers are not part
+// of the id; their frames are carried along for the groups to list.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <llvm/ADT/StringRef.h>
 
 #include "report/Analysis.h"
 
 namespace ms {
+
+// The algorithm's version: a stored summary made with another version is
+// never silently regrouped (summaries and results carry it).
+constexpr int SignatureVersion = 2;
+// How many in-app frames of the faulting goroutine make the signature.
+constexpr size_t SignatureFrames = 2;
 
 struct SignatureFrame {
   std::string Function, File; // File: base name only
@@ -23,17 +34,35 @@ struct SignatureFrame {
 };
 
 struct CrashSignature {
+  int Version = SignatureVersion;
+  // ---- what the id is made of ----
   std::string Kind;    // the report's fault kind ("other": no map fault)
   std::string MapType; // "" when the type was not recovered
-  SignatureFrame UserFrame;
+  // Normalised in-app function names of the faulting goroutine, innermost
+  // first, at most SignatureFrames.
+  std::vector<std::string> Frames;
+  // ---- carried along, not in the id ----
+  SignatureFrame UserFrame;      // the faulting goroutine's user frame
   SignatureFrame RacerUserFrame; // empty when no racer on the same map
   std::optional<int64_t> RacerGoroutine;
 
-  // One line naming every part; equal keys, same group.
+  // One line naming every part of the id; equal keys, same group.
   std::string key() const;
-  // 12 hex digits of a 64-bit FNV-1a hash of key(): a short stable name.
+  // 12 hex digits of a 64-bit FNV-1a hash of the version and key(): a
+  // short stable name.
   std::string id() const;
 };
+
+// Whether a function belongs to the Go standard library (the skip-list:
+// its package's first path element is one of the standard library's
+// top-level names, "runtime", "internal", "sync", "reflect", "fmt", ...),
+// or is no Go function at all (cgo and C frames).
+bool isSignatureSkipped(llvm::StringRef Function);
+// A function name as the signature keeps it: package initialisers lose
+// their number ("main.init.3.func1" -> "main.init.func1", also for the
+// "main.glob..func1" spelling of Go <= 1.21) and generic instantiations
+// their type arguments ("main.Put[go.shape.string]" -> "main.Put[...]").
+std::string normalizeSignatureFunction(llvm::StringRef Function);
 
 // The racer chosen is the first one the report lists on the same map with
 // a user frame (the report orders same-map racers first, then by goroutine

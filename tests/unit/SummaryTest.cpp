@@ -90,6 +90,7 @@ TEST(Summary, NamesFromADamagedExecutableAreValidJson) {
   CrashSignature Sig;
   Sig.MapType = Bad;
   Sig.UserFrame.Function = Sig.UserFrame.File = Bad;
+  Sig.Frames.push_back(Bad);
   EXPECT_TRUE(Valid(toJSON(Sig)));
 }
 
