@@ -7,6 +7,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/StructView.h"
 #include "loader/Target.h"
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -24,42 +25,34 @@ struct SliceHdr {
 };
 
 Expected<SliceHdr> readSlice(const Memory &M, uint64_t Addr) {
-  auto B = M.readBytes(Addr, 24);
-  if (!B)
-    return B.takeError();
-  SliceHdr S;
-  for (int I = 0; I < 8; ++I) {
-    S.Data |= uint64_t((*B)[I]) << (8 * I);
-    S.Len |= uint64_t((*B)[8 + I]) << (8 * I);
-    S.Cap |= uint64_t((*B)[16 + I]) << (8 * I);
-  }
-  return S;
+  auto Bytes = M.readBytes(Addr, 24);
+  if (!Bytes)
+    return Bytes.takeError();
+  const ByteReader Words(*Bytes);
+  auto Data = Words.word(0), Len = Words.word(1), Cap = Words.word(2);
+  if (!Data || !Len || !Cap)
+    return makeError("slice header at {0}: {1} bytes read", hex(Addr),
+                     Words.size());
+  return SliceHdr{*Data, *Len, *Cap};
 }
 
 // Does the word at Addr look like runtime.allgs: a slice of pointers to
 // g structs whose goids are distinct and whose stacks make sense.
 bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
   const Memory &M = P.memory();
-  auto S = readSlice(M, Addr);
-  if (!S) {
-    llvm::consumeError(S.takeError());
-    return false;
-  }
-  if (S->Len == 0 || S->Len > S->Cap || S->Len > MaxGoroutines || !S->Data)
+  auto Slice = probe(readSlice(M, Addr));
+  if (!Slice || Slice->Len == 0 || Slice->Len > Slice->Cap ||
+      Slice->Len > MaxGoroutines || !Slice->Data)
     return false;
   std::set<uint64_t> Goids;
-  uint64_t Check = std::min<uint64_t>(S->Len, 8);
+  uint64_t Check = std::min<uint64_t>(Slice->Len, 8);
   for (uint64_t I = 0; I < Check; ++I) {
-    auto G = M.readU64(S->Data + 8 * I);
-    if (!G) {
-      llvm::consumeError(G.takeError());
+    auto G = probe(M.readU64(Slice->Data + 8 * I));
+    if (!G)
       return false;
-    }
-    auto V = StructView::read(M, P.layouts(), "runtime.g", *G);
-    if (!V) {
-      llvm::consumeError(V.takeError());
+    auto V = probe(StructView::read(M, P.layouts(), "runtime.g", *G));
+    if (!V)
       return false;
-    }
     uint64_t Lo = V->getOr("stack.lo", 0), Hi = V->getOr("stack.hi", 0);
     uint64_t Goid = V->getOr("goid", 0);
     if (Hi && (Lo >= Hi || Hi - Lo > (1ull << 30)))
@@ -73,19 +66,15 @@ bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
 bool plausibleAllm(const GoProgram &P, uint64_t Addr,
                    const std::set<int64_t> &Tids) {
   const Memory &M = P.memory();
-  auto Head = M.readU64(Addr);
-  if (!Head) {
-    llvm::consumeError(Head.takeError());
+  auto Head = probe(M.readU64(Addr));
+  if (!Head)
     return false;
-  }
   uint64_t Cur = *Head;
   size_t Matched = 0;
   for (size_t N = 0; Cur && N < 64; ++N) {
-    auto V = StructView::read(M, P.layouts(), "runtime.m", Cur);
-    if (!V) {
-      llvm::consumeError(V.takeError());
+    auto V = probe(StructView::read(M, P.layouts(), "runtime.m", Cur));
+    if (!V)
       return false;
-    }
     if (Tids.count(static_cast<int64_t>(V->getOr("procid", 0))))
       ++Matched;
     Cur = V->getOr("alllink", 0);
@@ -99,12 +88,11 @@ uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
                     std::initializer_list<const char *> Users,
                     llvm::function_ref<bool(uint64_t)> Plausible,
                     std::string &How, Warnings &W) {
-  auto A = P.globalAddress(Name);
-  if (A) {
+  if (auto A = probe(P.globalAddress(Name))) {
     How = "symbol";
     return *A;
   }
-  llvm::consumeError(A.takeError());
+  // No symbol, no DWARF: look in the code that uses it.
   for (const char *U : Users) {
     auto Refs = dataRefsOf(P, U);
     if (!Refs) {
@@ -123,9 +111,8 @@ uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
 std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
                        std::string &Const, std::string &Reason) {
   const RuntimeLayouts &L = P.layouts();
-  auto Name = L.gStatusName(Raw & ~0x1000u);
-  if (!Name) {
-    llvm::consumeError(Name.takeError());
+  auto Name = probe(L.gStatusName(Raw & ~0x1000u));
+  if (!Name) { // a status this Go version does not define: shown as a number
     Const = "status " + std::to_string(Raw);
     return Const;
   }
@@ -135,12 +122,10 @@ std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
                       ? RuntimeStatusNames[Base]
                       : llvm::StringRef(*Name).drop_front(2).lower();
   if (Const == "_Gwaiting" && WaitReason) {
-    auto R = L.waitReason(WaitReason);
-    if (R && !R->empty()) {
+    // An unknown reason leaves the plain status.
+    if (auto R = probe(L.waitReason(WaitReason)); R && !R->empty()) {
       Reason = *R;
       S = *R;
-    } else if (!R) {
-      llvm::consumeError(R.takeError());
     }
   }
   if (Raw & 0x1000u)
@@ -149,11 +134,9 @@ std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
 }
 
 bool isSystemStart(const GoProgram &P, uint64_t StartPC) {
-  auto F = P.pclntab().findFunc(StartPC);
-  if (!F) {
-    llvm::consumeError(F.takeError());
+  auto F = probe(P.pclntab().findFunc(StartPC));
+  if (!F) // not a Go function: not the runtime's
     return false;
-  }
   llvm::StringRef N = F->Name;
   // runtime.isSystemGoroutine: runtime functions other than runtime.main
   // (and user finalizer goroutines, which we cannot tell apart here).
@@ -167,6 +150,8 @@ uint64_t currentG(const Memory &M, const Arch &A, const RegisterSet &Regs) {
     auto G = M.readU64(*Slot);
     if (G)
       return *G;
+    // The thread then reads as having no g in TLS, without the address
+    // that could not be read.
     llvm::consumeError(G.takeError());
     return 0;
   }
@@ -287,9 +272,10 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
     return makeError("runtime.allgs at {0} has implausible length {1} "
                      "(capacity {2})",
                      hex(S.AllgsAddr), N, AllG->Cap);
-  auto Ptrs = M.readBytes(AllG->Data, N * 8);
-  if (!Ptrs)
-    return addContext(Ptrs.takeError(), "reading the runtime.allgs array");
+  auto PtrBytes = M.readBytes(AllG->Data, N * 8);
+  if (!PtrBytes)
+    return addContext(PtrBytes.takeError(), "reading the runtime.allgs array");
+  const ByteReader Ptrs(*PtrBytes);
 
   // --- allm
   S.AllmAddr = findGlobal(
@@ -338,10 +324,9 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
         MInfo *MI = AddM(Cur);
         if (!MI)
           break;
-        auto V = StructView::read(M, L, "runtime.m", Cur);
+        // AddM read this m already (and warned when it could not).
+        auto V = probe(StructView::read(M, L, "runtime.m", Cur));
         Cur = V ? V->getOr("alllink", 0) : 0;
-        if (!V)
-          llvm::consumeError(V.takeError());
       }
     }
   } else {
@@ -364,15 +349,13 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
       if (S.Ms[I].ProcId == TI.Tid)
         MIdx = I;
     if (!MIdx && TI.TlsG) {
-      auto GV = StructView::read(M, L, "runtime.g", TI.TlsG);
-      if (GV) {
+      // A TLS g that cannot be read leads to no M.
+      if (auto GV = probe(StructView::read(M, L, "runtime.g", TI.TlsG))) {
         uint64_t MAddr = GV->getOr("m", 0);
         if (const MInfo *Known = S.mByAddr(MAddr))
           MIdx = static_cast<size_t>(Known - S.Ms.data());
         else if (AddM(MAddr))
           MIdx = S.Ms.size() - 1;
-      } else {
-        llvm::consumeError(GV.takeError());
       }
     }
     if (!MIdx) {
@@ -390,9 +373,12 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
 
   // --- goroutines
   for (uint64_t I = 0; I < N; ++I) {
-    uint64_t G = 0;
-    for (int J = 0; J < 8; ++J)
-      G |= uint64_t((*Ptrs)[I * 8 + J]) << (8 * J);
+    auto Ptr = Ptrs.word(I);
+    if (!Ptr) {
+      W.addf("allgs[{0}] lies past the {1} bytes read", I, Ptrs.size());
+      break;
+    }
+    const uint64_t G = *Ptr;
     if (!G)
       continue;
     auto V = StructView::read(M, L, "runtime.g", G);
