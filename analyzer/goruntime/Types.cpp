@@ -4,6 +4,8 @@
 #include <deque>
 #include <set>
 
+#include <llvm/Support/ConvertUTF.h>
+
 #include "goruntime/FieldReader.h"
 #include "support/ByteReader.h"
 
@@ -673,35 +675,42 @@ Expected<std::vector<const TypeInfo *>> TypeTable::mapTypes() {
 
 // ---- composeTypeName ----------------------------------------------------------
 
-namespace {
-std::string quoteGo(StringRef S) {
+std::string quoteGoString(StringRef S) {
+  const UTF8 *Rest = reinterpret_cast<const UTF8 *>(S.data());
+  const bool ValidUTF8 = isLegalUTF8String(&Rest, Rest + S.size());
   std::string Out = "\"";
   for (unsigned char C : S) {
     switch (C) {
     case '"':
       Out += "\\\"";
-      break;
+      continue;
     case '\\':
       Out += "\\\\";
-      break;
+      continue;
     case '\n':
       Out += "\\n";
-      break;
+      continue;
+    case '\r':
+      Out += "\\r";
+      continue;
     case '\t':
       Out += "\\t";
-      break;
+      continue;
     default:
-      if (C < 0x20 || C == 0x7f) {
-        char B[8];
-        snprintf(B, sizeof B, "\\x%02x", C);
-        Out += B;
-      } else {
-        Out += static_cast<char>(C);
-      }
+      break;
+    }
+    if (C < 0x20 || C == 0x7f || (C >= 0x80 && !ValidUTF8)) {
+      char B[8];
+      snprintf(B, sizeof B, "\\x%02x", C);
+      Out += B;
+    } else {
+      Out += static_cast<char>(C);
     }
   }
   return Out + "\"";
 }
+
+namespace {
 
 std::string compose(const TypeInfo *T, unsigned Depth);
 
@@ -788,7 +797,7 @@ std::string compose(const TypeInfo *T, unsigned Depth) {
       else
         S += F.Name + " " + compose(F.Type, Depth + 1);
       if (!F.Tag.empty())
-        S += " " + quoteGo(F.Tag);
+        S += " " + quoteGoString(F.Tag);
     }
     return S + " }";
   }

@@ -59,6 +59,16 @@ enum class Kind : uint8_t {
 };
 // "int", "map", "ptr", "unsafe.Pointer", ... (abi.Kind.String).
 llvm::StringRef kindName(Kind K);
+// Int ... Uintptr, and the signed ones among them (Int ... Int64).
+inline bool isIntegerKind(Kind K) {
+  return K >= Kind::Int && K <= Kind::Uintptr;
+}
+inline bool isSignedKind(Kind K) { return K >= Kind::Int && K <= Kind::Int64; }
+
+// S as a double-quoted Go string literal, for text read from the target
+// (struct tags, string values): quotes, backslashes and control bytes
+// escaped; when S is not valid UTF-8, every byte from 0x80 as \xNN too.
+std::string quoteGoString(llvm::StringRef S);
 
 // abi.TFlag bits.
 enum : uint8_t {
