@@ -246,100 +246,148 @@ ThreadInfo identifyThread(const GoProgram &P, const GoroutineSet &S, int Tid,
   return TI;
 }
 
-Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
-  const Memory &M = P.memory();
-  const RuntimeLayouts &L = P.layouts();
-  const Target &T = P.target();
-  const Arch &A = T.arch();
+namespace {
+
+// readGoroutines, one part of the runtime's state at a time: the Ms (from
+// runtime.allm, and from the threads' TLS g), the threads, the goroutines
+// (from runtime.allgs).
+class GoroutineReader {
+public:
+  GoroutineReader(const GoProgram &P, Warnings &W)
+      : P(P), Mem(P.memory()), L(P.layouts()), W(W) {}
+
+  Expected<GoroutineSet> read();
+
+private:
+  Expected<std::vector<uint64_t>> readAllgs();
+  void readAllm(const std::set<int64_t> &Tids);
+  MInfo *addM(uint64_t MAddr);
+  void readThreads();
+  void readGoroutine(uint64_t Index, uint64_t G);
+
+  const GoProgram &P;
+  const Memory &Mem;
+  const RuntimeLayouts &L;
+  Warnings &W;
   GoroutineSet S;
+  std::set<uint64_t> SeenM;
+};
 
+Expected<GoroutineSet> GoroutineReader::read() {
   std::set<int64_t> Tids;
-  for (const auto &Th : T.threads())
-    Tids.insert(Th.Tid);
+  for (const auto &Thread : P.target().threads())
+    Tids.insert(Thread.Tid);
+  auto Gs = readAllgs();
+  if (!Gs)
+    return Gs.takeError();
+  readAllm(Tids);
+  readThreads();
+  for (uint64_t I = 0; I < Gs->size(); ++I)
+    if ((*Gs)[I])
+      readGoroutine(I, (*Gs)[I]);
+  S.indexG();
+  return std::move(S);
+}
 
-  // --- allgs
+// The g pointers of runtime.allgs (nil entries included).
+Expected<std::vector<uint64_t>> GoroutineReader::readAllgs() {
   S.AllgsAddr = findGlobal(
       P, "runtime.allgs", {"runtime.allgadd", "runtime.forEachG", "runtime.checkdead"},
       [&](uint64_t Addr) { return plausibleAllgs(P, Addr); }, S.AllgsHow, W);
   if (!S.AllgsAddr)
     return makeError("cannot find runtime.allgs (no symbol, no DWARF, and "
                      "no plausible slice among the data runtime.allgadd uses)");
-  auto AllG = readSlice(M, S.AllgsAddr);
+  auto AllG = readSlice(Mem, S.AllgsAddr);
   if (!AllG)
     return addContext(AllG.takeError(), "reading runtime.allgs");
-  uint64_t N = AllG->Len;
+  const uint64_t N = AllG->Len;
   if (N > AllG->Cap || N > MaxGoroutines)
     return makeError("runtime.allgs at {0} has implausible length {1} "
                      "(capacity {2})",
                      hex(S.AllgsAddr), N, AllG->Cap);
-  auto PtrBytes = M.readBytes(AllG->Data, N * 8);
+  auto PtrBytes = Mem.readBytes(AllG->Data, N * 8);
   if (!PtrBytes)
     return addContext(PtrBytes.takeError(), "reading the runtime.allgs array");
   const ByteReader Ptrs(*PtrBytes);
+  std::vector<uint64_t> Gs;
+  for (uint64_t I = 0; I < N; ++I) {
+    auto Ptr = Ptrs.word(I);
+    if (!Ptr) {
+      W.addf("allgs[{0}] lies past the {1} bytes read", I, Ptrs.size());
+      break;
+    }
+    Gs.push_back(*Ptr);
+  }
+  return Gs;
+}
 
-  // --- allm
+void GoroutineReader::readAllm(const std::set<int64_t> &Tids) {
   S.AllmAddr = findGlobal(
       P, "runtime.allm", {"runtime.mcommoninit", "runtime.checkdead"},
       [&](uint64_t Addr) { return plausibleAllm(P, Addr, Tids); }, S.AllmHow, W);
-  std::set<uint64_t> SeenM;
-  auto AddM = [&](uint64_t MAddr) -> MInfo * {
-    if (!MAddr || SeenM.count(MAddr) || S.Ms.size() >= MaxMs)
-      return nullptr;
-    auto V = StructView::read(M, L, "runtime.m", MAddr);
-    if (!V) {
-      W.add(V.takeError(), "runtime.m");
-      return nullptr;
-    }
-    SeenM.insert(MAddr);
-    MInfo MI;
-    MI.M = MAddr;
-    MI.Id = static_cast<int64_t>(V->getOr("id", 0));
-    MI.ProcId = static_cast<int64_t>(V->getOr("procid", 0));
-    MI.G0 = V->getOr("g0", 0);
-    MI.GSignal = V->getOr("gsignal", 0);
-    MI.CurG = V->getOr("curg", 0);
-    auto StackOf = [&](uint64_t G, uint64_t &Lo, uint64_t &Hi) {
-      if (!G)
-        return;
-      auto GV = StructView::read(M, L, "runtime.g", G);
-      if (!GV) {
-        W.add(GV.takeError(), "m.g0/gsignal");
-        return;
-      }
-      Lo = GV->getOr("stack.lo", 0);
-      Hi = GV->getOr("stack.hi", 0);
-    };
-    StackOf(MI.G0, MI.G0StackLo, MI.G0StackHi);
-    StackOf(MI.GSignal, MI.GSignalStackLo, MI.GSignalStackHi);
-    S.Ms.push_back(MI);
-    return &S.Ms.back();
-  };
-  if (S.AllmAddr) {
-    auto Head = M.readU64(S.AllmAddr);
-    if (!Head)
-      W.add(Head.takeError(), "runtime.allm");
-    else {
-      uint64_t Cur = *Head;
-      for (size_t I = 0; Cur && I < MaxMs; ++I) {
-        MInfo *MI = AddM(Cur);
-        if (!MI)
-          break;
-        // AddM read this m already (and warned when it could not).
-        auto V = probe(StructView::read(M, L, "runtime.m", Cur));
-        Cur = V ? V->getOr("alllink", 0) : 0;
-      }
-    }
-  } else {
+  if (!S.AllmAddr) {
     W.add("cannot find runtime.allm; Ms are found through the threads' TLS only");
+    return;
   }
+  auto Head = Mem.readU64(S.AllmAddr);
+  if (!Head) {
+    W.add(Head.takeError(), "runtime.allm");
+    return;
+  }
+  uint64_t Cur = *Head;
+  for (size_t I = 0; Cur && I < MaxMs; ++I) {
+    if (!addM(Cur))
+      break;
+    // addM read this m already (and warned when it could not).
+    auto V = probe(StructView::read(Mem, L, "runtime.m", Cur));
+    Cur = V ? V->getOr("alllink", 0) : 0;
+  }
+}
 
-  // --- threads: each core thread's M by procid, else through TLS g.
-  for (const auto &CT : T.threads()) {
+// The m at MAddr, added to S.Ms; nullptr when it is there already, cannot
+// be read, or there are too many.
+MInfo *GoroutineReader::addM(uint64_t MAddr) {
+  if (!MAddr || SeenM.count(MAddr) || S.Ms.size() >= MaxMs)
+    return nullptr;
+  auto V = StructView::read(Mem, L, "runtime.m", MAddr);
+  if (!V) {
+    W.add(V.takeError(), "runtime.m");
+    return nullptr;
+  }
+  SeenM.insert(MAddr);
+  MInfo MI;
+  MI.M = MAddr;
+  MI.Id = static_cast<int64_t>(V->getOr("id", 0));
+  MI.ProcId = static_cast<int64_t>(V->getOr("procid", 0));
+  MI.G0 = V->getOr("g0", 0);
+  MI.GSignal = V->getOr("gsignal", 0);
+  MI.CurG = V->getOr("curg", 0);
+  auto StackOf = [&](uint64_t G, uint64_t &Lo, uint64_t &Hi) {
+    if (!G)
+      return;
+    auto GV = StructView::read(Mem, L, "runtime.g", G);
+    if (!GV) {
+      W.add(GV.takeError(), "m.g0/gsignal");
+      return;
+    }
+    Lo = GV->getOr("stack.lo", 0);
+    Hi = GV->getOr("stack.hi", 0);
+  };
+  StackOf(MI.G0, MI.G0StackLo, MI.G0StackHi);
+  StackOf(MI.GSignal, MI.GSignalStackLo, MI.GSignalStackHi);
+  S.Ms.push_back(MI);
+  return &S.Ms.back();
+}
+
+// Each core thread's M by procid, else through its TLS g.
+void GoroutineReader::readThreads() {
+  const Arch &A = P.target().arch();
+  for (const auto &CT : P.target().threads()) {
     ThreadInfo TI;
     TI.Tid = CT.Tid;
     TI.Crashed = CT.Crashed;
     TI.Regs = CT.Regs;
-    TI.TlsG = currentG(M, A, CT.Regs);
+    TI.TlsG = currentG(Mem, A, CT.Regs);
     S.Threads.push_back(TI);
   }
   for (size_t TIdx = 0; TIdx < S.Threads.size(); ++TIdx) {
@@ -350,11 +398,11 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
         MIdx = I;
     if (!MIdx && TI.TlsG) {
       // A TLS g that cannot be read leads to no M.
-      if (auto GV = probe(StructView::read(M, L, "runtime.g", TI.TlsG))) {
+      if (auto GV = probe(StructView::read(Mem, L, "runtime.g", TI.TlsG))) {
         uint64_t MAddr = GV->getOr("m", 0);
         if (const MInfo *Known = S.mByAddr(MAddr))
           MIdx = static_cast<size_t>(Known - S.Ms.data());
-        else if (AddM(MAddr))
+        else if (addM(MAddr))
           MIdx = S.Ms.size() - 1;
       }
     }
@@ -370,54 +418,50 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
              TI.Tid, MI.Id, MI.ProcId);
     describeOnM(TI, MI);
   }
+}
 
-  // --- goroutines
-  for (uint64_t I = 0; I < N; ++I) {
-    auto Ptr = Ptrs.word(I);
-    if (!Ptr) {
-      W.addf("allgs[{0}] lies past the {1} bytes read", I, Ptrs.size());
-      break;
-    }
-    const uint64_t G = *Ptr;
-    if (!G)
-      continue;
-    auto V = StructView::read(M, L, "runtime.g", G);
-    if (!V) {
-      W.add(V.takeError(), "allgs[" + std::to_string(I) + "]");
-      continue;
-    }
-    GoroutineInfo GI;
-    GI.G = G;
-    GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
-    GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
-    GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
-                           GI.StatusConst, GI.WaitReason);
-    GI.WaitSince = V->getOr("waitsince", 0);
-    GI.M = V->getOr("m", 0);
-    GI.StackLo = V->getOr("stack.lo", 0);
-    GI.StackHi = V->getOr("stack.hi", 0);
-    GI.Sched.SP = V->getOr("sched.sp", 0);
-    GI.Sched.PC = V->getOr("sched.pc", 0);
-    GI.Sched.BP = V->getOr("sched.bp", 0);
-    GI.Sched.LR = V->getOr("sched.lr", 0);
-    GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
-    GI.SyscallSP = V->getOr("syscallsp", 0);
-    GI.SyscallPC = V->getOr("syscallpc", 0);
-    GI.GoPC = V->getOr("gopc", 0);
-    GI.StartPC = V->getOr("startpc", 0);
-    GI.LockedM = V->getOr("lockedm", 0);
-    if (V->has("parentGoid"))
-      GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
-    GI.System = isSystemStart(P, GI.StartPC);
-    if (const MInfo *MI = S.mByAddr(GI.M)) {
-      GI.MId = MI->Id;
-      if (MI->CurG == G && MI->Thread)
-        GI.Tid = S.Threads[*MI->Thread].Tid;
-    }
-    S.Goroutines.push_back(std::move(GI));
+// allgs[Index], the g at G.
+void GoroutineReader::readGoroutine(uint64_t Index, uint64_t G) {
+  auto V = StructView::read(Mem, L, "runtime.g", G);
+  if (!V) {
+    W.add(V.takeError(), "allgs[" + std::to_string(Index) + "]");
+    return;
   }
-  S.indexG();
-  return S;
+  GoroutineInfo GI;
+  GI.G = G;
+  GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
+  GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
+  GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
+                         GI.StatusConst, GI.WaitReason);
+  GI.WaitSince = V->getOr("waitsince", 0);
+  GI.M = V->getOr("m", 0);
+  GI.StackLo = V->getOr("stack.lo", 0);
+  GI.StackHi = V->getOr("stack.hi", 0);
+  GI.Sched.SP = V->getOr("sched.sp", 0);
+  GI.Sched.PC = V->getOr("sched.pc", 0);
+  GI.Sched.BP = V->getOr("sched.bp", 0);
+  GI.Sched.LR = V->getOr("sched.lr", 0);
+  GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
+  GI.SyscallSP = V->getOr("syscallsp", 0);
+  GI.SyscallPC = V->getOr("syscallpc", 0);
+  GI.GoPC = V->getOr("gopc", 0);
+  GI.StartPC = V->getOr("startpc", 0);
+  GI.LockedM = V->getOr("lockedm", 0);
+  if (V->has("parentGoid"))
+    GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
+  GI.System = isSystemStart(P, GI.StartPC);
+  if (const MInfo *MI = S.mByAddr(GI.M)) {
+    GI.MId = MI->Id;
+    if (MI->CurG == G && MI->Thread)
+      GI.Tid = S.Threads[*MI->Thread].Tid;
+  }
+  S.Goroutines.push_back(std::move(GI));
+}
+
+} // namespace
+
+Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
+  return GoroutineReader(P, W).read();
 }
 
 } // namespace ms
