@@ -22,6 +22,14 @@ enum : unsigned {
 const char *const Names[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi",
                              "rbp", "rsp", "r8",  "r9",  "r10", "r11",
                              "r12", "r13", "r14", "r15", "rip"};
+struct NamedReg {
+  const char *Name;
+  unsigned Reg;
+};
+// Registers past rip with a name, then the generic aliases.
+const NamedReg OtherNames[] = {
+    {"eflags", EFLAGS}, {"fs_base", FS_BASE}, {"gs_base", GS_BASE}};
+const NamedReg Aliases[] = {{"pc", RIP}, {"sp", RSP}, {"fp", RBP}};
 
 // user_regs_struct order in NT_PRSTATUS.
 const unsigned PrRegOrder[] = {
@@ -43,32 +51,23 @@ public:
   unsigned spReg() const override { return RSP; }
   unsigned fpReg() const override { return RBP; }
   std::string regName(unsigned R) const override {
-    if (R < sizeof(Names) / sizeof(Names[0]))
+    if (R < std::size(Names))
       return Names[R];
-    if (R == EFLAGS)
-      return "eflags";
-    if (R == FS_BASE)
-      return "fs_base";
-    if (R == GS_BASE)
-      return "gs_base";
+    for (const NamedReg &N : OtherNames)
+      if (N.Reg == R)
+        return N.Name;
     return "r" + std::to_string(R);
   }
   std::optional<unsigned> regByName(llvm::StringRef N) const override {
-    for (unsigned R = 0; R < sizeof(Names) / sizeof(Names[0]); ++R)
+    for (unsigned R = 0; R < std::size(Names); ++R)
       if (N == Names[R])
         return R;
-    if (N == "pc")
-      return RIP;
-    if (N == "sp")
-      return RSP;
-    if (N == "fp")
-      return RBP;
-    if (N == "eflags")
-      return EFLAGS;
-    if (N == "fs_base")
-      return FS_BASE;
-    if (N == "gs_base")
-      return GS_BASE;
+    for (const NamedReg &Named : Aliases)
+      if (N == Named.Name)
+        return Named.Reg;
+    for (const NamedReg &Named : OtherNames)
+      if (N == Named.Name)
+        return Named.Reg;
     return std::nullopt;
   }
   std::vector<unsigned> displayRegs() const override {

@@ -165,27 +165,7 @@ Error TypeTable::decode(TypeInfo &T, std::vector<TypeInfo *> &Work) {
   if (!Bytes)
     return Bytes.takeError();
   FieldReader X(*Bytes, "type descriptor");
-  Error E = Error::success();
-  switch (T.K) {
-  case Kind::Array:
-  case Kind::Chan:
-  case Kind::Pointer:
-  case Kind::Slice:
-    E = decodeElem(T, X, Work);
-    break;
-  case Kind::Map:
-    E = decodeMap(T, X, Work);
-    break;
-  case Kind::Struct:
-    E = decodeStruct(T, X, Work);
-    break;
-  case Kind::Interface:
-    E = decodeInterface(T, X, Work);
-    break;
-  default:
-    break;
-  }
-  if (E)
+  if (auto E = decodeKindPart(T, X, Work))
     return E;
   if (T.TFlag & TFlagUncommon)
     if (auto E = decodeUncommon(T, T.Addr + Base))
@@ -259,6 +239,25 @@ uint64_t TypeTable::kindPartSize(Kind K) const {
     return 56;
   default:
     return TypeSize;
+  }
+}
+
+Error TypeTable::decodeKindPart(TypeInfo &T, FieldReader &X,
+                                std::vector<TypeInfo *> &Work) {
+  switch (T.K) {
+  case Kind::Array:
+  case Kind::Chan:
+  case Kind::Pointer:
+  case Kind::Slice:
+    return decodeElem(T, X, Work);
+  case Kind::Map:
+    return decodeMap(T, X, Work);
+  case Kind::Struct:
+    return decodeStruct(T, X, Work);
+  case Kind::Interface:
+    return decodeInterface(T, X, Work);
+  default: // Func: after the uncommon part; the others have no more
+    return Error::success();
   }
 }
 

@@ -235,6 +235,8 @@ private:
   Error decode(TypeInfo &T, std::vector<TypeInfo *> &Work);
   Error decodeHeader(TypeInfo &T);
   uint64_t kindPartSize(Kind K) const;
+  Error decodeKindPart(TypeInfo &T, FieldReader &X,
+                       std::vector<TypeInfo *> &Work);
   Error decodeElem(TypeInfo &T, FieldReader &X, std::vector<TypeInfo *> &Work);
   Error decodeMap(TypeInfo &T, FieldReader &X, std::vector<TypeInfo *> &Work);
   Error decodeStruct(TypeInfo &T, FieldReader &X,
