@@ -1,6 +1,10 @@
 #include "arch/Arch.h"
 
+#include <iterator>
+
 #include <llvm/BinaryFormat/ELF.h>
+
+#include "arch/ArchImpl.h"
 
 #include "support/Memory.h"
 
@@ -18,12 +22,20 @@ enum : unsigned {
 const char *const Names[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi",
                              "rbp", "rsp", "r8",  "r9",  "r10", "r11",
                              "r12", "r13", "r14", "r15", "rip"};
+struct NamedReg {
+  const char *Name;
+  unsigned Reg;
+};
+// Registers past rip with a name, then the generic aliases.
+const NamedReg OtherNames[] = {
+    {"eflags", EFLAGS}, {"fs_base", FS_BASE}, {"gs_base", GS_BASE}};
+const NamedReg Aliases[] = {{"pc", RIP}, {"sp", RSP}, {"fp", RBP}};
 
 // user_regs_struct order in NT_PRSTATUS.
 const unsigned PrRegOrder[] = {
     R15, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI,
-    ~0u /*orig_rax*/, RIP, ~0u /*cs*/, EFLAGS, RSP, ~0u /*ss*/, FS_BASE,
-    GS_BASE, ~0u, ~0u, ~0u, ~0u /*ds es fs gs*/};
+    NoReg /*orig_rax*/, RIP, NoReg /*cs*/, EFLAGS, RSP, NoReg /*ss*/, FS_BASE,
+    GS_BASE, NoReg, NoReg, NoReg, NoReg /*ds es fs gs*/};
 
 // struct sigcontext (in uc_mcontext) order: r8..r15, rdi, rsi, rbp, rbx,
 // rdx, rax, rcx, rsp, rip, eflags.
@@ -39,53 +51,32 @@ public:
   unsigned spReg() const override { return RSP; }
   unsigned fpReg() const override { return RBP; }
   std::string regName(unsigned R) const override {
-    if (R < sizeof(Names) / sizeof(Names[0]))
+    if (R < std::size(Names))
       return Names[R];
-    if (R == EFLAGS)
-      return "eflags";
-    if (R == FS_BASE)
-      return "fs_base";
-    if (R == GS_BASE)
-      return "gs_base";
+    for (const NamedReg &N : OtherNames)
+      if (N.Reg == R)
+        return N.Name;
     return "r" + std::to_string(R);
   }
   std::optional<unsigned> regByName(llvm::StringRef N) const override {
-    for (unsigned R = 0; R < sizeof(Names) / sizeof(Names[0]); ++R)
+    for (unsigned R = 0; R < std::size(Names); ++R)
       if (N == Names[R])
         return R;
-    if (N == "pc")
-      return RIP;
-    if (N == "sp")
-      return RSP;
-    if (N == "fp")
-      return RBP;
-    if (N == "eflags")
-      return EFLAGS;
-    if (N == "fs_base")
-      return FS_BASE;
-    if (N == "gs_base")
-      return GS_BASE;
+    for (const NamedReg &Named : Aliases)
+      if (N == Named.Name)
+        return Named.Reg;
+    for (const NamedReg &Named : OtherNames)
+      if (N == Named.Name)
+        return Named.Reg;
     return std::nullopt;
   }
   std::vector<unsigned> displayRegs() const override {
     return {RIP, RSP, RBP, RAX, RBX, RCX, RDX, RSI, RDI, R8, R9,
             R10, R11, R12, R13, R14, R15, FS_BASE};
   }
-  size_t prRegSize() const override { return 27 * 8; }
+  size_t prRegSize() const override { return std::size(PrRegOrder) * 8; }
   Expected<RegisterSet> parsePrRegs(llvm::ArrayRef<uint8_t> B) const override {
-    if (B.size() < prRegSize())
-      return makeError("x86-64 register block is {0} bytes, expected {1}",
-                       B.size(), prRegSize());
-    RegisterSet R;
-    for (unsigned I = 0; I < 27; ++I) {
-      if (PrRegOrder[I] == ~0u)
-        continue;
-      uint64_t V = 0;
-      for (unsigned J = 0; J < 8; ++J)
-        V |= uint64_t(B[I * 8 + J]) << (8 * J);
-      R.set(PrRegOrder[I], V);
-    }
-    return R;
+    return registersFromWords(B, PrRegOrder, "x86-64 register block");
   }
   std::vector<unsigned> goIntArgRegs() const override {
     return {RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11};
@@ -111,24 +102,18 @@ public:
     // PUSHFQ; ADJSP; then AX CX DX BX SI DI R8..R15 at 0..104(SP).
     static const unsigned Order[] = {RAX, RCX, RDX, RBX, RSI, RDI, R8,  R9,
                                      R10, R11, R12, R13, R14, R15};
-    auto Bytes = M.readBytes(FrameSP, sizeof(Order) / sizeof(unsigned) * 8);
-    if (!Bytes)
-      return addContext(Bytes.takeError(), "reading asyncPreempt's saved registers");
-    RegisterSet R;
-    for (unsigned I = 0; I < sizeof(Order) / sizeof(unsigned); ++I) {
-      uint64_t V = 0;
-      for (unsigned J = 0; J < 8; ++J)
-        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
-      R.set(Order[I], V);
-    }
+    auto Regs = readRegisterWords(M, FrameSP, Order,
+                                  "asyncPreempt's saved registers");
+    if (!Regs)
+      return Regs.takeError();
     // The interrupted BP was pushed first, right below the resume PC.
     auto BP = M.readU64(CallerSP - 16);
     if (!BP)
       return addContext(BP.takeError(), "reading asyncPreempt's saved BP");
-    R.set(RBP, *BP);
-    R.set(RSP, CallerSP);
-    R.set(RIP, ResumePC);
-    return R;
+    Regs->set(RBP, *BP);
+    Regs->set(RSP, CallerSP);
+    Regs->set(RIP, ResumePC);
+    return Regs;
   }
   std::optional<uint64_t> savedFramePointerSlot(uint64_t SP,
                                                 uint64_t CallerSP) const override {
@@ -139,18 +124,7 @@ public:
   Expected<RegisterSet> regsFromUcontext(const Memory &M,
                                          uint64_t Uc) const override {
     // ucontext_t: uc_flags(8) uc_link(8) uc_stack(24) uc_mcontext.
-    const uint64_t MC = Uc + 40;
-    auto Bytes = M.readBytes(MC, sizeof(SigcontextOrder) / sizeof(unsigned) * 8);
-    if (!Bytes)
-      return addContext(Bytes.takeError(), "reading signal context");
-    RegisterSet R;
-    for (unsigned I = 0; I < sizeof(SigcontextOrder) / sizeof(unsigned); ++I) {
-      uint64_t V = 0;
-      for (unsigned J = 0; J < 8; ++J)
-        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
-      R.set(SigcontextOrder[I], V);
-    }
-    return R;
+    return readRegisterWords(M, Uc + 40, SigcontextOrder, "signal context");
   }
 };
 

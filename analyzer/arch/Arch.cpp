@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "arch/ArchImpl.h"
+#include "support/ByteReader.h"
+#include "support/Memory.h"
+
 namespace ms {
 
 Arch::~Arch() = default;
@@ -21,6 +25,31 @@ std::vector<std::string> Arch::wantedRegNames() const {
       Names.push_back(N);
   }
   return Names;
+}
+
+Expected<RegisterSet> registersFromWords(llvm::ArrayRef<uint8_t> Bytes,
+                                         llvm::ArrayRef<unsigned> Order,
+                                         const char *What) {
+  const ByteReader Words(Bytes);
+  RegisterSet Regs;
+  for (size_t I = 0; I < Order.size(); ++I) {
+    auto Value = Words.word(I);
+    if (!Value)
+      return makeError("{0} is {1} bytes, expected {2}", What, Bytes.size(),
+                       Order.size() * 8);
+    if (Order[I] != NoReg)
+      Regs.set(Order[I], *Value);
+  }
+  return Regs;
+}
+
+Expected<RegisterSet> readRegisterWords(const Memory &M, uint64_t Addr,
+                                        llvm::ArrayRef<unsigned> Order,
+                                        const char *What) {
+  auto Bytes = M.readBytes(Addr, Order.size() * 8);
+  if (!Bytes)
+    return addContext(Bytes.takeError(), llvm::Twine("reading ") + What);
+  return registersFromWords(*Bytes, Order, What);
 }
 
 const Arch &amd64Arch();

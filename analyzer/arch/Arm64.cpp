@@ -1,6 +1,10 @@
 #include "arch/Arch.h"
 
+#include <array>
+
 #include <llvm/BinaryFormat/ELF.h>
+
+#include "arch/ArchImpl.h"
 
 #include "support/Memory.h"
 
@@ -12,6 +16,24 @@ namespace {
 // TPIDR_EL0 has no DWARF number in wide use; we keep it at 36.
 enum : unsigned { X0 = 0, FP = 29, LR = 30, SP = 31, PC = 32, PSTATE = 33,
                   TPIDR = 36 };
+
+// user_pt_regs (NT_PRSTATUS, and the signal context from regs[0] on):
+// x0..x30, sp, pc, pstate, which is DWARF order.
+constexpr std::array<unsigned, 34> PrRegOrder = [] {
+  std::array<unsigned, 34> Order{};
+  for (unsigned I = 0; I < Order.size(); ++I)
+    Order[I] = I;
+  return Order;
+}();
+
+// runtime.asyncPreempt's save area: R0..R17, then R19..R26 (R18 is the
+// platform register).
+constexpr std::array<unsigned, 26> AsyncPreemptOrder = [] {
+  std::array<unsigned, 26> Order{};
+  for (unsigned I = 0; I < Order.size(); ++I)
+    Order[I] = I < 18 ? I : I + 1;
+  return Order;
+}();
 
 class Arm64 final : public Arch {
 public:
@@ -59,19 +81,9 @@ public:
       V.push_back(I);
     return V;
   }
-  size_t prRegSize() const override { return 34 * 8; }
+  size_t prRegSize() const override { return PrRegOrder.size() * 8; }
   Expected<RegisterSet> parsePrRegs(llvm::ArrayRef<uint8_t> B) const override {
-    if (B.size() < prRegSize())
-      return makeError("AArch64 register block is {0} bytes, expected {1}",
-                       B.size(), prRegSize());
-    RegisterSet R;
-    for (unsigned I = 0; I < 34; ++I) {
-      uint64_t V = 0;
-      for (unsigned J = 0; J < 8; ++J)
-        V |= uint64_t(B[I * 8 + J]) << (8 * J);
-      R.set(I, V); // x0..x30, sp, pc, pstate in DWARF order
-    }
-    return R;
+    return registersFromWords(B, PrRegOrder, "AArch64 register block");
   }
   std::vector<unsigned> goIntArgRegs() const override {
     std::vector<unsigned> V;
@@ -94,18 +106,12 @@ public:
   Expected<RegisterSet> regsFromAsyncPreempt(const Memory &M, uint64_t FrameSP,
                                              uint64_t CallerSP,
                                              uint64_t ResumePC) const override {
-    // src/runtime/preempt_arm64.s: R0..R17 then R19..R26 (R18 is the
-    // platform register) stored from 8(RSP) in pairs.
-    auto Bytes = M.readBytes(FrameSP + 8, 26 * 8);
-    if (!Bytes)
-      return addContext(Bytes.takeError(), "reading asyncPreempt's saved registers");
-    RegisterSet R;
-    for (unsigned I = 0; I < 26; ++I) {
-      uint64_t V = 0;
-      for (unsigned J = 0; J < 8; ++J)
-        V |= uint64_t((*Bytes)[I * 8 + J]) << (8 * J);
-      R.set(I < 18 ? I : I + 1, V);
-    }
+    // src/runtime/preempt_arm64.s: the save area from 8(RSP), stored in
+    // pairs.
+    auto Regs = readRegisterWords(M, FrameSP + 8, AsyncPreemptOrder,
+                                  "asyncPreempt's saved registers");
+    if (!Regs)
+      return Regs.takeError();
     // The signal handler injected the call (runtime/signal_arm64.go
     // pushCall): it lowered SP by 16 and saved the interrupted LR at the
     // new SP, which is asyncPreempt's entry SP (CallerSP here).
@@ -113,10 +119,10 @@ public:
     if (!SavedLR)
       return addContext(SavedLR.takeError(),
                         "reading the LR asyncPreempt's caller saved");
-    R.set(LR, *SavedLR);
-    R.set(SP, CallerSP + 16);
-    R.set(PC, ResumePC);
-    return R;
+    Regs->set(LR, *SavedLR);
+    Regs->set(SP, CallerSP + 16);
+    Regs->set(PC, ResumePC);
+    return Regs;
   }
   std::optional<uint64_t> savedFramePointerSlot(uint64_t SP,
                                                 uint64_t) const override {
@@ -129,10 +135,7 @@ public:
     // __unused[120] then uc_mcontext (16-byte aligned) at 176:
     // fault_address(8) regs[31] sp pc pstate.
     const uint64_t MC = Uc + 176;
-    auto Bytes = M.readBytes(MC + 8, 34 * 8);
-    if (!Bytes)
-      return addContext(Bytes.takeError(), "reading signal context");
-    return parsePrRegs(*Bytes);
+    return readRegisterWords(M, MC + 8, PrRegOrder, "signal context");
   }
 };
 

@@ -3,6 +3,8 @@
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/DataExtractor.h>
 
+#include "support/ByteReader.h"
+
 namespace ms {
 
 using namespace llvm;
@@ -59,7 +61,7 @@ bool readVarString(ArrayRef<uint8_t> B, uint64_t &Off, std::string &Out) {
   Error Err = Error::success();
   uint64_t Len = DE.getULEB128(&Off, &Err);
   if (Err) {
-    consumeError(std::move(Err));
+    dropProbeError(std::move(Err)); // the caller says the info is malformed
     return false;
   }
   if (Off > B.size() || Len > B.size() - Off)
@@ -138,20 +140,18 @@ Expected<BuildInfo> readBuildInfo(const ExeFile &X) {
     if (PtrSize != 8 && PtrSize != 4)
       return inputError(X.path(), "malformed Go build info (pointer size {0})",
                         PtrSize);
-    auto ReadPtr = [&](ArrayRef<uint8_t> B, uint64_t Off) -> uint64_t {
-      uint64_t V = 0;
-      for (unsigned I = 0; I < PtrSize && Off + I < B.size(); ++I)
-        V |= uint64_t(B[Off + I]) << (8 * I);
-      return V;
+    auto ReadPtr = [&](ArrayRef<uint8_t> B, uint64_t Off) {
+      return ByteReader(B).uint(Off, PtrSize);
     };
-    auto ReadGoString = [&](uint64_t HdrAddr) -> std::string {
-      ArrayRef<uint8_t> H = X.bytesAt(HdrAddr, 2 * PtrSize);
-      if (H.empty())
+    // The Go string whose header is at HdrAddr; empty when not in the file.
+    auto ReadGoString = [&](std::optional<uint64_t> HdrAddr) -> std::string {
+      if (!HdrAddr)
         return {};
-      uint64_t P = ReadPtr(H, 0), L = ReadPtr(H, PtrSize);
-      if (L > 4096)
+      ArrayRef<uint8_t> Header = X.bytesAt(*HdrAddr, 2 * PtrSize);
+      auto Data = ReadPtr(Header, 0), Len = ReadPtr(Header, PtrSize);
+      if (!Data || !Len || *Len > 4096)
         return {};
-      ArrayRef<uint8_t> S = X.bytesAt(P, L);
+      ArrayRef<uint8_t> S = X.bytesAt(*Data, *Len);
       return std::string(reinterpret_cast<const char *>(S.data()), S.size());
     };
     Vers = ReadGoString(ReadPtr(Blob, 16));

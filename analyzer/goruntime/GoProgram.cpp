@@ -48,9 +48,8 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
   // DWARF when no table fits or the build used experiments the tables do
   // not model.
   bool UseDwarf = false;
-  if (auto Name = RuntimeLayouts::tableNameFor(P->BI); !Name) {
-    llvm::consumeError(Name.takeError());
-    UseDwarf = true;
+  if (!probe(RuntimeLayouts::tableNameFor(P->BI))) {
+    UseDwarf = true; // no table for this version
   } else if (auto E = P->BI.setting("GOEXPERIMENT")) {
     llvm::SmallVector<llvm::StringRef, 4> Parts;
     llvm::StringRef(*E).split(Parts, ',', -1, false);

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <functional>
 
-#include <llvm/Support/ConvertUTF.h>
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -70,6 +70,12 @@ private:
   GoValue error(const TypeInfo *T, uint64_t Addr, const std::string &Msg) {
     return error(T, Addr, makeError("{0}", Msg));
   }
+  // One kind family each; V has its type and address set.
+  GoValue integerAt(GoValue V);
+  GoValue floatAt(GoValue V);
+  GoValue stringAt(GoValue V);
+  GoValue elementsAt(GoValue V, unsigned Depth);
+  GoValue structAt(GoValue V, unsigned Depth);
   GoValue interfaceAt(const TypeInfo &T, uint64_t Addr, unsigned Depth);
 
   TypeTable &Types;
@@ -99,7 +105,8 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
     V.VK = VK::TooDeep;
     return V;
   }
-  auto Word = [&](uint64_t A) { return M.readU64(A); };
+  if (isIntegerKind(T.K))
+    return integerAt(std::move(V));
   switch (T.K) {
   case Kind::Bool: {
     auto B = M.readU8(Addr);
@@ -109,90 +116,19 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
     V.B = *B != 0;
     return V;
   }
-  case Kind::Int:
-  case Kind::Int8:
-  case Kind::Int16:
-  case Kind::Int32:
-  case Kind::Int64:
-  case Kind::Uint:
-  case Kind::Uint8:
-  case Kind::Uint16:
-  case Kind::Uint32:
-  case Kind::Uint64:
-  case Kind::Uintptr: {
-    unsigned Size = static_cast<unsigned>(T.Size);
-    if (Size != 1 && Size != 2 && Size != 4 && Size != 8)
-      return error(&T, Addr, "integer type of size " + std::to_string(T.Size));
-    auto X = M.readUint(Addr, Size);
-    if (!X)
-      return error(&T, Addr, X.takeError());
-    if (T.K >= Kind::Int && T.K <= Kind::Int64) {
-      V.VK = VK::Int;
-      V.I = signExtend(*X, Size);
-    } else {
-      V.VK = VK::Uint;
-      V.U = *X;
-    }
-    return V;
-  }
   case Kind::Float32:
   case Kind::Float64:
   case Kind::Complex64:
-  case Kind::Complex128: {
-    bool Cplx = T.K == Kind::Complex64 || T.K == Kind::Complex128;
-    unsigned Part = (T.K == Kind::Float32 || T.K == Kind::Complex64) ? 4 : 8;
-    if (T.Size != (Cplx ? 2u : 1u) * Part)
-      return error(&T, Addr, "float type of size " + std::to_string(T.Size));
-    auto Read = [&](uint64_t A) -> Expected<double> {
-      auto X = M.readUint(A, Part);
-      if (!X)
-        return X.takeError();
-      if (Part == 4)
-        return double(llvm::bit_cast<float>(static_cast<uint32_t>(*X)));
-      return llvm::bit_cast<double>(*X);
-    };
-    auto Re = Read(Addr);
-    if (!Re)
-      return error(&T, Addr, Re.takeError());
-    V.F = *Re;
-    V.VK = VK::Float;
-    if (Cplx) {
-      auto Im = Read(Addr + Part);
-      if (!Im)
-        return error(&T, Addr, Im.takeError());
-      V.Imag = *Im;
-      V.VK = VK::Complex;
-    }
-    return V;
-  }
-  case Kind::String: {
-    auto P = Word(Addr), N = Word(Addr + 8);
-    if (!P)
-      return error(&T, Addr, P.takeError());
-    if (!N)
-      return error(&T, Addr, N.takeError());
-    if (static_cast<int64_t>(*N) < 0)
-      return error(&T, Addr, "string of negative length " +
-                                 std::to_string(static_cast<int64_t>(*N)));
-    V.VK = VK::String;
-    V.Ptr = *P;
-    V.Len = *N;
-    uint64_t Take = std::min(*N, L.MaxStringBytes);
-    V.Truncated = Take < *N;
-    if (Take) {
-      auto S = M.readString(*P, Take, Take);
-      if (!S)
-        return error(&T, Addr, S.takeError());
-      V.Str = std::move(*S);
-    }
-    return V;
-  }
+  case Kind::Complex128:
+    return floatAt(std::move(V));
+  case Kind::String:
+    return stringAt(std::move(V));
   case Kind::Pointer:
   case Kind::UnsafePointer:
   case Kind::Map:
   case Kind::Chan:
   case Kind::Func: {
-    auto P = Word(Addr);
+    auto P = M.readU64(Addr);
     if (!P)
       return error(&T, Addr, P.takeError());
     V.Ptr = *P;
@@ -203,57 +139,143 @@ GoValue Decoder::at(const TypeInfo &T, uint64_t Addr, unsigned Depth) {
     return V;
   }
   case Kind::Slice:
-  case Kind::Array: {
-    if (!T.Elem)
-      return error(&T, Addr, "element type missing");
-    uint64_t Base = Addr, N = T.Len;
-    if (T.K == Kind::Slice) {
-      auto P = Word(Addr), Len = Word(Addr + 8), Cap = Word(Addr + 16);
-      if (!P)
-        return error(&T, Addr, P.takeError());
-      if (!Len)
-        return error(&T, Addr, Len.takeError());
-      if (!Cap)
-        return error(&T, Addr, Cap.takeError());
-      if (*Len > *Cap || static_cast<int64_t>(*Cap) < 0)
-        return error(&T, Addr, "slice with len " + std::to_string(*Len) +
-                                   " > cap " + std::to_string(*Cap));
-      V.VK = VK::Slice;
-      V.Ptr = Base = *P;
-      V.Cap = *Cap;
-      N = *Len;
-    } else {
-      V.VK = VK::Array;
-    }
-    V.Len = N;
-    uint64_t Take = std::min(N, L.MaxElements);
-    V.Truncated = Take < N;
-    const uint64_t ES = T.Elem->Size;
-    if (ES && Take > (~0ull - Base) / ES)
-      return error(&T, Addr, "elements overflow the address space");
-    for (uint64_t I = 0; I < Take; ++I)
-      V.Elems.push_back(at(*T.Elem, Base + I * ES, Depth + 1));
-    return V;
-  }
-  case Kind::Struct: {
-    V.VK = VK::Struct;
-    for (const StructFieldInfo &F : T.Fields) {
-      GoValue::Field GF;
-      GF.Name = F.Name;
-      GF.Embedded = F.Embedded;
-      GF.Value = std::make_unique<GoValue>(
-          F.Type ? at(*F.Type, Addr + F.Offset, Depth + 1)
-                 : error(nullptr, Addr + F.Offset, "field type missing"));
-      V.Fields.push_back(std::move(GF));
-    }
-    return V;
-  }
+  case Kind::Array:
+    return elementsAt(std::move(V), Depth);
+  case Kind::Struct:
+    return structAt(std::move(V), Depth);
   case Kind::Interface:
     return interfaceAt(T, Addr, Depth);
-  case Kind::Invalid:
+  default:
     break;
   }
   return error(&T, Addr, "invalid kind");
+}
+
+GoValue Decoder::integerAt(GoValue V) {
+  const TypeInfo &T = *V.Type;
+  const uint64_t Addr = V.Addr;
+  unsigned Size = static_cast<unsigned>(T.Size);
+  if (Size != 1 && Size != 2 && Size != 4 && Size != 8)
+    return error(&T, Addr, "integer type of size " + std::to_string(T.Size));
+  auto X = M.readUint(Addr, Size);
+  if (!X)
+    return error(&T, Addr, X.takeError());
+  if (isSignedKind(T.K)) {
+    V.VK = GoValue::VKind::Int;
+    V.I = signExtend(*X, Size);
+  } else {
+    V.VK = GoValue::VKind::Uint;
+    V.U = *X;
+  }
+  return V;
+}
+
+GoValue Decoder::floatAt(GoValue V) {
+  const TypeInfo &T = *V.Type;
+  const uint64_t Addr = V.Addr;
+  bool Cplx = T.K == Kind::Complex64 || T.K == Kind::Complex128;
+  unsigned Part = (T.K == Kind::Float32 || T.K == Kind::Complex64) ? 4 : 8;
+  if (T.Size != (Cplx ? 2u : 1u) * Part)
+    return error(&T, Addr, "float type of size " + std::to_string(T.Size));
+  auto Read = [&](uint64_t A) -> Expected<double> {
+    auto X = M.readUint(A, Part);
+    if (!X)
+      return X.takeError();
+    if (Part == 4)
+      return double(llvm::bit_cast<float>(static_cast<uint32_t>(*X)));
+    return llvm::bit_cast<double>(*X);
+  };
+  auto Re = Read(Addr);
+  if (!Re)
+    return error(&T, Addr, Re.takeError());
+  V.F = *Re;
+  V.VK = GoValue::VKind::Float;
+  if (Cplx) {
+    auto Im = Read(Addr + Part);
+    if (!Im)
+      return error(&T, Addr, Im.takeError());
+    V.Imag = *Im;
+    V.VK = GoValue::VKind::Complex;
+  }
+  return V;
+}
+
+GoValue Decoder::stringAt(GoValue V) {
+  const TypeInfo &T = *V.Type;
+  const uint64_t Addr = V.Addr;
+  auto P = M.readU64(Addr), N = M.readU64(Addr + 8);
+  if (!P)
+    return error(&T, Addr, P.takeError());
+  if (!N)
+    return error(&T, Addr, N.takeError());
+  if (static_cast<int64_t>(*N) < 0)
+    return error(&T, Addr, "string of negative length " +
+                               std::to_string(static_cast<int64_t>(*N)));
+  V.VK = GoValue::VKind::String;
+  V.Ptr = *P;
+  V.Len = *N;
+  uint64_t Take = std::min(*N, L.MaxStringBytes);
+  V.Truncated = Take < *N;
+  if (Take) {
+    auto S = M.readString(*P, Take, Take);
+    if (!S)
+      return error(&T, Addr, S.takeError());
+    V.Str = std::move(*S);
+  }
+  return V;
+}
+
+// Slices and arrays: the first MaxElements elements.
+GoValue Decoder::elementsAt(GoValue V, unsigned Depth) {
+  const TypeInfo &T = *V.Type;
+  const uint64_t Addr = V.Addr;
+  if (!T.Elem)
+    return error(&T, Addr, "element type missing");
+  uint64_t Base = Addr, N = T.Len;
+  if (T.K == Kind::Slice) {
+    auto P = M.readU64(Addr), Len = M.readU64(Addr + 8),
+         Cap = M.readU64(Addr + 16);
+    if (!P)
+      return error(&T, Addr, P.takeError());
+    if (!Len)
+      return error(&T, Addr, Len.takeError());
+    if (!Cap)
+      return error(&T, Addr, Cap.takeError());
+    if (*Len > *Cap || static_cast<int64_t>(*Cap) < 0)
+      return error(&T, Addr, "slice with len " + std::to_string(*Len) +
+                                 " > cap " + std::to_string(*Cap));
+    V.VK = GoValue::VKind::Slice;
+    V.Ptr = Base = *P;
+    V.Cap = *Cap;
+    N = *Len;
+  } else {
+    V.VK = GoValue::VKind::Array;
+  }
+  V.Len = N;
+  uint64_t Take = std::min(N, L.MaxElements);
+  V.Truncated = Take < N;
+  const uint64_t ES = T.Elem->Size;
+  if (ES && Take > (~0ull - Base) / ES)
+    return error(&T, Addr, "elements overflow the address space");
+  for (uint64_t I = 0; I < Take; ++I)
+    V.Elems.push_back(at(*T.Elem, Base + I * ES, Depth + 1));
+  return V;
+}
+
+GoValue Decoder::structAt(GoValue V, unsigned Depth) {
+  const TypeInfo &T = *V.Type;
+  const uint64_t Addr = V.Addr;
+  V.VK = GoValue::VKind::Struct;
+  for (const StructFieldInfo &F : T.Fields) {
+    GoValue::Field GF;
+    GF.Name = F.Name;
+    GF.Embedded = F.Embedded;
+    GF.Value = std::make_unique<GoValue>(
+        F.Type ? at(*F.Type, Addr + F.Offset, Depth + 1)
+               : error(nullptr, Addr + F.Offset, "field type missing"));
+    V.Fields.push_back(std::move(GF));
+  }
+  return V;
 }
 
 GoValue Decoder::interfaceAt(const TypeInfo &T, uint64_t Addr,
@@ -308,11 +330,6 @@ void clearWordAddrs(GoValue &V) {
 
 // ---- text ------------------------------------------------------------------------
 
-bool isUTF8(llvm::StringRef S) {
-  const UTF8 *Rest = reinterpret_cast<const UTF8 *>(S.data());
-  return isLegalUTF8String(&Rest, Rest + S.size());
-}
-
 // Go's %v for floats: shortest digits, %e form when the exponent is < -4
 // or >= 6 (strconv 'g' with shortest precision), else %f form.
 
@@ -333,40 +350,7 @@ std::string formatFloat(double D) {
 }
 
 std::string quote(const std::string &S, bool Truncated) {
-  bool UTF8 = isUTF8(S);
-  std::string Out = "\"";
-  for (unsigned char C : S) {
-    switch (C) {
-    case '"':
-      Out += "\\\"";
-      continue;
-    case '\\':
-      Out += "\\\\";
-      continue;
-    case '\n':
-      Out += "\\n";
-      continue;
-    case '\r':
-      Out += "\\r";
-      continue;
-    case '\t':
-      Out += "\\t";
-      continue;
-    default:
-      break;
-    }
-    if (C < 0x20 || C == 0x7f || (C >= 0x80 && !UTF8)) {
-      char B[8];
-      snprintf(B, sizeof B, "\\x%02x", C);
-      Out += B;
-    } else {
-      Out += static_cast<char>(C);
-    }
-  }
-  Out += "\"";
-  if (Truncated)
-    Out += "...";
-  return Out;
+  return quoteGoString(S) + (Truncated ? "..." : "");
 }
 
 std::string typeText(const GoValue &V) {
@@ -513,9 +497,16 @@ GoValue decodeValueFromWords(TypeTable &Types, const TypeInfo &T,
 GoValue decodeValueFromBytes(TypeTable &Types, const TypeInfo &T,
                              ArrayRef<uint8_t> Bytes,
                              const DecodeLimits &Limits) {
-  std::vector<uint64_t> Words((Bytes.size() + 7) / 8, 0);
-  for (size_t I = 0; I < Bytes.size(); ++I)
-    Words[I / 8] |= uint64_t(Bytes[I]) << (8 * (I % 8));
+  // Whole words; the last one takes what is left (its padding is past the
+  // value). Words that are not there make Error nodes when decoded.
+  const ByteReader Reader(Bytes);
+  std::vector<uint64_t> Words;
+  for (size_t Off = 0; Off < Bytes.size(); Off += 8) {
+    auto Word = Reader.uint(Off, std::min<size_t>(8, Bytes.size() - Off));
+    if (!Word)
+      break;
+    Words.push_back(*Word);
+  }
   return decodeValueFromWords(Types, T, Words, Limits);
 }
 

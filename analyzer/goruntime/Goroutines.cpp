@@ -7,6 +7,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/StructView.h"
 #include "loader/Target.h"
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -24,42 +25,34 @@ struct SliceHdr {
 };
 
 Expected<SliceHdr> readSlice(const Memory &M, uint64_t Addr) {
-  auto B = M.readBytes(Addr, 24);
-  if (!B)
-    return B.takeError();
-  SliceHdr S;
-  for (int I = 0; I < 8; ++I) {
-    S.Data |= uint64_t((*B)[I]) << (8 * I);
-    S.Len |= uint64_t((*B)[8 + I]) << (8 * I);
-    S.Cap |= uint64_t((*B)[16 + I]) << (8 * I);
-  }
-  return S;
+  auto Bytes = M.readBytes(Addr, 24);
+  if (!Bytes)
+    return Bytes.takeError();
+  const ByteReader Words(*Bytes);
+  auto Data = Words.word(0), Len = Words.word(1), Cap = Words.word(2);
+  if (!Data || !Len || !Cap)
+    return makeError("slice header at {0}: {1} bytes read", hex(Addr),
+                     Words.size());
+  return SliceHdr{*Data, *Len, *Cap};
 }
 
 // Does the word at Addr look like runtime.allgs: a slice of pointers to
 // g structs whose goids are distinct and whose stacks make sense.
 bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
   const Memory &M = P.memory();
-  auto S = readSlice(M, Addr);
-  if (!S) {
-    llvm::consumeError(S.takeError());
-    return false;
-  }
-  if (S->Len == 0 || S->Len > S->Cap || S->Len > MaxGoroutines || !S->Data)
+  auto Slice = probe(readSlice(M, Addr));
+  if (!Slice || Slice->Len == 0 || Slice->Len > Slice->Cap ||
+      Slice->Len > MaxGoroutines || !Slice->Data)
     return false;
   std::set<uint64_t> Goids;
-  uint64_t Check = std::min<uint64_t>(S->Len, 8);
+  uint64_t Check = std::min<uint64_t>(Slice->Len, 8);
   for (uint64_t I = 0; I < Check; ++I) {
-    auto G = M.readU64(S->Data + 8 * I);
-    if (!G) {
-      llvm::consumeError(G.takeError());
+    auto G = probe(M.readU64(Slice->Data + 8 * I));
+    if (!G)
       return false;
-    }
-    auto V = StructView::read(M, P.layouts(), "runtime.g", *G);
-    if (!V) {
-      llvm::consumeError(V.takeError());
+    auto V = probe(StructView::read(M, P.layouts(), "runtime.g", *G));
+    if (!V)
       return false;
-    }
     uint64_t Lo = V->getOr("stack.lo", 0), Hi = V->getOr("stack.hi", 0);
     uint64_t Goid = V->getOr("goid", 0);
     if (Hi && (Lo >= Hi || Hi - Lo > (1ull << 30)))
@@ -73,19 +66,15 @@ bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
 bool plausibleAllm(const GoProgram &P, uint64_t Addr,
                    const std::set<int64_t> &Tids) {
   const Memory &M = P.memory();
-  auto Head = M.readU64(Addr);
-  if (!Head) {
-    llvm::consumeError(Head.takeError());
+  auto Head = probe(M.readU64(Addr));
+  if (!Head)
     return false;
-  }
   uint64_t Cur = *Head;
   size_t Matched = 0;
   for (size_t N = 0; Cur && N < 64; ++N) {
-    auto V = StructView::read(M, P.layouts(), "runtime.m", Cur);
-    if (!V) {
-      llvm::consumeError(V.takeError());
+    auto V = probe(StructView::read(M, P.layouts(), "runtime.m", Cur));
+    if (!V)
       return false;
-    }
     if (Tids.count(static_cast<int64_t>(V->getOr("procid", 0))))
       ++Matched;
     Cur = V->getOr("alllink", 0);
@@ -99,12 +88,11 @@ uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
                     std::initializer_list<const char *> Users,
                     llvm::function_ref<bool(uint64_t)> Plausible,
                     std::string &How, Warnings &W) {
-  auto A = P.globalAddress(Name);
-  if (A) {
+  if (auto A = probe(P.globalAddress(Name))) {
     How = "symbol";
     return *A;
   }
-  llvm::consumeError(A.takeError());
+  // No symbol, no DWARF: look in the code that uses it.
   for (const char *U : Users) {
     auto Refs = dataRefsOf(P, U);
     if (!Refs) {
@@ -123,9 +111,8 @@ uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
 std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
                        std::string &Const, std::string &Reason) {
   const RuntimeLayouts &L = P.layouts();
-  auto Name = L.gStatusName(Raw & ~0x1000u);
-  if (!Name) {
-    llvm::consumeError(Name.takeError());
+  auto Name = probe(L.gStatusName(Raw & ~0x1000u));
+  if (!Name) { // a status this Go version does not define: shown as a number
     Const = "status " + std::to_string(Raw);
     return Const;
   }
@@ -135,12 +122,10 @@ std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
                       ? RuntimeStatusNames[Base]
                       : llvm::StringRef(*Name).drop_front(2).lower();
   if (Const == "_Gwaiting" && WaitReason) {
-    auto R = L.waitReason(WaitReason);
-    if (R && !R->empty()) {
+    // An unknown reason leaves the plain status.
+    if (auto R = probe(L.waitReason(WaitReason)); R && !R->empty()) {
       Reason = *R;
       S = *R;
-    } else if (!R) {
-      llvm::consumeError(R.takeError());
     }
   }
   if (Raw & 0x1000u)
@@ -149,11 +134,9 @@ std::string statusText(const GoProgram &P, uint32_t Raw, uint64_t WaitReason,
 }
 
 bool isSystemStart(const GoProgram &P, uint64_t StartPC) {
-  auto F = P.pclntab().findFunc(StartPC);
-  if (!F) {
-    llvm::consumeError(F.takeError());
+  auto F = probe(P.pclntab().findFunc(StartPC));
+  if (!F) // not a Go function: not the runtime's
     return false;
-  }
   llvm::StringRef N = F->Name;
   // runtime.isSystemGoroutine: runtime functions other than runtime.main
   // (and user finalizer goroutines, which we cannot tell apart here).
@@ -167,6 +150,8 @@ uint64_t currentG(const Memory &M, const Arch &A, const RegisterSet &Regs) {
     auto G = M.readU64(*Slot);
     if (G)
       return *G;
+    // The thread then reads as having no g in TLS, without the address
+    // that could not be read.
     llvm::consumeError(G.takeError());
     return 0;
   }
@@ -261,100 +246,148 @@ ThreadInfo identifyThread(const GoProgram &P, const GoroutineSet &S, int Tid,
   return TI;
 }
 
-Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
-  const Memory &M = P.memory();
-  const RuntimeLayouts &L = P.layouts();
-  const Target &T = P.target();
-  const Arch &A = T.arch();
+namespace {
+
+// readGoroutines, one part of the runtime's state at a time: the Ms (from
+// runtime.allm, and from the threads' TLS g), the threads, the goroutines
+// (from runtime.allgs).
+class GoroutineReader {
+public:
+  GoroutineReader(const GoProgram &P, Warnings &W)
+      : P(P), Mem(P.memory()), L(P.layouts()), W(W) {}
+
+  Expected<GoroutineSet> read();
+
+private:
+  Expected<std::vector<uint64_t>> readAllgs();
+  void readAllm(const std::set<int64_t> &Tids);
+  MInfo *addM(uint64_t MAddr);
+  void readThreads();
+  void readGoroutine(uint64_t Index, uint64_t G);
+
+  const GoProgram &P;
+  const Memory &Mem;
+  const RuntimeLayouts &L;
+  Warnings &W;
   GoroutineSet S;
+  std::set<uint64_t> SeenM;
+};
 
+Expected<GoroutineSet> GoroutineReader::read() {
   std::set<int64_t> Tids;
-  for (const auto &Th : T.threads())
-    Tids.insert(Th.Tid);
+  for (const auto &Thread : P.target().threads())
+    Tids.insert(Thread.Tid);
+  auto Gs = readAllgs();
+  if (!Gs)
+    return Gs.takeError();
+  readAllm(Tids);
+  readThreads();
+  for (uint64_t I = 0; I < Gs->size(); ++I)
+    if ((*Gs)[I])
+      readGoroutine(I, (*Gs)[I]);
+  S.indexG();
+  return std::move(S);
+}
 
-  // --- allgs
+// The g pointers of runtime.allgs (nil entries included).
+Expected<std::vector<uint64_t>> GoroutineReader::readAllgs() {
   S.AllgsAddr = findGlobal(
       P, "runtime.allgs", {"runtime.allgadd", "runtime.forEachG", "runtime.checkdead"},
       [&](uint64_t Addr) { return plausibleAllgs(P, Addr); }, S.AllgsHow, W);
   if (!S.AllgsAddr)
     return makeError("cannot find runtime.allgs (no symbol, no DWARF, and "
                      "no plausible slice among the data runtime.allgadd uses)");
-  auto AllG = readSlice(M, S.AllgsAddr);
+  auto AllG = readSlice(Mem, S.AllgsAddr);
   if (!AllG)
     return addContext(AllG.takeError(), "reading runtime.allgs");
-  uint64_t N = AllG->Len;
+  const uint64_t N = AllG->Len;
   if (N > AllG->Cap || N > MaxGoroutines)
     return makeError("runtime.allgs at {0} has implausible length {1} "
                      "(capacity {2})",
                      hex(S.AllgsAddr), N, AllG->Cap);
-  auto Ptrs = M.readBytes(AllG->Data, N * 8);
-  if (!Ptrs)
-    return addContext(Ptrs.takeError(), "reading the runtime.allgs array");
+  auto PtrBytes = Mem.readBytes(AllG->Data, N * 8);
+  if (!PtrBytes)
+    return addContext(PtrBytes.takeError(), "reading the runtime.allgs array");
+  const ByteReader Ptrs(*PtrBytes);
+  std::vector<uint64_t> Gs;
+  for (uint64_t I = 0; I < N; ++I) {
+    auto Ptr = Ptrs.word(I);
+    if (!Ptr) {
+      W.addf("allgs[{0}] lies past the {1} bytes read", I, Ptrs.size());
+      break;
+    }
+    Gs.push_back(*Ptr);
+  }
+  return Gs;
+}
 
-  // --- allm
+void GoroutineReader::readAllm(const std::set<int64_t> &Tids) {
   S.AllmAddr = findGlobal(
       P, "runtime.allm", {"runtime.mcommoninit", "runtime.checkdead"},
       [&](uint64_t Addr) { return plausibleAllm(P, Addr, Tids); }, S.AllmHow, W);
-  std::set<uint64_t> SeenM;
-  auto AddM = [&](uint64_t MAddr) -> MInfo * {
-    if (!MAddr || SeenM.count(MAddr) || S.Ms.size() >= MaxMs)
-      return nullptr;
-    auto V = StructView::read(M, L, "runtime.m", MAddr);
-    if (!V) {
-      W.add(V.takeError(), "runtime.m");
-      return nullptr;
-    }
-    SeenM.insert(MAddr);
-    MInfo MI;
-    MI.M = MAddr;
-    MI.Id = static_cast<int64_t>(V->getOr("id", 0));
-    MI.ProcId = static_cast<int64_t>(V->getOr("procid", 0));
-    MI.G0 = V->getOr("g0", 0);
-    MI.GSignal = V->getOr("gsignal", 0);
-    MI.CurG = V->getOr("curg", 0);
-    auto StackOf = [&](uint64_t G, uint64_t &Lo, uint64_t &Hi) {
-      if (!G)
-        return;
-      auto GV = StructView::read(M, L, "runtime.g", G);
-      if (!GV) {
-        W.add(GV.takeError(), "m.g0/gsignal");
-        return;
-      }
-      Lo = GV->getOr("stack.lo", 0);
-      Hi = GV->getOr("stack.hi", 0);
-    };
-    StackOf(MI.G0, MI.G0StackLo, MI.G0StackHi);
-    StackOf(MI.GSignal, MI.GSignalStackLo, MI.GSignalStackHi);
-    S.Ms.push_back(MI);
-    return &S.Ms.back();
-  };
-  if (S.AllmAddr) {
-    auto Head = M.readU64(S.AllmAddr);
-    if (!Head)
-      W.add(Head.takeError(), "runtime.allm");
-    else {
-      uint64_t Cur = *Head;
-      for (size_t I = 0; Cur && I < MaxMs; ++I) {
-        MInfo *MI = AddM(Cur);
-        if (!MI)
-          break;
-        auto V = StructView::read(M, L, "runtime.m", Cur);
-        Cur = V ? V->getOr("alllink", 0) : 0;
-        if (!V)
-          llvm::consumeError(V.takeError());
-      }
-    }
-  } else {
+  if (!S.AllmAddr) {
     W.add("cannot find runtime.allm; Ms are found through the threads' TLS only");
+    return;
   }
+  auto Head = Mem.readU64(S.AllmAddr);
+  if (!Head) {
+    W.add(Head.takeError(), "runtime.allm");
+    return;
+  }
+  uint64_t Cur = *Head;
+  for (size_t I = 0; Cur && I < MaxMs; ++I) {
+    if (!addM(Cur))
+      break;
+    // addM read this m already (and warned when it could not).
+    auto V = probe(StructView::read(Mem, L, "runtime.m", Cur));
+    Cur = V ? V->getOr("alllink", 0) : 0;
+  }
+}
 
-  // --- threads: each core thread's M by procid, else through TLS g.
-  for (const auto &CT : T.threads()) {
+// The m at MAddr, added to S.Ms; nullptr when it is there already, cannot
+// be read, or there are too many.
+MInfo *GoroutineReader::addM(uint64_t MAddr) {
+  if (!MAddr || SeenM.count(MAddr) || S.Ms.size() >= MaxMs)
+    return nullptr;
+  auto V = StructView::read(Mem, L, "runtime.m", MAddr);
+  if (!V) {
+    W.add(V.takeError(), "runtime.m");
+    return nullptr;
+  }
+  SeenM.insert(MAddr);
+  MInfo MI;
+  MI.M = MAddr;
+  MI.Id = static_cast<int64_t>(V->getOr("id", 0));
+  MI.ProcId = static_cast<int64_t>(V->getOr("procid", 0));
+  MI.G0 = V->getOr("g0", 0);
+  MI.GSignal = V->getOr("gsignal", 0);
+  MI.CurG = V->getOr("curg", 0);
+  auto StackOf = [&](uint64_t G, uint64_t &Lo, uint64_t &Hi) {
+    if (!G)
+      return;
+    auto GV = StructView::read(Mem, L, "runtime.g", G);
+    if (!GV) {
+      W.add(GV.takeError(), "m.g0/gsignal");
+      return;
+    }
+    Lo = GV->getOr("stack.lo", 0);
+    Hi = GV->getOr("stack.hi", 0);
+  };
+  StackOf(MI.G0, MI.G0StackLo, MI.G0StackHi);
+  StackOf(MI.GSignal, MI.GSignalStackLo, MI.GSignalStackHi);
+  S.Ms.push_back(MI);
+  return &S.Ms.back();
+}
+
+// Each core thread's M by procid, else through its TLS g.
+void GoroutineReader::readThreads() {
+  const Arch &A = P.target().arch();
+  for (const auto &CT : P.target().threads()) {
     ThreadInfo TI;
     TI.Tid = CT.Tid;
     TI.Crashed = CT.Crashed;
     TI.Regs = CT.Regs;
-    TI.TlsG = currentG(M, A, CT.Regs);
+    TI.TlsG = currentG(Mem, A, CT.Regs);
     S.Threads.push_back(TI);
   }
   for (size_t TIdx = 0; TIdx < S.Threads.size(); ++TIdx) {
@@ -364,15 +397,13 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
       if (S.Ms[I].ProcId == TI.Tid)
         MIdx = I;
     if (!MIdx && TI.TlsG) {
-      auto GV = StructView::read(M, L, "runtime.g", TI.TlsG);
-      if (GV) {
+      // A TLS g that cannot be read leads to no M.
+      if (auto GV = probe(StructView::read(Mem, L, "runtime.g", TI.TlsG))) {
         uint64_t MAddr = GV->getOr("m", 0);
         if (const MInfo *Known = S.mByAddr(MAddr))
           MIdx = static_cast<size_t>(Known - S.Ms.data());
-        else if (AddM(MAddr))
+        else if (addM(MAddr))
           MIdx = S.Ms.size() - 1;
-      } else {
-        llvm::consumeError(GV.takeError());
       }
     }
     if (!MIdx) {
@@ -387,51 +418,50 @@ Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
              TI.Tid, MI.Id, MI.ProcId);
     describeOnM(TI, MI);
   }
+}
 
-  // --- goroutines
-  for (uint64_t I = 0; I < N; ++I) {
-    uint64_t G = 0;
-    for (int J = 0; J < 8; ++J)
-      G |= uint64_t((*Ptrs)[I * 8 + J]) << (8 * J);
-    if (!G)
-      continue;
-    auto V = StructView::read(M, L, "runtime.g", G);
-    if (!V) {
-      W.add(V.takeError(), "allgs[" + std::to_string(I) + "]");
-      continue;
-    }
-    GoroutineInfo GI;
-    GI.G = G;
-    GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
-    GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
-    GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
-                           GI.StatusConst, GI.WaitReason);
-    GI.WaitSince = V->getOr("waitsince", 0);
-    GI.M = V->getOr("m", 0);
-    GI.StackLo = V->getOr("stack.lo", 0);
-    GI.StackHi = V->getOr("stack.hi", 0);
-    GI.Sched.SP = V->getOr("sched.sp", 0);
-    GI.Sched.PC = V->getOr("sched.pc", 0);
-    GI.Sched.BP = V->getOr("sched.bp", 0);
-    GI.Sched.LR = V->getOr("sched.lr", 0);
-    GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
-    GI.SyscallSP = V->getOr("syscallsp", 0);
-    GI.SyscallPC = V->getOr("syscallpc", 0);
-    GI.GoPC = V->getOr("gopc", 0);
-    GI.StartPC = V->getOr("startpc", 0);
-    GI.LockedM = V->getOr("lockedm", 0);
-    if (V->has("parentGoid"))
-      GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
-    GI.System = isSystemStart(P, GI.StartPC);
-    if (const MInfo *MI = S.mByAddr(GI.M)) {
-      GI.MId = MI->Id;
-      if (MI->CurG == G && MI->Thread)
-        GI.Tid = S.Threads[*MI->Thread].Tid;
-    }
-    S.Goroutines.push_back(std::move(GI));
+// allgs[Index], the g at G.
+void GoroutineReader::readGoroutine(uint64_t Index, uint64_t G) {
+  auto V = StructView::read(Mem, L, "runtime.g", G);
+  if (!V) {
+    W.add(V.takeError(), "allgs[" + std::to_string(Index) + "]");
+    return;
   }
-  S.indexG();
-  return S;
+  GoroutineInfo GI;
+  GI.G = G;
+  GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
+  GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
+  GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
+                         GI.StatusConst, GI.WaitReason);
+  GI.WaitSince = V->getOr("waitsince", 0);
+  GI.M = V->getOr("m", 0);
+  GI.StackLo = V->getOr("stack.lo", 0);
+  GI.StackHi = V->getOr("stack.hi", 0);
+  GI.Sched.SP = V->getOr("sched.sp", 0);
+  GI.Sched.PC = V->getOr("sched.pc", 0);
+  GI.Sched.BP = V->getOr("sched.bp", 0);
+  GI.Sched.LR = V->getOr("sched.lr", 0);
+  GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
+  GI.SyscallSP = V->getOr("syscallsp", 0);
+  GI.SyscallPC = V->getOr("syscallpc", 0);
+  GI.GoPC = V->getOr("gopc", 0);
+  GI.StartPC = V->getOr("startpc", 0);
+  GI.LockedM = V->getOr("lockedm", 0);
+  if (V->has("parentGoid"))
+    GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
+  GI.System = isSystemStart(P, GI.StartPC);
+  if (const MInfo *MI = S.mByAddr(GI.M)) {
+    GI.MId = MI->Id;
+    if (MI->CurG == G && MI->Thread)
+      GI.Tid = S.Threads[*MI->Thread].Tid;
+  }
+  S.Goroutines.push_back(std::move(GI));
+}
+
+} // namespace
+
+Expected<GoroutineSet> readGoroutines(const GoProgram &P, Warnings &W) {
+  return GoroutineReader(P, W).read();
 }
 
 } // namespace ms

@@ -7,7 +7,9 @@
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/DataExtractor.h>
 
+#include "goruntime/FieldReader.h"
 #include "loader/Target.h"
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -117,31 +119,21 @@ Layout moduleDataLayout(const GoVersion &V) {
   return L;
 }
 
+// Fields of a moduledata copy by name (check() before using them).
 struct Reader {
-  ArrayRef<uint8_t> B;
+  FieldReader Fields;
   const Layout &L;
-  uint64_t u64(const std::string &F) const {
-    uint64_t O = L.at(F), V = 0;
-    for (unsigned I = 0; I < 8; ++I)
-      V |= uint64_t(B[O + I]) << (8 * I);
-    return V;
-  }
-  uint64_t u64At(uint64_t O) const {
-    uint64_t V = 0;
-    for (unsigned I = 0; I < 8; ++I)
-      V |= uint64_t(B[O + I]) << (8 * I);
-    return V;
-  }
-  std::optional<uint64_t> opt(const std::string &F) const {
+  uint64_t u64(const std::string &F) { return Fields.u64(L.at(F)); }
+  std::optional<uint64_t> opt(const std::string &F) {
     if (!L.has(F))
       return std::nullopt;
     return u64(F);
   }
-  GoSlice slice(const std::string &F) const {
-    uint64_t O = L.at(F);
-    return GoSlice{u64At(O), u64At(O + 8), u64At(O + 16)};
+  GoSlice slice(const std::string &F) {
+    const uint64_t O = L.at(F);
+    return GoSlice{Fields.u64(O), Fields.u64(O + 8), Fields.u64(O + 16)};
   }
-  uint8_t u8(const std::string &F) const { return B[L.at(F)]; }
+  uint8_t u8(const std::string &F) { return Fields.u8(L.at(F)); }
 };
 
 struct Range {
@@ -168,8 +160,8 @@ std::vector<uint64_t> pcHeaderCandidates(const ExeFile &X, Warnings *W) {
   auto LooksLikeHeader = [](ArrayRef<uint8_t> B) {
     if (B.size() < PcHeaderSize)
       return false;
-    uint32_t Magic = B[0] | B[1] << 8 | B[2] << 16 | uint32_t(B[3]) << 24;
-    return (Magic == PcHeaderMagic118 || Magic == PcHeaderMagic120) &&
+    auto Magic = ByteReader(B).u32(0);
+    return Magic && (*Magic == PcHeaderMagic118 || *Magic == PcHeaderMagic120) &&
            B[4] == 0 && B[5] == 0 && (B[6] == 1 || B[6] == 2 || B[6] == 4) &&
            B[7] == PtrSize;
   };
@@ -277,7 +269,7 @@ Expected<ModuleData> readModuleData(const Memory &M, uint64_t Addr,
   auto B = M.readBytes(Addr, L.Size);
   if (!B)
     return addContext(B.takeError(), "reading runtime.moduledata at " + hex(Addr));
-  Reader R{*B, L};
+  Reader R{FieldReader(*B, "runtime.moduledata"), L};
   ModuleData MD;
   MD.Addr = Addr;
   MD.PcHeaderAddr = R.u64("pcHeader");
@@ -321,10 +313,13 @@ Expected<ModuleData> readModuleData(const Memory &M, uint64_t Addr,
   MD.HasMain = R.u8("hasmain");
   MD.Bad = R.u8("bad") != 0;
   MD.Next = R.u64("next");
+  const uint64_t NameOff = L.at("modulename");
+  const uint64_t NamePtr = R.Fields.u64(NameOff),
+                 NameLen = R.Fields.u64(NameOff + 8);
+  if (auto E = R.Fields.check())
+    return addContext(std::move(E), "reading runtime.moduledata at " + hex(Addr));
 
   // Module name (empty for the main executable; bounded).
-  uint64_t NameOff = L.at("modulename");
-  uint64_t NamePtr = R.u64At(NameOff), NameLen = R.u64At(NameOff + 8);
   if (NameLen) {
     auto S = M.readString(NamePtr, NameLen, 4096);
     if (!S)
@@ -337,11 +332,14 @@ Expected<ModuleData> readModuleData(const Memory &M, uint64_t Addr,
     return makeError("moduledata at {0}: implausible textsectmap length {1}",
                      hex(Addr), TS.Len);
   for (uint64_t I = 0; I < TS.Len; ++I) {
-    auto E = M.readBytes(TS.Data + I * 24, 24);
-    if (!E)
-      return addContext(E.takeError(), "reading moduledata.textsectmap");
-    Reader ER{*E, L};
-    MD.TextSectMap.push_back({ER.u64At(0), ER.u64At(8), ER.u64At(16)});
+    auto Bytes = M.readBytes(TS.Data + I * 24, 24);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading moduledata.textsectmap");
+    FieldReader Entry(*Bytes, "runtime.textsect");
+    const TextSection Sect{Entry.u64(0), Entry.u64(8), Entry.u64(16)};
+    if (auto E = Entry.check())
+      return addContext(std::move(E), "reading moduledata.textsectmap");
+    MD.TextSectMap.push_back(Sect);
   }
   return MD;
 }
@@ -415,7 +413,7 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
       if (W)
         W->add(L.takeError(), "runtime.firstmoduledata (symbol)");
       else
-        consumeError(L.takeError());
+        dropProbeError(L.takeError()); // the caller wants no warnings
     }
   }
 
@@ -438,11 +436,9 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
     Owned.reserve(RW.size());
     for (const Range &R : RW) {
       uint64_t Len = std::min<uint64_t>(R.Hi - R.Lo, 64u << 20);
-      auto B = T.memory().readBytes(R.Lo, Len);
-      if (!B) {
-        llvm::consumeError(B.takeError());
-        continue;
-      }
+      auto B = probe(T.memory().readBytes(R.Lo, Len));
+      if (!B)
+        continue; // not readable: nothing to scan there
       Owned.push_back(std::move(*B));
       RegionMemory::Region Rg;
       Rg.Start = R.Lo;
@@ -460,12 +456,9 @@ Expected<LocatedModuleData> locateFirstModuleData(const Target &T,
         uint64_t A = std::max(Lo, Reg.Start);
         const uint64_t End = std::min(R.Hi, Reg.end());
         A = (A + 7) & ~uint64_t(7);
+        const ByteReader Words(Reg.Bytes);
         for (; A < End && Reg.end() - A >= 8; A += 8) {
-          const uint8_t *B = Reg.Bytes.data() + (A - Reg.Start);
-          uint64_t Word = 0;
-          for (unsigned I = 0; I < 8; ++I)
-            Word |= uint64_t(B[I]) << (8 * I);
-          if (Word != Want)
+          if (Words.u64(A - Reg.Start) != Want)
             continue;
           if (++Tries > 256)
             return inputError(T.exe().path(),
@@ -503,7 +496,7 @@ std::vector<ModuleData> moduleChain(const Memory &M, const ModuleData &First,
       if (W)
         W->add(MD.takeError(), "following moduledata.next");
       else
-        consumeError(MD.takeError());
+        dropProbeError(MD.takeError()); // the caller wants no warnings
       break;
     }
     Next = MD->Next;

@@ -4,6 +4,9 @@
 
 #include <llvm/Support/DataExtractor.h>
 
+#include "goruntime/FieldReader.h"
+#include "support/ByteReader.h"
+
 namespace ms {
 
 using namespace llvm;
@@ -172,7 +175,7 @@ private:
       }
       if (N == 1)
         return addContext(B.takeError(), What);
-      consumeError(B.takeError());
+      dropProbeError(B.takeError()); // try a smaller piece
     }
     return makeError("{0}: unreadable at {1}", What, hex(Pos));
   }
@@ -184,10 +187,6 @@ private:
   ArrayRef<uint8_t> Chunk;
   std::vector<uint8_t> Buf;
 };
-
-uint32_t le32(ArrayRef<uint8_t> B, size_t O) {
-  return B[O] | B[O + 1] << 8 | B[O + 2] << 16 | uint32_t(B[O + 3]) << 24;
-}
 } // namespace
 
 // ---- Pclntab ------------------------------------------------------------------
@@ -210,12 +209,17 @@ Error Pclntab::load() {
     return makeError("ftab has {0} entries but the pclntab header says {1} "
                      "functions",
                      N, Hdr.NFunc);
-  auto B = Mem.readBytes(MD.Ftab.Data, N * 8);
-  if (!B)
-    return addContext(B.takeError(), "reading ftab");
+  auto Bytes = Mem.readBytes(MD.Ftab.Data, N * 8);
+  if (!Bytes)
+    return addContext(Bytes.takeError(), "reading ftab");
+  const ByteReader Entries(*Bytes);
   Ftab.resize(N);
   for (uint64_t I = 0; I < N; ++I) {
-    Ftab[I] = {le32(*B, I * 8), le32(*B, I * 8 + 4)};
+    auto EntryOff = Entries.u32(I * 8), FuncOff = Entries.u32(I * 8 + 4);
+    if (!EntryOff || !FuncOff)
+      return makeError("ftab entry {0} lies past the {1} bytes read", I,
+                       Entries.size());
+    Ftab[I] = {*EntryOff, *FuncOff};
     if (I && Ftab[I].EntryOff < Ftab[I - 1].EntryOff)
       return makeError("ftab is not sorted at entry {0}", I);
     if (I + 1 < N && uint64_t(Ftab[I].FuncOff) + funcSize() > MD.PclnTable.Len)
@@ -327,32 +331,34 @@ Expected<Func> Pclntab::func(size_t I) const {
   Func F;
   F.Index = I;
   F.Record = MD.PclnTable.Data + Ftab[I].FuncOff;
-  auto B = Mem.readBytes(F.Record, funcSize());
-  if (!B)
-    return addContext(B.takeError(), "reading _func record");
-  ArrayRef<uint8_t> R = *B;
-  uint32_t EntryOff = le32(R, 0);
+  auto Bytes = Mem.readBytes(F.Record, funcSize());
+  if (!Bytes)
+    return addContext(Bytes.takeError(), "reading _func record");
+  FieldReader R(*Bytes, "_func");
+  const uint32_t EntryOff = R.u32(0);
+  F.NameOff = R.i32(4);
+  F.Args = R.i32(8);
+  F.DeferReturn = R.u32(12);
+  F.PcSp = R.u32(16);
+  F.PcFile = R.u32(20);
+  F.PcLn = R.u32(24);
+  F.NPcData = R.u32(28);
+  F.CuOffset = R.u32(32);
+  unsigned O = 36;
+  if (V.atLeast(1, 20)) {
+    F.StartLine = R.i32(36);
+    O = 40;
+  }
+  F.FuncID = R.u8(O);
+  F.Flag = R.u8(O + 1);
+  F.NFuncData = R.u8(O + 3);
+  if (auto E = R.check())
+    return addContext(std::move(E), "reading _func at " + hex(F.Record));
   if (EntryOff != Ftab[I].EntryOff)
     return makeError("_func at {0} has entry offset {1}, ftab says {2}",
                      hex(F.Record), hex(EntryOff), hex(Ftab[I].EntryOff));
   F.Entry = textAddr(EntryOff);
   F.End = textAddr(Ftab[I + 1].EntryOff);
-  F.NameOff = static_cast<int32_t>(le32(R, 4));
-  F.Args = static_cast<int32_t>(le32(R, 8));
-  F.DeferReturn = le32(R, 12);
-  F.PcSp = le32(R, 16);
-  F.PcFile = le32(R, 20);
-  F.PcLn = le32(R, 24);
-  F.NPcData = le32(R, 28);
-  F.CuOffset = le32(R, 32);
-  unsigned O = 36;
-  if (V.atLeast(1, 20)) {
-    F.StartLine = static_cast<int32_t>(le32(R, 36));
-    O = 40;
-  }
-  F.FuncID = R[O];
-  F.Flag = R[O + 1];
-  F.NFuncData = R[O + 3];
   if (F.NPcData > 1024)
     return makeError("_func at {0} claims {1} pcdata tables", hex(F.Record),
                      F.NPcData);
@@ -536,20 +542,24 @@ Expected<std::vector<SourceFrame>> Pclntab::expandInline(const Func &F,
       Out.push_back(std::move(SF));
       return Out;
     }
-    auto R = Mem.readBytes(**Tree + uint64_t(Ix) * RecSize, RecSize);
-    if (!R)
-      return addContext(R.takeError(), "reading the inline tree of " + F.Name);
+    auto Bytes = Mem.readBytes(**Tree + uint64_t(Ix) * RecSize, RecSize);
+    if (!Bytes)
+      return addContext(Bytes.takeError(),
+                        "reading the inline tree of " + F.Name);
+    FieldReader Call(*Bytes, "inlinedCall");
     int32_t NameOff, ParentPc;
     if (Old) {
-      SF.FuncID = (*R)[2];
-      NameOff = static_cast<int32_t>(le32(*R, 12));
-      ParentPc = static_cast<int32_t>(le32(*R, 16));
+      SF.FuncID = Call.u8(2);
+      NameOff = Call.i32(12);
+      ParentPc = Call.i32(16);
     } else {
-      SF.FuncID = (*R)[0];
-      NameOff = static_cast<int32_t>(le32(*R, 4));
-      ParentPc = static_cast<int32_t>(le32(*R, 8));
-      SF.StartLine = static_cast<int32_t>(le32(*R, 12));
+      SF.FuncID = Call.u8(0);
+      NameOff = Call.i32(4);
+      ParentPc = Call.i32(8);
+      SF.StartLine = Call.i32(12);
     }
+    if (auto E = Call.check())
+      return addContext(std::move(E), "reading the inline tree of " + F.Name);
     auto Name = funcName(NameOff);
     if (!Name)
       return addContext(Name.takeError(), "inlined function name");
@@ -666,20 +676,19 @@ Expected<std::string> Pclntab::formatArgs(const std::vector<ArgInfoItem> &Items,
       Comma();
       if (It.Size == 0 || It.Size > 8)
         return makeError("argument slot of {0} bytes", It.Size);
-      auto X = M.readUint(ArgP + It.Offset, 8);
-      if (!X) {
-        // The runtime reads 8 bytes; at the very end of a stack only the
-        // slot itself may be there.
-        consumeError(X.takeError());
+      // The runtime reads 8 bytes; at the very end of a stack only the slot
+      // itself may be there.
+      std::optional<uint64_t> Word = probe(M.readUint(ArgP + It.Offset, 8));
+      if (!Word) {
         auto Bytes = M.readBytes(ArgP + It.Offset, It.Size);
         if (!Bytes)
           return Bytes.takeError();
-        uint64_t V = 0;
-        for (unsigned I = 0; I < It.Size; ++I)
-          V |= uint64_t((*Bytes)[I]) << (8 * I);
-        X = V;
+        Word = ByteReader(*Bytes).uint(0, It.Size);
+        if (!Word)
+          return makeError("argument slot of {0} bytes at {1} not read",
+                           It.Size, hex(ArgP + It.Offset));
       }
-      uint64_t V = *X;
+      uint64_t V = *Word;
       if (It.Size < 8)
         V &= (uint64_t(1) << (8 * It.Size)) - 1;
       Out += hex(V);

@@ -1,5 +1,7 @@
 #include "goruntime/StructView.h"
 
+#include "support/ByteReader.h"
+
 namespace ms {
 
 Expected<StructView> StructView::read(const Memory &M, const RuntimeLayouts &L,
@@ -21,27 +23,20 @@ Expected<StructView> StructView::read(const Memory &M, const RuntimeLayouts &L,
 }
 
 Expected<uint64_t> StructView::get(llvm::StringRef Path) const {
-  auto F = L->field(Name, Path);
-  if (!F)
-    return F.takeError();
-  uint64_t Size = F->Size.value_or(8);
+  auto Field = L->field(Name, Path);
+  if (!Field)
+    return Field.takeError();
+  uint64_t Size = Field->Size.value_or(8);
   if (Size != 1 && Size != 2 && Size != 4 && Size != 8)
     return makeError("{0}.{1} has size {2}, not an integer", Name, Path, Size);
-  if (F->Offset + Size > Bytes.size())
+  auto Value = ByteReader(Bytes).uint(Field->Offset, static_cast<unsigned>(Size));
+  if (!Value)
     return makeError("{0}.{1} lies outside the struct", Name, Path);
-  uint64_t V = 0;
-  for (uint64_t I = 0; I < Size; ++I)
-    V |= uint64_t(Bytes[F->Offset + I]) << (8 * I);
-  return V;
+  return *Value;
 }
 
 uint64_t StructView::getOr(llvm::StringRef Path, uint64_t Default) const {
-  auto V = get(Path);
-  if (!V) {
-    llvm::consumeError(V.takeError());
-    return Default;
-  }
-  return *V;
+  return probe(get(Path)).value_or(Default);
 }
 
 Expected<uint64_t> StructView::fieldAddr(llvm::StringRef Path) const {

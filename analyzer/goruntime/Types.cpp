@@ -4,6 +4,11 @@
 #include <deque>
 #include <set>
 
+#include <llvm/Support/ConvertUTF.h>
+
+#include "goruntime/FieldReader.h"
+#include "support/ByteReader.h"
+
 namespace ms {
 
 using namespace llvm;
@@ -15,13 +20,6 @@ constexpr uint64_t MethodSize = 16;
 constexpr uint64_t IMethodSize = 8;
 constexpr uint64_t FieldSize = 24;
 constexpr uint64_t MaxMembers = 1 << 16; // fields, methods, params
-
-uint64_t le(ArrayRef<uint8_t> B, size_t O, unsigned N) {
-  uint64_t V = 0;
-  for (unsigned I = 0; I < N; ++I)
-    V |= uint64_t(B[O + I]) << (8 * I);
-  return V;
-}
 
 const char *const KindNames[] = {
     "invalid", "bool",      "int",       "int8",      "int16",   "int32",
@@ -158,21 +156,44 @@ Expected<const TypeInfo *> TypeTable::typeAt(uint64_t Addr) {
 }
 
 Error TypeTable::decode(TypeInfo &T, std::vector<TypeInfo *> &Work) {
-  auto B = Mem.readBytes(T.Addr, TypeSize);
-  if (!B)
-    return B.takeError();
-  ArrayRef<uint8_t> C = *B;
-  T.Size = le(C, 0, 8);
-  T.PtrBytes = le(C, 8, 8);
-  T.Hash = static_cast<uint32_t>(le(C, 16, 4));
-  T.TFlag = C[20];
-  T.Align = C[21];
-  T.FieldAlign = C[22];
-  T.RawKind = C[23];
-  T.Equal = le(C, 24, 8);
-  T.GCData = le(C, 32, 8);
-  T.Str = static_cast<int32_t>(le(C, 40, 4));
-  T.PtrToThis = static_cast<int32_t>(le(C, 44, 4));
+  if (auto E = decodeHeader(T))
+    return E;
+  // The kind-specific part follows the common one; then the uncommon part
+  // and (functions) the parameters.
+  const uint64_t Base = kindPartSize(T.K);
+  auto Bytes = Mem.readBytes(T.Addr, Base);
+  if (!Bytes)
+    return Bytes.takeError();
+  FieldReader X(*Bytes, "type descriptor");
+  if (auto E = decodeKindPart(T, X, Work))
+    return E;
+  if (T.TFlag & TFlagUncommon)
+    if (auto E = decodeUncommon(T, T.Addr + Base))
+      return E;
+  if (T.K == Kind::Func)
+    return decodeFunc(T, X, T.Addr + Base, Work);
+  return Error::success();
+}
+
+// The common part (abi.Type): sizes, flags, kind, and the type's string.
+Error TypeTable::decodeHeader(TypeInfo &T) {
+  auto Bytes = Mem.readBytes(T.Addr, TypeSize);
+  if (!Bytes)
+    return Bytes.takeError();
+  FieldReader C(*Bytes, "abi.Type");
+  T.Size = C.u64(0);
+  T.PtrBytes = C.u64(8);
+  T.Hash = C.u32(16);
+  T.TFlag = C.u8(20);
+  T.Align = C.u8(21);
+  T.FieldAlign = C.u8(22);
+  T.RawKind = C.u8(23);
+  T.Equal = C.u64(24);
+  T.GCData = C.u64(32);
+  T.Str = C.i32(40);
+  T.PtrToThis = C.i32(44);
+  if (auto E = C.check())
+    return E;
   uint8_t K;
   if (V.atLeast(1, 26)) {
     K = T.RawKind;
@@ -195,245 +216,293 @@ Error TypeTable::decode(TypeInfo &T, std::vector<TypeInfo *> &Work) {
   T.Name = std::move(Str->Text);
   if ((T.TFlag & TFlagExtraStar) && !T.Name.empty() && T.Name[0] == '*')
     T.Name.erase(0, 1);
+  return Error::success();
+}
 
-  // Kind-specific part.
-  uint64_t Base = TypeSize;
-  switch (T.K) {
+// Size of a descriptor of kind K up to the end of its kind-specific part
+// (abi.ArrayType, abi.ChanType, ...): where its uncommon part starts.
+uint64_t TypeTable::kindPartSize(Kind K) const {
+  switch (K) {
   case Kind::Array:
-    Base = 72;
-    break;
+    return 72;
   case Kind::Chan:
-    Base = 64;
-    break;
+    return 64;
   case Kind::Func:
-    Base = 56;
-    break;
+    return 56;
   case Kind::Interface:
   case Kind::Struct:
-    Base = 80;
-    break;
+    return 80;
   case Kind::Map:
-    Base = Maps == MapImpl::Classic ? 88 : V.atLeast(1, 27) ? 136 : 112;
-    break;
+    return Maps == MapImpl::Classic ? 88 : V.atLeast(1, 27) ? 136 : 112;
   case Kind::Pointer:
   case Kind::Slice:
-    Base = 56;
-    break;
+    return 56;
   default:
-    break;
+    return TypeSize;
   }
-  auto KB = Mem.readBytes(T.Addr, Base);
-  if (!KB)
-    return KB.takeError();
-  ArrayRef<uint8_t> X = *KB;
-  auto Ptr = [&](size_t O) { return le(X, O, 8); };
+}
+
+Error TypeTable::decodeKindPart(TypeInfo &T, FieldReader &X,
+                                std::vector<TypeInfo *> &Work) {
   switch (T.K) {
   case Kind::Array:
-    T.Elem = entry(Ptr(48), Work);
-    T.Len = Ptr(64);
-    break;
   case Kind::Chan:
-    T.Elem = entry(Ptr(48), Work);
-    T.ChanDir = static_cast<int>(Ptr(56));
-    break;
   case Kind::Pointer:
   case Kind::Slice:
-    T.Elem = entry(Ptr(48), Work);
-    break;
-  case Kind::Map: {
-    MapTypeInfo MI;
-    MI.Impl = Maps;
-    T.Key = entry(Ptr(48), Work);
-    T.Elem = entry(Ptr(56), Work);
-    MI.Bucket = entry(Ptr(64), Work);
-    MI.Hasher = Ptr(72);
-    if (Maps == MapImpl::Classic) {
-      MI.KeySize = X[80];
-      MI.ValueSize = X[81];
-      MI.BucketSize = static_cast<uint16_t>(le(X, 82, 2));
-      MI.Flags = static_cast<uint32_t>(le(X, 84, 4));
-      MI.IndirectKey = MI.Flags & 1;
-      MI.IndirectElem = MI.Flags & 2;
-      MI.ReflexiveKey = MI.Flags & 4;
-      MI.NeedKeyUpdate = MI.Flags & 8;
-      MI.HashMightPanic = MI.Flags & 16;
+    return decodeElem(T, X, Work);
+  case Kind::Map:
+    return decodeMap(T, X, Work);
+  case Kind::Struct:
+    return decodeStruct(T, X, Work);
+  case Kind::Interface:
+    return decodeInterface(T, X, Work);
+  default: // Func: after the uncommon part; the others have no more
+    return Error::success();
+  }
+}
+
+// Array, Chan, Pointer, Slice: the element type, and the length of an
+// array or the direction of a channel.
+Error TypeTable::decodeElem(TypeInfo &T, FieldReader &X,
+                           std::vector<TypeInfo *> &Work) {
+  const uint64_t Elem = X.u64(48);
+  const uint64_t Len = T.K == Kind::Array ? X.u64(64) : 0;
+  const uint64_t Dir = T.K == Kind::Chan ? X.u64(56) : 0;
+  if (auto E = X.check())
+    return E;
+  T.Elem = entry(Elem, Work);
+  T.Len = Len;
+  T.ChanDir = static_cast<int>(Dir);
+  return Error::success();
+}
+
+// abi.OldMapType (classic maps) or abi.SwissMapType.
+Error TypeTable::decodeMap(TypeInfo &T, FieldReader &X,
+                          std::vector<TypeInfo *> &Work) {
+  MapTypeInfo MI;
+  MI.Impl = Maps;
+  const uint64_t Key = X.u64(48), Elem = X.u64(56), Bucket = X.u64(64);
+  MI.Hasher = X.u64(72);
+  if (Maps == MapImpl::Classic) {
+    MI.KeySize = X.u8(80);
+    MI.ValueSize = X.u8(81);
+    MI.BucketSize = X.u16(82);
+    MI.Flags = X.u32(84);
+    MI.IndirectKey = MI.Flags & 1;
+    MI.IndirectElem = MI.Flags & 2;
+    MI.ReflexiveKey = MI.Flags & 4;
+    MI.NeedKeyUpdate = MI.Flags & 8;
+    MI.HashMightPanic = MI.Flags & 16;
+  } else {
+    MI.GroupSize = X.u64(80);
+    if (V.atLeast(1, 27)) {
+      MI.KeysOff = X.u64(88);
+      MI.KeyStride = X.u64(96);
+      MI.ElemsOff = X.u64(104);
+      MI.ElemStride = X.u64(112);
+      MI.ElemOff = X.u64(120);
+      MI.Flags = X.u32(128);
+      MI.SplitGroup = MI.KeyStride != MI.ElemStride ||
+                      MI.ElemsOff != MI.KeysOff + MI.ElemOff;
+      if (!MI.SplitGroup)
+        MI.SlotSize = MI.KeyStride;
     } else {
-      MI.GroupSize = Ptr(80);
-      if (V.atLeast(1, 27)) {
-        MI.KeysOff = Ptr(88);
-        MI.KeyStride = Ptr(96);
-        MI.ElemsOff = Ptr(104);
-        MI.ElemStride = Ptr(112);
-        MI.ElemOff = Ptr(120);
-        MI.Flags = static_cast<uint32_t>(le(X, 128, 4));
-        MI.SplitGroup = MI.KeyStride != MI.ElemStride ||
-                        MI.ElemsOff != MI.KeysOff + MI.ElemOff;
-        if (!MI.SplitGroup)
-          MI.SlotSize = MI.KeyStride;
-      } else {
-        MI.SlotSize = Ptr(88);
-        MI.ElemOff = Ptr(96);
-        MI.Flags = static_cast<uint32_t>(le(X, 104, 4));
-        MI.KeysOff = 8; // after the control word
-        MI.KeyStride = MI.SlotSize;
-        MI.ElemsOff = 8 + MI.ElemOff;
-        MI.ElemStride = MI.SlotSize;
-      }
-      MI.NeedKeyUpdate = MI.Flags & 1;
-      MI.HashMightPanic = MI.Flags & 2;
-      MI.IndirectKey = MI.Flags & 4;
-      MI.IndirectElem = MI.Flags & 8;
+      MI.SlotSize = X.u64(88);
+      MI.ElemOff = X.u64(96);
+      MI.Flags = X.u32(104);
+      MI.KeysOff = 8; // after the control word
+      MI.KeyStride = MI.SlotSize;
+      MI.ElemsOff = 8 + MI.ElemOff;
+      MI.ElemStride = MI.SlotSize;
     }
-    T.Map = MI;
-    break;
+    MI.NeedKeyUpdate = MI.Flags & 1;
+    MI.HashMightPanic = MI.Flags & 2;
+    MI.IndirectKey = MI.Flags & 4;
+    MI.IndirectElem = MI.Flags & 8;
   }
-  case Kind::Struct: {
-    auto PN = readName(Ptr(48));
-    if (!PN)
-      return addContext(PN.takeError(), "struct package path");
-    T.StructPkgPath = std::move(PN->Text);
-    uint64_t Data = Ptr(56), Len = Ptr(64);
-    if (Len > MaxMembers)
-      return makeError("struct with {0} fields", Len);
-    if (Len) {
-      auto FB = Mem.readBytes(Data, Len * FieldSize);
-      if (!FB)
-        return addContext(FB.takeError(), "struct fields");
-      for (uint64_t I = 0; I < Len; ++I) {
-        StructFieldInfo SF;
-        auto FN = readName(le(*FB, I * FieldSize, 8));
-        if (!FN)
-          return addContext(FN.takeError(), "struct field name");
-        SF.Name = std::move(FN->Text);
-        SF.Tag = std::move(FN->Tag);
-        SF.Embedded = FN->Embedded;
-        SF.Exported = FN->Exported;
-        SF.Type = entry(le(*FB, I * FieldSize + 8, 8), Work);
-        SF.Offset = le(*FB, I * FieldSize + 16, 8);
-        if (SF.Offset > T.Size)
-          return makeError("field {0} at offset {1} beyond struct size {2}",
-                           SF.Name, SF.Offset, T.Size);
-        T.Fields.push_back(std::move(SF));
-      }
-    }
-    break;
-  }
-  case Kind::Interface: {
-    auto PN = readName(Ptr(48));
-    if (!PN)
-      return addContext(PN.takeError(), "interface package path");
-    T.StructPkgPath = std::move(PN->Text);
-    uint64_t Data = Ptr(56), Len = Ptr(64);
-    if (Len > MaxMembers)
-      return makeError("interface with {0} methods", Len);
-    if (Len) {
-      auto MB = Mem.readBytes(Data, Len * IMethodSize);
-      if (!MB)
-        return addContext(MB.takeError(), "interface methods");
-      for (uint64_t I = 0; I < Len; ++I) {
-        MethodInfo M;
-        auto MN = nameAtOff(static_cast<int32_t>(le(*MB, I * IMethodSize, 4)));
-        if (!MN)
-          return addContext(MN.takeError(), "interface method name");
-        M.Name = std::move(MN->Text);
-        M.Exported = MN->Exported;
-        M.TypeOff = static_cast<int32_t>(le(*MB, I * IMethodSize + 4, 4));
-        if (M.TypeOff > 0 && MD.Types + uint64_t(M.TypeOff) < MD.ETypes)
-          M.Type = entry(MD.Types + uint64_t(M.TypeOff), Work);
-        T.IfaceMethods.push_back(std::move(M));
-      }
-    }
-    break;
-  }
-  default:
-    break;
-  }
+  if (auto E = X.check())
+    return E;
+  T.Key = entry(Key, Work);
+  T.Elem = entry(Elem, Work);
+  MI.Bucket = entry(Bucket, Work);
+  T.Map = MI;
+  return Error::success();
+}
 
-  // Uncommon part: right after the kind-specific struct.
-  if (T.TFlag & TFlagUncommon) {
-    T.HasUncommon = true;
-    auto UB = Mem.readBytes(T.Addr + Base, UncommonSize);
-    if (!UB)
-      return addContext(UB.takeError(), "uncommon type");
-    auto PP = nameAtOff(static_cast<int32_t>(le(*UB, 0, 4)));
-    if (!PP)
-      return addContext(PP.takeError(), "package path");
-    T.PkgPath = std::move(PP->Text);
-    T.MCount = static_cast<uint16_t>(le(*UB, 4, 2));
-    T.XCount = static_cast<uint16_t>(le(*UB, 6, 2));
-    uint32_t MOff = static_cast<uint32_t>(le(*UB, 8, 4));
-    if (T.MCount) {
-      auto MB = Mem.readBytes(T.Addr + Base + MOff, T.MCount * MethodSize);
-      if (!MB)
-        return addContext(MB.takeError(), "methods");
-      for (unsigned I = 0; I < T.MCount; ++I) {
-        MethodInfo M;
-        auto MN = nameAtOff(static_cast<int32_t>(le(*MB, I * MethodSize, 4)));
-        if (!MN)
-          return addContext(MN.takeError(), "method name");
-        M.Name = std::move(MN->Text);
-        M.Exported = MN->Exported;
-        M.TypeOff = static_cast<int32_t>(le(*MB, I * MethodSize + 4, 4));
-        M.IfnOff = static_cast<int32_t>(le(*MB, I * MethodSize + 8, 4));
-        M.TfnOff = static_cast<int32_t>(le(*MB, I * MethodSize + 12, 4));
-        T.Methods.push_back(std::move(M));
-      }
-    }
-  }
+// Struct and interface descriptors go on alike after the common part: the
+// package path, then a slice of fields or methods (What: "struct fields",
+// "interface methods"), bounded by MaxMembers.
+Expected<TypeTable::Members>
+TypeTable::decodeMembers(TypeInfo &T, FieldReader &X, StringRef Kind,
+                         StringRef What) {
+  const uint64_t PkgPath = X.u64(48);
+  Members Out;
+  Out.Data = X.u64(56);
+  Out.Len = X.u64(64);
+  if (auto E = X.check())
+    return E;
+  auto Name = readName(PkgPath);
+  if (!Name)
+    return addContext(Name.takeError(), Kind + " package path");
+  T.StructPkgPath = std::move(Name->Text);
+  if (Out.Len > MaxMembers)
+    return makeError("{0} with {1} {2}", Kind, Out.Len, What);
+  return Out;
+}
 
-  // Function parameters: after the uncommon part.
-  if (T.K == Kind::Func) {
-    uint16_t In = static_cast<uint16_t>(le(X, 48, 2));
-    uint16_t OutRaw = static_cast<uint16_t>(le(X, 50, 2));
-    uint16_t Out = OutRaw & 0x7fff;
-    T.Variadic = OutRaw & 0x8000;
-    uint64_t At = T.Addr + Base + (T.HasUncommon ? UncommonSize : 0);
-    if (In + Out) {
-      auto PB = Mem.readBytes(At, uint64_t(In + Out) * 8);
-      if (!PB)
-        return addContext(PB.takeError(), "function parameters");
-      for (unsigned I = 0; I < unsigned(In + Out); ++I) {
-        const TypeInfo *P = entry(le(*PB, I * 8, 8), Work);
-        (I < In ? T.In : T.Out).push_back(P);
-      }
-    }
+Error TypeTable::forEachRecord(uint64_t Addr, uint64_t Count, uint64_t Size,
+                               const Twine &What,
+                               function_ref<Error(FieldReader &)> Each) {
+  if (Count == 0)
+    return Error::success();
+  auto Bytes = Mem.readBytes(Addr, Count * Size);
+  if (!Bytes)
+    return addContext(Bytes.takeError(), What);
+  for (uint64_t I = 0; I < Count; ++I) {
+    FieldReader Record(ArrayRef<uint8_t>(*Bytes).slice(I * Size, Size),
+                       "type record");
+    if (auto E = Each(Record))
+      return E;
   }
   return Error::success();
 }
 
+Error TypeTable::nameMethod(MethodInfo &M, int32_t NameOff, const char *What) {
+  auto Name = nameAtOff(NameOff);
+  if (!Name)
+    return addContext(Name.takeError(), What);
+  M.Name = std::move(Name->Text);
+  M.Exported = Name->Exported;
+  return Error::success();
+}
+
+// abi.StructType: the fields (abi.StructField: name, type, offset).
+Error TypeTable::decodeStruct(TypeInfo &T, FieldReader &X,
+                             std::vector<TypeInfo *> &Work) {
+  auto Fields = decodeMembers(T, X, "struct", "fields");
+  if (!Fields)
+    return Fields.takeError();
+  return forEachRecord(
+      Fields->Data, Fields->Len, FieldSize, "struct fields",
+      [&](FieldReader &Record) -> Error {
+        const uint64_t NameAddr = Record.u64(0), Type = Record.u64(8),
+                       Offset = Record.u64(16);
+        if (auto E = Record.check())
+          return E;
+        auto Name = readName(NameAddr);
+        if (!Name)
+          return addContext(Name.takeError(), "struct field name");
+        StructFieldInfo Field;
+        Field.Name = std::move(Name->Text);
+        Field.Tag = std::move(Name->Tag);
+        Field.Embedded = Name->Embedded;
+        Field.Exported = Name->Exported;
+        Field.Type = entry(Type, Work);
+        Field.Offset = Offset;
+        if (Field.Offset > T.Size)
+          return makeError("field {0} at offset {1} beyond struct size {2}",
+                           Field.Name, Field.Offset, T.Size);
+        T.Fields.push_back(std::move(Field));
+        return Error::success();
+      });
+}
+
+// abi.InterfaceType: the methods (abi.Imethod: nameOff, typeOff).
+Error TypeTable::decodeInterface(TypeInfo &T, FieldReader &X,
+                                std::vector<TypeInfo *> &Work) {
+  auto Methods = decodeMembers(T, X, "interface", "methods");
+  if (!Methods)
+    return Methods.takeError();
+  return forEachRecord(
+      Methods->Data, Methods->Len, IMethodSize, "interface methods",
+      [&](FieldReader &Record) -> Error {
+        const int32_t NameOff = Record.i32(0), TypeOff = Record.i32(4);
+        if (auto E = Record.check())
+          return E;
+        MethodInfo M;
+        if (auto E = nameMethod(M, NameOff, "interface method name"))
+          return E;
+        M.TypeOff = TypeOff;
+        if (M.TypeOff > 0 && MD.Types + uint64_t(M.TypeOff) < MD.ETypes)
+          M.Type = entry(MD.Types + uint64_t(M.TypeOff), Work);
+        T.IfaceMethods.push_back(std::move(M));
+        return Error::success();
+      });
+}
+
+// The uncommon part at Addr (abi.UncommonType): package path and methods.
+Error TypeTable::decodeUncommon(TypeInfo &T, uint64_t Addr) {
+  T.HasUncommon = true;
+  auto Bytes = Mem.readBytes(Addr, UncommonSize);
+  if (!Bytes)
+    return addContext(Bytes.takeError(), "uncommon type");
+  FieldReader U(*Bytes, "abi.UncommonType");
+  const int32_t PkgPath = U.i32(0);
+  T.MCount = U.u16(4);
+  T.XCount = U.u16(6);
+  const uint32_t MethodsOff = U.u32(8);
+  if (auto E = U.check())
+    return E;
+  auto Name = nameAtOff(PkgPath);
+  if (!Name)
+    return addContext(Name.takeError(), "package path");
+  T.PkgPath = std::move(Name->Text);
+  return forEachRecord(
+      Addr + MethodsOff, T.MCount, MethodSize, "methods",
+      [&](FieldReader &Record) -> Error {
+        const int32_t NameOff = Record.i32(0);
+        MethodInfo M;
+        M.TypeOff = Record.i32(4);
+        M.IfnOff = Record.i32(8);
+        M.TfnOff = Record.i32(12);
+        if (auto E = Record.check())
+          return E;
+        if (auto E = nameMethod(M, NameOff, "method name"))
+          return E;
+        T.Methods.push_back(std::move(M));
+        return Error::success();
+      });
+}
+
+// abi.FuncType: parameter counts here, the parameter types after the
+// uncommon part (which starts at Uncommon, present or not).
+Error TypeTable::decodeFunc(TypeInfo &T, FieldReader &X, uint64_t Uncommon,
+                           std::vector<TypeInfo *> &Work) {
+  const uint16_t In = X.u16(48);
+  const uint16_t OutRaw = X.u16(50);
+  if (auto E = X.check())
+    return E;
+  const uint16_t Out = OutRaw & 0x7fff;
+  T.Variadic = OutRaw & 0x8000;
+  const uint64_t At = Uncommon + (T.HasUncommon ? UncommonSize : 0);
+  return forEachRecord(At, uint64_t(In) + Out, 8, "function parameters",
+                       [&](FieldReader &Record) -> Error {
+                         const uint64_t Param = Record.u64(0);
+                         if (auto E = Record.check())
+                           return E;
+                         (T.In.size() < In ? T.In : T.Out)
+                             .push_back(entry(Param, Work));
+                         return Error::success();
+                       });
+}
+
 Expected<uint64_t> TypeTable::descriptorSize(const TypeInfo &T) {
-  // abi.Type.DescriptorSize (go1.27).
-  uint64_t Base = TypeSize, Add = 0;
+  // abi.Type.DescriptorSize (go1.27): the kind's part, its trailing
+  // members, the uncommon part and its methods.
+  uint64_t Size = kindPartSize(T.K);
   switch (T.K) {
-  case Kind::Array:
-    Base = 72;
-    break;
-  case Kind::Chan:
-    Base = 64;
-    break;
   case Kind::Func:
-    Base = 56;
-    Add = (T.In.size() + T.Out.size()) * 8;
+    Size += (T.In.size() + T.Out.size()) * 8;
     break;
   case Kind::Interface:
-    Base = 80;
-    Add = T.IfaceMethods.size() * IMethodSize;
-    break;
-  case Kind::Map:
-    Base = V.atLeast(1, 27) ? 136 : 112;
-    break;
-  case Kind::Pointer:
-  case Kind::Slice:
-    Base = 56;
+    Size += T.IfaceMethods.size() * IMethodSize;
     break;
   case Kind::Struct:
-    Base = 80;
-    Add = T.Fields.size() * FieldSize;
+    Size += T.Fields.size() * FieldSize;
     break;
   default:
     break;
   }
-  uint64_t Size = Base + Add;
   if (T.HasUncommon)
     Size += UncommonSize + uint64_t(T.MCount) * MethodSize;
   return Size;
@@ -447,14 +516,19 @@ Expected<std::vector<const TypeInfo *>> TypeTable::typelinks() {
     const GoSlice &S = *MD.TypeLinks;
     if (S.Len > MaxTypes)
       return makeError("typelinks has {0} entries", S.Len);
-    auto B = Mem.readBytes(S.Data, S.Len * 4);
-    if (!B)
-      return addContext(B.takeError(), "reading typelinks");
+    auto Bytes = Mem.readBytes(S.Data, S.Len * 4);
+    if (!Bytes)
+      return addContext(Bytes.takeError(), "reading typelinks");
+    const ByteReader Offsets(*Bytes);
     for (uint64_t I = 0; I < S.Len; ++I) {
-      int32_t Off = static_cast<int32_t>(le(*B, I * 4, 4));
-      auto T = typeAtOff(Off);
+      const std::string Name = "typelinks[" + std::to_string(I) + "]";
+      auto Off = Offsets.u32(I * 4);
+      if (!Off)
+        return makeError("{0} lies past the {1} bytes read", Name,
+                         Offsets.size());
+      auto T = typeAtOff(static_cast<int32_t>(*Off));
       if (!T)
-        return addContext(T.takeError(), "typelinks[" + std::to_string(I) + "]");
+        return addContext(T.takeError(), Name);
       Out.push_back(*T);
     }
   } else if (MD.TypeDescLen) {
@@ -545,39 +619,43 @@ Expected<const TypeInfo *> TypeTable::scanForName(StringRef Want) {
     Copy = std::move(*B);
     R = Copy;
   }
+  const ByteReader Section(R);
   for (uint64_t O = 0; O + TypeSize <= Len; O += 8) {
-    uint8_t TFlag = R[O + 20], RawKind = R[O + 23];
-    uint8_t K = V.atLeast(1, 26) ? RawKind : (RawKind & 31);
+    auto TFlag = Section.u8(O + 20), RawKind = Section.u8(O + 23);
+    auto StrOff = Section.u32(O + 40);
+    if (!TFlag || !RawKind || !StrOff)
+      continue;
+    uint8_t K = V.atLeast(1, 26) ? *RawKind : (*RawKind & 31);
     if (K == 0 || K > static_cast<uint8_t>(Kind::UnsafePointer))
       continue;
-    int32_t Str = static_cast<int32_t>(le(R, O + 40, 4));
+    int32_t Str = static_cast<int32_t>(*StrOff);
     if (Str <= 0 || uint64_t(Str) + 2 >= Len)
       continue;
     // Name: flags, uvarint length, text (one or two length bytes here).
-    uint64_t P = uint64_t(Str) + 1, NameLen = R[P] & 0x7f;
-    if (R[P] & 0x80) {
-      if (P + 1 >= Len)
+    uint64_t P = uint64_t(Str) + 1;
+    auto Len0 = Section.u8(P);
+    if (!Len0)
+      continue;
+    uint64_t NameLen = *Len0 & 0x7f;
+    if (*Len0 & 0x80) {
+      auto Len1 = Section.u8(P + 1);
+      if (!Len1 || (*Len1 & 0x80))
         continue;
-      NameLen |= uint64_t(R[P + 1] & 0x7f) << 7;
-      if (R[P + 1] & 0x80)
-        continue;
+      NameLen |= uint64_t(*Len1 & 0x7f) << 7;
       ++P;
     }
     ++P;
-    bool Star = TFlag & TFlagExtraStar;
-    if (NameLen != Want.size() + (Star ? 1 : 0) || P + NameLen > Len)
+    bool Star = *TFlag & TFlagExtraStar;
+    if (NameLen != Want.size() + (Star ? 1 : 0) || !Section.has(P, NameLen))
       continue;
     StringRef Text(reinterpret_cast<const char *>(R.data() + P), NameLen);
     if (Star && !Text.consume_front("*"))
       continue;
     if (Text != Want)
       continue;
-    auto T = typeAt(MD.Types + O);
-    if (!T) {
-      consumeError(T.takeError());
-      continue;
-    }
-    if ((*T)->Name == Want)
+    // A place whose bytes only look like a descriptor: not this one.
+    auto T = probe(typeAt(MD.Types + O));
+    if (T && (*T)->Name == Want)
       return *T;
   }
   return nullptr;
@@ -596,35 +674,42 @@ Expected<std::vector<const TypeInfo *>> TypeTable::mapTypes() {
 
 // ---- composeTypeName ----------------------------------------------------------
 
-namespace {
-std::string quoteGo(StringRef S) {
+std::string quoteGoString(StringRef S) {
+  const UTF8 *Rest = reinterpret_cast<const UTF8 *>(S.data());
+  const bool ValidUTF8 = isLegalUTF8String(&Rest, Rest + S.size());
   std::string Out = "\"";
   for (unsigned char C : S) {
     switch (C) {
     case '"':
       Out += "\\\"";
-      break;
+      continue;
     case '\\':
       Out += "\\\\";
-      break;
+      continue;
     case '\n':
       Out += "\\n";
-      break;
+      continue;
+    case '\r':
+      Out += "\\r";
+      continue;
     case '\t':
       Out += "\\t";
-      break;
+      continue;
     default:
-      if (C < 0x20 || C == 0x7f) {
-        char B[8];
-        snprintf(B, sizeof B, "\\x%02x", C);
-        Out += B;
-      } else {
-        Out += static_cast<char>(C);
-      }
+      break;
+    }
+    if (C < 0x20 || C == 0x7f || (C >= 0x80 && !ValidUTF8)) {
+      char B[8];
+      snprintf(B, sizeof B, "\\x%02x", C);
+      Out += B;
+    } else {
+      Out += static_cast<char>(C);
     }
   }
   return Out + "\"";
 }
+
+namespace {
 
 std::string compose(const TypeInfo *T, unsigned Depth);
 
@@ -711,7 +796,7 @@ std::string compose(const TypeInfo *T, unsigned Depth) {
       else
         S += F.Name + " " + compose(F.Type, Depth + 1);
       if (!F.Tag.empty())
-        S += " " + quoteGo(F.Tag);
+        S += " " + quoteGoString(F.Tag);
     }
     return S + " }";
   }

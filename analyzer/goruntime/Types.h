@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/ADT/StringRef.h>
+#include <llvm/ADT/Twine.h>
 
 #include "goruntime/BuildInfo.h"
 #include "goruntime/ModuleData.h"
@@ -57,6 +59,16 @@ enum class Kind : uint8_t {
 };
 // "int", "map", "ptr", "unsafe.Pointer", ... (abi.Kind.String).
 llvm::StringRef kindName(Kind K);
+// Int ... Uintptr, and the signed ones among them (Int ... Int64).
+inline bool isIntegerKind(Kind K) {
+  return K >= Kind::Int && K <= Kind::Uintptr;
+}
+inline bool isSignedKind(Kind K) { return K >= Kind::Int && K <= Kind::Int64; }
+
+// S as a double-quoted Go string literal, for text read from the target
+// (struct tags, string values): quotes, backslashes and control bytes
+// escaped; when S is not valid UTF-8, every byte from 0x80 as \xNN too.
+std::string quoteGoString(llvm::StringRef S);
 
 // abi.TFlag bits.
 enum : uint8_t {
@@ -70,6 +82,7 @@ enum : uint8_t {
 
 
 struct TypeInfo;
+class FieldReader;
 
 // Map-specific fields of a map type descriptor.
 struct MapTypeInfo {
@@ -217,7 +230,33 @@ public:
   static constexpr size_t MaxTypes = 200000;
 
 private:
+  // Decoding one descriptor; the types it refers to are entered into the
+  // cache and pushed on Work, to be decoded in turn.
   Error decode(TypeInfo &T, std::vector<TypeInfo *> &Work);
+  Error decodeHeader(TypeInfo &T);
+  uint64_t kindPartSize(Kind K) const;
+  Error decodeKindPart(TypeInfo &T, FieldReader &X,
+                       std::vector<TypeInfo *> &Work);
+  Error decodeElem(TypeInfo &T, FieldReader &X, std::vector<TypeInfo *> &Work);
+  Error decodeMap(TypeInfo &T, FieldReader &X, std::vector<TypeInfo *> &Work);
+  Error decodeStruct(TypeInfo &T, FieldReader &X,
+                     std::vector<TypeInfo *> &Work);
+  Error decodeInterface(TypeInfo &T, FieldReader &X,
+                        std::vector<TypeInfo *> &Work);
+  Error decodeUncommon(TypeInfo &T, uint64_t Addr);
+  Error decodeFunc(TypeInfo &T, FieldReader &X, uint64_t Uncommon,
+                   std::vector<TypeInfo *> &Work);
+  struct Members {
+    uint64_t Data = 0, Len = 0;
+  };
+  Expected<Members> decodeMembers(TypeInfo &T, FieldReader &X,
+                                  llvm::StringRef Kind, llvm::StringRef What);
+  // Each of Count records of Size bytes at Addr (fields, methods,
+  // parameters), read in one piece; What names them in a read error.
+  Error forEachRecord(uint64_t Addr, uint64_t Count, uint64_t Size,
+                      const llvm::Twine &What,
+                      llvm::function_ref<Error(FieldReader &)> Each);
+  Error nameMethod(MethodInfo &M, int32_t NameOff, const char *What);
   TypeInfo *entry(uint64_t Addr, std::vector<TypeInfo *> &Work);
   Expected<uint64_t> descriptorSize(const TypeInfo &T);
 

@@ -104,10 +104,10 @@ Stack Unwinder::unwindGoroutine(const GoroutineInfo &G) const {
     C.LR = G.Sched.LR;
     C.How = FrameHow::Sched;
   }
-  RegisterSet R;
-  R.set(P.arch().fpReg(), G.Sched.BP);
-  R.set(P.arch().spReg(), C.SP);
-  C.Regs = R;
+  RegisterSet Regs;
+  Regs.set(P.arch().fpReg(), G.Sched.BP);
+  Regs.set(P.arch().spReg(), C.SP);
+  C.Regs = Regs;
   if (C.PC == 0 && C.SP) {
     // As the runtime does: the PC is at the top of the stack.
     auto PC = P.memory().readU64(C.SP);
@@ -116,6 +116,8 @@ Stack Unwinder::unwindGoroutine(const GoroutineInfo &G) const {
       if (P.arch().callPushesReturnAddress())
         C.SP += 8;
     } else {
+      // The walk then ends at once ("pc is 0"), without the address that
+      // could not be read.
       llvm::consumeError(PC.takeError());
     }
   }
@@ -128,344 +130,397 @@ const Unwinder::PCSym &Unwinder::symbolize(uint64_t PC, bool Exact) const {
   auto It = SymCache.find(Key);
   if (It != SymCache.end())
     return It->second;
-  const Pclntab &T = P.pclntab();
-  PCSym Y;
-  auto F = T.findFunc(PC);
-  if (!F) {
-    llvm::consumeError(F.takeError());
-    return SymCache.emplace(Key, std::move(Y)).first->second;
-  }
-  Y.Go = true;
-  Y.F = std::move(*F);
-  Y.Special = T.special(Y.F);
-  Y.SymPC = (Exact || PC == Y.F.Entry) ? PC : PC - 1;
-  auto Src = T.expandInline(Y.F, Y.SymPC);
+  const Pclntab &Table = P.pclntab();
+  PCSym Sym;
+  auto Found = probe(Table.findFunc(PC));
+  if (!Found) // not Go code
+    return SymCache.emplace(Key, std::move(Sym)).first->second;
+  Sym.Go = true;
+  Sym.F = std::move(*Found);
+  Sym.Special = Table.special(Sym.F);
+  Sym.SymPC = (Exact || PC == Sym.F.Entry) ? PC : PC - 1;
+  auto Src = Table.expandInline(Sym.F, Sym.SymPC);
   if (Src) {
-    Y.Src = std::move(*Src);
+    Sym.Src = std::move(*Src);
   } else {
-    Y.SrcWarning = "inline expansion at " + hex(Y.SymPC) + ": " +
-                   errorText(Src.takeError());
+    Sym.SrcWarning = "inline expansion at " + hex(Sym.SymPC) + ": " +
+                     errorText(Src.takeError());
     SourceFrame One;
-    One.Function = Y.F.Name;
-    auto FL = T.fileLine(Y.F, Y.SymPC);
-    if (FL) {
-      One.File = FL->File;
-      One.Line = FL->Line;
-    } else {
-      llvm::consumeError(FL.takeError());
+    One.Function = Sym.F.Name;
+    // Without a position when the line table fails too (the warning above
+    // says why the frame is not expanded).
+    if (auto Pos = probe(Table.fileLine(Sym.F, Sym.SymPC))) {
+      One.File = Pos->File;
+      One.Line = Pos->Line;
     }
-    Y.Src = {One};
+    Sym.Src = {One};
   }
-  auto Delta = T.spDelta(Y.F, PC);
+  auto Delta = Table.spDelta(Sym.F, PC);
   if (Delta)
-    Y.SpDelta = *Delta;
+    Sym.SpDelta = *Delta;
   else
-    Y.SpDeltaError = errorText(Delta.takeError());
-  return SymCache.emplace(Key, std::move(Y)).first->second;
+    Sym.SpDeltaError = errorText(Delta.takeError());
+  return SymCache.emplace(Key, std::move(Sym)).first->second;
 }
 
-Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
-  const Memory &Mem = P.memory();
-  const Arch &A = P.arch();
-  const Target &Tg = P.target();
+struct Unwinder::Walk {
+  const MInfo *M = nullptr; // the thread's M, when unwinding a thread
+  uint64_t UserG = 0;       // the goroutine whose stack is wanted
+  const GoroutineInfo *CurG = nullptr; // M's current goroutine
   Stack St;
-  std::set<std::pair<uint64_t, uint64_t>> Seen;
-  uint64_t PrevSP = 0;
-  const GoroutineInfo *CurG = M ? S.byG(M->CurG) : nullptr;
+  // The SP of the frame unwound before this one: a Go frame's caller must
+  // lie above it (0: not checked).
+  uint64_t CalleeSP = 0;
+  // The frame being unwound.
+  Cursor C;
+  const PCSym *Sym = nullptr;
+  uint64_t Owner = 0;  // the g whose stack holds it
+  bool System = false; // on g0 or gsignal
+  size_t First = 0;    // its first entry in St.Frames (inlined calls first)
 
-  for (size_t N = 0; N < MaxFrames; ++N) {
-    if (!Seen.insert({C.PC, C.SP}).second) {
-      St.End = "unwinding is stuck at pc " + hex(C.PC) + " sp " + hex(C.SP);
-      return St;
-    }
-    bool System = false;
-    uint64_t Owner = stackOwner(C.SP, M, UserG, System);
-
-    const PCSym &Sym = symbolize(C.PC, C.Exact);
-    const Func *F = Sym.Go ? &Sym.F : nullptr;
-    if (!F) {
-      // Not Go code: name it from the ELF symbols, step with CFI or the
-      // frame pointer chain.
-      StackFrame Fr;
-      Fr.PC = C.PC;
-      Fr.SP = C.SP;
-      Fr.SymPC = C.Exact ? C.PC : C.PC - 1;
-      Fr.Go = false;
-      Fr.Exact = C.Exact;
-      Fr.How = C.How;
-      Fr.StackOf = Owner;
-      Fr.SystemStack = System;
-      if (C.FullRegs)
-        Fr.Regs = C.Regs;
-      Fr.Note = C.Note;
-      uint64_t Bias = Tg.loadBias(), Entry = 0;
-      Fr.Function = symbolFor(Tg.exe(), Fr.SymPC - Bias, Entry);
-      if (Fr.Function.empty()) {
-        for (const auto &MF : Tg.mappedFiles())
-          if (C.PC >= MF.Start && C.PC < MF.End) {
-            Fr.Function = "?? (" + MF.Path + "+" +
-                          hex(C.PC - MF.Start + MF.FileOffset) + ")";
-            break;
-          }
-        if (Fr.Function.empty())
-          Fr.Function = "??";
-      } else {
-        Fr.Entry = Entry + Bias;
-      }
-      St.Frames.push_back(Fr);
-      if (C.PC == 0) {
-        St.End = "pc is 0";
-        return St;
-      }
-      Cursor Next;
-      bool Stepped = false;
-      if (P.dwarf() && P.dwarf()->hasCfi() && C.Regs) {
-        RegisterSet R = *C.Regs;
-        R.set(A.pcReg(), C.PC - Bias);
-        auto U = P.dwarf()->unwind(Fr.SymPC - Bias, R, Mem);
-        if (U) {
-          Next.PC = U->ReturnAddress + (U->ReturnAddress ? Bias : 0);
-          Next.SP = U->CFA;
-          Next.Regs = U->Caller;
-          Next.Regs->set(A.pcReg(), Next.PC);
-          Next.How = FrameHow::Cfi;
-          St.Frames.back().FP = U->CFA;
-          Stepped = true;
-        } else {
-          llvm::consumeError(U.takeError());
-        }
-      }
-      if (!Stepped && C.Regs && C.Regs->has(A.fpReg()) &&
-          A.callPushesReturnAddress()) {
-        uint64_t BP = *C.Regs->get(A.fpReg());
-        if (BP >= C.SP && BP - C.SP < (1u << 24)) {
-          auto SavedBP = Mem.readU64(BP);
-          auto RA = Mem.readU64(BP + 8);
-          if (SavedBP && RA) {
-            Next.PC = *RA;
-            Next.SP = BP + 16;
-            RegisterSet R;
-            R.set(A.fpReg(), *SavedBP);
-            R.set(A.spReg(), Next.SP);
-            Next.Regs = R;
-            Next.How = FrameHow::FramePointer;
-            St.Frames.back().FP = Next.SP;
-            Stepped = true;
-          }
-          if (!SavedBP)
-            llvm::consumeError(SavedBP.takeError());
-          if (!RA)
-            llvm::consumeError(RA.takeError());
-        }
-      }
-      if (!Stepped) {
-        St.End = "cannot unwind past non-Go code at " + hex(C.PC);
-        return St;
-      }
-      PrevSP = C.SP;
-      C = Next;
-      continue;
-    }
-
-    // --- Go code: emit its source frames (inlined calls first).
-    const uint64_t SymPC = Sym.SymPC;
-    size_t First = St.Frames.size();
-    if (!Sym.SrcWarning.empty())
-      St.Warnings.push_back(Sym.SrcWarning);
-    for (const SourceFrame &SF : Sym.Src) {
-      StackFrame Fr;
-      Fr.PC = C.PC;
-      Fr.SP = C.SP;
-      Fr.SymPC = SymPC;
-      Fr.Function = SF.Function;
-      Fr.Entry = F->Entry;
-      Fr.File = SF.File;
-      Fr.Line = SF.Line;
-      Fr.Inlined = SF.Inlined;
-      Fr.Exact = C.Exact;
-      Fr.How = C.How;
-      Fr.StackOf = Owner;
-      Fr.SystemStack = System;
-      St.Frames.push_back(std::move(Fr));
-    }
-    StackFrame &Phys = St.Frames.back();
-    if (C.FullRegs)
-      Phys.Regs = C.Regs;
-    Phys.Note = C.Note;
-    auto SetFP = [&](uint64_t FP) {
-      for (size_t I = First; I < St.Frames.size(); ++I)
-        St.Frames[I].FP = FP;
-    };
-    auto SetSP = [&](uint64_t SP) {
-      for (size_t I = First; I < St.Frames.size(); ++I)
-        St.Frames[I].SP = SP;
-    };
-
-    const SpecialFunc SF = Sym.Special;
-
-    // A signal handler's frame: continue with the interrupted registers.
-    if (SF == SpecialFunc::Sigtramp) {
-      const std::optional<int32_t> &Delta = Sym.SpDelta;
-      if (!Delta) {
-        St.End = "signal frame: " + Sym.SpDeltaError;
-        return St;
-      }
-      uint64_t EntrySP = C.SP + static_cast<uint64_t>(*Delta);
-      uint64_t Uc = EntrySP + A.ucontextOffsetFromHandlerSP();
-      auto R = A.regsFromUcontext(Mem, Uc);
-      if (!R) {
-        St.End = "signal frame: " + errorText(R.takeError());
-        return St;
-      }
-      SetFP(EntrySP);
-      Phys.Note = "signal handler; interrupted context saved at " + hex(Uc);
-      Cursor Next;
-      Next.PC = R->get(A.pcReg()).value_or(0);
-      Next.SP = R->get(A.spReg()).value_or(0);
-      if (auto LR = A.lrReg())
-        Next.LR = R->get(*LR).value_or(0);
-      Next.Regs = *R;
-      Next.FullRegs = true;
-      Next.Exact = true;
-      Next.Innermost = true;
-      Next.How = FrameHow::SignalContext;
-      Next.Note = "interrupted by a signal";
-      PrevSP = 0; // the interrupted code may be on another stack
-      C = Next;
-      continue;
-    }
-
-    // Switches from the system stack back to the goroutine, as the
-    // runtime's traceback does (unwinder.resolveInternal).
-    bool SPWrite = F->isSPWrite();
-    if (System && CurG && CurG->M == (M ? M->M : 0)) {
-      if (SF == SpecialFunc::Systemstack) {
-        // The frame continues on the goroutine's stack at g.sched.sp.
-        C.SP = CurG->Sched.SP;
-        SetSP(C.SP);
-        for (size_t I = First; I < St.Frames.size(); ++I) {
-          St.Frames[I].SystemStack = false;
-          St.Frames[I].StackOf = CurG->G;
-        }
-        Phys.Note = "switches back to goroutine " + std::to_string(CurG->Goid);
-        PrevSP = 0;
-        SPWrite = false;
-      } else if (SF == SpecialFunc::Morestack ||
-                 SF == SpecialFunc::Asmcgocall) {
-        Cursor Next;
-        if (SF == SpecialFunc::Asmcgocall && CurG->SyscallSP) {
-          Next.PC = CurG->SyscallPC;
-          Next.SP = CurG->SyscallSP;
-        } else {
-          Next.PC = CurG->Sched.PC;
-          Next.SP = CurG->Sched.SP;
-          Next.LR = CurG->Sched.LR;
-        }
-        RegisterSet R;
-        R.set(A.fpReg(), CurG->Sched.BP);
-        Next.Regs = R;
-        Next.How = FrameHow::StackSwitch;
-        Next.Note = "back on goroutine " + std::to_string(CurG->Goid);
-        Phys.Note = "switches back to goroutine " + std::to_string(CurG->Goid);
-        PrevSP = 0;
-        C = Next;
-        continue;
-      }
-    }
-
-    if (F->isTopFrame()) {
-      St.Complete = true;
-      St.End = F->Name;
-      return St;
-    }
-    if (SPWrite && !C.Innermost) {
-      St.End = "cannot unwind past " + F->Name + " (it switches stacks)";
-      return St;
-    }
-    const std::optional<int32_t> &Delta = Sym.SpDelta;
-    if (!Delta) {
-      St.End = "frame size of " + F->Name + ": " + Sym.SpDeltaError;
-      return St;
-    }
-    if (*Delta < 0) {
-      St.End = "negative frame size for " + F->Name + " at " + hex(C.PC);
-      return St;
-    }
-    const bool PushesRA = A.callPushesReturnAddress();
-    const uint64_t FP = C.SP + static_cast<uint64_t>(*Delta) + (PushesRA ? 8 : 0);
-    SetFP(FP);
-    uint64_t RA = 0;
-    if (PushesRA) {
-      auto V = Mem.readU64(FP - 8);
-      if (!V) {
-        St.End = "return address of " + F->Name + ": " + errorText(V.takeError());
-        return St;
-      }
-      RA = *V;
-    } else if (*Delta == 0) {
-      RA = C.Regs && A.lrReg() ? C.Regs->get(*A.lrReg()).value_or(C.LR) : C.LR;
-    } else {
-      auto V = Mem.readU64(C.SP);
-      if (!V) {
-        St.End = "return address of " + F->Name + ": " + errorText(V.takeError());
-        return St;
-      }
-      RA = *V;
-    }
-    if (RA == 0) {
-      St.End = "return address 0 after " + F->Name;
-      return St;
-    }
-
-    Cursor Next;
-    Next.PC = RA;
-    Next.SP = FP;
-    Next.How = FrameHow::Pclntab;
-    // Injected calls: the caller's PC is exact, not a return address. The
-    // runtime symbolizes it so from go1.21 (unwinder's unwindTrap); older
-    // tracebacks did so only below sigpanic, and we print what they print.
-    if (SF == SpecialFunc::Sigpanic ||
-        ((SF == SpecialFunc::AsyncPreempt || SF == SpecialFunc::DebugCallV2) &&
-         P.version().atLeast(1, 21)))
-      Next.Exact = true;
-    if (SF == SpecialFunc::AsyncPreempt) {
-      auto R = A.regsFromAsyncPreempt(Mem, C.SP, FP, RA);
-      if (R) {
-        Next.Regs = *R;
-        Next.FullRegs = true;
-        // The interrupted code's SP (arm64: above what the injected call
-        // pushed).
-        Next.SP = R->get(A.spReg()).value_or(FP);
-        Next.How = FrameHow::AsyncPreempt;
-        Next.Note = "preempted here; registers saved by asyncPreempt";
-      } else {
-        St.Warnings.push_back(errorText(R.takeError()));
-      }
-    }
-    if (!Next.Regs) {
-      // Keep the frame pointer chain for non-Go callers.
-      RegisterSet R;
-      R.set(A.spReg(), FP);
-      if (auto Slot = A.savedFramePointerSlot(C.SP, FP)) {
-        auto BP = Mem.readU64(*Slot);
-        if (BP)
-          R.set(A.fpReg(), *BP);
-        else
-          llvm::consumeError(BP.takeError());
-      }
-      Next.Regs = R;
-      // Only the innermost frame and frames after a signal or
-      // asyncPreempt carry a full register set for the report.
-    }
-    if (PrevSP && Next.SP <= PrevSP) {
-      St.End = "stack pointer does not increase after " + F->Name;
-      return St;
-    }
-    PrevSP = C.SP;
-    C = Next;
+  StackFrame &physical() { return St.Frames.back(); }
+  // On the system stack of the thread that runs CurG: the runtime's stack
+  // switches lead back to that goroutine, as its traceback does
+  // (unwinder.resolveInternal).
+  bool onCurGSystemStack() const {
+    return System && CurG && CurG->M == (M ? M->M : 0);
   }
-  St.End = "stopped after " + std::to_string(MaxFrames) + " frames";
-  return St;
+  // Sets FP (the caller's SP) of this frame's entries.
+  void setFP(uint64_t FP) {
+    for (size_t I = First; I < St.Frames.size(); ++I)
+      St.Frames[I].FP = FP;
+  }
+};
+
+Stack Unwinder::walk(Cursor C, const MInfo *M, uint64_t UserG) const {
+  Walk W;
+  W.M = M;
+  W.UserG = UserG;
+  W.CurG = M ? S.byG(M->CurG) : nullptr;
+  W.C = std::move(C);
+  std::set<std::pair<uint64_t, uint64_t>> Seen;
+  for (size_t N = 0; N < MaxFrames; ++N) {
+    if (!Seen.insert({W.C.PC, W.C.SP}).second) {
+      W.St.End =
+          "unwinding is stuck at pc " + hex(W.C.PC) + " sp " + hex(W.C.SP);
+      return std::move(W.St);
+    }
+    W.Owner = stackOwner(W.C.SP, M, UserG, W.System);
+    W.Sym = &symbolize(W.C.PC, W.C.Exact);
+    Step Next = W.Sym->Go ? stepGo(W) : stepNonGo(W);
+    if (!Next.Caller) {
+      W.St.End = std::move(Next.End);
+      W.St.Complete = Next.Complete;
+      return std::move(W.St);
+    }
+    W.CalleeSP = Next.FrameSP;
+    W.C = std::move(*Next.Caller);
+  }
+  W.St.End = "stopped after " + std::to_string(MaxFrames) + " frames";
+  return std::move(W.St);
+}
+
+// ---- non-Go code: named from the ELF symbols, CFI, then frame pointers ----
+
+Unwinder::Step Unwinder::stepNonGo(Walk &W) const {
+  pushNonGoFrame(W);
+  if (W.C.PC == 0)
+    return Step::end("pc is 0");
+  if (auto Next = callerByCfi(W))
+    return std::move(*Next);
+  if (auto Next = callerByFramePointer(W))
+    return std::move(*Next);
+  return Step::end("cannot unwind past non-Go code at " + hex(W.C.PC));
+}
+
+void Unwinder::pushNonGoFrame(Walk &W) const {
+  const Target &Tgt = P.target();
+  const Cursor &C = W.C;
+  StackFrame Frame;
+  Frame.PC = C.PC;
+  Frame.SP = C.SP;
+  Frame.SymPC = C.Exact ? C.PC : C.PC - 1;
+  Frame.Go = false;
+  Frame.Exact = C.Exact;
+  Frame.How = C.How;
+  Frame.StackOf = W.Owner;
+  Frame.SystemStack = W.System;
+  if (C.FullRegs)
+    Frame.Regs = C.Regs;
+  Frame.Note = C.Note;
+  uint64_t Bias = Tgt.loadBias(), Entry = 0;
+  Frame.Function = symbolFor(Tgt.exe(), Frame.SymPC - Bias, Entry);
+  if (Frame.Function.empty()) {
+    for (const auto &MF : Tgt.mappedFiles())
+      if (C.PC >= MF.Start && C.PC < MF.End) {
+        Frame.Function = "?? (" + MF.Path + "+" +
+                         hex(C.PC - MF.Start + MF.FileOffset) + ")";
+        break;
+      }
+    if (Frame.Function.empty())
+      Frame.Function = "??";
+  } else {
+    Frame.Entry = Entry + Bias;
+  }
+  W.First = W.St.Frames.size();
+  W.St.Frames.push_back(std::move(Frame));
+}
+
+std::optional<Unwinder::Step> Unwinder::callerByCfi(Walk &W) const {
+  const Arch &A = P.arch();
+  const Cursor &C = W.C;
+  if (!P.dwarf() || !P.dwarf()->hasCfi() || !C.Regs)
+    return std::nullopt;
+  const uint64_t Bias = P.target().loadBias();
+  RegisterSet Regs = *C.Regs;
+  Regs.set(A.pcReg(), C.PC - Bias);
+  auto Frame =
+      probe(P.dwarf()->unwind(W.physical().SymPC - Bias, Regs, P.memory()));
+  if (!Frame)
+    return std::nullopt; // no CFI covers this PC
+  Cursor Caller;
+  Caller.PC = Frame->ReturnAddress + (Frame->ReturnAddress ? Bias : 0);
+  Caller.SP = Frame->CFA;
+  Caller.Regs = Frame->Caller;
+  Caller.Regs->set(A.pcReg(), Caller.PC);
+  Caller.How = FrameHow::Cfi;
+  W.physical().FP = Frame->CFA;
+  return Step::to(std::move(Caller), C.SP);
+}
+
+std::optional<Unwinder::Step> Unwinder::callerByFramePointer(Walk &W) const {
+  const Arch &A = P.arch();
+  const Memory &Mem = P.memory();
+  const Cursor &C = W.C;
+  if (!C.Regs || !C.Regs->has(A.fpReg()) || !A.callPushesReturnAddress())
+    return std::nullopt;
+  const uint64_t BP = *C.Regs->get(A.fpReg());
+  if (BP < C.SP || BP - C.SP >= (1u << 24))
+    return std::nullopt; // not a frame pointer into this stack
+  auto SavedBP = probe(Mem.readU64(BP));
+  auto ReturnAddress = probe(Mem.readU64(BP + 8));
+  if (!SavedBP || !ReturnAddress)
+    return std::nullopt;
+  Cursor Caller;
+  Caller.PC = *ReturnAddress;
+  Caller.SP = BP + 16;
+  RegisterSet Regs;
+  Regs.set(A.fpReg(), *SavedBP);
+  Regs.set(A.spReg(), Caller.SP);
+  Caller.Regs = Regs;
+  Caller.How = FrameHow::FramePointer;
+  W.physical().FP = Caller.SP;
+  return Step::to(std::move(Caller), C.SP);
+}
+
+// ---- Go code: the runtime's special frames, then the pclntab -------------
+
+Unwinder::Step Unwinder::stepGo(Walk &W) const {
+  pushGoFrames(W);
+  if (auto Next = callerBySignalContext(W))
+    return std::move(*Next);
+  if (auto Next = callerByStackSwitch(W))
+    return std::move(*Next);
+  return callerByPclntab(W);
+}
+
+// The frame's source frames, inlined calls first; the last one is the
+// physical frame.
+void Unwinder::pushGoFrames(Walk &W) const {
+  const Cursor &C = W.C;
+  const PCSym &Sym = *W.Sym;
+  W.First = W.St.Frames.size();
+  if (!Sym.SrcWarning.empty())
+    W.St.Warnings.push_back(Sym.SrcWarning);
+  for (const SourceFrame &Src : Sym.Src) {
+    StackFrame Frame;
+    Frame.PC = C.PC;
+    Frame.SP = C.SP;
+    Frame.SymPC = Sym.SymPC;
+    Frame.Function = Src.Function;
+    Frame.Entry = Sym.F.Entry;
+    Frame.File = Src.File;
+    Frame.Line = Src.Line;
+    Frame.Inlined = Src.Inlined;
+    Frame.Exact = C.Exact;
+    Frame.How = C.How;
+    Frame.StackOf = W.Owner;
+    Frame.SystemStack = W.System;
+    W.St.Frames.push_back(std::move(Frame));
+  }
+  StackFrame &Physical = W.physical();
+  if (C.FullRegs)
+    Physical.Regs = C.Regs;
+  Physical.Note = C.Note;
+}
+
+// A signal handler's frame: continue with the interrupted registers.
+std::optional<Unwinder::Step>
+Unwinder::callerBySignalContext(Walk &W) const {
+  if (W.Sym->Special != SpecialFunc::Sigtramp)
+    return std::nullopt;
+  const Arch &A = P.arch();
+  const std::optional<int32_t> &Delta = W.Sym->SpDelta;
+  if (!Delta)
+    return Step::end("signal frame: " + W.Sym->SpDeltaError);
+  uint64_t EntrySP = W.C.SP + static_cast<uint64_t>(*Delta);
+  uint64_t Ucontext = EntrySP + A.ucontextOffsetFromHandlerSP();
+  auto Regs = A.regsFromUcontext(P.memory(), Ucontext);
+  if (!Regs)
+    return Step::end("signal frame: " + errorText(Regs.takeError()));
+  W.setFP(EntrySP);
+  W.physical().Note =
+      "signal handler; interrupted context saved at " + hex(Ucontext);
+  Cursor Caller;
+  Caller.PC = Regs->get(A.pcReg()).value_or(0);
+  Caller.SP = Regs->get(A.spReg()).value_or(0);
+  if (auto LR = A.lrReg())
+    Caller.LR = Regs->get(*LR).value_or(0);
+  Caller.Regs = *Regs;
+  Caller.FullRegs = true;
+  Caller.Exact = true;
+  Caller.Innermost = true;
+  Caller.How = FrameHow::SignalContext;
+  Caller.Note = "interrupted by a signal";
+  // The interrupted code may be on another stack.
+  return Step::to(std::move(Caller), 0);
+}
+
+// morestack and asmcgocall: the caller is where the goroutine stopped.
+std::optional<Unwinder::Step> Unwinder::callerByStackSwitch(Walk &W) const {
+  const SpecialFunc Special = W.Sym->Special;
+  if ((Special != SpecialFunc::Morestack &&
+       Special != SpecialFunc::Asmcgocall) ||
+      !W.onCurGSystemStack())
+    return std::nullopt;
+  const GoroutineInfo &G = *W.CurG;
+  Cursor Caller;
+  if (Special == SpecialFunc::Asmcgocall && G.SyscallSP) {
+    Caller.PC = G.SyscallPC;
+    Caller.SP = G.SyscallSP;
+  } else {
+    Caller.PC = G.Sched.PC;
+    Caller.SP = G.Sched.SP;
+    Caller.LR = G.Sched.LR;
+  }
+  RegisterSet Regs;
+  Regs.set(P.arch().fpReg(), G.Sched.BP);
+  Caller.Regs = Regs;
+  Caller.How = FrameHow::StackSwitch;
+  Caller.Note = "back on goroutine " + std::to_string(G.Goid);
+  W.physical().Note = "switches back to goroutine " + std::to_string(G.Goid);
+  return Step::to(std::move(Caller), 0);
+}
+
+// systemstack: the frame itself continues on the goroutine's stack at
+// g.sched.sp. Moves the frame there; false when it is not such a frame.
+bool Unwinder::continueOnGoroutineStack(Walk &W) const {
+  if (W.Sym->Special != SpecialFunc::Systemstack ||
+      !W.onCurGSystemStack())
+    return false;
+  const GoroutineInfo &G = *W.CurG;
+  W.C.SP = G.Sched.SP;
+  for (size_t I = W.First; I < W.St.Frames.size(); ++I) {
+    W.St.Frames[I].SP = W.C.SP;
+    W.St.Frames[I].SystemStack = false;
+    W.St.Frames[I].StackOf = G.G;
+  }
+  W.physical().Note = "switches back to goroutine " + std::to_string(G.Goid);
+  return true;
+}
+
+// The return address of a Go frame of FrameSize bytes whose caller's SP is
+// CallerSP.
+Expected<uint64_t> Unwinder::goReturnAddress(const Cursor &C, int32_t FrameSize,
+                                             uint64_t CallerSP) const {
+  const Arch &A = P.arch();
+  if (A.callPushesReturnAddress())
+    return P.memory().readU64(CallerSP - 8);
+  if (FrameSize == 0) // a leaf without a frame: still in LR
+    return C.Regs && A.lrReg() ? C.Regs->get(*A.lrReg()).value_or(C.LR)
+                               : C.LR;
+  return P.memory().readU64(C.SP);
+}
+
+// The pclntab's frame size at the PC gives the caller's SP and the return
+// address.
+Unwinder::Step Unwinder::callerByPclntab(Walk &W) const {
+  const Func &F = W.Sym->F;
+  const SpecialFunc Special = W.Sym->Special;
+  bool SPWrite = F.isSPWrite();
+  uint64_t CalleeSP = W.CalleeSP;
+  if (continueOnGoroutineStack(W)) {
+    SPWrite = false;
+    CalleeSP = 0; // now on another stack
+  }
+  const Cursor &C = W.C;
+  if (F.isTopFrame())
+    return Step::end(F.Name, /*Complete=*/true);
+  if (SPWrite && !C.Innermost)
+    return Step::end("cannot unwind past " + F.Name + " (it switches stacks)");
+  const std::optional<int32_t> &Delta = W.Sym->SpDelta;
+  if (!Delta)
+    return Step::end("frame size of " + F.Name + ": " + W.Sym->SpDeltaError);
+  if (*Delta < 0)
+    return Step::end("negative frame size for " + F.Name + " at " + hex(C.PC));
+  const bool PushesRA = P.arch().callPushesReturnAddress();
+  const uint64_t CallerSP =
+      C.SP + static_cast<uint64_t>(*Delta) + (PushesRA ? 8 : 0);
+  W.setFP(CallerSP);
+  auto ReturnAddress = goReturnAddress(C, *Delta, CallerSP);
+  if (!ReturnAddress)
+    return Step::end("return address of " + F.Name + ": " +
+                     errorText(ReturnAddress.takeError()));
+  if (*ReturnAddress == 0)
+    return Step::end("return address 0 after " + F.Name);
+
+  Cursor Caller;
+  Caller.PC = *ReturnAddress;
+  Caller.SP = CallerSP;
+  Caller.How = FrameHow::Pclntab;
+  // Injected calls: the caller's PC is exact, not a return address. The
+  // runtime symbolizes it so from go1.21 (unwinder's unwindTrap); older
+  // tracebacks did so only below sigpanic, and we print what they print.
+  if (Special == SpecialFunc::Sigpanic ||
+      ((Special == SpecialFunc::AsyncPreempt ||
+        Special == SpecialFunc::DebugCallV2) &&
+       P.version().atLeast(1, 21)))
+    Caller.Exact = true;
+  setCallerRegisters(W, Caller, CallerSP, *ReturnAddress);
+  if (CalleeSP && Caller.SP <= CalleeSP)
+    return Step::end("stack pointer does not increase after " + F.Name);
+  return Step::to(std::move(Caller), C.SP);
+}
+
+// The registers known in a Go frame's caller: all of them after
+// asyncPreempt (it saved them), otherwise SP and the frame pointer chain
+// (for non-Go callers).
+void Unwinder::setCallerRegisters(Walk &W, Cursor &Caller, uint64_t CallerSP,
+                                  uint64_t ReturnAddress) const {
+  const Arch &A = P.arch();
+  const Memory &Mem = P.memory();
+  if (W.Sym->Special == SpecialFunc::AsyncPreempt) {
+    auto Regs = A.regsFromAsyncPreempt(Mem, W.C.SP, CallerSP, ReturnAddress);
+    if (Regs) {
+      Caller.Regs = *Regs;
+      Caller.FullRegs = true;
+      // The interrupted code's SP (arm64: above what the injected call
+      // pushed).
+      Caller.SP = Regs->get(A.spReg()).value_or(CallerSP);
+      Caller.How = FrameHow::AsyncPreempt;
+      Caller.Note = "preempted here; registers saved by asyncPreempt";
+      return;
+    }
+    W.St.Warnings.push_back(errorText(Regs.takeError()));
+  }
+  // Only the innermost frame and frames after a signal or asyncPreempt
+  // carry a full register set for the report.
+  RegisterSet Regs;
+  Regs.set(A.spReg(), CallerSP);
+  if (auto Slot = A.savedFramePointerSlot(W.C.SP, CallerSP))
+    if (auto BP = probe(Mem.readU64(*Slot)))
+      Regs.set(A.fpReg(), *BP);
+  Caller.Regs = Regs;
 }
 
 } // namespace ms

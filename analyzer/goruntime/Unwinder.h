@@ -105,7 +105,51 @@ private:
     std::string SpDeltaError; // when SpDelta is empty
   };
   const PCSym &symbolize(uint64_t PC, bool Exact) const;
+
+  // The walk: one frame at a time, each handed to an ordered chain of
+  // strategies (Breakpad's GetCallerByCFIFrameInfo, ...ByFramePointer...):
+  // for Go code the signal frame, the stack switches and then the pclntab;
+  // for other code DWARF CFI and then the frame pointer chain. The first
+  // strategy that applies finds the caller (its Cursor::How says which)
+  // or ends the walk.
+  struct Walk; // the stack so far and the frame being unwound
+  struct Step {
+    std::optional<Cursor> Caller; // empty: the walk ends here
+    std::string End;              // then: why
+    bool Complete = false;        // then: at a top frame
+    // This frame's SP, which the caller of the next Go frame must lie
+    // above; 0 when the caller may be on another stack (not checked).
+    uint64_t FrameSP = 0;
+    static Step to(Cursor Caller, uint64_t FrameSP) {
+      Step S;
+      S.Caller = std::move(Caller);
+      S.FrameSP = FrameSP;
+      return S;
+    }
+    static Step end(std::string Why, bool Complete = false) {
+      Step S;
+      S.End = std::move(Why);
+      S.Complete = Complete;
+      return S;
+    }
+  };
   Stack walk(Cursor C, const MInfo *M, uint64_t UserG) const;
+  Step stepGo(Walk &W) const;
+  Step stepNonGo(Walk &W) const;
+  void pushGoFrames(Walk &W) const;
+  void pushNonGoFrame(Walk &W) const;
+  // The strategies, in the order they are tried. nullopt: does not apply.
+  std::optional<Step> callerBySignalContext(Walk &W) const;
+  std::optional<Step> callerByStackSwitch(Walk &W) const;
+  Step callerByPclntab(Walk &W) const;
+  std::optional<Step> callerByCfi(Walk &W) const;
+  std::optional<Step> callerByFramePointer(Walk &W) const;
+  // Parts of callerByPclntab.
+  bool continueOnGoroutineStack(Walk &W) const;
+  Expected<uint64_t> goReturnAddress(const Cursor &C, int32_t FrameSize,
+                                     uint64_t CallerSP) const;
+  void setCallerRegisters(Walk &W, Cursor &Caller, uint64_t CallerSP,
+                          uint64_t ReturnAddress) const;
   uint64_t stackOwner(uint64_t SP, const MInfo *M, uint64_t UserG,
                       bool &System) const;
 

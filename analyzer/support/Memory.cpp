@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <llvm/Support/Endian.h>
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -15,10 +15,10 @@ Expected<uint64_t> Memory::readUint(uint64_t Addr, unsigned Size) const {
     return makeError("unsupported integer size {0}", Size);
   if (auto E = read(Addr, llvm::MutableArrayRef<uint8_t>(B, Size)))
     return E;
-  uint64_t V = 0;
-  for (unsigned I = 0; I < Size; ++I)
-    V |= static_cast<uint64_t>(B[I]) << (8 * I);
-  return V;
+  auto V = ByteReader(llvm::ArrayRef<uint8_t>(B, Size)).uint(0, Size);
+  if (!V)
+    return makeError("integer of {0} bytes at {1} not read", Size, hex(Addr));
+  return *V;
 }
 
 Expected<uint64_t> Memory::readU64(uint64_t Addr) const {
@@ -72,7 +72,7 @@ bool Memory::isReadable(uint64_t Addr, uint64_t Size) const {
   if (Size > Tmp.size())
     return false;
   if (auto E = read(Addr, Tmp)) {
-    llvm::consumeError(std::move(E));
+    dropProbeError(std::move(E)); // the answer is "no"
     return false;
   }
   return true;
