@@ -156,6 +156,22 @@ private:
   std::vector<FrameArgs> Frames;
 };
 
+// The iterator of an iteration fault, its decoded key and element detached
+// from the program's types (the report outlives them).
+IteratorReport iteratorReport(uint64_t Address,
+                              std::optional<ProvenanceReport> Provenance,
+                              MapIterState State) {
+  IteratorReport IR;
+  IR.Address = Address;
+  IR.Provenance = std::move(Provenance);
+  IR.State = std::move(State);
+  if (IR.State->KeyValue)
+    IR.State->KeyValue = IR.State->KeyValue->detached();
+  if (IR.State->ElemValue)
+    IR.State->ElemValue = IR.State->ElemValue->detached();
+  return IR;
+}
+
 class Diagnoser {
 public:
   Diagnoser(const GoProgram &P, const GoroutineSet &GS, const Unwinder &U,
@@ -176,6 +192,20 @@ private:
     std::optional<uint64_t> Iter;
     std::optional<ProvenanceReport> IterProv;
   };
+
+  // The steps of run(): the fault, the racers, growth, warnings.
+  void diagnoseFault(const GoroutineInfo &G, AnalysisReport &R);
+  void describeNonMapFault(const Stack &St, FaultReport &F);
+  void describeMapFault(const Stack &St, const MapBlock &B,
+                        const GoroutineInfo &G, FaultReport &F);
+  void reportFaultingMap(const Stack &St, const MapBlock &B,
+                         AnalysisReport &R);
+  std::optional<RacerReport> racerOf(const GoroutineInfo &Other,
+                                     const AnalysisReport &R);
+  void findGrowthStep(const Stack &St, const MapBlock &B, RacerReport &Racer);
+  void attributeGrowth(AnalysisReport &R);
+  void collectWarnings(AnalysisReport &R);
+
   // NilOK: whether a nil map is a possible answer (not for a goroutine that
   // died of a concurrent access: the runtime never flags a nil map).
   Recovered recover(const Stack &St, const MapBlock &B, bool NilOK);
@@ -184,9 +214,13 @@ private:
   std::optional<KeyReport> recoverKey(const OpArgs &FA, const MapFuncInfo &MF,
                                       const TypeInfo *KeyType,
                                       std::shared_ptr<GoValue> &Value);
-  void describeMap(MapReport &M, const Recovered &Rc, AnalysisReport &R);
+  void describeMap(MapReport &M, const Recovered &Found, AnalysisReport &R);
+  void locateKey(const MapReader &Reader, const MapState &Decoded,
+                 const GoValue &KeyValue, MapReport &M, KeyReport &K);
   void faultMessage(const Stack &St, const MapBlock &B, FaultReport &F,
                     const GoroutineInfo &G);
+  void panicMessage(const GoroutineInfo &G, FaultReport &F);
+  std::optional<std::string> messageLoadedBeforeCall(const StackFrame &CF);
   void checkWhich(const Stack &St, const MapBlock &B, FaultReport &F);
   bool validMapType(uint64_t V, std::string &Why);
   bool validMapHeader(uint64_t V, bool NilOK, std::string &Why);
@@ -226,15 +260,16 @@ bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
   if (CurMapType) {
     // A map of this type: the header, a sample of its buckets/groups and
     // that sampled keys hash to where they are.
-    auto Vd = validateMapHeader(const_cast<GoProgram &>(P), CurMapType, V);
-    if (!Vd) {
-      Why = errorText(Vd.takeError());
+    auto Validation =
+        validateMapHeader(const_cast<GoProgram &>(P), CurMapType, V);
+    if (!Validation) {
+      Why = errorText(Validation.takeError());
       return false;
     }
-    if (!Vd->Valid) {
-      auto Rs = Vd->reasons();
+    if (!Validation->Valid) {
+      auto Reasons = Validation->reasons();
       Why = "not a " + CurMapType->Name + " (" +
-            (Rs.empty() ? std::string("invalid") : Rs.front()) + ")";
+            (Reasons.empty() ? std::string("invalid") : Reasons.front()) + ")";
       return false;
     }
     return true;
@@ -242,21 +277,21 @@ bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
   const char *Struct = P.mapImpl() == MapImpl::Swiss
                            ? "internal/runtime/maps.Map"
                            : "runtime.hmap";
-  auto SV = StructView::read(P.memory(), P.layouts(), Struct, V);
-  if (!SV) {
-    Why = errorText(SV.takeError());
+  auto Header = StructView::read(P.memory(), P.layouts(), Struct, V);
+  if (!Header) {
+    Why = errorText(Header.takeError());
     return false;
   }
   if (P.mapImpl() == MapImpl::Classic) {
-    uint64_t B = SV->getOr("B", 255), Flags = SV->getOr("flags", 255);
+    uint64_t B = Header->getOr("B", 255), Flags = Header->getOr("flags", 255);
     if (B > 60 || Flags > 15) {
       Why = "not a map header (B=" + std::to_string(B) +
             ", flags=" + std::to_string(Flags) + ")";
       return false;
     }
   } else {
-    uint64_t DirLen = SV->getOr("dirLen", ~0ull);
-    uint64_t Depth = SV->getOr("globalDepth", 255);
+    uint64_t DirLen = Header->getOr("dirLen", ~0ull);
+    uint64_t Depth = Header->getOr("globalDepth", 255);
     if (Depth > 63 || (DirLen && (DirLen & (DirLen - 1))) || DirLen > (1ull << Depth)) {
       Why = "not a map header (dirLen=" + std::to_string(DirLen) +
             ", globalDepth=" + std::to_string(Depth) + ")";
@@ -272,43 +307,44 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
   auto Cs = FA.candidates({MF.IterWord, 1, "it", 0});
   const bool Swiss = P.mapImpl() == MapImpl::Swiss;
   const char *IterStruct = Swiss ? "internal/runtime/maps.Iter" : "runtime.hiter";
+  const char *TypeField = Swiss ? "typ" : "t", *MapField = Swiss ? "m" : "h";
   auto Pick = choose(Cs, [&](const Candidate &C, std::string &Why) {
-    auto SV = StructView::read(P.memory(), P.layouts(), IterStruct, C.Words[0]);
-    if (!SV) {
-      Why = errorText(SV.takeError());
+    auto Iter = StructView::read(P.memory(), P.layouts(), IterStruct, C.Words[0]);
+    if (!Iter) {
+      Why = errorText(Iter.takeError());
       return false;
     }
-    return validMapType(SV->getOr(Swiss ? "typ" : "t", 0), Why);
+    return validMapType(Iter->getOr(TypeField, 0), Why);
   });
   if (!Pick)
     return;
   R.Iter = Pick->first.Words[0];
   R.IterProv = Pick->second;
-  auto SV = StructView::read(P.memory(), P.layouts(), IterStruct, *R.Iter);
-  if (!SV)
-    return llvm::consumeError(SV.takeError());
-  uint64_t T = SV->getOr(Swiss ? "typ" : "t", 0);
-  uint64_t M = SV->getOr(Swiss ? "m" : "h", 0);
-  auto TI = Types.typeAt(T);
-  if (TI)
-    R.MapType = *TI;
-  else
-    llvm::consumeError(TI.takeError());
+  // (Read once already, by the validation above.)
+  auto Iter = probe(StructView::read(P.memory(), P.layouts(), IterStruct, *R.Iter));
+  if (!Iter)
+    return;
+  uint64_t TypeAddr = Iter->getOr(TypeField, 0);
+  uint64_t MapAddr = Iter->getOr(MapField, 0);
+  if (auto Type = probe(Types.typeAt(TypeAddr)))
+    R.MapType = *Type;
   CurMapType = R.MapType;
+  // What the iterator's fields say, and how the iterator itself was found.
+  auto FieldOfIterator = [&](const char *Field) {
+    return std::string("field ") + Field + " of the iterator at " +
+           hex(*R.Iter) + " (" + sourceName(Pick->second.Src).str() + ": " +
+           Pick->second.Detail + ")";
+  };
   ProvenanceReport Prov = Pick->second;
   Prov.Src = Source::Memory;
-  Prov.Detail = std::string("field ") + (Swiss ? "typ" : "t") + " of the iterator at " +
-                hex(*R.Iter) + " (" + sourceName(Pick->second.Src).str() + ": " +
-                Pick->second.Detail + ")";
+  Prov.Detail = FieldOfIterator(TypeField);
   R.TypeProv = Prov;
   std::string Why;
-  bool MapOK = validMapHeader(M, false, Why);
+  bool MapOK = validMapHeader(MapAddr, false, Why);
   CurMapType = nullptr;
   if (MapOK) {
-    R.Map = M;
-    Prov.Detail = std::string("field ") + (Swiss ? "m" : "h") +
-                  " of the iterator at " + hex(*R.Iter) + " (" +
-                  sourceName(Pick->second.Src).str() + ": " + Pick->second.Detail + ")";
+    R.Map = MapAddr;
+    Prov.Detail = FieldOfIterator(MapField);
     R.MapProv = Prov;
   }
 }
@@ -364,6 +400,7 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
   return K;
 }
 
+
 Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
                                         bool NilOK) {
   Recovered R;
@@ -396,13 +433,11 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
                        [&](const Candidate &C, std::string &Why) {
                          return validMapType(C.Words[0], Why);
                        });
+    // (validMapType read the type already.)
     if (Pick) {
-      auto T = Types.typeAt(Pick->first.Words[0]);
-      if (T) {
+      if (auto T = probe(Types.typeAt(Pick->first.Words[0]))) {
         R.MapType = *T;
         R.TypeProv = Pick->second;
-      } else {
-        llvm::consumeError(T.takeError());
       }
     }
   }
@@ -421,121 +456,151 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
   return R;
 }
 
+// The panic value: g._panic.arg.
+void Diagnoser::panicMessage(const GoroutineInfo &G, FaultReport &F) {
+  auto GV = StructView::read(P.memory(), P.layouts(), "runtime.g", G.G);
+  if (!GV)
+    return W.add(GV.takeError(), "panic value");
+  uint64_t Pan = GV->getOr("_panic", 0);
+  if (!Pan)
+    return;
+  auto PV = StructView::read(P.memory(), P.layouts(), "runtime._panic", Pan);
+  if (!PV)
+    return W.add(PV.takeError(), "panic value");
+  auto ArgAddr = PV->fieldAddr("arg");
+  if (!ArgAddr)
+    return W.add(ArgAddr.takeError(), "panic value");
+  auto TypeWord = P.memory().readU64(*ArgAddr);
+  auto DataWord = P.memory().readU64(*ArgAddr + 8);
+  if (!TypeWord || !DataWord) {
+    if (!TypeWord)
+      W.add(TypeWord.takeError(), "panic value");
+    if (!DataWord)
+      W.add(DataWord.takeError(), "panic value");
+    return;
+  }
+  auto T = Types.typeAt(*TypeWord);
+  if (!T)
+    return W.add(T.takeError(), "panic value type");
+  GoValue V = (*T)->DirectIface
+                  ? decodeValueFromWords(Types, **T, {*DataWord})
+                  : decodeValue(Types, **T, *DataWord);
+  F.Message = V.VK == GoValue::VKind::String ? V.Str : toGoSyntax(V);
+  F.MessageSource = "panic value (g._panic.arg, " + (*T)->Name + ")";
+}
+
+// fatal(s)/throw(s): the string loaded into the first two argument
+// registers before the call in the map function CF. Not found (the code
+// does not show it, or the memory is not in the core): nullopt, and the
+// caller looks elsewhere.
+std::optional<std::string>
+Diagnoser::messageLoadedBeforeCall(const StackFrame &CF) {
+  const auto Regs = P.arch().goIntArgRegs();
+  auto PtrExpr = probe(registerAtCall(P, CF.PC, static_cast<int>(Regs[0])));
+  auto LenExpr = probe(registerAtCall(P, CF.PC, static_cast<int>(Regs[1])));
+  if (!PtrExpr || !LenExpr || !PtrExpr->known() || !LenExpr->known())
+    return std::nullopt;
+  auto Ptr = probe(evaluate(P, *PtrExpr, CF.SP));
+  auto Len = probe(evaluate(P, *LenExpr, CF.SP));
+  if (!Ptr || !Len || Len->Value >= 4096)
+    return std::nullopt;
+  return probe(P.memory().readString(Ptr->Value, Len->Value));
+}
+
 void Diagnoser::faultMessage(const Stack &St, const MapBlock &B,
                              FaultReport &F, const GoroutineInfo &G) {
   if (!B.Throw)
     return;
   const StackFrame &TF = St.Frames[*B.Throw];
   llvm::StringRef TN = TF.Function;
-  if (TN == "runtime.gopanic" || TN == "panic") {
-    // The panic value: g._panic.arg.
-    auto GV = StructView::read(P.memory(), P.layouts(), "runtime.g", G.G);
-    if (!GV)
-      return W.add(GV.takeError(), "panic value");
-    uint64_t Pan = GV->getOr("_panic", 0);
-    if (!Pan)
-      return;
-    auto PV = StructView::read(P.memory(), P.layouts(), "runtime._panic", Pan);
-    if (!PV)
-      return W.add(PV.takeError(), "panic value");
-    auto ArgAddr = PV->fieldAddr("arg");
-    if (!ArgAddr)
-      return W.add(ArgAddr.takeError(), "panic value");
-    auto TW = P.memory().readU64(*ArgAddr), DW = P.memory().readU64(*ArgAddr + 8);
-    if (!TW || !DW) {
-      if (!TW)
-        W.add(TW.takeError(), "panic value");
-      if (!DW)
-        W.add(DW.takeError(), "panic value");
-      return;
-    }
-    auto T = Types.typeAt(*TW);
-    if (!T)
-      return W.add(T.takeError(), "panic value type");
-    GoValue V = (*T)->DirectIface
-                    ? decodeValueFromWords(Types, **T, {*DW})
-                    : decodeValue(Types, **T, *DW);
-    F.Message = V.VK == GoValue::VKind::String ? V.Str : toGoSyntax(V);
-    F.MessageSource = "panic value (g._panic.arg, " + (*T)->Name + ")";
+  if (TN == "runtime.gopanic" || TN == "panic")
+    return panicMessage(G, F);
+  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
+  if (auto S = messageLoadedBeforeCall(CF)) {
+    F.Message = *S;
+    F.MessageSource = "code (string loaded before the call at " +
+                      hex(CF.PC) + ")";
     return;
   }
-  // fatal(s)/throw(s): the string loaded into the first two argument
-  // registers before the call in the map function.
-  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
-  const auto Regs = P.arch().goIntArgRegs();
-  auto PtrE = registerAtCall(P, CF.PC, static_cast<int>(Regs[0]));
-  auto LenE = registerAtCall(P, CF.PC, static_cast<int>(Regs[1]));
-  if (PtrE && LenE && PtrE->known() && LenE->known()) {
-    auto Ptr = evaluate(P, *PtrE, CF.SP), Len = evaluate(P, *LenE, CF.SP);
-    if (Ptr && Len && Len->Value < 4096) {
-      auto S = P.memory().readString(Ptr->Value, Len->Value);
-      if (S) {
-        F.Message = *S;
-        F.MessageSource = "code (string loaded before the call at " +
-                          hex(CF.PC) + ")";
-        return;
-      }
-      llvm::consumeError(S.takeError());
-    }
-    if (!Ptr)
-      llvm::consumeError(Ptr.takeError());
-    if (!Len)
-      llvm::consumeError(Len.takeError());
-  }
-  if (!PtrE)
-    llvm::consumeError(PtrE.takeError());
-  if (!LenE)
-    llvm::consumeError(LenE.takeError());
   // Fall back to the throw frame's spilled argument.
   FrameArgs FA(P, St, physicalOf(St, *B.Throw), &Emu);
   for (const Candidate &C : FA.candidates({0, 2, "s", 0})) {
     if (C.Words.size() != 2 || C.Words[1] > 4096)
       continue;
-    auto S = P.memory().readString(C.Words[0], C.Words[1]);
-    if (!S) {
-      llvm::consumeError(S.takeError());
+    auto S = probe(P.memory().readString(C.Words[0], C.Words[1]));
+    if (!S)
       continue;
-    }
     F.Message = *S;
     F.MessageSource = sourceName(C.Src).str() + " of " + TF.Function;
     return;
   }
 }
 
-void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
-  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
-  auto Fn = P.pclntab().findFunc(CF.PC);
-  if (!Fn)
-    return llvm::consumeError(Fn.takeError());
-  auto DF = P.decodedFunction(CF.PC);
-  if (!DF)
-    return llvm::consumeError(DF.takeError());
-  // Calls to the throw functions, ordered by source line.
-  struct Site {
-    int64_t Line;
-    uint64_t Next;
-  };
-  std::vector<Site> Sites;
-  for (const auto &I : (*DF)->Insns) {
+namespace {
+// A call to a throw function in a map function, by source line.
+struct ThrowSite {
+  int64_t Line;
+  uint64_t Next; // the return address
+};
+
+// The calls to runtime.fatal/throw (maps.fatal) in the function of a
+// decoded frame, ordered by source line. A call whose callee or line is
+// not known is not one of them.
+std::vector<ThrowSite> throwSites(const GoProgram &P, const Func &Fn,
+                                  const GoProgram::DecodedFunction &DF) {
+  std::vector<ThrowSite> Sites;
+  for (const auto &I : DF.Insns) {
     if (I.Class != disasm::InsnClass::Call || !I.Target)
       continue;
-    auto Callee = P.pclntab().findFunc(*I.Target);
-    if (!Callee) {
-      llvm::consumeError(Callee.takeError());
+    auto Callee = probe(P.pclntab().findFunc(*I.Target));
+    if (!Callee)
       continue;
-    }
     if (Callee->Name != "runtime.fatal" && Callee->Name != "runtime.throw" &&
         Callee->Name != "internal/runtime/maps.fatal")
       continue;
-    auto FL = P.pclntab().fileLine(*Fn, I.Addr);
-    if (!FL) {
-      llvm::consumeError(FL.takeError());
+    auto FL = probe(P.pclntab().fileLine(Fn, I.Addr));
+    if (!FL)
       continue;
-    }
     Sites.push_back({FL->Line, I.next()});
   }
-  std::stable_sort(Sites.begin(), Sites.end(),
-                   [](const Site &A, const Site &B) { return A.Line < B.Line; });
+  std::stable_sort(
+      Sites.begin(), Sites.end(),
+      [](const ThrowSite &A, const ThrowSite &B) { return A.Line < B.Line; });
+  return Sites;
+}
+
+// What a concurrent-access check at a map function's entry found the flag
+// to say, by fault kind (nullptr for a fault that is not one).
+const char *entryCheckFinding(FaultKind K) {
+  switch (K) {
+  case FaultKind::ConcurrentMapWrites:
+    return " was already set when this write began: another write was in "
+           "progress";
+  case FaultKind::ConcurrentMapReadAndWrite:
+    return " was set while this read looked the key up: a write was in "
+           "progress";
+  case FaultKind::ConcurrentMapIterationAndWrite:
+    return " was set when the iterator advanced: the map was being written "
+           "during the range loop";
+  case FaultKind::ConcurrentMapCloneAndWrite:
+    return " was set while the map was cloned";
+  case FaultKind::NilMapWrite:
+  case FaultKind::Other:
+    break;
+  }
+  return nullptr;
+}
+} // namespace
+
+void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
+  const StackFrame &CF = St.Frames[physicalOf(St, B.Check)];
+  auto Fn = probe(P.pclntab().findFunc(CF.PC));
+  if (!Fn)
+    return;
+  auto DF = probe(P.decodedFunction(CF.PC));
+  if (!DF)
+    return;
+  const std::vector<ThrowSite> Sites = throwSites(P, *Fn, **DF);
   CheckReport C;
   C.Count = static_cast<int>(Sites.size());
   bool Found = false;
@@ -555,24 +620,9 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
     C.Explanation = std::string(Flag) +
                     " was clear when this write finished: another writer ran "
                     "and finished during this write";
-  } else if (Writes) {
+  } else if (const char *Finding = entryCheckFinding(F.Kind)) {
     C.Which = CheckWhich::Entry;
-    C.Explanation = std::string(Flag) +
-                    " was already set when this write began: another write "
-                    "was in progress";
-  } else if (F.Kind == FaultKind::ConcurrentMapReadAndWrite) {
-    C.Which = CheckWhich::Entry;
-    C.Explanation = std::string(Flag) +
-                    " was set while this read looked the key up: a write was "
-                    "in progress";
-  } else if (F.Kind == FaultKind::ConcurrentMapIterationAndWrite) {
-    C.Which = CheckWhich::Entry;
-    C.Explanation = std::string(Flag) +
-                    " was set when the iterator advanced: the map was being "
-                    "written during the range loop";
-  } else if (F.Kind == FaultKind::ConcurrentMapCloneAndWrite) {
-    C.Which = CheckWhich::Entry;
-    C.Explanation = std::string(Flag) + " was set while the map was cloned";
+    C.Explanation = std::string(Flag) + Finding;
   } else {
     C.Which = C.Count == 1 ? CheckWhich::Only
               : C.Index == 0 ? CheckWhich::Entry
@@ -584,22 +634,23 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
   F.Check = C;
 }
 
-void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
+
+void Diagnoser::describeMap(MapReport &M, const Recovered &Found,
                             AnalysisReport &R) {
-  if (!Rc.MapType || (!M.Address && !Rc.MapType))
+  if (!Found.MapType)
     return;
   GoProgram &GP = const_cast<GoProgram &>(P);
   MapReader Reader(GP);
-  auto St = Reader.decode(*Rc.MapType, M.Address);
-  if (!St) {
-    M.Warnings.push_back("decoding the map: " + errorText(St.takeError()));
+  auto Decoded = Reader.decode(*Found.MapType, M.Address);
+  if (!Decoded) {
+    M.Warnings.push_back("decoding the map: " + errorText(Decoded.takeError()));
     return;
   }
-  if (St->Classic)
-    M.Hmap = St->Classic;
-  if (St->Swiss) {
-    M.Swiss = St->Swiss;
-    M.Tables = St->Tables;
+  if (Decoded->Classic)
+    M.Hmap = Decoded->Classic;
+  if (Decoded->Swiss) {
+    M.Swiss = Decoded->Swiss;
+    M.Tables = Decoded->Tables;
     for (SwissTable &T : M.Tables) { // control words stay with the walk
       T.Ctrl.clear();
       T.Ctrl.shrink_to_fit();
@@ -607,55 +658,226 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Rc,
       T.CtrlRead.shrink_to_fit();
     }
   }
-  if (!St->Nil)
-    M.Walk = walkOf(*St);
-  if (St->Growth) {
-    M.Growth = St->Growth;
+  if (!Decoded->Nil)
+    M.Walk = walkOf(*Decoded);
+  if (Decoded->Growth) {
+    M.Growth = Decoded->Growth;
     M.Growth->OldEvacuated.clear();
     M.Growth->OldEvacuated.shrink_to_fit();
   }
-  if (!St->Nil) {
-    M.Count = static_cast<int64_t>(St->headerCount());
-    M.EntriesFound = static_cast<int64_t>(St->EntriesFound);
-    if (St->Growth)
-      M.Growing = St->Growth->Growing;
+  if (!Decoded->Nil) {
+    M.Count = static_cast<int64_t>(Decoded->headerCount());
+    M.EntriesFound = static_cast<int64_t>(Decoded->EntriesFound);
+    if (Decoded->Growth)
+      M.Growing = Decoded->Growth->Growing;
   }
-  for (const auto &Wn : St->Warn.all())
+  for (const auto &Wn : Decoded->Warn.all())
     M.Warnings.push_back(Wn);
-  if (!St->Nil && !St->countMatches())
-    M.Warnings.push_back("the header counts " + std::to_string(St->headerCount()) +
-                         " entries but " + std::to_string(St->EntriesFound) +
+  if (!Decoded->Nil && !Decoded->countMatches())
+    M.Warnings.push_back("the header counts " + std::to_string(Decoded->headerCount()) +
+                         " entries but " + std::to_string(Decoded->EntriesFound) +
                          " were found (the race may have damaged the map)");
-  // The key: is it in the map, and where does (or would) it live?
-  if (R.Key && Rc.KeyValue) {
-    auto L = findKey(Reader, *St, *Rc.KeyValue);
-    if (L) {
-      if (L->Result != KeyLookup::Verdict::Unknown)
-        R.Key->InMap = L->present();
-      if (!L->Home && !L->HomeError.empty())
-        M.Warnings.push_back("the key's home is not reported: " + L->HomeError);
-      R.Key->Location = keyLocation(*St, std::move(*L));
-    } else {
-      M.Warnings.push_back("looking the key up: " + errorText(L.takeError()));
-    }
-  }
+  if (R.Key && Found.KeyValue)
+    locateKey(Reader, *Decoded, *Found.KeyValue, M, *R.Key);
   // The iterator, for iteration faults.
-  if (Rc.Iter) {
-    auto It = decodeMapIter(Reader, *Rc.Iter, &*St);
-    if (It) {
-      IteratorReport IR;
-      IR.Address = *Rc.Iter;
-      IR.Provenance = Rc.IterProv;
-      IR.State = std::move(*It);
-      if (IR.State->KeyValue)
-        IR.State->KeyValue = IR.State->KeyValue->detached();
-      if (IR.State->ElemValue)
-        IR.State->ElemValue = IR.State->ElemValue->detached();
-      R.Iterator = std::move(IR);
-    } else {
+  if (Found.Iter) {
+    auto It = decodeMapIter(Reader, *Found.Iter, &*Decoded);
+    if (It)
+      R.Iterator = iteratorReport(*Found.Iter, Found.IterProv, std::move(*It));
+    else
       M.Warnings.push_back("decoding the iterator: " + errorText(It.takeError()));
-    }
   }
+}
+
+// The key: is it in the map, and where does (or would) it live?
+void Diagnoser::locateKey(const MapReader &Reader, const MapState &Decoded,
+                          const GoValue &KeyValue, MapReport &M, KeyReport &K) {
+  auto L = findKey(Reader, Decoded, KeyValue);
+  if (!L) {
+    M.Warnings.push_back("looking the key up: " + errorText(L.takeError()));
+    return;
+  }
+  if (L->Result != KeyLookup::Verdict::Unknown)
+    K.InMap = L->present();
+  if (!L->Home && !L->HomeError.empty())
+    M.Warnings.push_back("the key's home is not reported: " + L->HomeError);
+  K.Location = keyLocation(Decoded, std::move(*L));
+}
+
+// ---- the steps of a diagnosis ------------------------------------------------
+
+// A faulting goroutine outside map code: the first frame that is neither
+// a throw nor unnamed, and the user's frame.
+void Diagnoser::describeNonMapFault(const Stack &St, FaultReport &F) {
+  const int Minor = P.version().Minor;
+  F.Kind = FaultKind::Other;
+  F.Message = "the faulting goroutine is not in a map operation";
+  F.UserFrame = userFrameBelow(St, 0, Minor);
+  for (const auto &Frame : St.Frames)
+    if (Frame.Go && !Frame.Function.empty() && !isThrowFunction(Frame.Function)) {
+      F.Frame = refOf(Frame, Minor);
+      break;
+    }
+}
+
+// The map operation that faulted: its frames, the message, the kind, and
+// which check fired.
+void Diagnoser::describeMapFault(const Stack &St, const MapBlock &B,
+                                 const GoroutineInfo &G, FaultReport &F) {
+  const int Minor = P.version().Minor;
+  F.Frame = refOf(St.Frames[B.Check], Minor);
+  F.Frame.PC = St.Frames[physicalOf(St, B.Check)].PC;
+  F.EntryFunction = St.Frames[B.Entry].Function;
+  if (auto MF = classifyMapFunction(St.Frames[B.Entry].Function))
+    F.Operation = MF->Op;
+  F.UserFrame = userFrameBelow(St, B.Entry + 1, Minor);
+  faultMessage(St, B, F, G);
+  F.Kind = faultKindOfMessage(F.Message);
+  if (F.Kind != FaultKind::Other)
+    checkWhich(St, B, F);
+}
+
+// The faulting operation's map, key and iterator.
+void Diagnoser::reportFaultingMap(const Stack &St, const MapBlock &B,
+                                  AnalysisReport &R) {
+  const bool NilMap = R.Fault.Kind == FaultKind::NilMapWrite;
+  Recovered Found = recover(St, B, !R.MapFault || NilMap);
+  R.Key = std::move(Found.Key);
+  if (!Found.Map && !NilMap)
+    return;
+  MapReport M;
+  M.Address = Found.Map.value_or(0);
+  if (Found.MapProv) {
+    M.Provenance = *Found.MapProv;
+  } else {
+    M.Provenance.Src = Source::None;
+    M.Provenance.Conf = Confidence::Low;
+  }
+  if (Found.MapType) {
+    M.Type = Found.MapType->Name;
+    M.KeyType = Found.MapType->Key ? Found.MapType->Key->Name : "";
+    M.ElemType = Found.MapType->Elem ? Found.MapType->Elem->Name : "";
+    if (Found.TypeProv)
+      M.TypeProvenance = *Found.TypeProv;
+  }
+  M.Impl = P.mapImpl();
+  if (Found.Iter) {
+    IteratorReport It;
+    It.Address = *Found.Iter;
+    It.Provenance = Found.IterProv;
+    R.Iterator = std::move(It);
+  }
+  describeMap(M, Found, R);
+  R.Map = std::move(M);
+}
+
+void Diagnoser::diagnoseFault(const GoroutineInfo &G, AnalysisReport &R) {
+  R.Fault.Goroutine = G.Goid;
+  Stack St = U.unwindGoroutine(G);
+  if (O.FaultingStack)
+    R.FaultingStack = makeStackReport(P, St);
+  auto B = findMapBlock(St);
+  if (!B)
+    return describeNonMapFault(St, R.Fault);
+  describeMapFault(St, *B, G, R.Fault);
+  R.MapFault = R.Fault.Kind != FaultKind::Other;
+  reportFaultingMap(St, *B, R);
+}
+
+// Which growth step a racer is in, and (swiss) on which table: the
+// receiver of (*table).rehash/grow/split.
+void Diagnoser::findGrowthStep(const Stack &St, const MapBlock &B,
+                               RacerReport &Racer) {
+  for (size_t I = B.Check; I <= B.Entry; ++I) {
+    llvm::StringRef N = St.Frames[I].Function;
+    if (!isMapGrowthFunction(N))
+      continue;
+    if (Racer.GrowthFunction.empty())
+      Racer.GrowthFunction = N.str();
+    if (!N.contains(".(*table).") || St.Frames[I].Inlined)
+      continue;
+    Racer.GrowthFunction = N.str();
+    FrameArgs GA(P, St, I);
+    auto Pick = choose(GA.candidates({0, 1, "t", 0}),
+                       [&](const Candidate &C, std::string &Why) {
+                         auto Table = StructView::read(
+                             P.memory(), P.layouts(),
+                             "internal/runtime/maps.table", C.Words[0]);
+                         if (!Table) {
+                           Why = errorText(Table.takeError());
+                           return false;
+                         }
+                         return true;
+                       });
+    if (Pick && Pick->first.Conf != Confidence::Low)
+      Racer.GrowthTable = Pick->first.Words[0];
+    break;
+  }
+}
+
+// Another goroutine inside a map operation (nullopt when it is not in
+// one): what it does, where, and on which map. R: the report so far (the
+// faulting map, to compare with).
+std::optional<RacerReport> Diagnoser::racerOf(const GoroutineInfo &Other,
+                                              const AnalysisReport &R) {
+  Stack St = U.unwindGoroutine(Other);
+  auto B = findMapBlock(St);
+  if (!B)
+    return std::nullopt;
+  RacerReport Racer;
+  Racer.Goroutine = Other.Goid;
+  Racer.Status = Other.Status;
+  Racer.Thread = Other.Tid;
+  Racer.Function = St.Frames[B->Check].Function;
+  Racer.EntryFunction = St.Frames[B->Entry].Function;
+  if (auto MF = classifyMapFunction(Racer.EntryFunction))
+    Racer.Operation = MF->Op;
+  Racer.UserFrame = userFrameBelow(St, B->Entry + 1, P.version().Minor);
+  if (B->Throw) {
+    llvm::StringRef Thrower = St.Frames[*B->Throw].Function;
+    Racer.AlsoFaulted = Thrower == "runtime.fatal" ||
+                        Thrower == "runtime.throw" ||
+                        Thrower == "internal/runtime/maps.fatal";
+  }
+  Racer.Growing = B->Growing;
+  if (Racer.Growing)
+    findGrowthStep(St, *B, Racer);
+  Recovered Found = recover(St, *B, true);
+  if (Found.Map) {
+    Racer.Map = *Found.Map;
+    Racer.MapProvenance = Found.MapProv;
+    if (R.Map && Found.MapProv)
+      Racer.SameMap = *Found.Map == R.Map->Address;
+  }
+  Racer.Key = std::move(Found.Key);
+  if (O.RacerStacks)
+    Racer.Stack = makeStackReport(P, St);
+  return Racer;
+}
+
+// Growth in progress: goroutines inside growth code for this map.
+void Diagnoser::attributeGrowth(AnalysisReport &R) {
+  if (!R.Map)
+    return;
+  for (const auto &Racer : R.Racers)
+    if (Racer.Growing && Racer.SameMap.value_or(false))
+      R.Map->GrowthBy.push_back({Racer.Goroutine,
+                                 Racer.GrowthFunction.empty()
+                                     ? Racer.Function
+                                     : Racer.GrowthFunction,
+                                 Racer.GrowthTable});
+  // Swiss tables grow inside one write: a goroutine in growth code is the
+  // growth in progress, and none means no growth.
+  if (R.Map->Impl == MapImpl::Swiss)
+    R.Map->Growing = !R.Map->GrowthBy.empty() || R.Map->Growing.value_or(false);
+}
+
+void Diagnoser::collectWarnings(AnalysisReport &R) {
+  R.Warnings = P.target().warnings().all();
+  for (const auto &X : P.warnings())
+    R.Warnings.push_back(X);
+  for (const auto &X : W.all())
+    R.Warnings.push_back(X);
 }
 
 AnalysisReport Diagnoser::run() {
@@ -663,7 +885,6 @@ AnalysisReport Diagnoser::run() {
   R.Core = summarizeCore(P.target());
   R.Exe = summarizeExe(P.target(), &P.buildInfo());
   R.Layouts = P.layouts().source();
-  const int Minor = P.version().Minor;
 
   const GoroutineInfo *G = GS.faulting();
   const ThreadInfo *CT = GS.crashedThread();
@@ -676,157 +897,25 @@ AnalysisReport Diagnoser::run() {
       R.FaultingStack = makeStackReport(P, U.unwindThread(*CT));
     return R;
   }
-  R.Fault.Goroutine = G->Goid;
-  Stack St = U.unwindGoroutine(*G);
-  if (O.FaultingStack)
-    R.FaultingStack = makeStackReport(P, St);
-  auto B = findMapBlock(St);
-  if (!B) {
-    R.Fault.Kind = FaultKind::Other;
-    R.Fault.Message = "the faulting goroutine is not in a map operation";
-    R.Fault.UserFrame = userFrameBelow(St, 0, Minor);
-    for (const auto &F : St.Frames)
-      if (F.Go && !F.Function.empty() && !isThrowFunction(F.Function)) {
-        R.Fault.Frame = refOf(F, Minor);
-        break;
-      }
-  } else {
-    size_t CheckPhys = physicalOf(St, B->Check);
-    R.Fault.Frame = refOf(St.Frames[B->Check], Minor);
-    R.Fault.Frame.PC = St.Frames[CheckPhys].PC;
-    R.Fault.EntryFunction = St.Frames[B->Entry].Function;
-    if (auto MF = classifyMapFunction(St.Frames[B->Entry].Function))
-      R.Fault.Operation = MF->Op;
-    R.Fault.UserFrame = userFrameBelow(St, B->Entry + 1, Minor);
-    faultMessage(St, *B, R.Fault, *G);
-    R.Fault.Kind = faultKindOfMessage(R.Fault.Message);
-    R.MapFault = R.Fault.Kind != FaultKind::Other;
-    if (R.MapFault)
-      checkWhich(St, *B, R.Fault);
-
-    Recovered Rc = recover(St, *B, !R.MapFault || R.Fault.Kind == FaultKind::NilMapWrite);
-    if (Rc.Map || R.Fault.Kind == FaultKind::NilMapWrite) {
-      MapReport M;
-      M.Address = Rc.Map.value_or(0);
-      if (Rc.MapProv)
-        M.Provenance = *Rc.MapProv;
-      else {
-        M.Provenance.Src = Source::None;
-        M.Provenance.Conf = Confidence::Low;
-      }
-      if (Rc.MapType) {
-        M.Type = Rc.MapType->Name;
-        M.KeyType = Rc.MapType->Key ? Rc.MapType->Key->Name : "";
-        M.ElemType = Rc.MapType->Elem ? Rc.MapType->Elem->Name : "";
-        if (Rc.TypeProv)
-          M.TypeProvenance = *Rc.TypeProv;
-      }
-      M.Impl = P.mapImpl();
-      R.Key = std::move(Rc.Key);
-      if (Rc.Iter) {
-        IteratorReport It;
-        It.Address = *Rc.Iter;
-        It.Provenance = Rc.IterProv;
-        R.Iterator = std::move(It);
-      }
-      describeMap(M, Rc, R);
-      R.Map = std::move(M);
-    } else {
-      R.Key = std::move(Rc.Key);
-    }
-  }
-
+  diagnoseFault(*G, R);
   // The other party: every other goroutine inside a map operation.
-  for (const auto &OG : GS.Goroutines) {
-    if (OG.Dead() || OG.G == G->G)
+  for (const auto &Other : GS.Goroutines) {
+    if (Other.Dead() || Other.G == G->G)
       continue;
-    Stack OS = U.unwindGoroutine(OG);
-    auto OB = findMapBlock(OS);
-    if (!OB)
+    auto Racer = racerOf(Other, R);
+    if (!Racer)
       continue;
-    RacerReport Rr;
-    Rr.Goroutine = OG.Goid;
-    Rr.Status = OG.Status;
-    Rr.Thread = OG.Tid;
-    Rr.Function = OS.Frames[OB->Check].Function;
-    Rr.EntryFunction = OS.Frames[OB->Entry].Function;
-    if (auto MF = classifyMapFunction(Rr.EntryFunction))
-      Rr.Operation = MF->Op;
-    Rr.UserFrame = userFrameBelow(OS, OB->Entry + 1, Minor);
-    Rr.AlsoFaulted = OB->Throw.has_value() &&
-                     (OS.Frames[*OB->Throw].Function == "runtime.fatal" ||
-                      OS.Frames[*OB->Throw].Function == "runtime.throw" ||
-                      OS.Frames[*OB->Throw].Function == "internal/runtime/maps.fatal");
-    if (Rr.AlsoFaulted)
-      R.Fault.AlsoFaulted.push_back(OG.Goid);
-    Rr.Growing = OB->Growing;
-    if (Rr.Growing) {
-      // Which growth step, and (swiss) on which table: the receiver of
-      // (*table).rehash/grow/split.
-      for (size_t I = OB->Check; I <= OB->Entry; ++I) {
-        llvm::StringRef N = OS.Frames[I].Function;
-        if (!isMapGrowthFunction(N))
-          continue;
-        if (Rr.GrowthFunction.empty())
-          Rr.GrowthFunction = N.str();
-        if (!N.contains(".(*table).") || OS.Frames[I].Inlined)
-          continue;
-        Rr.GrowthFunction = N.str();
-        FrameArgs GA(P, OS, I);
-        auto Pick = choose(GA.candidates({0, 1, "t", 0}),
-                           [&](const Candidate &C, std::string &Why) {
-                             auto TV = StructView::read(
-                                 P.memory(), P.layouts(),
-                                 "internal/runtime/maps.table", C.Words[0]);
-                             if (!TV) {
-                               Why = errorText(TV.takeError());
-                               return false;
-                             }
-                             return true;
-                           });
-        if (Pick && Pick->first.Conf != Confidence::Low)
-          Rr.GrowthTable = Pick->first.Words[0];
-        break;
-      }
-    }
-    Recovered ORc = recover(OS, *OB, true);
-    if (ORc.Map) {
-      Rr.Map = *ORc.Map;
-      Rr.MapProvenance = ORc.MapProv;
-      if (R.Map && ORc.MapProv)
-        Rr.SameMap = *ORc.Map == R.Map->Address;
-    }
-    Rr.Key = std::move(ORc.Key);
-    if (O.RacerStacks)
-      Rr.Stack = makeStackReport(P, OS);
-    R.Racers.push_back(std::move(Rr));
+    if (Racer->AlsoFaulted)
+      R.Fault.AlsoFaulted.push_back(Racer->Goroutine);
+    R.Racers.push_back(std::move(*Racer));
   }
-  // Growth in progress: goroutines inside growth code for this map.
-  if (R.Map) {
-    for (const auto &X : R.Racers)
-      if (X.Growing && X.SameMap.value_or(false))
-        R.Map->GrowthBy.push_back(
-            {X.Goroutine, X.GrowthFunction.empty() ? X.Function : X.GrowthFunction,
-             X.GrowthTable});
-    if (!R.Map->GrowthBy.empty()) {
-      if (R.Map->Impl == MapImpl::Swiss)
-        R.Map->Growing = true;
-    } else if (R.Map->Impl == MapImpl::Swiss && !R.Map->Growing) {
-      // Swiss tables grow inside one write: no goroutine in growth code
-      // means no growth in progress.
-      R.Map->Growing = false;
-    }
-  }
+  attributeGrowth(R);
   // Racers on the same map first, then by goroutine id.
   std::stable_sort(R.Racers.begin(), R.Racers.end(),
                    [](const RacerReport &A, const RacerReport &B) {
                      return A.SameMap.value_or(false) > B.SameMap.value_or(false);
                    });
-  R.Warnings = P.target().warnings().all();
-  for (const auto &X : P.warnings())
-    R.Warnings.push_back(X);
-  for (const auto &X : W.all())
-    R.Warnings.push_back(X);
+  collectWarnings(R);
   return R;
 }
 
