@@ -3,6 +3,7 @@
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/DataExtractor.h>
 
+#include "goruntime/GoVersions.h"
 #include "support/ByteReader.h"
 
 namespace ms {
@@ -168,9 +169,10 @@ Expected<BuildInfo> readBuildInfo(const ExeFile &X) {
 MapImpl mapImplFor(const BuildInfo &BI) {
   // Swiss tables from go1.24 on; go1.24 and go1.25 can still be built with
   // GOEXPERIMENT=noswissmap (the experiment is gone in go1.26).
-  if (!BI.Version.atLeast(1, 24))
+  const GoVersionTraits &T = traitsOf(BI.Version);
+  if (!T.SwissByDefault)
     return MapImpl::Classic;
-  if (!BI.Version.atLeast(1, 26) && BI.hasExperiment("noswissmap"))
+  if (T.NoSwissExperiment && BI.hasExperiment("noswissmap"))
     return MapImpl::Classic;
   return MapImpl::Swiss;
 }

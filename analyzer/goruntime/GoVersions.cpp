@@ -68,6 +68,7 @@ std::vector<GoVersionTraits> makeTable() {
   R.Minor = 27;
   R.LayoutTable = "go1.27";
   R.MapsPackageHash = true;
+  R.KeyHashBySignature = true;
   R.Arm64Hash32Seed32 = false;
   R.SwissMapTypeSize = 136;
   R.SwissMapTypeSlotOffsets = true;
@@ -109,6 +110,15 @@ const GoVersionTraits &traitsOf(const GoVersion &V) {
   if (V.Major < 1)
     return table().front();
   return traitsOfMinor(V.Minor);
+}
+
+uint64_t swissMapTypeSize(const GoVersion &V) {
+  if (uint64_t N = traitsOf(V).SwissMapTypeSize)
+    return N;
+  for (const GoVersionTraits &R : table())
+    if (R.SwissMapTypeSize)
+      return R.SwissMapTypeSize;
+  return 0;
 }
 
 std::string supportedGoVersionsText() {

@@ -35,9 +35,12 @@ struct GoVersionTraits {
   // Hash globals and equality by signature in internal/runtime/maps
   // (UseAeshash, aeskeysched) rather than runtime.useAeshash (1.27+).
   bool MapsPackageHash = false;
+  // A key is hashed by a plan compiled from its type's equality signature
+  // (abi.Type.Equal's "signature" string) rather than by alg kind (1.27+).
+  bool KeyHashBySignature = false;
   bool AesFallbackConstants = false; // memhash fallback constants (< 1.23)
   bool Arm64Hash32Seed32 = false;    // arm64 memhash32 uses a 32-bit seed (< 1.27)
-  uint64_t SwissMapTypeSize = 0;     // abi.SwissMapType / MapType (Swiss)
+  uint64_t SwissMapTypeSize = 0;     // abi.SwissMapType / MapType (Swiss); see swissMapTypeSize()
   bool SwissMapTypeSlotOffsets = false; // KeysOff, KeyStride, ElemsOff, ElemStride (1.27+)
 
   // ---- type descriptors (internal/abi/type.go) ----
@@ -72,6 +75,10 @@ const GoVersionTraits *findGoVersionTraits(const GoVersion &V);
 // them, the newest row not newer than V (the oldest for older ones).
 const GoVersionTraits &traitsOf(const GoVersion &V);
 const GoVersionTraits &traitsOfMinor(int Minor);
+
+// The size of a Swiss map type descriptor in V; for a version before Swiss
+// tables (only tests build such a pair), that of the first Swiss version.
+uint64_t swissMapTypeSize(const GoVersion &V);
 
 // "go1.19, go1.21 to go1.27": the supported versions, for messages.
 std::string supportedGoVersionsText();

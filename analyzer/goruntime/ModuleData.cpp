@@ -8,6 +8,7 @@
 #include <llvm/Support/DataExtractor.h>
 
 #include "goruntime/FieldReader.h"
+#include "goruntime/GoVersions.h"
 #include "loader/Target.h"
 #include "support/ByteReader.h"
 
@@ -61,14 +62,15 @@ Layout moduleDataLayout(const GoVersion &V) {
        {"findfunctab", "minpc", "maxpc", "text", "etext", "noptrdata",
         "enoptrdata", "data", "edata", "bss", "ebss", "noptrbss", "enoptrbss"})
     P(N);
-  if (V.atLeast(1, 20)) {
+  const GoVersionTraits &T = traitsOf(V);
+  if (T.ModuleCovCtrs) {
     P("covctrs");
     P("ecovctrs");
   }
   P("end");
   P("gcdata");
   P("gcbss");
-  if (V.atLeast(1, 27)) {
+  if (T.ModuleTypeDescLen) {
     P("types");
     P("typedesclen");
     P("etypes");
@@ -80,22 +82,22 @@ Layout moduleDataLayout(const GoVersion &V) {
   }
   P("rodata");
   P("gofunc");
-  if (V.atLeast(1, 26))
+  if (T.ModuleEpclntab)
     P("epclntab");
   S("textsectmap");
-  if (!V.atLeast(1, 27)) {
+  if (!T.ModuleTypeDescLen) {
     S("typelinks");
     S("itablinks");
   }
   S("ptab");
   F.push_back({"pluginpath", FK::String});
   S("pkghashes");
-  if (V.atLeast(1, 21))
+  if (T.ModuleInitTasks)
     S("inittasks");
   F.push_back({"modulename", FK::String});
   S("modulehashes");
   F.push_back({"hasmain", FK::U8});
-  if (V.atLeast(1, 23)) {
+  if (T.ModuleBadBeforeMasks) {
     F.push_back({"bad", FK::U8});
     F.push_back({"gcdatamask", FK::BitVector});
     F.push_back({"gcbssmask", FK::BitVector});

@@ -5,6 +5,7 @@
 #include <llvm/Support/DataExtractor.h>
 
 #include "goruntime/FieldReader.h"
+#include "goruntime/GoVersions.h"
 #include "support/ByteReader.h"
 
 namespace ms {
@@ -45,11 +46,15 @@ const SF IDs125[] = {SF::Normal,         SF::Abort,          SF::Asmcgocall,
                      SF::Systemstack,    SF::SystemstackSwitch, SF::Wrapper};
 
 ArrayRef<SF> idTable(const GoVersion &V) {
-  if (V.atLeast(1, 25))
+  switch (traitsOf(V).FuncIDs) {
+  case FuncIDNumbering::Go125:
     return IDs125;
-  if (V.atLeast(1, 22))
+  case FuncIDNumbering::Go122:
     return IDs122;
-  return IDs119; // go1.19 .. go1.21
+  case FuncIDNumbering::Go119:
+    break;
+  }
+  return IDs119;
 }
 
 struct NamedSpecial {
@@ -345,7 +350,7 @@ Expected<Func> Pclntab::func(size_t I) const {
   F.NPcData = R.u32(28);
   F.CuOffset = R.u32(32);
   unsigned O = 36;
-  if (V.atLeast(1, 20)) {
+  if (traitsOf(V).FuncStartLine) {
     F.StartLine = R.i32(36);
     O = 40;
   }
@@ -517,7 +522,7 @@ Expected<std::vector<SourceFrame>> Pclntab::expandInline(const Func &F,
   // inlinedCall: go1.19 {parent int16; funcID uint8; _ byte; file, line,
   // func_, parentPc int32}; go1.20+ {funcID uint8; _ [3]byte; nameOff,
   // parentPc, startLine int32}.
-  const bool Old = !V.atLeast(1, 20);
+  const bool Old = !traitsOf(V).FuncStartLine;
   const unsigned RecSize = Old ? 20 : 16;
   uint64_t Cur = PC;
   for (unsigned Depth = 0; Depth < 256; ++Depth) {
@@ -712,6 +717,10 @@ SpecialFunc Pclntab::special(const Func &F) const {
 bool Pclntab::is(const Func &F, SpecialFunc S) const {
   return special(F) == S || (S != SF::Wrapper && S != SF::Normal &&
                              specialFuncFromName(F.Name) == S);
+}
+
+unsigned Pclntab::funcSize() const {
+  return traitsOf(V).FuncStartLine ? 44 : 40;
 }
 
 } // namespace ms

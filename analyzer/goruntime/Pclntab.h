@@ -253,7 +253,8 @@ private:
   Error walkPcTable(const Func &F, uint32_t Off,
                     llvm::function_ref<bool(int32_t, uint64_t, uint64_t)>
                         Visit) const;
-  unsigned funcSize() const { return V.atLeast(1, 20) ? 44 : 40; }
+  // _func grows by startLine (go1.20+).
+  unsigned funcSize() const;
 
   const Memory &Mem;
   ModuleData MD;

@@ -7,6 +7,7 @@
 #include <llvm/Support/ConvertUTF.h>
 
 #include "goruntime/FieldReader.h"
+#include "goruntime/GoVersions.h"
 #include "support/ByteReader.h"
 
 namespace ms {
@@ -195,7 +196,7 @@ Error TypeTable::decodeHeader(TypeInfo &T) {
   if (auto E = C.check())
     return E;
   uint8_t K;
-  if (V.atLeast(1, 26)) {
+  if (traitsOf(V).KindIsWholeByte) {
     K = T.RawKind;
     T.DirectIface = T.TFlag & TFlagDirectIface;
   } else {
@@ -233,7 +234,7 @@ uint64_t TypeTable::kindPartSize(Kind K) const {
   case Kind::Struct:
     return 80;
   case Kind::Map:
-    return Maps == MapImpl::Classic ? 88 : V.atLeast(1, 27) ? 136 : 112;
+    return Maps == MapImpl::Classic ? 88 : swissMapTypeSize(V);
   case Kind::Pointer:
   case Kind::Slice:
     return 56;
@@ -295,7 +296,7 @@ Error TypeTable::decodeMap(TypeInfo &T, FieldReader &X,
     MI.HashMightPanic = MI.Flags & 16;
   } else {
     MI.GroupSize = X.u64(80);
-    if (V.atLeast(1, 27)) {
+    if (traitsOf(V).SwissMapTypeSlotOffsets) {
       MI.KeysOff = X.u64(88);
       MI.KeyStride = X.u64(96);
       MI.ElemsOff = X.u64(104);
@@ -620,12 +621,13 @@ Expected<const TypeInfo *> TypeTable::scanForName(StringRef Want) {
     R = Copy;
   }
   const ByteReader Section(R);
+  const bool WholeByte = traitsOf(V).KindIsWholeByte;
   for (uint64_t O = 0; O + TypeSize <= Len; O += 8) {
     auto TFlag = Section.u8(O + 20), RawKind = Section.u8(O + 23);
     auto StrOff = Section.u32(O + 40);
     if (!TFlag || !RawKind || !StrOff)
       continue;
-    uint8_t K = V.atLeast(1, 26) ? *RawKind : (*RawKind & 31);
+    uint8_t K = WholeByte ? *RawKind : (*RawKind & 31);
     if (K == 0 || K > static_cast<uint8_t>(Kind::UnsafePointer))
       continue;
     int32_t Str = static_cast<int32_t>(*StrOff);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoVersions.h"
 #include "loader/Target.h"
 
 namespace ms {
@@ -484,7 +485,7 @@ Unwinder::Step Unwinder::callerByPclntab(Walk &W) const {
   if (Special == SpecialFunc::Sigpanic ||
       ((Special == SpecialFunc::AsyncPreempt ||
         Special == SpecialFunc::DebugCallV2) &&
-       P.version().atLeast(1, 21)))
+       traitsOf(P.version()).InjectedCallsExact))
     Caller.Exact = true;
   setCallerRegisters(W, Caller, CallerSP, *ReturnAddress);
   if (CalleeSP && Caller.SP <= CalleeSP)

@@ -9,6 +9,7 @@
 #include "arch/Arch.h"
 #include "goruntime/CodeRefs.h"
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoVersions.h"
 #include "support/Memory.h"
 
 namespace ms {
@@ -521,7 +522,8 @@ Error findHashKey(const GoProgram &P, StringRef Pkg, HashKeys &K) {
 
 Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M) {
   const Memory &Mem = M ? *M : P.memory();
-  const bool Maps127 = P.version().atLeast(1, 27);
+  const GoVersionTraits &T = traitsOf(P.version());
+  const bool Maps127 = T.MapsPackageHash;
   const char *Pkg = Maps127 ? "internal/runtime/maps." : "runtime.";
   std::string UseName = std::string(Pkg) + (Maps127 ? "UseAeshash" : "useAeshash");
   std::string SchedName = std::string(Pkg) + "aeskeysched";
@@ -572,8 +574,8 @@ Expected<HashKeys> readHashKeys(const GoProgram &P, const Memory *M) {
     return makeError("{0} at {1} holds {2}, not a bool", UseName,
                      hex(K.UseAESAddr), unsigned(*U));
   K.UseAES = *U == 1;
-  K.FallbackConstants = !P.version().atLeast(1, 23);
-  K.Arm64Hash32Seed32 = !Maps127;
+  K.FallbackConstants = T.AesFallbackConstants;
+  K.Arm64Hash32Seed32 = T.Arm64Hash32Seed32;
   const StringRef Arch = P.arch().goName();
   if (!K.UseAES) {
     // The fallback on every architecture: its key is runtime.hashkey.
@@ -1468,7 +1470,7 @@ Expected<KeyHasher> KeyHasher::create(const TypeInfo &KeyType,
   KeyHasher H;
   H.KeyT = &KeyType;
   H.Keys = std::make_shared<HashKeys>(K);
-  if (V.atLeast(1, 27)) {
+  if (traitsOf(V).KeyHashBySignature) {
     if (goAlgType(KeyType) == AlgKind::NoEq)
       return makeError("key type {0} is not comparable", typeName(KeyType));
     H.Sig = goEqSignature(KeyType);
