@@ -8,7 +8,9 @@ targets (analyzer/CMakeLists.txt) link in the same order, so an upward
 call also fails to link.
 
 Also checked: no layer below report/ includes llvm/Support/JSON.h (the
-report model is typed; JSON is written by report/ only).
+report model is typed; JSON is written by report/ only); and no code
+compares Go version numbers (GoVersion::atLeast) outside the traits table
+(goruntime/GoVersions.*, HACKING.md "Adding a Go version").
 
 Usage: check_layers.py [SOURCE_ROOT]   (exit 1 and one line per violation)
 """
@@ -38,6 +40,9 @@ JSON_ALLOWED = {"report", "diagnosis", "api"}
 TOOLS_DIR = "tools"
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
+VERSION_COMPARE = re.compile(r'\batLeast\s*\(')
+VERSION_COMPARE_ALLOWED = {"goruntime/GoVersions.h", "goruntime/GoVersions.cpp",
+                           "goruntime/BuildInfo.h"}
 
 
 def layer_of(root, path):
@@ -67,6 +72,12 @@ def check(root):
                 rel = os.path.relpath(path, root)
                 with open(path, encoding="utf-8") as f:
                     for lineno, line in enumerate(f, 1):
+                        if (VERSION_COMPARE.search(line) and
+                                "/".join(rel.split(os.sep)[-2:])
+                                not in VERSION_COMPARE_ALLOWED):
+                            problems.append(
+                                f"{rel}:{lineno}: compares Go versions; ask "
+                                f"traitsOf(version) (goruntime/GoVersions.h)")
                         m = INCLUDE.match(line)
                         if not m:
                             continue
