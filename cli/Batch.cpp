@@ -21,6 +21,7 @@
 
 #include "api/Session.h"
 #include "cli/BatchInputs.h"
+#include "cli/BatchSummary.h"
 #include "report/Json.h"
 #include "report/Signature.h"
 
@@ -38,6 +39,8 @@ enum class Format { Jsonl, Csv, Text };
 // ---- one core's outcome ----------------------------------------------------
 
 struct Record {
+  size_t Index = 0; // among all the inputs (batch::Item::Index)
+  std::string Shard; // "K/N" with --shard
   std::string Core, Exe, ExeRule;
   std::string Status; // "map_fault", "no_map_fault", "error"
   std::string Error;  // one line, when Status is "error"
@@ -46,6 +49,7 @@ struct Record {
   std::optional<int64_t> Seen; // crash time, seconds since the epoch
   std::string SeenSource; // "coredump name", "user.coredump.timestamp", "mtime"
   bool failed() const { return Status == "error"; }
+  batch::Outcome outcome() const { return {Core, Status, Sig, Seen}; }
 };
 
 // When the core was written: the timestamp in a systemd-coredump name or
@@ -69,26 +73,23 @@ void crashTime(Record &R) {
   }
 }
 
-std::string isoTime(std::optional<int64_t> T) {
-  if (!T)
-    return "";
-  time_t TT = static_cast<time_t>(*T);
-  struct tm TM;
-  if (!gmtime_r(&TT, &TM))
-    return "";
-  char Buf[32];
-  strftime(Buf, sizeof Buf, "%Y-%m-%dT%H:%M:%SZ", &TM);
-  return Buf;
-}
-
 Value orNull(const std::string &S) {
   return S.empty() ? Value(nullptr) : Value(S);
 }
 
+// Where the result came from, and what `mapsleuth summarize` needs to
+// rebuild the summary from results alone.
 Object inputJSON(const Record &R) {
-  return Object{{"core", R.Core},
-                {"exe", orNull(R.Exe)},
-                {"exe_rule", orNull(R.ExeRule)}};
+  Object O{{"core", R.Core},
+           {"exe", orNull(R.Exe)},
+           {"exe_rule", orNull(R.ExeRule)},
+           {"index", int64_t(R.Index)},
+           {"status", R.Status},
+           {"crash_time", orNull(batch::isoTime(R.Seen))},
+           {"crash_time_source", orNull(R.SeenSource)}};
+  if (!R.Shard.empty())
+    O["shard"] = R.Shard;
+  return O;
 }
 
 std::string oneLine(std::string S) {
@@ -215,8 +216,11 @@ std::string textOf(const Record &R, const AnalysisReport *A) {
 
 // Everything this does is local to the call: its own CoreFile, executable,
 // libdw and Capstone handles, inside one Session that is closed on return.
-Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
+Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
+                  const std::string &Shard) {
   Record R;
+  R.Index = I.Index;
+  R.Shard = Shard;
   R.Core = I.Core;
   crashTime(R);
   const AnalysisReport *A = nullptr;
@@ -269,119 +273,6 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F) {
   }
   return R;
 }
-
-// ---- summary ----------------------------------------------------------------
-
-struct Group {
-  CrashSignature Sig;
-  size_t Count = 0;
-  // The racers' user frames seen in the group's cores ("-": none caught).
-  std::map<std::string, size_t> Racers;
-  std::optional<int64_t> First, Last;
-  std::string Example;
-  std::vector<std::string> Cores;
-};
-
-struct Summary {
-  size_t Cores = 0, MapFaults = 0, NoMapFault = 0, Failed = 0;
-  size_t Skipped = 0, Duplicates = 0;
-  std::map<std::string, Group> Groups; // by signature key
-  std::vector<std::string> FailedCores;
-
-  void add(const Record &R) {
-    ++Cores;
-    if (R.failed()) {
-      ++Failed;
-      FailedCores.push_back(R.Core);
-      return;
-    }
-    ++(R.Status == "map_fault" ? MapFaults : NoMapFault);
-    Group &G = Groups[R.Sig->key()];
-    if (G.Count++ == 0) {
-      G.Sig = *R.Sig;
-      G.Example = R.Core;
-    }
-    G.Cores.push_back(R.Core);
-    ++G.Racers[R.Sig->RacerUserFrame.str()];
-    if (R.Seen) {
-      G.First = G.First ? std::min(*G.First, *R.Seen) : *R.Seen;
-      G.Last = G.Last ? std::max(*G.Last, *R.Seen) : *R.Seen;
-    }
-  }
-
-  // Largest groups first; then the earliest seen; then by id.
-  std::vector<const Group *> ordered() const {
-    std::vector<const Group *> V;
-    for (const auto &KV : Groups)
-      V.push_back(&KV.second);
-    std::stable_sort(V.begin(), V.end(), [](const Group *A, const Group *B) {
-      if (A->Count != B->Count)
-        return A->Count > B->Count;
-      if (A->First != B->First)
-        return A->First.value_or(INT64_MAX) < B->First.value_or(INT64_MAX);
-      return A->Sig.id() < B->Sig.id();
-    });
-    return V;
-  }
-
-  Value toJSON() const {
-    Array Gs;
-    for (const Group *G : ordered()) {
-      Array Cs;
-      for (const auto &C : G->Cores)
-        Cs.push_back(C);
-      Array Rs;
-      for (const auto &[Frame, N] : G->Racers)
-        Rs.push_back(Object{{"racer_user_frame", Frame == "-" ? Value(nullptr)
-                                                              : Value(jsonText(Frame))},
-                            {"count", int64_t(N)}});
-      Gs.push_back(Object{{"id", G->Sig.id()},
-                          {"signature", ms::toJSON(G->Sig)},
-                          {"racers", std::move(Rs)},
-                          {"count", int64_t(G->Count)},
-                          {"first_seen", orNull(isoTime(G->First))},
-                          {"last_seen", orNull(isoTime(G->Last))},
-                          {"example", G->Example},
-                          {"cores", std::move(Cs)}});
-    }
-    Array F;
-    for (const auto &C : FailedCores)
-      F.push_back(C);
-    return Object{{"schema", "mapsleuth.batch-summary/1"},
-                  {"signature_version", SignatureVersion},
-                  {"cores", int64_t(Cores)},
-                  {"analyzed", int64_t(MapFaults + NoMapFault)},
-                  {"map_faults", int64_t(MapFaults)},
-                  {"no_map_fault", int64_t(NoMapFault)},
-                  {"failed", int64_t(Failed)},
-                  {"failed_cores", std::move(F)},
-                  {"skipped_files", int64_t(Skipped)},
-                  {"duplicates", int64_t(Duplicates)},
-                  {"groups", std::move(Gs)}};
-  }
-
-  void writeText(llvm::raw_ostream &OS) const {
-    OS << "\n"
-       << Cores << " cores: " << MapFaults + NoMapFault << " analyzed ("
-       << MapFaults << " map faults, " << NoMapFault << " other), " << Failed
-       << " failed; " << Skipped << " other files skipped";
-    if (Duplicates)
-      OS << ", " << Duplicates << " duplicates";
-    OS << "\n";
-    if (Groups.empty())
-      return;
-    OS << Groups.size() << " signatures:\n";
-    OS << llvm::formatv("{0,-12}  {1,5}  {2,-20}  {3,-20}  {4}\n", "signature",
-                        "cores", "first seen", "last seen",
-                        "kind | map type | in-app frames (innermost first)");
-    for (const Group *G : ordered()) {
-      OS << llvm::formatv("{0,-12}  {1,5}  {2,-20}  {3,-20}  {4}\n",
-                          G->Sig.id(), G->Count, isoTime(G->First),
-                          isoTime(G->Last), G->Sig.key());
-      OS << llvm::formatv("{0,-12}  {1,5}  e.g. {2}\n", "", "", G->Example);
-    }
-  }
-};
 
 // ---- progress on stderr ------------------------------------------------------
 
@@ -466,6 +357,9 @@ CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O) {
               "group cores by crash signature (after the results)");
   B->add_option("--summary-file", O.SummaryFile,
                 "write the summary to this file instead (implies --summary)");
+  B->add_option("--shard", O.Shard,
+                 "K/N: analyze only shard K of N of the inputs (by a hash "
+                 "of each file's path; merge with `mapsleuth summarize`)");
   B->add_flag("--force", O.Force,
               "analyze even when an executable does not match its core");
   B->add_option("--progress", O.Progress,
@@ -482,10 +376,20 @@ int runBatch(const BatchOptions &O) {
   if (WantSummary && F == Format::Csv && O.SummaryFile.empty())
     return usage("batch: --summary with --format csv needs --summary-file");
 
+  batch::Shard Sh;
+  if (!O.Shard.empty()) {
+    auto P = batch::parseShard(O.Shard);
+    if (!P)
+      return usage("batch: --shard '" + O.Shard +
+                   "': expected K/N with 1 <= K <= N <= 100000");
+    Sh = *P;
+  }
+  const std::string ShardName = Sh.on() ? Sh.str() : "";
+
   std::optional<std::string> Exe;
   if (!O.Exe.empty())
     Exe = O.Exe;
-  batch::Inputs In = batch::enumerate(O.Paths, Exe);
+  batch::Inputs In = batch::enumerate(O.Paths, Exe, Sh);
   const size_t N = In.Items.size();
   unsigned Jobs = O.Jobs ? O.Jobs : defaultJobs();
   Jobs = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(Jobs, N)));
@@ -513,7 +417,7 @@ int runBatch(const BatchOptions &O) {
           return;
         I = NextClaim++;
       }
-      Record R = analyzeOne(In.Items[I], O, F);
+      Record R = analyzeOne(In.Items[I], O, F, ShardName);
       {
         std::lock_guard<std::mutex> L(M);
         if (R.failed())
@@ -533,9 +437,10 @@ int runBatch(const BatchOptions &O) {
     Out << csvHeader();
     Out.flush();
   }
-  Summary Sum;
+  batch::Summary Sum;
   Sum.Skipped = In.Skipped;
   Sum.Duplicates = In.Duplicates;
+  Sum.Shard = ShardName;
   while (true) {
     std::vector<Record> Ready;
     size_t Comp, Failed;
@@ -559,7 +464,7 @@ int runBatch(const BatchOptions &O) {
         Bar.clear();
       for (const Record &R : Ready) {
         Out << R.Output;
-        Sum.add(R);
+        Sum.add(R.outcome());
       }
       Out.flush();
     }
@@ -567,7 +472,7 @@ int runBatch(const BatchOptions &O) {
   }
   for (auto &T : Threads)
     T.join();
-  Bar.update(N, Sum.Failed, /*Force=*/true);
+  Bar.update(N, Sum.failed(), /*Force=*/true);
   Bar.clear();
 
   if (WantSummary) {
@@ -592,10 +497,10 @@ int runBatch(const BatchOptions &O) {
   }
   if (Bar.on() || N == 0) {
     llvm::errs() << "mapsleuth: batch: " << N << " cores, "
-                 << N - Sum.Failed << " analyzed, " << Sum.Failed
+                 << N - Sum.failed() << " analyzed, " << Sum.failed()
                  << " failed, " << In.Skipped << " other files skipped\n";
   }
-  return Sum.Failed ? 1 : 0;
+  return Sum.failed() ? 1 : 0;
 }
 
 } // namespace ms

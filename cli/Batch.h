@@ -17,6 +17,7 @@ struct BatchOptions {
   bool Summary = false;
   std::string SummaryFile;
   bool Force = false;
+  std::string Shard; // "K/N"
   std::string Progress = "auto"; // auto (stderr is a terminal), always, never
 };
 

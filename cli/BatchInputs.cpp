@@ -104,7 +104,8 @@ std::string listBase(const std::string &ListPath) {
 
 class Enumerator {
 public:
-  explicit Enumerator(const std::optional<std::string> &Exe) : Exe(Exe) {}
+  Enumerator(const std::optional<std::string> &Exe, Shard Sh)
+      : Exe(Exe), Sh(Sh) {}
 
   void addArg(const std::string &P) {
     if (llvm::StringRef(P).startswith("@") && P.size() > 1)
@@ -165,7 +166,7 @@ private:
       // Symbolic links to files are followed, to directories not (no
       // cycles); devices, pipes and sockets are not read.
       if (!isRegularFile(P)) {
-        ++Out.Skipped;
+        skip(P);
         continue;
       }
       auto S = sniffFile(P);
@@ -178,7 +179,7 @@ private:
       if (S->What == FileSniff::Kind::Core)
         addCore(P, std::nullopt);
       else
-        ++Out.Skipped;
+        skip(P);
     }
   }
 
@@ -244,11 +245,13 @@ private:
 
   void addCore(const std::string &P, const std::optional<std::string> &ListExe) {
     if (!firstTime(P)) {
-      ++Out.Duplicates;
+      if (mine(P))
+        ++Out.Duplicates;
       return;
     }
     Item I;
     I.Core = P;
+    I.Index = Count++;
     if (Exe) {
       I.Exe = *Exe;
       I.ExeRule = "--exe";
@@ -256,7 +259,17 @@ private:
       I.Exe = *ListExe;
       I.ExeRule = "list";
     }
-    Out.Items.push_back(std::move(I));
+    if (mine(P))
+      Out.Items.push_back(std::move(I));
+  }
+
+  void skip(const std::string &P) {
+    if (mine(P))
+      ++Out.Skipped;
+  }
+
+  bool mine(const std::string &P) const {
+    return !Sh.on() || shardOf(P, Sh.N) == Sh.K;
   }
 
   void addError(const std::string &P, std::string Msg) {
@@ -264,8 +277,10 @@ private:
       return;
     Item I;
     I.Core = P;
+    I.Index = Count++;
     I.Error = std::move(Msg);
-    Out.Items.push_back(std::move(I));
+    if (mine(P))
+      Out.Items.push_back(std::move(I));
   }
 
   bool firstTime(const std::string &P) {
@@ -275,7 +290,9 @@ private:
   }
 
   std::optional<std::string> Exe;
+  Shard Sh;
   std::set<std::string> Seen;
+  size_t Count = 0; // inputs met, in every shard
 };
 
 // The core's directory and its parents, by name.
@@ -331,9 +348,35 @@ std::optional<ExeChoice> byComm(const std::string &Dir, const std::string &Comm,
 
 } // namespace
 
+std::string Shard::str() const {
+  return std::to_string(K) + "/" + std::to_string(N);
+}
+
+std::optional<Shard> parseShard(llvm::StringRef S) {
+  auto [KS, NS] = S.split('/');
+  unsigned K = 0, N = 0;
+  if (NS.empty() || KS.getAsInteger(10, K) || NS.getAsInteger(10, N))
+    return std::nullopt;
+  if (N < 1 || N > 100000 || K < 1 || K > N)
+    return std::nullopt;
+  return Shard{K, N};
+}
+
+unsigned shardOf(const std::string &Path, unsigned N) {
+  std::error_code EC;
+  fs::path C = fs::weakly_canonical(Path, EC);
+  const std::string Key = EC ? Path : C.string();
+  uint64_t H = 0xcbf29ce484222325ULL;
+  for (unsigned char Ch : Key) {
+    H ^= Ch;
+    H *= 0x100000001b3ULL;
+  }
+  return N ? static_cast<unsigned>(H % N) + 1 : 1;
+}
+
 Inputs enumerate(const std::vector<std::string> &Paths,
-                 const std::optional<std::string> &Exe) {
-  Enumerator E(Exe);
+                 const std::optional<std::string> &Exe, Shard Sh) {
+  Enumerator E(Exe, Sh);
   for (const std::string &P : Paths)
     E.addArg(P);
   return std::move(E.Out);

@@ -20,6 +20,9 @@ namespace ms::batch {
 // One core to analyze, in output order.
 struct Item {
   std::string Core;               // the path as enumerated
+  // Its position among all the inputs (before --shard picks some): results
+  // carry it so that `mapsleuth summarize` restores the order of one run.
+  size_t Index = 0;
   std::optional<std::string> Exe; // fixed by --exe or a list file line
   std::string ExeRule;            // "--exe" or "list" when Exe is set
   std::string Error; // non-empty: cannot be analyzed (unreadable, not a core)
@@ -31,12 +34,28 @@ struct Inputs {
   size_t Duplicates = 0; // cores reached twice (listed once)
 };
 
+// `--shard K/N`: this run takes the inputs whose shard is K (1-based) of N.
+struct Shard {
+  unsigned K = 1, N = 1;
+  bool on() const { return N > 1; }
+  std::string str() const;
+};
+// "K/N" with 1 <= K <= N <= 100000.
+std::optional<Shard> parseShard(llvm::StringRef S);
+// The shard (1..N) of a file: FNV-1a 64 of its canonical path (symbolic
+// links resolved; the path as given when that fails), modulo N, plus 1.
+// Every file met counts in exactly one shard: cores, unreadable inputs,
+// skipped files and duplicates (a duplicate resolves to the same path).
+unsigned shardOf(const std::string &Path, unsigned N);
+
 // PATHS as given on the command line: cores, directories (searched
 // recursively, entries in byte order of their names, symbolic links to
 // directories not followed), list files (@FILE, @- for stdin, or a text
-// file of paths named directly). EXE: --exe, for every core.
+// file of paths named directly). EXE: --exe, for every core. SHARD: keep
+// only the inputs of that shard (Item::Index still counts all of them).
 Inputs enumerate(const std::vector<std::string> &Paths,
-                 const std::optional<std::string> &Exe);
+                 const std::optional<std::string> &Exe,
+                 Shard Sh = Shard());
 
 struct ExeChoice {
   std::string Path;

@@ -17,6 +17,7 @@
 #include "report/AnalysisText.h"
 #include "report/Json.h"
 #include "cli/Batch.h"
+#include "cli/Summarize.h"
 #include "cli/Version.h"
 
 using namespace ms;
@@ -151,11 +152,13 @@ int main(int argc, char **argv) {
 
   BatchOptions BO;
   auto *Bat = addBatchCommand(App, BO);
+  SummarizeOptions SumO;
+  auto *Sum = addSummarizeCommand(App, SumO);
 
   // `mapsleuth CORE ...` is short for `mapsleuth analyze CORE ...`.
   std::vector<std::string> Args(argv + 1, argv + argc);
   static const char *const Subs[] = {"info", "analyze", "goroutines", "stack",
-                                     "batch"};
+                                     "batch", "summarize"};
   if (!Args.empty() && !Args[0].empty() && Args[0][0] != '-' &&
       std::find(std::begin(Subs), std::end(Subs), Args[0]) == std::end(Subs))
     Args.insert(Args.begin(), "analyze");
@@ -177,5 +180,7 @@ int main(int argc, char **argv) {
     return runGoroutines(StkO, true, SO);
   if (*Bat)
     return runBatch(BO);
+  if (*Sum)
+    return runSummarize(SumO);
   return 2;
 }

@@ -17,6 +17,7 @@
 #include "report/Signature.h"
 #include "report/Stacks.h"
 #include "report/Summary.h"
+#include "support/Error.h"
 
 namespace ms {
 
@@ -76,5 +77,9 @@ void writeJSON(const GoroutinesReport &R, llvm::raw_ostream &OS,
 // batch signatures
 llvm::json::Value toJSON(const SignatureFrame &F);
 llvm::json::Value toJSON(const CrashSignature &S);
+// The inverse, for stored results (`mapsleuth summarize`): an error when
+// a field is missing or of the wrong type, or the version is not
+// SignatureVersion (a stored result is never silently regrouped).
+Expected<CrashSignature> signatureFromJSON(const llvm::json::Value &V);
 
 } // namespace ms

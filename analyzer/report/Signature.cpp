@@ -165,4 +165,67 @@ llvm::json::Value toJSON(const CrashSignature &S) {
       {"racer_user_frame", toJSON(S.RacerUserFrame)}};
 }
 
+namespace {
+Expected<SignatureFrame> frameFromJSON(const llvm::json::Value *V,
+                                       llvm::StringRef Name) {
+  SignatureFrame F;
+  if (!V || V->kind() == llvm::json::Value::Null)
+    return F;
+  const llvm::json::Object *O = V->getAsObject();
+  if (!O)
+    return makeError("signature.{0}: not an object", Name);
+  auto Fn = O->getString("function");
+  auto File = O->getString("file");
+  auto Line = O->getInteger("line");
+  if (!Fn || !File || !Line)
+    return makeError("signature.{0}: not a frame (function, file, line)",
+                     Name);
+  F.Function = Fn->str();
+  F.File = File->str();
+  F.Line = *Line;
+  return F;
+}
+} // namespace
+
+Expected<CrashSignature> signatureFromJSON(const llvm::json::Value &V) {
+  const llvm::json::Object *O = V.getAsObject();
+  if (!O)
+    return makeError("signature: not an object");
+  CrashSignature S;
+  auto Version = O->getInteger("version");
+  if (!Version)
+    return makeError("signature: no version");
+  if (*Version != SignatureVersion)
+    return makeError("signature version {0}, but this mapsleuth makes "
+                     "version {1}: analyze the cores again",
+                     *Version, SignatureVersion);
+  auto Kind = O->getString("kind");
+  const llvm::json::Array *Frames = O->getArray("frames");
+  const llvm::json::Value *MapType = O->get("map_type");
+  if (!Kind || !Frames || !MapType)
+    return makeError("signature: kind, frames or map_type missing");
+  S.Kind = Kind->str();
+  if (auto T = MapType->getAsString())
+    S.MapType = T->str();
+  else if (MapType->kind() != llvm::json::Value::Null)
+    return makeError("signature.map_type: not a string");
+  for (const llvm::json::Value &F : *Frames) {
+    auto Fn = F.getAsString();
+    if (!Fn)
+      return makeError("signature.frames: not strings");
+    S.Frames.push_back(Fn->str());
+  }
+  auto UF = frameFromJSON(O->get("user_frame"), "user_frame");
+  if (!UF)
+    return UF.takeError();
+  S.UserFrame = std::move(*UF);
+  auto RF = frameFromJSON(O->get("racer_user_frame"), "racer_user_frame");
+  if (!RF)
+    return RF.takeError();
+  S.RacerUserFrame = std::move(*RF);
+  // The id is not checked against the fields: names that were not valid
+  // UTF-8 were repaired when written, so their id can differ.
+  return S;
+}
+
 } // namespace ms

@@ -19,7 +19,7 @@ _mapsleuth() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local subs="analyze info goroutines stack batch"
+  local subs="analyze info goroutines stack batch summarize"
   local common="--exe -e --format -f --force --help -h"
 
   # The subcommand: the first word after `mapsleuth` that is one
@@ -27,7 +27,7 @@ _mapsleuth() {
   sub=
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      analyze | info | goroutines | stack | batch) sub=${COMP_WORDS[i]}; break ;;
+      analyze | info | goroutines | stack | batch | summarize) sub=${COMP_WORDS[i]}; break ;;
       -*) ;;
       *) sub=analyze; break ;;
     esac
@@ -41,6 +41,8 @@ _mapsleuth() {
     --format | -f)
       if [[ $sub == batch ]]; then
         COMPREPLY=($(compgen -W "jsonl csv text" -- "$cur"))
+      elif [[ $sub == summarize ]]; then
+        COMPREPLY=($(compgen -W "json text" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "text json" -- "$cur"))
       fi
@@ -50,8 +52,8 @@ _mapsleuth() {
       COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
       return 0
       ;;
-    --jobs | -j | --goroutine | -g)
-      return 0 # a number
+    --jobs | -j | --goroutine | -g | --shard)
+      return 0 # a number (K/N)
       ;;
   esac
 
@@ -69,7 +71,8 @@ _mapsleuth() {
     local opts=$common
     case $sub in
       stack) opts+=" --goroutine -g --all -a" ;;
-      batch) opts+=" --jobs -j --summary -s --summary-file --progress" ;;
+      batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard" ;;
+      summarize) opts="--format -f --summary-file --help -h" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     return 0

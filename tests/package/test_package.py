@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, build_cli, need, project_version
 
-SUBCOMMANDS = ["analyze", "info", "goroutines", "stack", "batch"]
+SUBCOMMANDS = ["analyze", "info", "goroutines", "stack", "batch", "summarize"]
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 
 

@@ -156,4 +156,37 @@ TEST(Signature, UnknownPartsAreSpelledOut) {
   EXPECT_EQ(*V.getAsObject()->get("id"), llvm::json::Value(S.id()));
 }
 
+TEST(Signature, ReadBackFromItsJSON) {
+  for (const AnalysisReport &R : {report(), AnalysisReport()}) {
+    CrashSignature S = signatureOf(R);
+    auto Back = signatureFromJSON(toJSON(S));
+    ASSERT_TRUE(bool(Back)) << llvm::toString(Back.takeError());
+    EXPECT_EQ(Back->key(), S.key());
+    EXPECT_EQ(Back->id(), S.id());
+    EXPECT_EQ(Back->UserFrame.str(), S.UserFrame.str());
+    EXPECT_EQ(Back->RacerUserFrame.str(), S.RacerUserFrame.str());
+    EXPECT_EQ(toJSON(*Back), toJSON(S));
+  }
+}
+
+TEST(Signature, ReadBackRefusesOtherVersionsAndMissingParts) {
+  llvm::json::Value V = toJSON(signatureOf(report()));
+  auto Expect = [](llvm::json::Value X, llvm::StringRef Msg) {
+    auto S = signatureFromJSON(X);
+    ASSERT_FALSE(bool(S));
+    std::string E = llvm::toString(S.takeError());
+    EXPECT_NE(E.find(Msg.str()), std::string::npos) << E;
+  };
+  llvm::json::Value Old = V;
+  (*Old.getAsObject())["version"] = 1;
+  Expect(Old, "signature version 1");
+  llvm::json::Value NoKind = V;
+  NoKind.getAsObject()->erase("kind");
+  Expect(NoKind, "kind");
+  llvm::json::Value BadFrame = V;
+  (*BadFrame.getAsObject())["user_frame"] = llvm::json::Object{{"function", "f"}};
+  Expect(BadFrame, "user_frame");
+  Expect(llvm::json::Value("x"), "not an object");
+}
+
 } // namespace
