@@ -17,11 +17,13 @@
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/JSON.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "api/Session.h"
 #include "cli/BatchInputs.h"
 #include "cli/BatchSummary.h"
+#include "cli/TriageDb.h"
 #include "report/Json.h"
 #include "report/Signature.h"
 
@@ -38,6 +40,10 @@ enum class Format { Jsonl, Csv, Text };
 
 // ---- one core's outcome ----------------------------------------------------
 
+// The columns of a result that come from its analysis (CSV's, and what the
+// text line shows): what the triage database stores besides the report.
+using Fields = std::map<std::string, std::string>;
+
 struct Record {
   size_t Index = 0; // among all the inputs (batch::Item::Index)
   std::string Shard; // "K/N" with --shard
@@ -48,6 +54,13 @@ struct Record {
   std::optional<CrashSignature> Sig;
   std::optional<int64_t> Seen; // crash time, seconds since the epoch
   std::string SeenSource; // "coredump name", "user.coredump.timestamp", "mtime"
+  Fields Columns;         // when analyzed
+  // --db: the content key, whether the database already had the result,
+  // and what to record when it did not.
+  std::string Content;
+  bool Known = false;
+  std::string ReportJSON;
+  std::string KnownIssue; // --known: the note of the signature's id
   bool failed() const { return Status == "error"; }
   batch::Outcome outcome() const { return {Core, Status, Sig, Seen}; }
 };
@@ -79,7 +92,7 @@ Value orNull(const std::string &S) {
 
 // Where the result came from, and what `mapsleuth summarize` needs to
 // rebuild the summary from results alone.
-Object inputJSON(const Record &R) {
+Object inputJSON(const Record &R, bool Db) {
   Object O{{"core", R.Core},
            {"exe", orNull(R.Exe)},
            {"exe_rule", orNull(R.ExeRule)},
@@ -89,6 +102,8 @@ Object inputJSON(const Record &R) {
            {"crash_time_source", orNull(R.SeenSource)}};
   if (!R.Shard.empty())
     O["shard"] = R.Shard;
+  if (Db && !R.Content.empty())
+    O["db"] = R.Known ? "known" : "new";
   return O;
 }
 
@@ -105,7 +120,7 @@ const char *const CsvColumns[] = {
     "operation",     "map_type",      "map_address",    "map_confidence",
     "key",           "key_confidence", "user_frame",    "racer_goroutine",
     "racer_user_frame", "racers",     "go_version",     "signature",
-    "error"};
+    "error",         "known_issue"};
 
 std::string csvField(const std::string &S) {
   if (S.find_first_of(",\"\r\n") == std::string::npos)
@@ -144,40 +159,70 @@ std::string frameText(const FrameRef &F) {
   return F.Function + " (" + F.File + ":" + std::to_string(F.Line) + ")";
 }
 
-std::string csvOf(const Record &R, const AnalysisReport *A) {
-  std::map<std::string, std::string> F{{"core", R.Core},
-                                       {"exe", R.Exe},
-                                       {"exe_rule", R.ExeRule},
-                                       {"status", R.Status},
-                                       {"error", R.Error}};
-  if (A) {
-    F["kind"] = faultKindName(A->Fault.Kind).str();
-    F["message"] = A->Fault.Message;
-    F["goroutine"] = optStr(A->Fault.Goroutine);
-    F["thread"] = optStr(A->Fault.Thread);
-    F["operation"] =
-        A->Fault.Operation ? mapOpName(*A->Fault.Operation).str() : "";
-    if (A->Map) {
-      F["map_type"] = A->Map->Type;
-      F["map_address"] = hex(A->Map->Address);
-      F["map_confidence"] = confidenceName(A->Map->Provenance.Conf).str();
-    }
-    if (A->Key) {
-      F["key"] = A->Key->GoSyntax;
-      F["key_confidence"] = confidenceName(A->Key->Provenance.Conf).str();
-    }
-    F["user_frame"] = frameText(A->Fault.UserFrame);
-    if (R.Sig && R.Sig->RacerGoroutine) {
-      F["racer_goroutine"] = std::to_string(*R.Sig->RacerGoroutine);
-      for (const RacerReport &X : A->Racers)
-        if (X.Goroutine == *R.Sig->RacerGoroutine)
-          F["racer_user_frame"] = frameText(X.UserFrame);
-    }
-    F["racers"] = std::to_string(A->Racers.size());
-    F["go_version"] = A->Exe.GoVersion;
-    if (R.Sig)
-      F["signature"] = R.Sig->id();
+// The analysis' columns.
+Fields columnsOf(const AnalysisReport &A, const CrashSignature &Sig) {
+  Fields F;
+  F["kind"] = faultKindName(A.Fault.Kind).str();
+  F["message"] = A.Fault.Message;
+  F["goroutine"] = optStr(A.Fault.Goroutine);
+  F["thread"] = optStr(A.Fault.Thread);
+  F["operation"] = A.Fault.Operation ? mapOpName(*A.Fault.Operation).str() : "";
+  if (A.Map) {
+    F["map_type"] = A.Map->Type;
+    F["map_address"] = hex(A.Map->Address);
+    F["map_confidence"] = confidenceName(A.Map->Provenance.Conf).str();
   }
+  if (A.Key) {
+    F["key"] = A.Key->GoSyntax;
+    F["key_confidence"] = confidenceName(A.Key->Provenance.Conf).str();
+  }
+  F["user_frame"] = frameText(A.Fault.UserFrame);
+  if (Sig.RacerGoroutine) {
+    F["racer_goroutine"] = std::to_string(*Sig.RacerGoroutine);
+    for (const RacerReport &X : A.Racers)
+      if (X.Goroutine == *Sig.RacerGoroutine)
+        F["racer_user_frame"] = frameText(X.UserFrame);
+  }
+  F["racers"] = std::to_string(A.Racers.size());
+  F["go_version"] = A.Exe.GoVersion;
+  F["signature"] = Sig.id();
+  return F;
+}
+
+std::string fieldsJSON(const Fields &F) {
+  Object O;
+  for (const auto &[K, V] : F)
+    O[K] = jsonText(V);
+  return llvm::formatv("{0}", Value(std::move(O))).str();
+}
+
+std::optional<Fields> fieldsFromJSON(llvm::StringRef Text) {
+  auto V = llvm::json::parse(Text);
+  if (!V) {
+    llvm::consumeError(V.takeError());
+    return std::nullopt;
+  }
+  const Object *O = V->getAsObject();
+  if (!O)
+    return std::nullopt;
+  Fields F;
+  for (const auto &KV : *O) {
+    auto S = KV.second.getAsString();
+    if (!S)
+      return std::nullopt;
+    F[KV.first.str()] = S->str();
+  }
+  return F;
+}
+
+std::string csvOf(const Record &R) {
+  Fields F = R.Columns;
+  F["core"] = R.Core;
+  F["exe"] = R.Exe;
+  F["exe_rule"] = R.ExeRule;
+  F["status"] = R.Status;
+  F["error"] = R.Error;
+  F["known_issue"] = R.KnownIssue;
   std::vector<std::string> Row;
   for (const char *C : CsvColumns)
     Row.push_back(oneLine(F[C]));
@@ -186,17 +231,19 @@ std::string csvOf(const Record &R, const AnalysisReport *A) {
 
 // ---- text -----------------------------------------------------------------
 
-std::string textOf(const Record &R, const AnalysisReport *A) {
+std::string textOf(const Record &R) {
   std::string S;
   llvm::raw_string_ostream OS(S);
-  if (!A) {
+  if (R.failed() || !R.Sig) {
     OS << "FAIL   " << R.Core << ": " << R.Error << "\n";
     return OS.str();
   }
-  if (!A->MapFault) {
+  const Fields &F = R.Columns;
+  if (R.Status != "map_fault") {
     OS << "NOMAP  " << R.Core << ": not a map fault";
-    if (!A->Fault.Message.empty())
-      OS << " (" << oneLine(A->Fault.Message) << ")";
+    auto M = F.find("message");
+    if (M != F.end() && !M->second.empty())
+      OS << " (" << oneLine(M->second) << ")";
     OS << "\n";
     return OS.str();
   }
@@ -206,31 +253,90 @@ std::string textOf(const Record &R, const AnalysisReport *A) {
      << G.UserFrame.str();
   if (!G.RacerUserFrame.empty())
     OS << ", racing " << G.RacerUserFrame.str();
-  if (A->Key)
-    OS << ", key " << oneLine(A->Key->GoSyntax);
-  OS << "  [" << G.id() << "]\n";
+  auto K = F.find("key_confidence");
+  if (K != F.end() && !K->second.empty())
+    OS << ", key " << oneLine(F.at("key"));
+  OS << "  [" << G.id() << "]";
+  if (!R.KnownIssue.empty())
+    OS << "  known: " << oneLine(R.KnownIssue);
+  OS << "\n";
   return OS.str();
 }
 
 // ---- analysis of one core (runs on a worker thread) ------------------------
 
+// --db and --known, shared by the workers.
+struct Triage {
+  batch::TriageDb *Db = nullptr;
+  std::mutex *DbLock = nullptr;
+  const std::map<std::string, std::string> *KnownIssues = nullptr;
+};
+
+// The database's result for R's content, when it has one made by this
+// signature version: R is filled from it and the report's JSON returned.
+std::optional<Value> fromDatabase(Record &R, const Triage &T) {
+  auto K = batch::contentKey(R.Core);
+  if (!K) {
+    llvm::consumeError(K.takeError()); // analyzing it says what is wrong
+    return std::nullopt;
+  }
+  R.Content = *K;
+  Expected<std::optional<batch::StoredResult>> F = std::nullopt;
+  {
+    std::lock_guard<std::mutex> L(*T.DbLock);
+    F = T.Db->find(R.Content);
+  }
+  if (!F) {
+    llvm::consumeError(F.takeError()); // analyzed again; recording says why
+    return std::nullopt;
+  }
+  if (!*F || (*F)->SignatureVersion != SignatureVersion)
+    return std::nullopt;
+  // Anything unreadable in the stored result: analyze the core again.
+  auto Report = llvm::json::parse((*F)->Report);
+  auto SigV = llvm::json::parse((*F)->Signature);
+  auto Columns = fieldsFromJSON((*F)->Fields);
+  if (!Report || !SigV || !Columns || !Report->getAsObject()) {
+    if (!Report)
+      llvm::consumeError(Report.takeError());
+    if (!SigV)
+      llvm::consumeError(SigV.takeError());
+    return std::nullopt;
+  }
+  auto Sig = signatureFromJSON(*SigV);
+  if (!Sig) {
+    llvm::consumeError(Sig.takeError());
+    return std::nullopt;
+  }
+  R.Status = (*F)->Status;
+  R.Sig = std::move(*Sig);
+  R.Columns = std::move(*Columns);
+  R.Known = true;
+  if (const Object *X = Report->getAsObject()->getObject("executable")) {
+    R.Exe = X->getString("path").getValueOr("").str();
+    R.ExeRule = X->getString("found_by").getValueOr("").str();
+  }
+  return std::move(*Report);
+}
+
 // Everything this does is local to the call: its own CoreFile, executable,
 // libdw and Capstone handles, inside one Session that is closed on return.
 Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
-                  const std::string &Shard) {
+                  const std::string &Shard, const Triage &T) {
   Record R;
   R.Index = I.Index;
   R.Shard = Shard;
   R.Core = I.Core;
   crashTime(R);
-  const AnalysisReport *A = nullptr;
-  std::optional<AnalysisReport> Report;
+  std::optional<Value> Report;
   auto Fail = [&](std::string Msg) {
     R.Status = "error";
     R.Error = oneLine(std::move(Msg));
   };
   if (!I.Error.empty()) {
     Fail(I.Error);
+  } else if (T.Db && (Report = fromDatabase(R, T))) {
+    // Known: nothing to analyze.
   } else if (auto C = CoreFile::open(I.Core); !C) {
     Fail(errorText(C.takeError()));
   } else if (auto X = batch::pairExecutable(I, **C); !X) {
@@ -249,29 +355,152 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
     } else if (auto An = (*S)->analyze(); !An) {
       Fail(errorText(An.takeError()));
     } else {
-      Report = std::move(*An);
-      A = &*Report;
-      R.Status = A->MapFault ? "map_fault" : "no_map_fault";
-      R.Sig = signatureOf(*A);
+      const AnalysisReport &A = *An;
+      R.Status = A.MapFault ? "map_fault" : "no_map_fault";
+      R.Sig = signatureOf(A);
+      R.Columns = columnsOf(A, *R.Sig);
+      if (F == Format::Jsonl || T.Db)
+        Report = toJSON(A);
+      if (T.Db)
+        R.ReportJSON = llvm::formatv("{0}", *Report).str();
     }
+  }
+  if (R.Sig && T.KnownIssues) {
+    auto It = T.KnownIssues->find(R.Sig->id());
+    if (It != T.KnownIssues->end())
+      R.KnownIssue = It->second;
   }
   switch (F) {
   case Format::Jsonl: {
-    Value V = A ? toJSON(*A) : Value(Object{{"error", R.Error}, {"exit", 1}});
-    V.getAsObject()->insert({"input", inputJSON(R)});
-    if (R.Sig)
-      V.getAsObject()->insert({"signature", ms::toJSON(*R.Sig)});
+    Value V = Report ? std::move(*Report)
+                     : Value(Object{{"error", R.Error}, {"exit", 1}});
+    V.getAsObject()->insert({"input", inputJSON(R, T.Db != nullptr)});
+    if (R.Sig) {
+      Value S = ms::toJSON(*R.Sig);
+      if (!R.KnownIssue.empty())
+        S.getAsObject()->insert({"known_issue", jsonText(R.KnownIssue)});
+      V.getAsObject()->insert({"signature", std::move(S)});
+    }
     R.Output = llvm::formatv("{0}", V).str() + "\n";
     break;
   }
   case Format::Csv:
-    R.Output = csvOf(R, A);
+    R.Output = csvOf(R);
     break;
   case Format::Text:
-    R.Output = textOf(R, A);
+    R.Output = textOf(R);
     break;
   }
   return R;
+}
+
+// ---- the triage database ----------------------------------------------------
+
+struct DbTally {
+  size_t New = 0, Known = 0;
+  std::string Error; // the first write that failed: nothing after it is written
+};
+
+Error writeResult(const Record &R, batch::TriageDb &Db) {
+  if (R.Known)
+    return Db.touch(R.Content, R.Core);
+  batch::NewResult N;
+  N.Content = R.Content;
+  N.Path = R.Core;
+  N.Status = R.Status;
+  N.Error = R.Error;
+  N.CrashTime = R.Seen;
+  if (R.Sig && !R.failed()) {
+    N.SignatureId = R.Sig->id();
+    N.Result.Status = R.Status;
+    N.Result.Report = R.ReportJSON;
+    N.Result.Signature = llvm::formatv("{0}", ms::toJSON(*R.Sig)).str();
+    N.Result.Fields = fieldsJSON(R.Columns);
+    N.Result.SignatureVersion = SignatureVersion;
+  }
+  return Db.record(N);
+}
+
+// In output order, on the main thread: each result in its own transaction.
+void recordInDatabase(const Record &R, batch::TriageDb &Db, std::mutex &Lock,
+                      DbTally &T) {
+  // Without a content key (the file could not be read) there is nothing
+  // to find it by next time.
+  if (R.Content.empty() || !T.Error.empty())
+    return;
+  std::lock_guard<std::mutex> L(Lock);
+  if (Error E = writeResult(R, Db)) {
+    T.Error = errorText(std::move(E));
+    return;
+  }
+  ++(R.Known ? T.Known : T.New);
+}
+
+// The groups' notes: their history in the database, the known issue that
+// names them, and whether they are new (neither).
+void annotateGroups(batch::Summary &Sum, batch::TriageDb *Db,
+                    const std::map<std::string, std::string> *Known,
+                    DbTally &Tally) {
+  for (const std::string &Id : Sum.signatureIds()) {
+    batch::GroupNotes G;
+    if (Known) {
+      auto It = Known->find(Id);
+      if (It != Known->end())
+        G.KnownIssue = It->second;
+    }
+    bool SeenBefore = false;
+    if (Db) {
+      auto H = Db->history(Id);
+      if (!H) {
+        if (Tally.Error.empty())
+          Tally.Error = errorText(H.takeError());
+        else
+          llvm::consumeError(H.takeError());
+        continue;
+      }
+      G.History = batch::GroupHistory{H->Cores, H->First, H->Last};
+      SeenBefore = H->SeenBefore;
+    }
+    G.New = !G.KnownIssue && !SeenBefore;
+    Sum.Notes[Id] = std::move(G);
+  }
+  Sum.KnownIssuesGiven = Known != nullptr;
+  if (Db)
+    Sum.Db = batch::DatabaseNotes{Db->path(), Db->run(), Tally.New, Tally.Known};
+}
+
+// ---- --known FILE ----------------------------------------------------------
+
+// Lines "ID NOTE" (ID: a signature's 12 hex digits; NOTE: a ticket URL or
+// any text); blank lines and lines starting with # are ignored.
+Expected<std::map<std::string, std::string>> readKnownIssues(const std::string &Path) {
+  auto B = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
+  if (!B)
+    return inputError(Path, "cannot read: {0}", B.getError().message());
+  if ((*B)->getBufferSize() > (64u << 20))
+    return inputError(Path, "larger than 64 MiB: not a known-issues file");
+  std::map<std::string, std::string> M;
+  llvm::StringRef Text = (*B)->getBuffer();
+  for (size_t LineNo = 1; !Text.empty(); ++LineNo) {
+    auto [Line, Rest] = Text.split('\n');
+    Text = Rest;
+    Line = Line.trim();
+    if (Line.empty() || Line.startswith("#"))
+      continue;
+    auto [Id, Note] = Line.split(' ');
+    if (Id.contains('\t'))
+      std::tie(Id, Note) = Line.split('\t');
+    Note = Note.trim();
+    if (Id.size() != 12 || Id.find_first_not_of("0123456789abcdef") != llvm::StringRef::npos)
+      return inputError(Path + ":" + std::to_string(LineNo),
+                        "'{0}' is not a signature id (12 lowercase hex digits)",
+                        Id);
+    if (Note.empty())
+      return inputError(Path + ":" + std::to_string(LineNo),
+                        "signature {0} without a note (a ticket URL or text)", Id);
+    M[Id.str()] = Note.str();
+  }
+  return M;
 }
 
 // ---- progress on stderr ------------------------------------------------------
@@ -360,6 +589,12 @@ CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O) {
   B->add_option("--shard", O.Shard,
                  "K/N: analyze only shard K of N of the inputs (by a hash "
                  "of each file's path; merge with `mapsleuth summarize`)");
+  B->add_option("--db", O.Db,
+                 "triage database (SQLite, created when missing): analyze "
+                 "only cores it does not hold, keep every group's history");
+  B->add_option("--known", O.Known,
+                "known issues: lines \"SIGNATURE-ID NOTE\" (a ticket URL or "
+                "text), shown with their cores and groups");
   B->add_flag("--force", O.Force,
               "analyze even when an executable does not match its core");
   B->add_option("--progress", O.Progress,
@@ -385,6 +620,27 @@ int runBatch(const BatchOptions &O) {
     Sh = *P;
   }
   const std::string ShardName = Sh.on() ? Sh.str() : "";
+
+  std::optional<std::map<std::string, std::string>> KnownIssues;
+  if (!O.Known.empty()) {
+    auto K = readKnownIssues(O.Known);
+    if (!K) {
+      llvm::errs() << "mapsleuth: error: " << errorText(K.takeError()) << "\n";
+      return 1;
+    }
+    KnownIssues = std::move(*K);
+  }
+  std::unique_ptr<batch::TriageDb> Db;
+  if (!O.Db.empty()) {
+    auto D = batch::TriageDb::open(O.Db);
+    if (!D) {
+      llvm::errs() << "mapsleuth: error: " << errorText(D.takeError()) << "\n";
+      return 1;
+    }
+    Db = std::move(*D);
+  }
+  std::mutex DbLock;
+  Triage T{Db.get(), &DbLock, KnownIssues ? &*KnownIssues : nullptr};
 
   std::optional<std::string> Exe;
   if (!O.Exe.empty())
@@ -417,7 +673,7 @@ int runBatch(const BatchOptions &O) {
           return;
         I = NextClaim++;
       }
-      Record R = analyzeOne(In.Items[I], O, F, ShardName);
+      Record R = analyzeOne(In.Items[I], O, F, ShardName, T);
       {
         std::lock_guard<std::mutex> L(M);
         if (R.failed())
@@ -437,6 +693,7 @@ int runBatch(const BatchOptions &O) {
     Out << csvHeader();
     Out.flush();
   }
+  DbTally Tally;
   batch::Summary Sum;
   Sum.Skipped = In.Skipped;
   Sum.Duplicates = In.Duplicates;
@@ -465,13 +722,21 @@ int runBatch(const BatchOptions &O) {
       for (const Record &R : Ready) {
         Out << R.Output;
         Sum.add(R.outcome());
+        if (Db)
+          recordInDatabase(R, *Db, DbLock, Tally);
       }
       Out.flush();
     }
     Bar.update(Comp, Failed, !Ready.empty() && SharedTerminal);
   }
-  for (auto &T : Threads)
-    T.join();
+  for (auto &Th : Threads)
+    Th.join();
+  if (Db || KnownIssues)
+    annotateGroups(Sum, Db.get(), KnownIssues ? &*KnownIssues : nullptr, Tally);
+  if (!Tally.Error.empty()) {
+    llvm::errs() << "mapsleuth: error: '" << O.Db << "': " << Tally.Error
+                 << " (results after it were not recorded)\n";
+  }
   Bar.update(N, Sum.failed(), /*Force=*/true);
   Bar.clear();
 
@@ -500,7 +765,7 @@ int runBatch(const BatchOptions &O) {
                  << N - Sum.failed() << " analyzed, " << Sum.failed()
                  << " failed, " << In.Skipped << " other files skipped\n";
   }
-  return Sum.failed() ? 1 : 0;
+  return Sum.failed() || !Tally.Error.empty() ? 1 : 0;
 }
 
 } // namespace ms

@@ -18,6 +18,8 @@ struct BatchOptions {
   std::string SummaryFile;
   bool Force = false;
   std::string Shard; // "K/N"
+  std::string Db;    // --db FILE
+  std::string Known; // --known FILE
   std::string Progress = "auto"; // auto (stderr is a terminal), always, never
 };
 

@@ -76,6 +76,13 @@ void Summary::add(const Outcome &R) {
   }
 }
 
+std::vector<std::string> Summary::signatureIds() const {
+  std::vector<std::string> V;
+  for (const auto &KV : Groups)
+    V.push_back(KV.second.Sig.id());
+  return V;
+}
+
 // Largest groups first; then the earliest seen; then by id.
 std::vector<const Summary::Group *> Summary::ordered() const {
   std::vector<const Group *> V;
@@ -102,14 +109,27 @@ Value Summary::toJSON() const {
       Rs.push_back(Object{{"racer_user_frame", Frame == "-" ? Value(nullptr)
                                                             : Value(jsonText(Frame))},
                           {"count", int64_t(N)}});
-    Gs.push_back(Object{{"id", G->Sig.id()},
-                        {"signature", ms::toJSON(G->Sig)},
-                        {"racers", std::move(Rs)},
-                        {"count", int64_t(G->Count)},
-                        {"first_seen", orNull(isoTime(G->First))},
-                        {"last_seen", orNull(isoTime(G->Last))},
-                        {"example", G->Example},
-                        {"cores", std::move(Cs)}});
+    Object GO{{"id", G->Sig.id()},
+              {"signature", ms::toJSON(G->Sig)},
+              {"racers", std::move(Rs)},
+              {"count", int64_t(G->Count)},
+              {"first_seen", orNull(isoTime(G->First))},
+              {"last_seen", orNull(isoTime(G->Last))},
+              {"example", G->Example},
+              {"cores", std::move(Cs)}};
+    auto N = Notes.find(G->Sig.id());
+    if (N != Notes.end()) {
+      GO["new"] = N->second.New;
+      if (KnownIssuesGiven)
+        GO["known_issue"] = N->second.KnownIssue
+                                ? Value(jsonText(*N->second.KnownIssue))
+                                : Value(nullptr);
+      if (const auto &H = N->second.History)
+        GO["history"] = Object{{"cores", H->Cores},
+                               {"first_seen", orNull(isoTime(H->First))},
+                               {"last_seen", orNull(isoTime(H->Last))}};
+    }
+    Gs.push_back(std::move(GO));
   }
   Array F;
   for (const auto &C : FailedCores)
@@ -127,6 +147,11 @@ Value Summary::toJSON() const {
            {"groups", std::move(Gs)}};
   if (!Shard.empty())
     O["shard"] = Shard;
+  if (Db)
+    O["db"] = Object{{"path", Db->Path},
+                     {"run", Db->Run},
+                     {"new", int64_t(Db->New)},
+                     {"known", int64_t(Db->Known)}};
   return O;
 }
 
@@ -140,6 +165,10 @@ void Summary::writeText(llvm::raw_ostream &OS) const {
   if (!Shard.empty())
     OS << " (shard " << Shard << ")";
   OS << "\n";
+  if (Db)
+    OS << "triage database " << Db->Path << " (run " << Db->Run
+       << "): " << Db->New << " analyzed now, " << Db->Known
+       << " known from earlier runs\n";
   if (Groups.empty())
     return;
   OS << Groups.size() << " signatures:\n";
@@ -151,6 +180,19 @@ void Summary::writeText(llvm::raw_ostream &OS) const {
                         G->Sig.id(), G->Count, isoTime(G->First),
                         isoTime(G->Last), G->Sig.key());
     OS << llvm::formatv("{0,-12}  {1,5}  e.g. {2}\n", "", "", G->Example);
+    auto N = Notes.find(G->Sig.id());
+    if (N == Notes.end())
+      continue;
+    if (N->second.KnownIssue)
+      OS << llvm::formatv("{0,-12}  {1,5}  known: {2}\n", "", "",
+                          *N->second.KnownIssue);
+    else if (N->second.New)
+      OS << llvm::formatv("{0,-12}  {1,5}  NEW\n", "", "");
+    if (const auto &H = N->second.History)
+      OS << llvm::formatv("{0,-12}  {1,5}  in the database: {2} cores, {3} to "
+                          "{4}\n",
+                          "", "", H->Cores, isoTime(H->First),
+                          isoTime(H->Last));
   }
 }
 

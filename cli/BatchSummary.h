@@ -31,6 +31,23 @@ std::string isoTime(std::optional<int64_t> T);
 // The inverse of isoTime (that exact form only).
 std::optional<int64_t> parseIsoTime(llvm::StringRef S);
 
+// With --db and --known: what the summary says of each group besides its
+// cores in this run.
+struct GroupHistory {
+  int64_t Cores = 0;                  // in the database, every run
+  std::optional<int64_t> First, Last; // their crash times
+};
+struct GroupNotes {
+  std::optional<std::string> KnownIssue; // the --known note naming it
+  bool New = false; // no known issue names it and no earlier run saw it
+  std::optional<GroupHistory> History;   // --db
+};
+struct DatabaseNotes {
+  std::string Path;
+  int64_t Run = 0;
+  size_t New = 0, Known = 0; // analyzed in this run / found in the database
+};
+
 class Summary {
 public:
   // In input order: the first core of a group is its example, and the
@@ -40,6 +57,12 @@ public:
   size_t Skipped = 0;    // other files skipped
   size_t Duplicates = 0; // cores reached twice
   std::string Shard;     // "K/N" when the results are one shard's
+  // Filled after the results by the triage front end (by signature id).
+  std::map<std::string, GroupNotes> Notes;
+  bool KnownIssuesGiven = false;
+  std::optional<DatabaseNotes> Db;
+
+  std::vector<std::string> signatureIds() const;
 
   size_t failed() const { return Failed; }
   // The mapsleuth.batch-summary/1 object.

@@ -20,6 +20,7 @@ CLI_PACKAGES=(
   libdebuginfod-dev             # executables by build id (loaded at run time)
   debuginfod                    # the debuginfod test's server
   liblz4-dev                    # lz4-compressed cores (optional at build time)
+  libsqlite3-dev                # batch --db, the triage database
 )
 PACKAGES=(
   "${CLI_PACKAGES[@]}"

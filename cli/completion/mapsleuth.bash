@@ -34,7 +34,7 @@ _mapsleuth() {
   done
 
   case $prev in
-    --exe | -e | --summary-file)
+    --exe | -e | --summary-file | --db | --known)
       _mapsleuth_files
       return 0
       ;;
@@ -71,7 +71,7 @@ _mapsleuth() {
     local opts=$common
     case $sub in
       stack) opts+=" --goroutine -g --all -a" ;;
-      batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard" ;;
+      batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard --db --known" ;;
       summarize) opts="--format -f --summary-file --help -h" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

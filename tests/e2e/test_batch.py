@@ -30,7 +30,7 @@ CSV_COLUMNS = ["core", "exe", "exe_rule", "status", "kind", "message",
                "goroutine", "thread", "operation", "map_type", "map_address",
                "map_confidence", "key", "key_confidence", "user_frame",
                "racer_goroutine", "racer_user_frame", "racers", "go_version",
-               "signature", "error"]
+               "signature", "error", "known_issue"]
 
 
 def walk_cores(top):
