@@ -567,6 +567,13 @@ int usage(const std::string &Msg) {
 
 } // namespace
 
+void addMaxInflate(CLI::App *Sub, std::string &Size) {
+  Sub->add_option("--max-inflate", Size,
+                  "stop inflating a compressed core or executable past SIZE "
+                  "(e.g. 64G; default 256G; the disk's free space is always "
+                  "kept)");
+}
+
 CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O) {
   auto *B = App.add_subcommand(
       "batch", "analyze many cores: one result per core, and a summary");
@@ -597,6 +604,7 @@ CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O) {
                 "text), shown with their cores and groups");
   B->add_flag("--force", O.Force,
               "analyze even when an executable does not match its core");
+  addMaxInflate(B, O.MaxInflate);
   B->add_option("--progress", O.Progress,
                 "progress bar on stderr (auto: when stderr is a terminal)")
       ->check(CLI::IsMember({"auto", "always", "never"}));

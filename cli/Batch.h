@@ -20,10 +20,12 @@ struct BatchOptions {
   std::string Shard; // "K/N"
   std::string Db;    // --db FILE
   std::string Known; // --known FILE
+  std::string MaxInflate; // --max-inflate SIZE (applied by main)
   std::string Progress = "auto"; // auto (stderr is a terminal), always, never
 };
 
 CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O);
+void addMaxInflate(CLI::App *Sub, std::string &Size);
 // Exit status: 0 every core analyzed, 1 some could not be, 2 usage error.
 int runBatch(const BatchOptions &O);
 

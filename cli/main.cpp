@@ -19,6 +19,7 @@
 #include "cli/Batch.h"
 #include "cli/Summarize.h"
 #include "cli/Version.h"
+#include "loader/InputFile.h"
 
 using namespace ms;
 
@@ -35,6 +36,7 @@ struct CommonOpts {
   std::string Exe;
   std::string Format = "text";
   bool Force = false;
+  std::string MaxInflate;
 };
 
 void addCommon(CLI::App *Sub, CommonOpts &O) {
@@ -48,6 +50,7 @@ void addCommon(CLI::App *Sub, CommonOpts &O) {
       ->check(CLI::IsMember({"text", "json"}));
   Sub->add_flag("--force", O.Force,
                 "analyze even when the executable does not match the core");
+  addMaxInflate(Sub, O.MaxInflate);
 }
 
 llvm::Expected<std::unique_ptr<Session>> open(const CommonOpts &O) {
@@ -169,6 +172,22 @@ int main(int argc, char **argv) {
   } catch (const CLI::ParseError &E) {
     int RC = App.exit(E);
     return RC == 0 ? 0 : 2;
+  }
+  // The inflation limit, before anything is opened.
+  for (const std::string *S : {&InfoO.MaxInflate, &AnO.MaxInflate,
+                               &GorO.MaxInflate, &StkO.MaxInflate,
+                               &BO.MaxInflate}) {
+    if (S->empty())
+      continue;
+    auto N = parseByteSize(*S);
+    if (!N || *N == 0) {
+      llvm::errs() << "mapsleuth: error: --max-inflate '" << *S
+                   << "': expected a size such as 64G, 512M or 4096\n";
+      return 2;
+    }
+    InflateLimits L = inflateLimits();
+    L.MaxBytes = *N;
+    setInflateLimits(std::move(L));
   }
   if (*Info)
     return runInfo(InfoO);

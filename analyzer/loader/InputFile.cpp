@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <lzma.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zstd.h>
 #if MAPSLEUTH_HAVE_LZ4
@@ -17,13 +18,43 @@
 
 #include <llvm/Support/Errno.h>
 #include <llvm/Support/FileSystem.h>
+#include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/Path.h>
 
 namespace ms {
 
 namespace {
-// 256 GiB: a bound on what we inflate from an untrusted stream.
-constexpr uint64_t MaxInflated = 256ull << 30;
+InflateLimits &limits() {
+  static InflateLimits L;
+  return L;
+}
+
+Expected<struct statvfs> statFs(int FD) {
+  struct statvfs S;
+  if (::fstatvfs(FD, &S) != 0)
+    return makeError("cannot tell the free space of the temporary "
+                     "directory: {0}",
+                     llvm::sys::StrError());
+  return S;
+}
+
+Expected<uint64_t> freeSpaceOf(int FD) {
+  auto S = statFs(FD);
+  if (!S)
+    return S.takeError();
+  return uint64_t(S->f_bavail) * S->f_frsize;
+}
+
+Expected<uint64_t> filesystemSizeOf(int FD) {
+  auto S = statFs(FD);
+  if (!S)
+    return S.takeError();
+  return uint64_t(S->f_blocks) * S->f_frsize;
+}
+
+std::string mib(uint64_t N) {
+  return llvm::formatv("{0} MiB", (N + (1 << 20) - 1) >> 20).str();
+}
 
 class TempFile {
 public:
@@ -48,15 +79,19 @@ public:
     while (N) {
       size_t InPage = Page - static_cast<size_t>(Offset % Page);
       size_t Len = std::min(N, InPage);
-      if (!(Len == Page && isZero(C, Len)))
+      if (!(Len == Page && isZero(C, Len))) {
         if (auto E = writeAt(C, Len, Offset))
           return E;
+        Stored += Len;
+      }
       C += Len;
       N -= Len;
       Offset += Len;
     }
     return Error::success();
   }
+  // Bytes written so far that take disk blocks (zero pages are holes).
+  uint64_t stored() const { return Stored; }
   Error finish() {
     if (::ftruncate(FD, static_cast<off_t>(Offset)) != 0)
       return makeError("writing temporary file: {0}", llvm::sys::StrError());
@@ -86,6 +121,7 @@ private:
     return Error::success();
   }
   uint64_t Offset = 0;
+  uint64_t Stored = 0;
 };
 
 // Where a decoder puts what it inflates. Setting Stop ends decoding early
@@ -102,15 +138,17 @@ Error decodeZstd(llvm::StringRef Src, Sink Out) {
   std::vector<char> Buf(ZSTD_DStreamOutSize());
   ZSTD_inBuffer In{Src.data(), Src.size(), 0};
   size_t Ret = 1;
-  bool OutputFull = false;
-  // Keep calling while input remains or the last call filled the output
-  // buffer (more may be pending inside the decoder).
-  while (In.pos < In.size || OutputFull) {
+  bool Pending = false;
+  // Keep calling while input remains, or while the decoder says the frame
+  // is not finished and the last call made progress (more may be pending
+  // inside it: a full output buffer, or a block decoded per call).
+  while (In.pos < In.size || Pending) {
     ZSTD_outBuffer OutB{Buf.data(), Buf.size(), 0};
+    const size_t InBefore = In.pos;
     Ret = ZSTD_decompressStream(DS.get(), &OutB, &In);
     if (ZSTD_isError(Ret))
       return makeError("zstd: {0}", ZSTD_getErrorName(Ret));
-    OutputFull = OutB.pos == OutB.size;
+    Pending = Ret != 0 && (OutB.pos > 0 || In.pos > InBefore);
     bool Stop = false;
     if (auto E = Out(llvm::StringRef(Buf.data(), OutB.pos), Stop))
       return E;
@@ -245,18 +283,80 @@ llvm::StringRef compressionName(Compression C) {
 
 bool haveLz4() { return MAPSLEUTH_HAVE_LZ4 != 0; }
 
+void setInflateLimits(InflateLimits L) { limits() = std::move(L); }
+const InflateLimits &inflateLimits() { return limits(); }
+
+std::optional<uint64_t> parseByteSize(llvm::StringRef S) {
+  S = S.trim();
+  llvm::StringRef Num = S.take_while(
+      [](char C) { return (C >= '0' && C <= '9') || C == '.'; });
+  const std::string Unit = S.drop_front(Num.size()).lower();
+  static const struct {
+    const char *Name;
+    unsigned Shift;
+  } Units[] = {{"", 0},    {"b", 0},    {"k", 10},   {"kb", 10},
+               {"kib", 10}, {"m", 20},   {"mb", 20},  {"mib", 20},
+               {"g", 30},   {"gb", 30},  {"gib", 30}, {"t", 40},
+               {"tb", 40},  {"tib", 40}};
+  const auto *U = std::find_if(std::begin(Units), std::end(Units),
+                               [&](const auto &X) { return Unit == X.Name; });
+  if (U == std::end(Units) || Num.empty() || Num == "." || Num.count('.') > 1)
+    return std::nullopt;
+  auto [Int, Frac] = Num.split('.');
+  uint64_t Whole = 0, F = 0, Scale = 1;
+  if ((!Int.empty() && Int.getAsInteger(10, Whole)) || Frac.size() > 6 ||
+      (!Frac.empty() && Frac.getAsInteger(10, F)))
+    return std::nullopt;
+  if (Whole > (UINT64_MAX >> U->Shift))
+    return std::nullopt;
+  for (size_t I = 0; I < Frac.size(); ++I)
+    Scale *= 10;
+  return (Whole << U->Shift) +
+         static_cast<uint64_t>(
+             (static_cast<unsigned __int128>(F) << U->Shift) / Scale);
+}
+
 Expected<std::unique_ptr<llvm::MemoryBuffer>>
 inflate(llvm::StringRef Src, Compression C, const std::string &Name,
-        uint64_t MaxBytes) {
+        const InflateLimits &L) {
   TempFile T;
   if (auto E = T.create())
     return E;
+  auto Free = L.FreeSpace ? L.FreeSpace : freeSpaceOf;
+  uint64_t Reserve = L.Reserve;
+  if (!Reserve) {
+    auto Size = (L.FilesystemSize ? L.FilesystemSize : filesystemSizeOf)(T.FD);
+    if (!Size)
+      return Size.takeError();
+    Reserve = std::max<uint64_t>(64ull << 20, *Size / 100);
+  }
+  // Before anything is written, then every CheckEvery bytes stored: the
+  // space can also go to other processes meanwhile.
+  constexpr uint64_t CheckEvery = 32ull << 20;
+  uint64_t NextCheck = 0;
+  auto CheckSpace = [&]() -> Error {
+    auto F = Free(T.FD);
+    if (!F)
+      return F.takeError();
+    if (*F < Reserve + CheckEvery)
+      return makeError("stopped inflating ({0} MiB stored so far): the "
+                       "temporary directory's filesystem has {1} free, less "
+                       "than the {2} kept free (set TMPDIR to a larger one)",
+                       T.stored() >> 20, mib(*F), mib(Reserve));
+    return Error::success();
+  };
   uint64_t Total = 0;
   auto ToFile = [&](llvm::StringRef Chunk, bool &) -> Error {
     Total += Chunk.size();
-    if (Total > MaxBytes)
-      return makeError("{0}: inflated size exceeds {1} bytes",
-                       compressionName(C), MaxBytes);
+    if (Total > L.MaxBytes)
+      return makeError("{0}: inflates to more than {1} bytes (the limit; "
+                       "--max-inflate raises it)",
+                       compressionName(C), L.MaxBytes);
+    if (T.stored() >= NextCheck) {
+      if (auto E = CheckSpace())
+        return E;
+      NextCheck = T.stored() + CheckEvery;
+    }
     return T.write(Chunk.data(), Chunk.size());
   };
   if (auto E = decode(Src, C, ToFile))
@@ -284,7 +384,7 @@ Expected<std::unique_ptr<InputFile>> InputFile::open(const std::string &Path) {
     F->Buffer = std::move(*MB);
     return F;
   }
-  auto Inflated = inflate((*MB)->getBuffer(), F->Comp, Path, MaxInflated);
+  auto Inflated = inflate((*MB)->getBuffer(), F->Comp, Path, inflateLimits());
   if (!Inflated)
     return inputError(Path, "cannot decompress: {0}",
                       errorText(Inflated.takeError()));

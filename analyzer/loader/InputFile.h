@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <llvm/ADT/ArrayRef.h>
@@ -58,9 +60,32 @@ struct FileHead {
 };
 Expected<FileHead> readHead(const std::string &Path, size_t N);
 
-// Inflate SRC into a temporary file and map it. Bounded by MaxBytes.
+// How far inflating a compressed input may go. A compressed core can
+// inflate to more than the disk holds (or claim to: a bomb): inflation
+// stops with an error, leaving nothing behind (the temporary file is
+// unlinked from the start), when the data passes MaxBytes or when the
+// filesystem of the temporary directory would be left with less than
+// Reserve bytes free.
+struct InflateLimits {
+  uint64_t MaxBytes = 256ull << 30; // `--max-inflate`
+  // Free space left alone; 0: 1% of the filesystem, at least 64 MiB.
+  uint64_t Reserve = 0;
+  // The free bytes of the filesystem holding FD (fstatvfs's f_bavail):
+  // tests replace it.
+  std::function<Expected<uint64_t>(int FD)> FreeSpace;
+  std::function<Expected<uint64_t>(int FD)> FilesystemSize;
+};
+// The limits InputFile::open uses; front ends set them once at start-up
+// (the CLI from --max-inflate).
+void setInflateLimits(InflateLimits L);
+const InflateLimits &inflateLimits();
+// "64G", "512M", "1.5T", "4096": a size in bytes (K, M, G, T: powers of
+// 1024; an optional trailing "B" or "iB"). Nothing for anything else.
+std::optional<uint64_t> parseByteSize(llvm::StringRef S);
+
+// Inflate SRC into a temporary file and map it, within L.
 Expected<std::unique_ptr<llvm::MemoryBuffer>>
 inflate(llvm::StringRef Src, Compression C, const std::string &Name,
-        uint64_t MaxBytes);
+        const InflateLimits &L);
 
 } // namespace ms

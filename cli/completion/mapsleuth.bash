@@ -20,7 +20,7 @@ _mapsleuth() {
   prev=
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
   local subs="analyze info goroutines stack batch summarize"
-  local common="--exe -e --format -f --force --help -h"
+  local common="--exe -e --format -f --force --max-inflate --help -h"
 
   # The subcommand: the first word after `mapsleuth` that is one
   # (`mapsleuth CORE` is short for `mapsleuth analyze CORE`).
@@ -52,7 +52,7 @@ _mapsleuth() {
       COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
       return 0
       ;;
-    --jobs | -j | --goroutine | -g | --shard)
+    --jobs | -j | --goroutine | -g | --shard | --max-inflate)
       return 0 # a number (K/N)
       ;;
   esac

@@ -508,7 +508,9 @@ int fuzzCore(const uint8_t *Data, size_t Size) {
   std::unique_ptr<MemoryBuffer> Inflated;
   Compression Comp = InputFile::sniff(Bytes.take_front(8));
   if (Comp != Compression::None) {
-    auto MB = inflate(Bytes, Comp, "fuzz.core", 64 << 20);
+    InflateLimits L;
+    L.MaxBytes = 64 << 20;
+    auto MB = inflate(Bytes, Comp, "fuzz.core", L);
     if (!MB) {
       consumeError(MB.takeError());
       return 0;

@@ -203,6 +203,105 @@ INSTANTIATE_TEST_SUITE_P(Formats, SniffCompressed,
                            return compressionName(I.param).str();
                          });
 
+// ---- inflation limits ------------------------------------------------------
+
+std::string nonZero(size_t N) {
+  std::string P;
+  P.reserve(N);
+  uint32_t X = 7;
+  while (P.size() < N) {
+    X = X * 1103515245u + 12345u;
+    P += char('a' + (X >> 16) % 3);
+  }
+  return P;
+}
+
+TEST(Inflate, StopsPastMaxBytes) {
+  std::string Z = compress(nonZero(4 << 20), Compression::Zstd);
+  InflateLimits L;
+  L.MaxBytes = 1 << 20;
+  auto MB = inflate(Z, Compression::Zstd, "bomb.zst", L);
+  ASSERT_FALSE(bool(MB));
+  std::string Msg = llvm::toString(MB.takeError());
+  EXPECT_NE(Msg.find("inflates to more than 1048576 bytes"), std::string::npos)
+      << Msg;
+  L.MaxBytes = 4 << 20;
+  auto Ok = inflate(Z, Compression::Zstd, "ok.zst", L);
+  ASSERT_TRUE(bool(Ok)) << llvm::toString(Ok.takeError());
+  EXPECT_EQ((*Ok)->getBufferSize(), size_t(4 << 20));
+}
+
+TEST(Inflate, KeepsTheReserveFreeBeforeAndWhileWriting) {
+  std::string Z = compress(nonZero(80 << 20), Compression::Zstd);
+  InflateLimits L;
+  L.Reserve = 100 << 20;
+  // Too little free space from the start: nothing is written.
+  L.FreeSpace = [](int) -> Expected<uint64_t> { return 120ull << 20; };
+  auto MB = inflate(Z, Compression::Zstd, "big.zst", L);
+  ASSERT_FALSE(bool(MB));
+  std::string Msg = llvm::toString(MB.takeError());
+  EXPECT_NE(Msg.find("stopped inflating (0 MiB stored so far)"),
+            std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("120 MiB"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("100 MiB kept free"), std::string::npos) << Msg;
+  // Space that goes while inflating (here: after the second check).
+  int Calls = 0;
+  L.FreeSpace = [&](int) -> Expected<uint64_t> {
+    return ++Calls <= 2 ? (10ull << 30) : (110ull << 20);
+  };
+  MB = inflate(Z, Compression::Zstd, "big.zst", L);
+  ASSERT_FALSE(bool(MB));
+  Msg = llvm::toString(MB.takeError());
+  EXPECT_EQ(Calls, 3);
+  EXPECT_NE(Msg.find("stopped inflating (64 MiB stored so far)"),
+            std::string::npos) << Msg;
+  // Enough space throughout: checked every 32 MiB stored.
+  Calls = 0;
+  L.FreeSpace = [&](int) -> Expected<uint64_t> {
+    ++Calls;
+    return 10ull << 30;
+  };
+  auto Ok = inflate(Z, Compression::Zstd, "big.zst", L);
+  ASSERT_TRUE(bool(Ok)) << llvm::toString(Ok.takeError());
+  EXPECT_EQ(Calls, 3);
+  // The default reserve: 1% of the filesystem, at least 64 MiB.
+  L.Reserve = 0;
+  L.FilesystemSize = [](int) -> Expected<uint64_t> { return 20ull << 30; };
+  L.FreeSpace = [](int) -> Expected<uint64_t> { return 220ull << 20; };
+  MB = inflate(Z, Compression::Zstd, "big.zst", L);
+  ASSERT_FALSE(bool(MB));
+  Msg = llvm::toString(MB.takeError());
+  EXPECT_NE(Msg.find("205 MiB kept free"), std::string::npos) << Msg;
+}
+
+TEST(Inflate, ZeroPagesTakeNoSpace) {
+  // 80 MiB of zeros store nothing: one check, at the start.
+  std::string Z = compress(std::string(80 << 20, '\0'), Compression::Zstd);
+  InflateLimits L;
+  L.Reserve = 1 << 20;
+  int Calls = 0;
+  L.FreeSpace = [&](int) -> Expected<uint64_t> {
+    ++Calls;
+    return 40ull << 20;
+  };
+  auto Ok = inflate(Z, Compression::Zstd, "zeros.zst", L);
+  ASSERT_TRUE(bool(Ok)) << llvm::toString(Ok.takeError());
+  EXPECT_EQ(Calls, 1);
+}
+
+TEST(Inflate, ByteSizes) {
+  EXPECT_EQ(parseByteSize("4096"), 4096u);
+  EXPECT_EQ(parseByteSize("64G"), 64ull << 30);
+  EXPECT_EQ(parseByteSize("512m"), 512ull << 20);
+  EXPECT_EQ(parseByteSize("1.5T"), 3ull << 39);
+  EXPECT_EQ(parseByteSize("2KiB"), 2048u);
+  EXPECT_EQ(parseByteSize("3MB"), 3ull << 20);
+  EXPECT_EQ(parseByteSize(" 10B "), 10u);
+  for (const char *Bad : {"", "G", "1X", "1.2.3", "-1", "1GG", ".", "1 G",
+                          "99999999999999999999", "20000000T"})
+    EXPECT_FALSE(parseByteSize(Bad)) << Bad;
+}
+
 TEST(Sniff, UnreadableFileIsAnErrorNamingIt) {
   auto S = sniffFile("/nonexistent/core");
   ASSERT_FALSE(static_cast<bool>(S));
