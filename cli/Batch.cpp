@@ -24,6 +24,7 @@
 #include "cli/BatchInputs.h"
 #include "cli/BatchSummary.h"
 #include "cli/TriageDb.h"
+#include "report/AnalysisText.h"
 #include "report/Json.h"
 #include "report/Signature.h"
 
@@ -175,6 +176,8 @@ Fields columnsOf(const AnalysisReport &A, const CrashSignature &Sig) {
   if (A.Key) {
     F["key"] = A.Key->GoSyntax;
     F["key_confidence"] = confidenceName(A.Key->Provenance.Conf).str();
+    if (A.Key->Provenance.Stale)
+      F["key_stale"] = "true";
   }
   F["user_frame"] = frameText(A.Fault.UserFrame);
   if (Sig.RacerGoroutine) {
@@ -254,8 +257,14 @@ std::string textOf(const Record &R) {
   if (!G.RacerUserFrame.empty())
     OS << ", racing " << G.RacerUserFrame.str();
   auto K = F.find("key_confidence");
-  if (K != F.end() && !K->second.empty())
-    OS << ", key " << oneLine(F.at("key"));
+  if (K != F.end() && !K->second.empty()) {
+    auto St = F.find("key_stale");
+    if (St != F.end() && St->second == "true")
+      OS << ", key not recovered (stale slot: "
+         << oneLine(shortValueText(F.at("key"))) << ")";
+    else
+      OS << ", key " << oneLine(shortValueText(F.at("key")));
+  }
   OS << "  [" << G.id() << "]";
   if (!R.KnownIssue.empty())
     OS << "  known: " << oneLine(R.KnownIssue);

@@ -126,6 +126,7 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   if (Doubted && Win.Conf != Confidence::Exact)
     Win.Conf = Confidence::Low;
   P.Conf = Win.Conf;
+  P.Stale = Win.Stale && Win.Conf == Confidence::Low;
   return std::make_pair(Win, P);
 }
 
@@ -380,6 +381,12 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
     GoValue V = Decode(C);
     if (V.hasErrors()) {
       Why = V.isError() ? V.ErrorText : "part of the value is unreadable";
+      return false;
+    }
+    // Long runs of NULs are zeroed memory, not a key anyone wrote.
+    if (V.VK == GoValue::VKind::String && V.Str.size() >= 64 &&
+        V.Str.find_first_not_of('\0') == std::string::npos) {
+      Why = "a string of " + std::to_string(V.Len) + " NUL bytes is implausible";
       return false;
     }
     return true;

@@ -187,6 +187,7 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
     Where += (Where.empty() ? "" : ", ") + hex(ArgP + It.Offset);
   }
   C.Conf = AllLive ? Confidence::High : Confidence::Low;
+  C.Stale = !AllLive;
   C.Detail = std::string(AllLive ? "live" : "stale (not live at this pc)") +
              " register-argument spill slot at " + Where +
              " in the caller's frame (FUNCDATA_ArgInfo)";

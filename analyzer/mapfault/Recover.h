@@ -33,6 +33,8 @@ struct Candidate {
   Source Src = Source::SpillSlot;
   Confidence Conf = Confidence::Low;
   std::string Detail; // how, in words
+  // A spill slot not live at the PC: it may hold an earlier call's value.
+  bool Stale = false;
 };
 
 // One argument of a frame: which register words it occupies.

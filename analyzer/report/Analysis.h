@@ -42,6 +42,10 @@ struct ProvenanceReport {
   Source Src = Source::None;
   Confidence Conf = Confidence::Low;
   std::string Detail;                 // how, in words
+  // Only a stale spill slot gave the value (not live at the PC, nothing
+  // agreeing): probably an earlier call's. Writers never present it as
+  // the answer.
+  bool Stale = false;
   std::vector<Source> Agreeing;       // other sources that gave the same value
   std::vector<std::string> Conflicts; // valid candidates that disagreed
   std::vector<std::string> Rejected;  // candidates that failed validation

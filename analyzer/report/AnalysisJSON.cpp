@@ -469,6 +469,8 @@ Value toJSON(const ProvenanceReport &P) {
     O["conflicts"] = jsonTexts(P.Conflicts);
   if (!P.Rejected.empty())
     O["rejected"] = jsonTexts(P.Rejected);
+  if (P.Stale)
+    O["stale"] = true;
   return O;
 }
 

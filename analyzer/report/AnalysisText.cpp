@@ -26,7 +26,20 @@ std::string at(const FrameRef &F) {
 std::string sure(const ProvenanceReport &P) {
   return (confidenceName(P.Conf) + ", from " + sourceName(P.Src)).str();
 }
+
+constexpr const char *StaleNote = "probably an earlier call's key";
 } // namespace
+
+std::string shortValueText(llvm::StringRef S, size_t MaxBytes) {
+  if (S.size() <= MaxBytes)
+    return S.str();
+  size_t Cut = MaxBytes;
+  while (Cut > 0 && (static_cast<unsigned char>(S[Cut]) & 0xc0) == 0x80)
+    --Cut; // not inside a UTF-8 sequence
+  return (S.take_front(Cut) + "\u2026 (" + std::to_string(S.size()) +
+          " bytes)")
+      .str();
+}
 
 void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
                        bool Colour) {
@@ -69,8 +82,13 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
     if (M.Growing)
       OS << "       " << (*M.Growing ? "growing" : "not growing") << "\n";
   }
-  if (R.Key) {
-    OS << "  key  " << S.bold() << R.Key->GoSyntax << S.off();
+  if (R.Key && R.Key->Provenance.Stale) {
+    // Not the answer: say what the slot holds, and what it probably is.
+    OS << "  key  not recovered" << S.dim() << "  (a stale spill slot holds "
+       << shortValueText(R.Key->GoSyntax) << ": " << StaleNote << ")  ["
+       << sure(R.Key->Provenance) << "]" << S.off() << "\n";
+  } else if (R.Key) {
+    OS << "  key  " << S.bold() << shortValueText(R.Key->GoSyntax) << S.off();
     if (R.Key->DynamicType)
       OS << " (" << *R.Key->DynamicType << ")";
     if (R.Key->InMap)
@@ -182,7 +200,11 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
   }
   if (R.Key) {
     OS << S.bold() << "key" << S.off() << "\n";
-    OS << "  value      " << R.Key->GoSyntax << "  (" << R.Key->Type << ")\n";
+    OS << "  value      " << shortValueText(R.Key->GoSyntax) << "  ("
+       << R.Key->Type << ")\n";
+    if (R.Key->Provenance.Stale)
+      OS << "  stale      " << StaleNote
+         << ": the slot it was read from is not live at this pc\n";
     if (R.Key->Address)
       OS << "  address    " << hex(*R.Key->Address) << "\n";
     if (R.Key->InMap)
@@ -232,8 +254,10 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
       if (X.Map && X.MapProvenance)
         OS << "      map " << hex(*X.Map) << " [" << sure(*X.MapProvenance) << "]\n";
       if (X.Key)
-        OS << "      key " << X.Key->GoSyntax << " [" << sure(X.Key->Provenance)
-           << "]\n";
+        OS << "      key " << shortValueText(X.Key->GoSyntax)
+           << (X.Key->Provenance.Stale ? std::string(" (stale: ") + StaleNote + ")"
+                                       : std::string())
+           << " [" << sure(X.Key->Provenance) << "]\n";
     }
   }
   if (R.FaultingStack) {

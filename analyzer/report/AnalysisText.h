@@ -11,4 +11,8 @@ namespace ms {
 void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
                        bool Colour = false);
 
+// A value as text for a person: the first MaxBytes bytes (cut on a UTF-8
+// boundary), then "… (N bytes)" when it is longer. JSON keeps it whole.
+std::string shortValueText(llvm::StringRef S, size_t MaxBytes = 200);
+
 } // namespace ms
