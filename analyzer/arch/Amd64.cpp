@@ -50,6 +50,8 @@ public:
   unsigned pcReg() const override { return RIP; }
   unsigned spReg() const override { return RSP; }
   unsigned fpReg() const override { return RBP; }
+  unsigned numIntRegs() const override { return 16; }
+  std::optional<unsigned> goZeroVectorReg() const override { return 17 + 15; }
   std::string regName(unsigned R) const override {
     if (R < std::size(Names))
       return Names[R];

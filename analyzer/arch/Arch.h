@@ -60,6 +60,12 @@ public:
   virtual unsigned fpReg() const = 0;
   // Link register, where calls leave the return address (arm64).
   virtual std::optional<unsigned> lrReg() const { return std::nullopt; }
+  // The integer registers are DWARF numbers 0..numIntRegs()-1, the stack
+  // pointer among them (amd64: rax..r15; arm64: x0..x30, sp).
+  virtual unsigned numIntRegs() const = 0;
+  // A vector register Go's ABIInternal keeps zero in Go code (amd64: X15),
+  // by DWARF number.
+  virtual std::optional<unsigned> goZeroVectorReg() const = 0;
   virtual std::string regName(unsigned Reg) const = 0;
   // The DWARF number of a register named as debuggers name it ("rip",
   // "fs_base"; "x29", "cpsr"), with the aliases "pc", "sp" and "fp".

@@ -42,6 +42,10 @@ public:
   unsigned pcReg() const override { return PC; }
   unsigned spReg() const override { return SP; }
   unsigned fpReg() const override { return FP; }
+  unsigned numIntRegs() const override { return 32; }
+  std::optional<unsigned> goZeroVectorReg() const override {
+    return std::nullopt; // Go uses xzr
+  }
   std::optional<unsigned> lrReg() const override { return LR; }
   std::string regName(unsigned R) const override {
     if (R < 29)

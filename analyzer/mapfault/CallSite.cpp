@@ -42,7 +42,6 @@ std::string ValueExpr::describe() const {
 
 namespace {
 
-constexpr int SPReg = 7; // amd64 DWARF rsp; arm64 uses 31 (see spOf)
 
 struct FuncCode {
   // The program's decoded function (GoProgram::decodedFunction), not a copy.

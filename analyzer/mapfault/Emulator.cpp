@@ -19,10 +19,7 @@ using namespace disasm;
 
 namespace {
 
-constexpr int RSP = 7;
-constexpr int A64SP = 31; // arm64 DWARF sp
 constexpr size_t MaxSteps = 50000;
-constexpr int XMM15 = 17 + 15;
 
 struct Val {
   bool Known = false;
@@ -135,11 +132,13 @@ Mn mnemonicKind(llvm::StringRef M) {
       .Default(Mn::other);
 }
 
-// The instruction set a function is re-executed in: amd64 or arm64.
+// The instruction set a function is re-executed in (amd64 or arm64: the
+// instruction semantics), and its registers, from the Arch.
 struct Isa {
   bool Arm64 = false;
-  int SP = RSP;
-  int NumRegs = 16; // general registers tracked: DWARF 0..NumRegs-1
+  int SP = -1;
+  int NumRegs = 0; // integer registers tracked: DWARF 0..NumRegs-1
+  int ZeroVector = -100; // ABIInternal's zero vector register, if any
 };
 
 struct Code {
@@ -214,7 +213,7 @@ public:
 private:
   Val reg(int R, unsigned Size, bool High = false) const {
     if (R < 0 || R >= C.I.NumRegs) {
-      if ((!C.I.Arm64 && R == XMM15) || (C.I.Arm64 && R == ZeroReg))
+      if (R == C.I.ZeroVector || R == ZeroReg)
         return known(0);
       return unknown();
     }
@@ -444,7 +443,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
       Op == Mn::i_movd) {
     // Vector moves: only X15 (always zero in ABIInternal) stores are known.
     if (O.size() == 2 && O[0].Kind == OpKind::Mem)
-      store(O[0].Mem, SizeOf(0), O[1].Reg == XMM15 ? known(0) : unknown(), -1);
+      store(O[0].Mem, SizeOf(0), O[1].Reg == C.I.ZeroVector ? known(0) : unknown(), -1);
     else if (O.size() == 2 && O[0].Kind == OpKind::Reg && O[0].Reg < 16)
       write(O[0], unknown());
     return true;
@@ -580,23 +579,23 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   }
   if (Op == Mn::i_push && O.size() == 1) {
     Val X = read(O[0]);
-    Val SP = reg(RSP, 8);
+    Val SP = reg(C.I.SP, 8);
     if (!SP.Known)
       return Fail = "push with unknown sp", false;
-    setReg(RSP, 8, known(SP.V - 8));
+    setReg(C.I.SP, 8, known(SP.V - 8));
     MemOperand Mm;
     Mm.Absolute = SP.V - 8;
     store(Mm, 8, X, O[0].Kind == OpKind::Reg ? O[0].Reg : -1);
     return true;
   }
   if (Op == Mn::i_pop && O.size() == 1) {
-    Val SP = reg(RSP, 8);
+    Val SP = reg(C.I.SP, 8);
     if (!SP.Known)
       return Fail = "pop with unknown sp", false;
     MemOperand Mm;
     Mm.Absolute = SP.V;
     write(O[0], load(Mm, 8));
-    setReg(RSP, 8, known(SP.V + 8));
+    setReg(C.I.SP, 8, known(SP.V + 8));
     return true;
   }
   if (I.Class == InsnClass::Jump) {
@@ -852,7 +851,7 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
   auto Src = [&](size_t K) { return operandArm64(O[K], S); };
   // Moves.
   if ((M == "mov" || M == "movz" || M == "movn") && O.size() == 2) {
-    Val X = O[1].Kind == OpKind::Reg && O[1].Reg == A64SP ? reg(A64SP, 8)
+    Val X = O[1].Kind == OpKind::Reg && O[1].Reg == C.I.SP ? reg(C.I.SP, 8)
                                                           : Src(1);
     Dest({X.Known, X.V & mask(S), X.Heap});
     return true;
@@ -890,8 +889,8 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
   // Two-source arithmetic and logic, with or without flags.
   auto Alu = [&](uint64_t (*Fn)(uint64_t, uint64_t), FlagState::Kind K,
                  bool SetsFlags, bool Writes, size_t A0) {
-    Val A = A0 < O.size() && O[A0].Kind == OpKind::Reg && O[A0].Reg == A64SP
-                ? reg(A64SP, 8) : Src(A0);
+    Val A = A0 < O.size() && O[A0].Kind == OpKind::Reg && O[A0].Reg == C.I.SP
+                ? reg(C.I.SP, 8) : Src(A0);
     Val B = Src(A0 + 1);
     uint64_t R = Fn(A.V, B.V) & mask(S);
     if (SetsFlags)
@@ -1292,7 +1291,7 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
         break;
       } else if (M == "lea" && O.size() == 2 && O[1].Mem.Index == NoReg &&
                  O[1].Mem.Base >= 0 && O[1].Mem.Base < 16 &&
-                 O[1].Mem.Base != RSP && O[0].Size == 8) {
+                 O[1].Mem.Base != C.I.SP && O[0].Size == 8) {
         Reg = O[1].Mem.Base;
         Value -= static_cast<uint64_t>(O[1].Mem.Disp);
       } else if ((M == "add" || M == "sub" || M == "xor") && O.size() == 2 &&
@@ -1315,8 +1314,12 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   if (!DF)
     return DF.takeError();
   Code C;
-  if (P.arch().elfMachine() == llvm::ELF::EM_AARCH64)
-    C.I = {true, A64SP, 32};
+  const Arch &A = P.arch();
+  C.I.Arm64 = A.elfMachine() == llvm::ELF::EM_AARCH64;
+  C.I.SP = static_cast<int>(A.spReg());
+  C.I.NumRegs = static_cast<int>(A.numIntRegs());
+  if (auto Z = A.goZeroVectorReg())
+    C.I.ZeroVector = static_cast<int>(*Z);
   C.Entry = (*DF)->Entry;
   C.Insns = (*DF)->Insns;
   for (size_t I = 0; I < C.Insns.size(); ++I) {
@@ -1356,14 +1359,12 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   const uint16_t Elf = P.arch().elfMachine();
   if (Elf != llvm::ELF::EM_X86_64 && Elf != llvm::ELF::EM_AARCH64)
     return makeError("re-execution is implemented for amd64 and arm64 only");
-  const int NumRegs = Elf == llvm::ELF::EM_AARCH64 ? 31 : 16;
-  if (Reg < 0 || Reg >= NumRegs)
+  if (Reg < 0 || Reg >= static_cast<int>(P.arch().numIntRegs()) ||
+      Reg == static_cast<int>(P.arch().spReg()))
     return makeError("register {0} is not a general register", Reg);
   auto C = decode(P, ReturnPC - 1);
   if (!C)
     return C.takeError();
-  if (C->I.Arm64)
-    ReturnPC = ReturnPC; // the return address is the next instruction too
   size_t Target = C->Insns.size();
   for (size_t I = 0; I < C->Insns.size(); ++I)
     if (C->Insns[I].next() == ReturnPC)
