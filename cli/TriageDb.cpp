@@ -146,7 +146,10 @@ Expected<std::unique_ptr<TriageDb>> TriageDb::open(const std::string &Path) {
   // "empty".
   int64_t AppId = 0, Version = 0, Tables = 0;
   {
-    Stmt S(Raw, "PRAGMA application_id");
+    // One statement, one snapshot: another run may be creating the file.
+    Stmt S(Raw, "SELECT (SELECT application_id FROM pragma_application_id), "
+                "(SELECT user_version FROM pragma_user_version), "
+                "(SELECT count(*) FROM sqlite_schema)");
     if (auto E = S.prepared("reading the database header"))
       return inputError(Path, "not a mapsleuth triage database: {0}",
                         errorText(std::move(E)));
@@ -154,18 +157,8 @@ Expected<std::unique_ptr<TriageDb>> TriageDb::open(const std::string &Path) {
       return inputError(Path, "not a mapsleuth triage database: {0}",
                         sqlite3_errmsg(Raw));
     AppId = S.columnInt(0).value_or(0);
-  }
-  {
-    Stmt S(Raw, "SELECT (SELECT user_version FROM pragma_user_version), "
-                "(SELECT count(*) FROM sqlite_schema)");
-    if (auto E = S.prepared("reading the schema"))
-      return inputError(Path, "not a mapsleuth triage database: {0}",
-                        errorText(std::move(E)));
-    if (S.step() != SQLITE_ROW)
-      return inputError(Path, "not a mapsleuth triage database: {0}",
-                        sqlite3_errmsg(Raw));
-    Version = S.columnInt(0).value_or(0);
-    Tables = S.columnInt(1).value_or(0);
+    Version = S.columnInt(1).value_or(0);
+    Tables = S.columnInt(2).value_or(0);
   }
   if (AppId != ApplicationId && !(AppId == 0 && Tables == 0))
     return inputError(Path, "another application's SQLite database "
