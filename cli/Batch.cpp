@@ -759,17 +759,10 @@ int runBatch(const BatchOptions &O) {
 
   if (WantSummary) {
     if (!O.SummaryFile.empty()) {
-      std::error_code EC;
-      llvm::raw_fd_ostream SF(O.SummaryFile, EC, llvm::sys::fs::OF_Text);
-      if (EC) {
-        llvm::errs() << "mapsleuth: error: '" << O.SummaryFile
-                     << "': cannot write: " << EC.message() << "\n";
+      if (auto E = Sum.writeFile(O.SummaryFile, F == Format::Text)) {
+        llvm::errs() << "mapsleuth: error: " << errorText(std::move(E)) << "\n";
         return 1;
       }
-      if (F == Format::Text)
-        Sum.writeText(SF);
-      else
-        SF << llvm::formatv("{0:2}", Sum.toJSON()) << "\n";
     } else if (F == Format::Text) {
       Sum.writeText(Out);
     } else {

@@ -4,6 +4,7 @@
 #include <climits>
 #include <ctime>
 
+#include <llvm/Support/FileSystem.h>
 #include <llvm/Support/FormatVariadic.h>
 
 #include "report/Json.h"
@@ -153,6 +154,18 @@ Value Summary::toJSON() const {
                      {"new", int64_t(Db->New)},
                      {"known", int64_t(Db->Known)}};
   return O;
+}
+
+Error Summary::writeFile(const std::string &File, bool Text) const {
+  std::error_code EC;
+  llvm::raw_fd_ostream SF(File, EC, llvm::sys::fs::OF_Text);
+  if (EC)
+    return inputError(File, "cannot write: {0}", EC.message());
+  if (Text)
+    writeText(SF);
+  else
+    SF << llvm::formatv("{0:2}", toJSON()) << "\n";
+  return Error::success();
 }
 
 void Summary::writeText(llvm::raw_ostream &OS) const {

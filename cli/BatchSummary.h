@@ -68,6 +68,9 @@ public:
   // The mapsleuth.batch-summary/1 object.
   llvm::json::Value toJSON() const;
   void writeText(llvm::raw_ostream &OS) const;
+  // Where --summary-file FILE wants it: pretty-printed JSON, or the text
+  // table. An error naming FILE when it cannot be written.
+  Error writeFile(const std::string &File, bool Text) const;
 
 private:
   struct Group {

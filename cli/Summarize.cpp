@@ -202,17 +202,10 @@ int runSummarize(const SummarizeOptions &O) {
 
   const bool Text = O.Format == "text";
   if (!O.SummaryFile.empty()) {
-    std::error_code EC;
-    llvm::raw_fd_ostream SF(O.SummaryFile, EC, llvm::sys::fs::OF_Text);
-    if (EC) {
-      llvm::errs() << "mapsleuth: error: '" << O.SummaryFile
-                   << "': cannot write: " << EC.message() << "\n";
+    if (auto E = Sum.writeFile(O.SummaryFile, Text)) {
+      llvm::errs() << "mapsleuth: error: " << errorText(std::move(E)) << "\n";
       return 1;
     }
-    if (Text)
-      Sum.writeText(SF);
-    else
-      SF << llvm::formatv("{0:2}", Sum.toJSON()) << "\n";
     return 0;
   }
   if (Text)

@@ -69,6 +69,20 @@ def analyze_json(core, exe):
     return _analyze_cached(str(core), str(exe))
 
 
+def batch(args, timeout=900):
+    """`mapsleuth batch ARGS...`."""
+    return run(["batch"] + [str(a) for a in args], timeout=timeout)
+
+
+def split_batch_output(stdout):
+    """JSONL batch output: (result lines, the summary object or None)."""
+    lines = [json.loads(l) for l in stdout.splitlines()]
+    summary = None
+    if lines and lines[-1].get("schema") == "mapsleuth.batch-summary/1":
+        summary = lines.pop()
+    return lines, summary
+
+
 CASES = corpus_cases()
 CASE_IDS = [c[0] for c in CASES]
 

@@ -8,30 +8,18 @@ one), each shard's lines are the whole run's lines, and `summarize` over the
 shards' outputs writes byte for byte the summary file of the whole run.
 Then: summarize's errors on input that is not batch output."""
 import json
-import os
 import shutil
 
 import pytest
 
-from conftest import CORPUS, run
+from conftest import CORPUS, batch, run
+from conftest import split_batch_output as split
 
 SHARDS = 3
 
 
-def batch(args, timeout=900):
-    return run(["batch"] + [str(a) for a in args], timeout=timeout)
-
-
 def summarize(args, timeout=120):
     return run(["summarize"] + [str(a) for a in args], timeout=timeout)
-
-
-def split(stdout):
-    lines = [json.loads(l) for l in stdout.splitlines()]
-    summary = None
-    if lines and lines[-1].get("schema") == "mapsleuth.batch-summary/1":
-        summary = lines.pop()
-    return lines, summary
 
 
 @pytest.fixture(scope="module")

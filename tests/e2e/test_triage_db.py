@@ -19,19 +19,8 @@ import threading
 
 import pytest
 
-from conftest import CORPUS, mapsleuth_bin, run
-
-
-def batch(args, timeout=900):
-    return run(["batch"] + [str(a) for a in args], timeout=timeout)
-
-
-def split(stdout):
-    lines = [json.loads(l) for l in stdout.splitlines()]
-    summary = None
-    if lines and lines[-1].get("schema") == "mapsleuth.batch-summary/1":
-        summary = lines.pop()
-    return lines, summary
+from conftest import CORPUS, batch, mapsleuth_bin
+from conftest import split_batch_output as split
 
 
 def without_db(r):
