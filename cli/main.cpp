@@ -37,6 +37,7 @@ struct CommonOpts {
   std::string Format = "text";
   bool Force = false;
   std::string MaxInflate;
+  bool AllTables = false; // analyze
 };
 
 void addCommon(CLI::App *Sub, CommonOpts &O) {
@@ -119,7 +120,9 @@ int runAnalyze(const CommonOpts &O) {
   if (O.Format == "json")
     printJSON(toJSON(*R));
   else
-    writeAnalysisText(*R, llvm::outs(), isatty(STDOUT_FILENO));
+    writeAnalysisText(*R, llvm::outs(),
+                      TextOptions{static_cast<bool>(isatty(STDOUT_FILENO)),
+                                  O.AllTables});
   return R->MapFault ? 0 : 3;
 }
 
@@ -138,6 +141,9 @@ int main(int argc, char **argv) {
   auto *An = App.add_subcommand(
       "analyze", "explain the map fault (the default: mapsleuth CORE)");
   addCommon(An, AnO);
+  An->add_flag("--all-tables", AnO.AllTables,
+               "text: list every Swiss table of a big map (default: a "
+               "summary and the tables that matter)");
 
   CommonOpts GorO;
   auto *Gor = App.add_subcommand("goroutines",

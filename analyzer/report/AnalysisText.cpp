@@ -28,6 +28,92 @@ std::string sure(const ProvenanceReport &P) {
 }
 
 constexpr const char *StaleNote = "probably an earlier call's key";
+
+// The index in MapReport::Tables of the key's home table.
+std::optional<size_t> homeTable(const KeyReport &K) {
+  if (!K.Location || !K.Location->Lookup.Home)
+    return std::nullopt;
+  const auto &H = *K.Location->Lookup.Home;
+  if (H.Small || H.Table < 0)
+    return std::nullopt;
+  return static_cast<size_t>(H.Table);
+}
+
+void writeTable(llvm::raw_ostream &OS, const SwissTable &T,
+                llvm::StringRef Why = "") {
+  OS << "  table      " << hex(T.Addr) << ": used " << T.Used << " of "
+     << T.Capacity << ", growthLeft " << T.GrowthLeft << ", localDepth "
+     << unsigned(T.LocalDepth);
+  if (!Why.empty())
+    OS << "  (" << Why << ")";
+  OS << "\n";
+}
+
+// A few tables are listed; a big map's (a million entries: thousands of
+// tables) is summarised, with the tables that matter: the key's home,
+// those being grown or split, replaced ones and those the walk could not
+// read whole or found inconsistent.
+void writeTables(llvm::raw_ostream &OS, const MapReport &M,
+                 std::optional<size_t> Home, bool All) {
+  if (All || M.Tables.size() <= MaxTablesListed) {
+    for (const SwissTable &T : M.Tables)
+      writeTable(OS, T);
+    return;
+  }
+  std::vector<uint16_t> Used;
+  uint64_t Cap = 0, Partial = 0;
+  for (const SwissTable &T : M.Tables) {
+    Used.push_back(T.Used);
+    Cap += T.Capacity;
+    Partial += T.Partial;
+  }
+  std::sort(Used.begin(), Used.end());
+  OS << "  tables     " << M.Tables.size() << ", used per table min "
+     << Used.front() << ", median " << Used[Used.size() / 2] << ", max "
+     << Used.back() << "; capacity " << Cap << " in all";
+  if (Partial)
+    OS << "; " << Partial << " not read whole";
+  OS << "\n";
+  std::vector<std::pair<size_t, std::string>> Shown;
+  auto Note = [&](size_t I, std::string Why) {
+    for (auto &S : Shown)
+      if (S.first == I) {
+        S.second += ", " + Why;
+        return;
+      }
+    Shown.emplace_back(I, std::move(Why));
+  };
+  if (Home && *Home < M.Tables.size())
+    Note(*Home, "the key's home");
+  for (const GrowthWorker &W : M.GrowthBy)
+    for (size_t I = 0; I < M.Tables.size(); ++I)
+      if (W.Table && M.Tables[I].Addr == *W.Table)
+        Note(I, "goroutine " + std::to_string(W.Goroutine) + " is growing it");
+  for (size_t I = 0; I < M.Tables.size(); ++I) {
+    const SwissTable &T = M.Tables[I];
+    if (T.Index < 0)
+      Note(I, "replaced by a grow");
+    if (T.Partial)
+      Note(I, "not read whole");
+    if (T.Invalid)
+      Note(I, std::to_string(T.Invalid) + " invalid control bytes");
+    if (T.Used > T.Capacity ||
+        (T.GroupsWalked && !T.Partial && T.Full != T.Used))
+      Note(I, "used " + std::to_string(T.Used) + " but " +
+                  std::to_string(T.Full) + " full slots");
+  }
+  std::stable_sort(Shown.begin(), Shown.end());
+  size_t N = 0;
+  for (const auto &[I, Why] : Shown) {
+    if (N++ == MaxTablesListed) {
+      OS << "             ... and " << Shown.size() - MaxTablesListed
+         << " more tables of note\n";
+      break;
+    }
+    writeTable(OS, M.Tables[I], Why);
+  }
+  OS << "             (every table: --all-tables, or --format json)\n";
+}
 } // namespace
 
 std::string shortValueText(llvm::StringRef S, size_t MaxBytes) {
@@ -42,8 +128,8 @@ std::string shortValueText(llvm::StringRef S, size_t MaxBytes) {
 }
 
 void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
-                       bool Colour) {
-  Style S{Colour};
+                       const TextOptions &O) {
+  Style S{O.Colour};
   const FaultReport &F = R.Fault;
   // What happened, where in the user's code, on which map, with which key.
   OS << S.red()
@@ -173,10 +259,8 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
       }
       OS << "\n";
       if (M.Swiss)
-        for (const SwissTable &T : M.Tables)
-          OS << "  table      " << hex(T.Addr) << ": used " << T.Used << " of "
-             << T.Capacity << ", growthLeft " << T.GrowthLeft << ", localDepth "
-             << unsigned(T.LocalDepth) << "\n";
+        writeTables(OS, M, R.Key ? homeTable(*R.Key) : std::nullopt,
+                    O.AllTables);
     }
     if (M.Growing) {
       OS << "  growth     ";

@@ -71,6 +71,7 @@ _mapsleuth() {
     local opts=$common
     case $sub in
       stack) opts+=" --goroutine -g --all -a" ;;
+      analyze) opts+=" --all-tables" ;;
       batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard --db --known" ;;
       summarize) opts="--format -f --summary-file --help -h" ;;
     esac
