@@ -49,6 +49,7 @@ struct Record {
   size_t Index = 0; // among all the inputs (batch::Item::Index)
   std::string Shard; // "K/N" with --shard
   std::string Core, Exe, ExeRule;
+  bool Log = false;   // a crash log, not a core
   std::string Status; // "map_fault", "no_map_fault", "error"
   std::string Error;  // one line, when Status is "error"
   std::string Output; // this core's output, formatted, newline-terminated
@@ -95,6 +96,7 @@ Value orNull(const std::string &S) {
 // rebuild the summary from results alone.
 Object inputJSON(const Record &R, bool Db) {
   Object O{{"core", R.Core},
+           {"kind", R.Log ? "log" : "core"},
            {"exe", orNull(R.Exe)},
            {"exe_rule", orNull(R.ExeRule)},
            {"index", int64_t(R.Index)},
@@ -336,16 +338,39 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
   R.Index = I.Index;
   R.Shard = Shard;
   R.Core = I.Core;
+  R.Log = I.Log;
   crashTime(R);
   std::optional<Value> Report;
   auto Fail = [&](std::string Msg) {
     R.Status = "error";
     R.Error = oneLine(std::move(Msg));
   };
+  auto Analyzed = [&](const AnalysisReport &A) {
+    R.Status = A.MapFault ? "map_fault" : "no_map_fault";
+    R.Sig = signatureOf(A);
+    R.Columns = columnsOf(A, *R.Sig);
+    if (F == Format::Jsonl || T.Db)
+      Report = toJSON(A);
+    if (T.Db)
+      R.ReportJSON = llvm::formatv("{0}", *Report).str();
+  };
   if (!I.Error.empty()) {
     Fail(I.Error);
   } else if (T.Db && (Report = fromDatabase(R, T))) {
     // Known: nothing to analyze.
+  } else if (I.Log) {
+    CrashLogOptions LO;
+    if (auto X = batch::pairLogExecutable(I)) {
+      R.Exe = X->Path;
+      R.ExeRule = X->Rule;
+      LO.Exe = X->Path;
+      LO.ExeSource = X->Rule;
+    }
+    LO.Force = O.Force;
+    if (auto An = analyzeCrashLog(I.Core, LO); !An)
+      Fail(errorText(An.takeError()));
+    else
+      Analyzed(*An);
   } else if (auto C = CoreFile::open(I.Core); !C) {
     Fail(errorText(C.takeError()));
   } else if (auto X = batch::pairExecutable(I, **C); !X) {
@@ -364,14 +389,7 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
     } else if (auto An = (*S)->analyze(); !An) {
       Fail(errorText(An.takeError()));
     } else {
-      const AnalysisReport &A = *An;
-      R.Status = A.MapFault ? "map_fault" : "no_map_fault";
-      R.Sig = signatureOf(A);
-      R.Columns = columnsOf(A, *R.Sig);
-      if (F == Format::Jsonl || T.Db)
-        Report = toJSON(A);
-      if (T.Db)
-        R.ReportJSON = llvm::formatv("{0}", *Report).str();
+      Analyzed(*An);
     }
   }
   if (R.Sig && T.KnownIssues) {
@@ -611,6 +629,9 @@ CLI::App *addBatchCommand(CLI::App &App, BatchOptions &O) {
   B->add_option("--known", O.Known,
                 "known issues: lines \"SIGNATURE-ID NOTE\" (a ticket URL or "
                 "text), shown with their cores and groups");
+  B->add_flag("--no-logs", O.NoLogs,
+              "take cores only: crash logs (text holding the Go runtime's "
+              "fatal output) count as skipped files");
   B->add_flag("--force", O.Force,
               "analyze even when an executable does not match its core");
   addMaxInflate(B, O.MaxInflate);
@@ -662,7 +683,7 @@ int runBatch(const BatchOptions &O) {
   std::optional<std::string> Exe;
   if (!O.Exe.empty())
     Exe = O.Exe;
-  batch::Inputs In = batch::enumerate(O.Paths, Exe, Sh);
+  batch::Inputs In = batch::enumerate(O.Paths, Exe, Sh, !O.NoLogs);
   const size_t N = In.Items.size();
   unsigned Jobs = O.Jobs ? O.Jobs : defaultJobs();
   Jobs = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(Jobs, N)));

@@ -17,6 +17,7 @@ struct BatchOptions {
   bool Summary = false;
   std::string SummaryFile;
   bool Force = false;
+  bool NoLogs = false; // --no-logs: crash logs are skipped
   std::string Shard; // "K/N"
   std::string Db;    // --db FILE
   std::string Known; // --known FILE

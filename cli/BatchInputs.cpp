@@ -10,6 +10,7 @@
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 
+#include "loader/CrashLog.h"
 #include "loader/Sniff.h"
 #include "loader/Target.h"
 
@@ -104,8 +105,8 @@ std::string listBase(const std::string &ListPath) {
 
 class Enumerator {
 public:
-  Enumerator(const std::optional<std::string> &Exe, Shard Sh)
-      : Exe(Exe), Sh(Sh) {}
+  Enumerator(const std::optional<std::string> &Exe, Shard Sh, bool Logs)
+      : Exe(Exe), Sh(Sh), Logs(Logs) {}
 
   void addArg(const std::string &P) {
     if (llvm::StringRef(P).startswith("@") && P.size() > 1)
@@ -132,6 +133,9 @@ private:
       return addError(P, errorText(S.takeError()));
     if (S->What == FileSniff::Kind::Core)
       return addCore(P, ListExe);
+    if (Logs && S->What == FileSniff::Kind::NotElf &&
+        S->Comp == Compression::None && isCrashLogFile(P))
+      return addCore(P, ListExe, /*Log=*/true);
     if (TopLevel && S->What == FileSniff::Kind::NotElf &&
         S->Comp == Compression::None && looksLikeList(P))
       return addList(P, 0);
@@ -178,6 +182,9 @@ private:
       }
       if (S->What == FileSniff::Kind::Core)
         addCore(P, std::nullopt);
+      else if (Logs && S->What == FileSniff::Kind::NotElf &&
+               S->Comp == Compression::None && isCrashLogFile(P))
+        addCore(P, std::nullopt, /*Log=*/true);
       else
         skip(P);
     }
@@ -243,7 +250,8 @@ private:
     return false;
   }
 
-  void addCore(const std::string &P, const std::optional<std::string> &ListExe) {
+  void addCore(const std::string &P, const std::optional<std::string> &ListExe,
+               bool Log = false) {
     if (!firstTime(P)) {
       if (mine(P))
         ++Out.Duplicates;
@@ -251,6 +259,7 @@ private:
     }
     Item I;
     I.Core = P;
+    I.Log = Log;
     I.Index = Count++;
     if (Exe) {
       I.Exe = *Exe;
@@ -291,6 +300,7 @@ private:
 
   std::optional<std::string> Exe;
   Shard Sh;
+  bool Logs = true;
   std::set<std::string> Seen;
   size_t Count = 0; // inputs met, in every shard
 };
@@ -375,11 +385,34 @@ unsigned shardOf(const std::string &Path, unsigned N) {
 }
 
 Inputs enumerate(const std::vector<std::string> &Paths,
-                 const std::optional<std::string> &Exe, Shard Sh) {
-  Enumerator E(Exe, Sh);
+                 const std::optional<std::string> &Exe, Shard Sh, bool Logs) {
+  Enumerator E(Exe, Sh, Logs);
   for (const std::string &P : Paths)
     E.addArg(P);
   return std::move(E.Out);
+}
+
+std::optional<ExeChoice> pairLogExecutable(const Item &I) {
+  if (I.Exe)
+    return ExeChoice{*I.Exe, I.ExeRule, ""};
+  for (const std::string &D : searchDirs(I.Core)) {
+    std::string ExeFile = joinPath(D, "EXE");
+    if (isRegularFile(ExeFile)) {
+      auto L = firstLine(ExeFile);
+      if (!L)
+        return std::nullopt;
+      std::string P = fs::path(resolveIn(D, *L)).lexically_normal().string();
+      if (!isRegularFile(P))
+        return std::nullopt;
+      return ExeChoice{P, "EXE file", ""};
+    }
+    for (const char *Suffix : CompressedSuffixes) {
+      std::string P = joinPath(D, std::string("exe") + Suffix);
+      if (isRegularFile(P) && !sameFile(P, I.Core) && isExecutable(P))
+        return ExeChoice{P, "exe", ""};
+    }
+  }
+  return std::nullopt;
 }
 
 Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core) {

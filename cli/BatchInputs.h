@@ -20,6 +20,7 @@ namespace ms::batch {
 // One core to analyze, in output order.
 struct Item {
   std::string Core;               // the path as enumerated
+  bool Log = false;               // a crash log (text), not a core
   // Its position among all the inputs (before --shard picks some): results
   // carry it so that `mapsleuth summarize` restores the order of one run.
   size_t Index = 0;
@@ -55,7 +56,7 @@ unsigned shardOf(const std::string &Path, unsigned N);
 // only the inputs of that shard (Item::Index still counts all of them).
 Inputs enumerate(const std::vector<std::string> &Paths,
                  const std::optional<std::string> &Exe,
-                 Shard Sh = Shard());
+                 Shard Sh = Shard(), bool Logs = true);
 
 struct ExeChoice {
   std::string Path;
@@ -69,6 +70,10 @@ struct ExeChoice {
 // NT_PRPSINFO command name, NT_FILE note, systemd-coredump attributes and
 // build id take part in the rules).
 Expected<ExeChoice> pairExecutable(const Item &I, const CoreFile &Core);
+// The executable for a crash log: --exe or the list's, else an EXE file or
+// exe[.xz|.zst|.lz4] in the log's directory or its parents (a log names no
+// command and holds no build id). None: the log is analyzed alone.
+std::optional<ExeChoice> pairLogExecutable(const Item &I);
 
 
 } // namespace ms::batch

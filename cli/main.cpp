@@ -20,6 +20,7 @@
 #include "cli/Summarize.h"
 #include "cli/Version.h"
 #include "loader/InputFile.h"
+#include "loader/Sniff.h"
 
 using namespace ms;
 
@@ -110,11 +111,31 @@ int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
   return 0;
 }
 
+// A text file holding the Go runtime's fatal output rather than a core.
+bool isLogInput(const std::string &Path) {
+  auto Sn = sniffFile(Path);
+  if (!Sn) {
+    llvm::consumeError(Sn.takeError());
+    return false;
+  }
+  return Sn->What == FileSniff::Kind::NotElf &&
+         Sn->Comp == Compression::None && isCrashLog(Path);
+}
+
 int runAnalyze(const CommonOpts &O) {
-  auto S = open(O);
-  if (!S)
-    return fail(S.takeError());
-  auto R = (*S)->analyze();
+  auto R = [&]() -> llvm::Expected<AnalysisReport> {
+    if (isLogInput(O.Core)) {
+      CrashLogOptions LO;
+      if (!O.Exe.empty())
+        LO.Exe = O.Exe;
+      LO.Force = O.Force;
+      return analyzeCrashLog(O.Core, LO);
+    }
+    auto S = open(O);
+    if (!S)
+      return S.takeError();
+    return (*S)->analyze();
+  }();
   if (!R)
     return fail(R.takeError());
   if (O.Format == "json")

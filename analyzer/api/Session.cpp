@@ -5,10 +5,33 @@
 #include "goruntime/Goroutines.h"
 #include "goruntime/Unwinder.h"
 #include "diagnosis/Diagnose.h"
+#include "diagnosis/LogDiagnose.h"
+#include "loader/CrashLog.h"
 
 namespace ms {
 
 Session::~Session() = default;
+
+bool isCrashLog(const std::string &Path) { return isCrashLogFile(Path); }
+
+Expected<AnalysisReport> analyzeCrashLog(const std::string &Path,
+                                         const CrashLogOptions &O) {
+  auto L = readCrashLog(Path);
+  if (!L)
+    return L.takeError();
+  if (!O.Exe)
+    return diagnoseCrashLog(*L, Path, nullptr, O.Force);
+  auto X = ExeFile::open(*O.Exe);
+  if (!X)
+    return X.takeError();
+  auto T = Target::fromExecutable(std::move(*X), 0, Path, O.ExeSource);
+  if (!T)
+    return T.takeError();
+  auto P = GoProgram::open(**T);
+  if (!P)
+    return addContext(P.takeError(), "'" + *O.Exe + "'");
+  return diagnoseCrashLog(*L, Path, P->get(), O.Force);
+}
 
 namespace {
 TargetOptions targetOptions(const SessionOptions &O) {

@@ -33,6 +33,21 @@ struct SessionOptions {
   bool DebuginfodProgress = false; // large downloads' progress on stderr
 };
 
+struct CrashLogOptions {
+  std::optional<std::string> Exe; // none: what the log alone gives
+  std::string ExeSource;          // how Exe was found ("--exe" when empty)
+  bool Force = false;             // the log's frames are not the exe's
+};
+
+// Whether PATH is a crash log: text holding the Go runtime's fatal output
+// (loader/CrashLog.h).
+bool isCrashLog(const std::string &Path);
+// The report of a crash log, with its executable when given: the fault,
+// the faulting and racing goroutines' frames, the map's address and type
+// and the key as far as the printed text and the executable's code say.
+Expected<AnalysisReport> analyzeCrashLog(const std::string &Path,
+                                         const CrashLogOptions &O = {});
+
 class Session {
 public:
   // A core file (plain, .zst or .xz).

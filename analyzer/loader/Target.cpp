@@ -278,6 +278,28 @@ Expected<std::unique_ptr<Target>> Target::fromLive(LiveProcess P,
   return T;
 }
 
+Expected<std::unique_ptr<Target>>
+Target::fromExecutable(std::unique_ptr<ExeFile> Exe, uint64_t Bias,
+                       std::string Description, std::string ExeSource) {
+  auto T = std::unique_ptr<Target>(new Target);
+  T->Exe = std::move(Exe);
+  T->Bias = Bias;
+  T->ExeSource = ExeSource.empty() ? "--exe" : std::move(ExeSource);
+  auto Mem = std::make_unique<RegionMemory>();
+  for (const auto &Seg : T->Exe->segments())
+    Mem->add(Seg.VAddr + Bias, T->Exe->bytesAt(Seg.VAddr, Seg.FileSize),
+             RegionSource::Executable);
+  LiveProcess P;
+  P.Mem = std::move(Mem);
+  P.Description = std::move(Description);
+  P.LoadBias = Bias;
+  T->Live = std::move(P);
+  T->Match.Result = ExeMatch::Verdict::Unknown;
+  T->Match.Method = "none";
+  T->Match.Detail = "a crash log holds no build id to compare";
+  return T;
+}
+
 void Target::checkLiveMatch() {
   // The build ids in the host's memory (the first page of the executable's
   // mapping holds the notes). Unreadable, or all zeros (a host answering

@@ -100,6 +100,15 @@ public:
   static Expected<std::unique_ptr<Target>> fromLive(LiveProcess P,
                                                     std::unique_ptr<ExeFile> Exe);
 
+  // An executable alone, loaded at BIAS, for what a crash log names: the
+  // file's segments are the only memory and there are no threads. Its
+  // writable segments hold their initial values, which only the link-time
+  // constants (moduledata) may be read from. DESCRIPTION names the input
+  // ("crash.log"); EXESOURCE says how the executable was found.
+  static Expected<std::unique_ptr<Target>>
+  fromExecutable(std::unique_ptr<ExeFile> Exe, uint64_t Bias,
+                 std::string Description, std::string ExeSource);
+
   // The core file; only when hasCore().
   const CoreFile &core() const { return *Core; }
   bool hasCore() const { return Core != nullptr; }

@@ -16,6 +16,7 @@ enum class Source {
   HeapScan,
   Code,    // read from the program's code (an immediate, a static string)
   Memory,  // read from a structure already recovered (e.g. g._panic)
+  CrashLog, // printed in the runtime's crash output (a log, not a core)
   None,    // no source: the value is a placeholder (a map never found)
 };
 // The report's name: "register", "dwarf_location", "spill_slot", ...

@@ -17,6 +17,7 @@ llvm::StringRef sourceName(Source S) {
   case Source::HeapScan: return "heap_scan";
   case Source::Code: return "code";
   case Source::Memory: return "memory";
+  case Source::CrashLog: return "crash_log";
   case Source::None: return "none";
   }
   return "?";

@@ -174,8 +174,21 @@ struct RacerReport {
   std::optional<StackReport> Stack;
 };
 
+// The crash log a report was made from (instead of a core).
+struct LogSummary {
+  std::string Path;
+  size_t Line = 0;        // of the crash message, 1-based
+  std::string Prefix;     // stripped from each line
+  bool DockerJson = false;
+  size_t Goroutines = 0;  // printed
+  size_t IgnoredLines = 0; // inside the traceback, not part of it
+};
+
 struct AnalysisReport {
+  // Core: the core's summary, or only its Path (the log's) and Arch when
+  // the report comes from a crash log (Log).
   CoreSummary Core;
+  std::optional<LogSummary> Log;
   ExeSummary Exe;
   bool MapFault = false;
   FaultReport Fault;

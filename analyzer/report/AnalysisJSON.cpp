@@ -490,7 +490,7 @@ Value toJSON(const AnalysisReport &R) {
   for (const auto &X : R.Racers)
     Racers.push_back(toJSON(X));
   Object O{{"schema", "mapsleuth.report/1"},
-           {"core", toJSON(R.Core)},
+           {"core", R.Log ? Value(nullptr) : toJSON(R.Core)},
            {"executable", toJSON(R.Exe)},
            {"map_fault", R.MapFault},
            {"fault", toJSON(R.Fault)},
@@ -502,6 +502,13 @@ Value toJSON(const AnalysisReport &R) {
            {"warnings", jsonTexts(R.Warnings)}};
   if (R.FaultingStack)
     O["faulting_stack"] = toJSON(*R.FaultingStack);
+  if (R.Log)
+    O["log"] = Object{{"path", text(R.Log->Path)},
+                      {"line", static_cast<int64_t>(R.Log->Line)},
+                      {"prefix", text(R.Log->Prefix)},
+                      {"docker_json", R.Log->DockerJson},
+                      {"goroutines", static_cast<int64_t>(R.Log->Goroutines)},
+                      {"ignored_lines", static_cast<int64_t>(R.Log->IgnoredLines)}};
   return O;
 }
 

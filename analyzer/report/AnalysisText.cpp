@@ -163,7 +163,9 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
   if (R.Map) {
     const MapReport &M = *R.Map;
     OS << "  map  " << S.bold() << (M.Type.empty() ? "(type unknown)" : M.Type)
-       << S.off() << " at " << hex(M.Address) << S.dim() << "  ["
+       << S.off() << " at "
+       << (M.Address || !R.Log ? hex(M.Address) : std::string("an unknown address"))
+       << S.dim() << "  ["
        << sure(M.Provenance) << "]" << S.off() << "\n";
     if (M.Growing)
       OS << "       " << (*M.Growing ? "growing" : "not growing") << "\n";
@@ -191,7 +193,10 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
   OS << "  kind       " << faultKindName(F.Kind) << "\n";
   if (!F.MessageSource.empty())
     OS << "  message    \"" << F.Message << "\" (from " << F.MessageSource << ")\n";
-  OS << "  detected   " << at(F.Frame) << " pc=" << hex(F.Frame.PC) << "\n";
+  OS << "  detected   " << at(F.Frame);
+  if (F.Frame.PC || !R.Log)
+    OS << " pc=" << hex(F.Frame.PC);
+  OS << "\n";
   if (!F.EntryFunction.empty())
     OS << "  called     " << F.EntryFunction << "\n";
   if (F.Check)
@@ -349,17 +354,29 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
     writeStackText(*R.FaultingStack, OS, "  ");
   }
   // Where the inputs came from, when it was not simply --exe.
-  if (!R.Core.Coredump.empty() || R.Exe.FoundBy != "--exe") {
+  if (!R.Core.Coredump.empty() || R.Exe.FoundBy != "--exe" || R.Log) {
     OS << S.bold() << "inputs" << S.off() << "\n";
+    if (R.Log) {
+      OS << "  crash log   " << R.Log->Path << " (line " << R.Log->Line;
+      if (!R.Log->Prefix.empty())
+        OS << ", lines prefixed like \"" << R.Log->Prefix << "\"";
+      if (R.Log->DockerJson)
+        OS << ", Docker JSON records";
+      OS << ", " << R.Log->Goroutines << " goroutines)\n";
+    }
     if (!R.Core.Coredump.empty()) {
       std::string D = describe(R.Core.Coredump);
       std::replace(D.begin(), D.end(), '\n', ' ');
       OS << "  systemd-coredump  " << D << "\n";
     }
-    OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
-    if (!R.Exe.DebuginfodUrl.empty())
-      OS << ", " << R.Exe.DebuginfodUrl;
-    OS << ")\n";
+    if (R.Exe.Path.empty()) {
+      OS << "  executable  none\n";
+    } else {
+      OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
+      if (!R.Exe.DebuginfodUrl.empty())
+        OS << ", " << R.Exe.DebuginfodUrl;
+      OS << ")\n";
+    }
   }
   for (const auto &Wn : R.Warnings)
     if (!R.Core.Truncated || Wn != R.Core.Truncated->Message) // shown above

@@ -69,9 +69,11 @@ def analyze_json(core, exe):
     return _analyze_cached(str(core), str(exe))
 
 
-def batch(args, timeout=900):
-    """`mapsleuth batch ARGS...`."""
-    return run(["batch"] + [str(a) for a in args], timeout=timeout)
+def batch(args, timeout=900, logs=False):
+    """`mapsleuth batch ARGS...`: cores only (--no-logs: the corpus keeps
+    each core's crash log beside it) unless LOGS."""
+    return run(["batch"] + ([] if logs else ["--no-logs"]) +
+               [str(a) for a in args], timeout=timeout)
 
 
 def split_batch_output(stdout):

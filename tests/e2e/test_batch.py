@@ -47,7 +47,9 @@ def walk_cores(top):
 
 
 def batch(args, timeout=600):
-    return run(["batch"] + [str(a) for a in args], timeout=timeout)
+    # Cores only: the corpus keeps each core's crash log beside it
+    # (test_crash_logs.py analyses those).
+    return run(["batch", "--no-logs"] + [str(a) for a in args], timeout=timeout)
 
 
 def jsonl(p):

@@ -169,7 +169,7 @@ def test_known_issues(variant, tmp_path):
 
 def test_a_killed_run_keeps_what_it_recorded(variant, tmp_path):
     db = tmp_path / "t.db"
-    proc = subprocess.Popen([mapsleuth_bin(), "batch", str(CORPUS), "--jobs",
+    proc = subprocess.Popen([mapsleuth_bin(), "batch", "--no-logs", str(CORPUS), "--jobs",
                              "1", "--db", str(db)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
