@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_core fuzz_exe fuzz_target)
+((${#targets[@]})) || targets=(fuzz_core fuzz_exe fuzz_target fuzz_log)
 build=${MAPSLEUTH_FUZZ_BUILD:-$here/build-fuzz}
 out=${MAPSLEUTH_FUZZ_OUT:-$build/findings}
 

@@ -303,7 +303,7 @@ Value toJSON(const FaultReport &F) {
 
 Value toJSON(const RacerReport &R) {
   Object O{{"goroutine", R.Goroutine},
-           {"status", R.Status},
+           {"status", text(R.Status)},
            {"thread", opt(R.Thread)},
            {"function", text(R.Function)},
            {"entry_function", text(R.EntryFunction)},

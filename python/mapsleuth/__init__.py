@@ -23,7 +23,8 @@ from .records import (Goroutine, Goroutines, Info, Record, Report,  # noqa: F401
                       Stack)
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "open", "open_process", "analyze_process", "Session",
+__all__ = ["analyze", "analyze_log", "is_crash_log", "open", "open_process",
+           "analyze_process", "Session",
            "Report", "Info", "Goroutines", "Goroutine", "Stack", "Record",
            "Error", "InputError", "MemoryFault", "register_names",
            "register_number"]
@@ -101,6 +102,20 @@ def open(core, exe=None, force=False):
 def analyze(core, exe=None, force=False):
     """The map fault in a core file: a Report. Same arguments as ``open``."""
     return open(core, exe, force).analyze()
+
+
+def analyze_log(log, exe=None, force=False):
+    """The map fault in a crash log (the Go runtime's fatal output: captured
+    stderr, a journal, a container log): a Report, as ``mapsleuth analyze
+    LOG`` gives. Without ``exe`` only what the text says (no types).
+    ``force`` accepts an executable the log's frames do not match."""
+    return Report(_mapsleuth._analyze_log(
+        _path(log), None if exe is None else _path(exe), bool(force)))
+
+
+def is_crash_log(path):
+    """Whether the file is text holding a Go crash (what batch finds)."""
+    return _mapsleuth._is_crash_log(_path(path))
 
 
 def open_process(exe, read_memory, threads, *, pid=0, signal=None,

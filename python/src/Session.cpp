@@ -52,6 +52,23 @@ ms::RegisterSet registersFrom(const ms::Arch &A, py::handle Regs) {
 }
 
 void bindSession(py::module_ &M) {
+  M.def(
+      "_analyze_log",
+      [](const std::string &Log, std::optional<std::string> Exe, bool Force) {
+        ms::CrashLogOptions O;
+        O.Exe = std::move(Exe);
+        O.Force = Force;
+        llvm::Expected<ms::AnalysisReport> R = [&] {
+          py::gil_scoped_release NoGil;
+          return ms::analyzeCrashLog(Log, O);
+        }();
+        return unwrap(std::move(R));
+      },
+      py::arg("log"), py::arg("exe") = py::none(), py::arg("force") = false);
+  M.def("_is_crash_log", [](const std::string &Path) {
+    py::gil_scoped_release NoGil;
+    return ms::isCrashLog(Path);
+  });
   py::class_<PySession>(M, "_Session",
                         "One analyzed process: a core file with its "
                         "executable, or a process held by a host.")

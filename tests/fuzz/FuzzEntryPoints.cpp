@@ -15,6 +15,11 @@
 #include "loader/ExeFile.h"
 #include "loader/InputFile.h"
 #include "loader/Target.h"
+#include "diagnosis/LogDiagnose.h"
+#include "loader/CrashLog.h"
+#include "report/AnalysisText.h"
+#include "report/Json.h"
+#include "report/Signature.h"
 
 #ifndef MS_FUZZ_CORPUS_DIR
 #error "MS_FUZZ_CORPUS_DIR (fixtures/corpus) must be defined"
@@ -640,6 +645,53 @@ int fuzzTarget(const uint8_t *Data, size_t Size) {
   Bud.CacheLayouts = true;
   Bud.Thorough = Size % 4 == 1; // the whole-table walks on a quarter of inputs
   runPipeline(**T, BC.H, Bud);
+  return 0;
+}
+
+namespace {
+// The base case's executable as a crash log's target (opened once).
+GoProgram *logProgram() {
+  static std::unique_ptr<Target> T;
+  static std::unique_ptr<GoProgram> P;
+  static bool Tried = false;
+  if (Tried)
+    return P.get();
+  Tried = true;
+  auto X = ExeFile::open(caseDir() + "/../exe.xz");
+  if (!X)
+    report_fatal_error(Twine(errorText(X.takeError())));
+  auto Tg = Target::fromExecutable(std::move(*X), 0, "fuzz.log", "--exe");
+  if (!Tg)
+    report_fatal_error(Twine(errorText(Tg.takeError())));
+  T = std::move(*Tg);
+  auto Pr = GoProgram::open(*T);
+  if (!Pr)
+    report_fatal_error(Twine(errorText(Pr.takeError())));
+  P = std::move(*Pr);
+  return P.get();
+}
+
+void writeLogReport(Expected<AnalysisReport> R) {
+  if (!R) {
+    consumeError(R.takeError());
+    return;
+  }
+  std::string S;
+  raw_string_ostream OS(S);
+  writeAnalysisText(*R, OS, TextOptions{});
+  OS << formatv("{0}", toJSON(*R));
+  OS << formatv("{0}", toJSON(signatureOf(*R)));
+}
+} // namespace
+
+int fuzzLog(const uint8_t *Data, size_t Size) {
+  auto L = parseCrashLog(asRef(Data, Size), "fuzz.log");
+  if (!L) {
+    consumeError(L.takeError());
+    return 0;
+  }
+  writeLogReport(diagnoseCrashLog(*L, "fuzz.log", nullptr));
+  writeLogReport(diagnoseCrashLog(*L, "fuzz.log", logProgram()));
   return 0;
 }
 

@@ -8,6 +8,8 @@
 //               script applied to the base case's executable
 //   fuzzTarget  bytes are an edit script applied to the base case's core
 //               (and executable); the whole pipeline (Pipeline.h) runs
+//   fuzzLog     bytes are a crash log, diagnosed with the base case's
+//               executable and without one, then written as text and JSON
 //
 // The base case is a real crash from fixtures/corpus: the directory named
 // by $MAPSLEUTH_FUZZ_CASE (absolute, or relative to fixtures/corpus), by
@@ -28,6 +30,9 @@ namespace ms::fuzz {
 int fuzzCore(const uint8_t *Data, size_t Size);
 int fuzzExe(const uint8_t *Data, size_t Size);
 int fuzzTarget(const uint8_t *Data, size_t Size);
+// Bytes are a crash log (text), analyzed alone and with the base case's
+// executable.
+int fuzzLog(const uint8_t *Data, size_t Size);
 
 // A named set of byte ranges of the base core or executable that an edit
 // can address; the ranges are concatenated and a position taken modulo

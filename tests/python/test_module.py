@@ -6,7 +6,7 @@ import json
 import pytest
 
 import mapsleuth
-from conftest import SOME, SOME_IDS, case_paths, cli, find_case
+from conftest import CORPUS, SOME, SOME_IDS, case_paths, cli, find_case
 
 STRKEYS = "go1.26-default/strkeys"
 
@@ -171,3 +171,21 @@ def test_register_names():
     assert "sp" in mapsleuth.register_names("arm64")
     with pytest.raises(ValueError):
         mapsleuth.register_names("mips")
+
+
+def test_analyze_log_equals_the_cli():
+    # A crash log (the runtime's stderr kept beside a corpus core).
+    case_dir = CORPUS / "go1.26-default" / "strkeys"
+    log, exe = case_dir / "stderr.txt", case_dir.parent / "exe.xz"
+    assert mapsleuth.is_crash_log(log)
+    assert not mapsleuth.is_crash_log(case_dir / "truth.json")
+    r = mapsleuth.analyze_log(log, exe=exe)
+    p = cli("analyze", log, "--exe", exe, "--format", "json")
+    assert r.to_json() + "\n" == p.stdout
+    assert r.to_text() == cli("analyze", log, "--exe", exe).stdout
+    truth = json.loads((case_dir / "truth.json").read_text())
+    assert r.fault.kind == truth["fault"]["kind"]
+    assert r.map.type == truth["map"]["type"]
+    assert r.log.path == str(log)
+    with pytest.raises(mapsleuth.InputError):
+        mapsleuth.analyze_log(case_dir / "truth.json")

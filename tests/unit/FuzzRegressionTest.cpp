@@ -66,6 +66,7 @@ void replay(const char *Target, int (*Entry)(const uint8_t *, size_t)) {
 
 TEST(FuzzRegression, Core) { replay("fuzz_core", fuzz::fuzzCore); }
 TEST(FuzzRegression, Exe) { replay("fuzz_exe", fuzz::fuzzExe); }
+TEST(FuzzRegression, Log) { replay("fuzz_log", fuzz::fuzzLog); }
 TEST(FuzzRegression, Target) {
   auto B = fuzz::baseCase();
   ASSERT_TRUE(static_cast<bool>(B)) << errorText(B.takeError());
