@@ -116,9 +116,19 @@ std::string normalizeSignatureFunction(llvm::StringRef Function) {
   return R;
 }
 
+FaultKind signatureFaultClass(const FaultReport &F) {
+  // Go 1.24+'s (*Iter).Next looks keys up again after the map grew, and
+  // that lookup throws "concurrent map read and map write": the same race
+  // as its own iteration check's.
+  if (F.Kind == FaultKind::ConcurrentMapReadAndWrite && F.Operation &&
+      (*F.Operation == MapOp::IterNext || *F.Operation == MapOp::IterInit))
+    return FaultKind::ConcurrentMapIterationAndWrite;
+  return F.Kind;
+}
+
 CrashSignature signatureOf(const AnalysisReport &R) {
   CrashSignature S;
-  S.Kind = faultKindName(R.Fault.Kind).str();
+  S.Kind = faultKindName(signatureFaultClass(R.Fault)).str();
   if (R.Map)
     S.MapType = R.Map->Type;
   if (R.FaultingStack) {

@@ -1,5 +1,5 @@
 // A crash signature: what makes two map-fault cores "the same bug" for
-// de-duplication across a fleet. Version 2 (USAGE.md "Summary: crash
+// de-duplication across a fleet. Version 3 (USAGE.md "Summary: crash
 // signatures" documents it): the fault class, the map's Go type and the
 // faulting goroutine's first in-app functions (standard library frames
 // skipped, names normalised), and nothing that depends on timing, the Go
@@ -21,7 +21,10 @@ namespace ms {
 
 // The algorithm's version: a stored summary made with another version is
 // never silently regrouped (summaries and results carry it).
-constexpr int SignatureVersion = 2;
+// Version 3: an iteration's fault is iteration_and_write whichever of
+// Next's checks fired (a swiss iterator also fails in a lookup it makes,
+// "concurrent map read and map write").
+constexpr int SignatureVersion = 3;
 // How many in-app frames of the faulting goroutine make the signature.
 constexpr size_t SignatureFrames = 2;
 
@@ -68,6 +71,9 @@ std::string normalizeSignatureFunction(llvm::StringRef Function);
 // a user frame (the report orders same-map racers first, then by goroutine
 // id).
 CrashSignature signatureOf(const AnalysisReport &R);
+// The fault class a signature names: the report's kind, except that a
+// fault met while iterating is iteration_and_write.
+FaultKind signatureFaultClass(const FaultReport &F);
 
 // JSON: report/Json.h.
 

@@ -149,7 +149,7 @@ def test_corpus_summary_groups_every_core_once(corpus_lines):
         assert g["first_seen"] <= g["last_seen"]
         seen.extend(g["cores"])
         sig = g["signature"]
-        assert sig["id"] == g["id"] and sig["version"] == s["signature_version"] == 2
+        assert sig["id"] == g["id"] and sig["version"] == s["signature_version"] == 3
         assert sum(r["count"] for r in g["racers"]) == g["count"]
         for c in g["cores"]:
             r = by_core[c]

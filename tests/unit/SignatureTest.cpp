@@ -58,7 +58,7 @@ AnalysisReport report() {
 
 TEST(Signature, FaultClassMapTypeAndTheFirstInAppFrames) {
   CrashSignature S = signatureOf(report());
-  EXPECT_EQ(S.Version, 2);
+  EXPECT_EQ(S.Version, SignatureVersion);
   EXPECT_EQ(S.Kind, "concurrent_map_writes");
   EXPECT_EQ(S.MapType, "map[string]int");
   EXPECT_EQ(S.Frames,
@@ -152,7 +152,7 @@ TEST(Signature, UnknownPartsAreSpelledOut) {
   llvm::json::Value V = toJSON(S);
   EXPECT_EQ(*V.getAsObject()->get("map_type"), llvm::json::Value(nullptr));
   EXPECT_EQ(*V.getAsObject()->get("racer_user_frame"), llvm::json::Value(nullptr));
-  EXPECT_EQ(*V.getAsObject()->get("version"), llvm::json::Value(2));
+  EXPECT_EQ(*V.getAsObject()->get("version"), llvm::json::Value(SignatureVersion));
   EXPECT_EQ(*V.getAsObject()->get("id"), llvm::json::Value(S.id()));
 }
 
@@ -190,3 +190,21 @@ TEST(Signature, ReadBackRefusesOtherVersionsAndMissingParts) {
 }
 
 } // namespace
+
+TEST(Signature, AFaultMetWhileIteratingIsAnIterationFault) {
+  // Go 1.24+'s (*Iter).Next throws "concurrent map read and map write"
+  // from the lookup it makes after the map grew: the same race as its own
+  // iteration check's, one signature.
+  AnalysisReport Iter = report();
+  Iter.Fault.Kind = FaultKind::ConcurrentMapIterationAndWrite;
+  Iter.Fault.Operation = MapOp::IterNext;
+  AnalysisReport Lookup = Iter;
+  Lookup.Fault.Kind = FaultKind::ConcurrentMapReadAndWrite;
+  EXPECT_EQ(signatureOf(Lookup).Kind, "concurrent_map_iteration_and_write");
+  EXPECT_EQ(signatureOf(Lookup).id(), signatureOf(Iter).id());
+  // A read elsewhere stays a read.
+  AnalysisReport Read = Lookup;
+  Read.Fault.Operation = MapOp::Access;
+  EXPECT_EQ(signatureOf(Read).Kind, "concurrent_map_read_and_write");
+  EXPECT_EQ(SignatureVersion, 3);
+}
