@@ -1,4 +1,5 @@
 #include "diagnosis/Diagnose.h"
+#include "mapfault/Shapes.h"
 
 #include <algorithm>
 #include <map>
@@ -201,6 +202,7 @@ private:
                         const GoroutineInfo &G, FaultReport &F);
   void reportFaultingMap(const Stack &St, const MapBlock &B,
                          AnalysisReport &R);
+  void concretizeShapes(const Stack &St, const MapBlock &B, MapReport &M);
   std::optional<RacerReport> racerOf(const GoroutineInfo &Other,
                                      const AnalysisReport &R);
   void findGrowthStep(const Stack &St, const MapBlock &B, RacerReport &Racer);
@@ -744,6 +746,37 @@ void Diagnoser::describeMapFault(const Stack &St, const MapBlock &B,
     checkWhich(St, B, F);
 }
 
+// A shape type (Go 1.19's generic code): the type arguments from the
+// dictionary the generic function's caller passed it.
+void Diagnoser::concretizeShapes(const Stack &St, const MapBlock &B,
+                                 MapReport &M) {
+  if (!hasShapeType(M.Type))
+    return;
+  // The generic function: the user's frame above the map function, a
+  // frame of its own; its caller's call passed the dictionary.
+  for (size_t I = B.Entry + 1; I < St.Frames.size(); ++I) {
+    const StackFrame &F = St.Frames[I];
+    if (!F.Go || isRuntimeFunction(F.Function))
+      continue;
+    if (F.Inlined)
+      return;
+    for (size_t C = I + 1; C < St.Frames.size(); ++C) {
+      if (St.Frames[C].Inlined)
+        continue;
+      std::string How;
+      auto Args = typeArgumentsAtCall(P, Types, M.Type, St.Frames[C].PC, How);
+      if (!Args)
+        return;
+      M.TypeProvenance.Detail += "; shape type " + M.Type + ": " + How;
+      M.Type = substituteShapes(M.Type, *Args);
+      M.KeyType = substituteShapes(M.KeyType, *Args);
+      M.ElemType = substituteShapes(M.ElemType, *Args);
+      return;
+    }
+    return;
+  }
+}
+
 // The faulting operation's map, key and iterator.
 void Diagnoser::reportFaultingMap(const Stack &St, const MapBlock &B,
                                   AnalysisReport &R) {
@@ -766,6 +799,7 @@ void Diagnoser::reportFaultingMap(const Stack &St, const MapBlock &B,
     M.ElemType = Found.MapType->Elem ? Found.MapType->Elem->Name : "";
     if (Found.TypeProv)
       M.TypeProvenance = *Found.TypeProv;
+    concretizeShapes(St, B, M);
   }
   M.Impl = P.mapImpl();
   if (Found.Iter) {

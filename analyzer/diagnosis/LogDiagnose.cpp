@@ -6,6 +6,7 @@
 #include "loader/Target.h"
 #include "mapfault/CallSite.h"
 #include "mapfault/MapFunctions.h"
+#include "mapfault/Shapes.h"
 #include "report/Stacks.h"
 
 namespace ms {
@@ -112,6 +113,8 @@ private:
                                    const std::vector<std::optional<LogWord>> &Words,
                                    const MapFuncInfo &MF, ProvenanceReport Prov);
   void findRacers();
+  void concretizeShapes(const LogGoroutine &G, const std::optional<LogBlock> &B,
+                        MapReport &M);
 
   const CrashLog &L;
   const std::string &Path;
@@ -597,6 +600,7 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
     M.Type = MapType->Name;
     M.KeyType = MapType->Key ? MapType->Key->Name : "";
     M.ElemType = MapType->Elem ? MapType->Elem->Name : "";
+    concretizeShapes(G, B, M);
   } else {
     M.Warnings.push_back(P ? "the map's type was not found" +
                                  (TypeWhy.empty() ? std::string()
@@ -648,6 +652,33 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
         "(GOTRACEBACK=system or crash), which it does not hold here");
   }
   R.Map = std::move(M);
+}
+
+// A shape type (Go 1.19's generic code): the type arguments from the
+// dictionary the generic function's caller passed it.
+void LogDiagnoser::concretizeShapes(const LogGoroutine &G,
+                                    const std::optional<LogBlock> &B,
+                                    MapReport &M) {
+  if (!hasShapeType(M.Type))
+    return;
+  auto U = userFrameFrom(G.Frames, B ? B->Entry + 1 : 0);
+  if (!U || G.Frames[*U].Inlined || !G.Frames[*U].Offset)
+    return;
+  // The caller's physical frame: its return address is the call.
+  auto C = physicalFrom(G.Frames, *U + 1);
+  if (!C)
+    return;
+  auto Ret = returnPC(G.Frames[*C]);
+  if (!Ret)
+    return;
+  std::string How;
+  auto Args = typeArgumentsAtCall(*P, P->types(), M.Type, *Ret, How);
+  if (!Args)
+    return;
+  M.TypeProvenance.Detail += "; shape type " + M.Type + ": " + How;
+  M.Type = substituteShapes(M.Type, *Args);
+  M.KeyType = substituteShapes(M.KeyType, *Args);
+  M.ElemType = substituteShapes(M.ElemType, *Args);
 }
 
 void LogDiagnoser::findRacers() {

@@ -175,3 +175,26 @@ def test_analyze_a_log_alone_and_with_the_wrong_executable(tmp_path):
     t.write_text("fatal error: none here\n")
     p = run(["analyze", t])
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1
+
+
+# ---- generic code: shape types -------------------------------------------
+
+GENERIC = pathlib.Path(__file__).resolve().parents[1] / "data" / \
+    "go1.19-generic-registry"
+
+
+def test_a_go119_generic_maps_type_comes_from_the_dictionary(tmp_path):
+    # The core and its log: the map type the code passed is a shape; the
+    # dictionary names the program's types, so both say the same.
+    exe = GENERIC / "exe.xz"
+    core = json.loads(run(["analyze", "-f", "json", GENERIC / "core.zst",
+                           "--exe", exe]).stdout)
+    log = json.loads(run(["analyze", "-f", "json", GENERIC / "stderr.txt",
+                          "--exe", exe]).stdout)
+    for r in (core, log):
+        assert r["map"]["type"] == "map[string]main.Plugin", r["map"]
+        assert r["map"]["key_type"] == "string"
+        assert "dictionary" in r["map"]["type_provenance"]["detail"]
+    sigs = jsonl(batch([GENERIC, "--exe", exe], logs=True))
+    assert len(sigs) == 2 and {s["input"]["kind"] for s in sigs} == {"core", "log"}
+    assert sigs[0]["signature"]["id"] == sigs[1]["signature"]["id"]
