@@ -72,7 +72,7 @@ _mapsleuth() {
     case $sub in
       stack) opts+=" --goroutine -g --all -a" ;;
       analyze) opts+=" --all-tables" ;;
-      batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard --db --known" ;;
+      batch) opts+=" --jobs -j --summary -s --summary-file --progress --shard --db --known --no-logs" ;;
       summarize) opts="--format -f --summary-file --help -h" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
