@@ -55,7 +55,22 @@ void addCommon(CLI::App *Sub, CommonOpts &O) {
   addMaxInflate(Sub, O.MaxInflate);
 }
 
+// A text file holding the Go runtime's fatal output rather than a core.
+bool isLogInput(const std::string &Path) {
+  auto Sn = sniffFile(Path);
+  if (!Sn) {
+    llvm::consumeError(Sn.takeError());
+    return false;
+  }
+  return Sn->What == FileSniff::Kind::NotElf &&
+         Sn->Comp == Compression::None && isCrashLog(Path);
+}
+
 llvm::Expected<std::unique_ptr<Session>> open(const CommonOpts &O) {
+  // Only analyze (and batch) read crash logs: they hold no memory.
+  if (isLogInput(O.Core))
+    return inputError(O.Core, "a crash log, not a core: only 'mapsleuth "
+                              "analyze' and 'batch' read crash logs");
   SessionOptions SO;
   if (!O.Exe.empty())
     SO.Exe = O.Exe;
@@ -109,17 +124,6 @@ int runGoroutines(const CommonOpts &O, bool Stacks, const StackOpts &SO) {
   else
     writeGoroutinesText(*R, llvm::outs());
   return 0;
-}
-
-// A text file holding the Go runtime's fatal output rather than a core.
-bool isLogInput(const std::string &Path) {
-  auto Sn = sniffFile(Path);
-  if (!Sn) {
-    llvm::consumeError(Sn.takeError());
-    return false;
-  }
-  return Sn->What == FileSniff::Kind::NotElf &&
-         Sn->Comp == Compression::None && isCrashLog(Path);
 }
 
 int runAnalyze(const CommonOpts &O) {

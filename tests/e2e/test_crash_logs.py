@@ -170,6 +170,11 @@ def test_analyze_a_log_alone_and_with_the_wrong_executable(tmp_path):
     assert p.returncode == 1
     assert len(p.stderr.strip().splitlines()) == 1
     assert "not from this executable" in p.stderr
+    # Only analyze and batch read logs; the others say so in one line.
+    for sub in ("info", "goroutines", "stack"):
+        p = run([sub, src / "stderr.txt"])
+        assert p.returncode == 1 and "a crash log, not a core" in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
     # Text that holds no crash is no log: one line, exit 1.
     t = tmp_path / "notes.txt"
     t.write_text("fatal error: none here\n")
