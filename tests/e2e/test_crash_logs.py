@@ -203,3 +203,20 @@ def test_a_go119_generic_maps_type_comes_from_the_dictionary(tmp_path):
     sigs = jsonl(batch([GENERIC, "--exe", exe], logs=True))
     assert len(sigs) == 2 and {s["input"]["kind"] for s in sigs} == {"core", "log"}
     assert sigs[0]["signature"]["id"] == sigs[1]["signature"]["id"]
+
+
+def test_logs_in_the_triage_database(tmp_path):
+    # A log is recorded by content like a core: the second run analyses
+    # nothing and prints the same lines.
+    exe = GENERIC / "exe.xz"
+    db = tmp_path / "t.db"
+    first = batch([GENERIC, "--exe", exe, "--db", db], logs=True)
+    second = batch([GENERIC, "--exe", exe, "--db", db], logs=True)
+    assert first.returncode == second.returncode == 0, second.stderr
+    a, b = jsonl(first), jsonl(second)
+    assert [r["input"]["db"] for r in a] == ["new", "new"]
+    assert [r["input"]["db"] for r in b] == ["known", "known"]
+    assert [r["input"]["kind"] for r in b] == [r["input"]["kind"] for r in a]
+    for x, y in zip(a, b):
+        del x["input"]["db"], y["input"]["db"]
+        assert x == y
