@@ -88,21 +88,17 @@ void crashTime(Record &R) {
   }
 }
 
-Value orNull(const std::string &S) {
-  return S.empty() ? Value(nullptr) : Value(S);
-}
-
 // Where the result came from, and what `mapsleuth summarize` needs to
 // rebuild the summary from results alone.
 Object inputJSON(const Record &R, bool Db) {
   Object O{{"core", R.Core},
            {"kind", R.Log ? "log" : "core"},
-           {"exe", orNull(R.Exe)},
-           {"exe_rule", orNull(R.ExeRule)},
+           {"exe", batch::orNull(R.Exe)},
+           {"exe_rule", batch::orNull(R.ExeRule)},
            {"index", int64_t(R.Index)},
            {"status", R.Status},
-           {"crash_time", orNull(batch::isoTime(R.Seen))},
-           {"crash_time_source", orNull(R.SeenSource)}};
+           {"crash_time", batch::orNull(batch::isoTime(R.Seen))},
+           {"crash_time_source", batch::orNull(R.SeenSource)}};
   if (!R.Shard.empty())
     O["shard"] = R.Shard;
   if (Db && !R.Content.empty())

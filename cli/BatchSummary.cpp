@@ -15,11 +15,9 @@ using llvm::json::Array;
 using llvm::json::Object;
 using llvm::json::Value;
 
-namespace {
 Value orNull(const std::string &S) {
-  return S.empty() ? Value(nullptr) : Value(S);
+  return S.empty() ? Value(nullptr) : Value(jsonText(S));
 }
-} // namespace
 
 std::string isoTime(std::optional<int64_t> T) {
   if (!T)

@@ -28,6 +28,8 @@ struct Outcome {
 
 // "2026-12-06T02:04:56Z"; "" for none.
 std::string isoTime(std::optional<int64_t> T);
+// S as JSON text (invalid UTF-8 repaired), null when empty.
+llvm::json::Value orNull(const std::string &S);
 // The inverse of isoTime (that exact form only).
 std::optional<int64_t> parseIsoTime(llvm::StringRef S);
 
