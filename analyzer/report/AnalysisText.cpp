@@ -20,6 +20,8 @@ struct Style {
 std::string at(const FrameRef &F) {
   if (F.empty())
     return "?";
+  if (F.File.empty()) // a crash log's hidden runtime frame: no line known
+    return F.Function;
   return F.Function + " (" + F.File + ":" + std::to_string(F.Line) + ")";
 }
 

@@ -213,3 +213,22 @@ TEST(CrashLog, ArgumentSyntax) {
 }
 
 } // namespace
+
+TEST(CrashLog, KubernetesCriLines) {
+  // containerd's CRI log format: RFC 3339 time with trailing zeros of the
+  // nanoseconds dropped (a prefix whose length changes), stream, tag.
+  std::string T;
+  llvm::StringRef Rest(CrashMode);
+  int N = 0;
+  while (!Rest.empty()) {
+    auto [Line, R] = Rest.split('\n');
+    Rest = R;
+    T += "2026-12-06T06:09:39." + std::string(N++ % 2 ? "1234567" : "12345678") +
+         "Z stderr F " + Line.str() + "\n";
+  }
+  auto L = parseCrashLog(T, "log");
+  ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
+  EXPECT_EQ(L->Goroutines.size(), 3u);
+  EXPECT_EQ(L->crashed()->Frames.size(), 4u);
+  EXPECT_EQ(L->crashed()->Frames[3].Offset, 0x1d4u);
+}
