@@ -763,14 +763,7 @@ void Diagnoser::concretizeShapes(const Stack &St, const MapBlock &B,
     for (size_t C = I + 1; C < St.Frames.size(); ++C) {
       if (St.Frames[C].Inlined)
         continue;
-      std::string How;
-      auto Args = typeArgumentsAtCall(P, Types, M.Type, St.Frames[C].PC, How);
-      if (!Args)
-        return;
-      M.TypeProvenance.Detail += "; shape type " + M.Type + ": " + How;
-      M.Type = substituteShapes(M.Type, *Args);
-      M.KeyType = substituteShapes(M.KeyType, *Args);
-      M.ElemType = substituteShapes(M.ElemType, *Args);
+      concretizeMapShapes(P, Types, St.Frames[C].PC, M);
       return;
     }
     return;
@@ -965,6 +958,18 @@ AnalysisReport Diagnoser::run() {
 AnalysisReport diagnose(const GoProgram &P, const GoroutineSet &GS,
                         const Unwinder &U, const DiagnoseOptions &O) {
   return Diagnoser(P, GS, U, O).run();
+}
+
+void concretizeMapShapes(const GoProgram &P, TypeTable &Types,
+                         uint64_t ReturnPC, MapReport &M) {
+  std::string How;
+  auto Args = typeArgumentsAtCall(P, Types, M.Type, ReturnPC, How);
+  if (!Args)
+    return;
+  M.TypeProvenance.Detail += "; shape type " + M.Type + ": " + How;
+  M.Type = substituteShapes(M.Type, *Args);
+  M.KeyType = substituteShapes(M.KeyType, *Args);
+  M.ElemType = substituteShapes(M.ElemType, *Args);
 }
 
 } // namespace ms

@@ -21,4 +21,12 @@ struct DiagnoseOptions {
 AnalysisReport diagnose(const GoProgram &P, const GoroutineSet &GS,
                         const Unwinder &U, const DiagnoseOptions &O = {});
 
+class TypeTable;
+// M's type names a shape type (generic code): replaced by the type
+// arguments the dictionary passed by the call whose return address is
+// ReturnPC names (mapfault/Shapes.h), the provenance saying so; unchanged
+// when that call passes no readable dictionary.
+void concretizeMapShapes(const GoProgram &P, TypeTable &Types,
+                         uint64_t ReturnPC, MapReport &M);
+
 } // namespace ms

@@ -1,4 +1,5 @@
 #include "diagnosis/LogDiagnose.h"
+#include "diagnosis/Diagnose.h"
 
 #include <map>
 
@@ -671,14 +672,7 @@ void LogDiagnoser::concretizeShapes(const LogGoroutine &G,
   auto Ret = returnPC(G.Frames[*C]);
   if (!Ret)
     return;
-  std::string How;
-  auto Args = typeArgumentsAtCall(*P, P->types(), M.Type, *Ret, How);
-  if (!Args)
-    return;
-  M.TypeProvenance.Detail += "; shape type " + M.Type + ": " + How;
-  M.Type = substituteShapes(M.Type, *Args);
-  M.KeyType = substituteShapes(M.KeyType, *Args);
-  M.ElemType = substituteShapes(M.ElemType, *Args);
+  concretizeMapShapes(*P, P->types(), *Ret, M);
 }
 
 void LogDiagnoser::findRacers() {
