@@ -25,7 +25,7 @@ CORPUS = ROOT / "fixtures" / "corpus"
 def one_run(binary, jobs):
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        p = subprocess.Popen([binary, "batch", str(CORPUS), "--jobs",
+        p = subprocess.Popen([binary, "batch", "--no-logs", str(CORPUS), "--jobs",
                               str(jobs), "--progress", "never"],
                              stdout=out, stderr=err)
         _, status, ru = os.wait4(p.pid, 0)  # rusage of this run alone

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <filesystem>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,8 @@
 #include "cli/BatchInputs.h"
 #include "cli/BatchSummary.h"
 #include "cli/TriageDb.h"
+#include "loader/ExeFile.h"
+#include "loader/InputFile.h"
 #include "report/AnalysisText.h"
 #include "report/Json.h"
 #include "report/Signature.h"
@@ -272,6 +275,43 @@ std::string textOf(const Record &R) {
 
 // ---- analysis of one core (runs on a worker thread) ------------------------
 
+// Executables shared by the cores of a run: each is inflated (an .xz or
+// .zst file) and read once, not once per core. A few at a time: a run over
+// many programs keeps the most recently used.
+class ExeCache {
+public:
+  Expected<std::unique_ptr<ExeFile>> open(const std::string &Path) {
+    std::shared_ptr<const InputFile> In;
+    {
+      std::lock_guard<std::mutex> L(Lock);
+      for (auto It = Entries.begin(); It != Entries.end(); ++It)
+        if (It->first == Path) {
+          In = It->second;
+          Entries.splice(Entries.begin(), Entries, It); // most recent first
+          break;
+        }
+    }
+    if (!In) {
+      // Inflated outside the lock; two workers may both inflate a new one.
+      auto Opened = InputFile::open(Path);
+      if (!Opened)
+        return Opened.takeError();
+      In = std::shared_ptr<const InputFile>(std::move(*Opened));
+      std::lock_guard<std::mutex> L(Lock);
+      Entries.emplace_front(Path, In);
+      if (Entries.size() > MaxEntries)
+        Entries.pop_back();
+    }
+    // The ExeFile reads the shared bytes, and keeps them alive.
+    return ExeFile::fromInput(InputFile::share(std::move(In)));
+  }
+
+private:
+  static constexpr size_t MaxEntries = 8;
+  std::mutex Lock;
+  std::list<std::pair<std::string, std::shared_ptr<const InputFile>>> Entries;
+};
+
 // --db and --known, shared by the workers.
 struct Triage {
   batch::TriageDb *Db = nullptr;
@@ -329,7 +369,7 @@ std::optional<Value> fromDatabase(Record &R, const Triage &T) {
 // Everything this does is local to the call: its own CoreFile, executable,
 // libdw and Capstone handles, inside one Session that is closed on return.
 Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
-                  const std::string &Shard, const Triage &T) {
+                  const std::string &Shard, const Triage &T, ExeCache &Exes) {
   Record R;
   R.Index = I.Index;
   R.Shard = Shard;
@@ -379,7 +419,9 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
     SO.ExeSource = X->Rule;
     SO.ExeUrl = X->Url;
     SO.Force = O.Force;
-    auto S = Session::openCore(std::move(*C), SO);
+    auto Exe = Exes.open(X->Path);
+    auto S = Exe ? Session::openCore(std::move(*C), std::move(*Exe), SO)
+                 : Expected<std::unique_ptr<Session>>(Exe.takeError());
     if (!S) {
       Fail(errorText(S.takeError()));
     } else if (auto An = (*S)->analyze(); !An) {
@@ -675,6 +717,7 @@ int runBatch(const BatchOptions &O) {
   }
   std::mutex DbLock;
   Triage T{Db.get(), &DbLock, KnownIssues ? &*KnownIssues : nullptr};
+  ExeCache Exes;
 
   std::optional<std::string> Exe;
   if (!O.Exe.empty())
@@ -707,7 +750,7 @@ int runBatch(const BatchOptions &O) {
           return;
         I = NextClaim++;
       }
-      Record R = analyzeOne(In.Items[I], O, F, ShardName, T);
+      Record R = analyzeOne(In.Items[I], O, F, ShardName, T, Exes);
       {
         std::lock_guard<std::mutex> L(M);
         if (R.failed())

@@ -71,6 +71,20 @@ Session::openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O) {
   return S;
 }
 
+Expected<std::unique_ptr<Session>>
+Session::openCore(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
+                  const SessionOptions &O) {
+  TargetOptions TO = targetOptions(O);
+  std::string Path = Core->path();
+  auto T = Target::fromFiles(std::move(Core), std::move(Exe), TO);
+  if (!T)
+    return T.takeError();
+  std::unique_ptr<Session> S(new Session);
+  S->T = std::move(*T);
+  S->CorePath = std::move(Path);
+  return S;
+}
+
 Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
                                                      const std::string &Exe) {
   auto X = ExeFile::open(Exe);

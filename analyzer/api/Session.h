@@ -57,6 +57,12 @@ public:
   // executable (batch analysis).
   static Expected<std::unique_ptr<Session>>
   openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O = {});
+  // ... with its executable already opened too (O.Exe then only names it:
+  // batch analysis keeps inflated executables for the cores that share
+  // them).
+  static Expected<std::unique_ptr<Session>>
+  openCore(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
+           const SessionOptions &O = {});
   // A process held by a host: memory and thread registers from it, the
   // executable from disk.
   static Expected<std::unique_ptr<Session>> openLive(LiveProcess P,

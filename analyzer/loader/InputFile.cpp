@@ -427,4 +427,12 @@ std::unique_ptr<InputFile> InputFile::fromBytes(llvm::StringRef Bytes,
   return F;
 }
 
+std::unique_ptr<InputFile>
+InputFile::share(std::shared_ptr<const InputFile> Base) {
+  auto F = fromBytes(Base->bytes(), Base->path());
+  F->Comp = Base->Comp;
+  F->Shared = std::move(Base);
+  return F;
+}
+
 } // namespace ms

@@ -34,6 +34,9 @@ public:
   // buffers). The bytes must outlive the InputFile.
   static std::unique_ptr<InputFile> fromBytes(llvm::StringRef Bytes,
                                               std::string Name);
+  // Another view of an opened file's bytes, sharing them (and keeping them
+  // alive): one inflated executable read by the cores that share it.
+  static std::unique_ptr<InputFile> share(std::shared_ptr<const InputFile> Base);
 
   const std::string &path() const { return Path; }
   llvm::StringRef bytes() const { return Buffer->getBuffer(); }
@@ -49,6 +52,7 @@ private:
   std::string Path;
   std::unique_ptr<llvm::MemoryBuffer> Buffer;
   Compression Comp = Compression::None;
+  std::shared_ptr<const InputFile> Shared; // share(): whose bytes these are
 };
 
 // The first bytes of a file's content, inflated when it is compressed:
