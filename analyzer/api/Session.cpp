@@ -46,43 +46,35 @@ TargetOptions targetOptions(const SessionOptions &O) {
 }
 } // namespace
 
-Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
-                                                     const SessionOptions &O) {
-  TargetOptions TO = targetOptions(O);
-  auto T = Target::open(Core, TO);
+Expected<std::unique_ptr<Session>>
+Session::fromTarget(Expected<std::unique_ptr<Target>> T, std::string CorePath) {
   if (!T)
     return T.takeError();
   std::unique_ptr<Session> S(new Session);
   S->T = std::move(*T);
-  S->CorePath = Core;
+  S->CorePath = std::move(CorePath);
   return S;
+}
+
+Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
+                                                     const SessionOptions &O) {
+  return fromTarget(Target::open(Core, targetOptions(O)), Core);
 }
 
 Expected<std::unique_ptr<Session>>
 Session::openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O) {
-  TargetOptions TO = targetOptions(O);
   std::string Path = Core->path();
-  auto T = Target::open(std::move(Core), TO);
-  if (!T)
-    return T.takeError();
-  std::unique_ptr<Session> S(new Session);
-  S->T = std::move(*T);
-  S->CorePath = std::move(Path);
-  return S;
+  return fromTarget(Target::open(std::move(Core), targetOptions(O)),
+                    std::move(Path));
 }
 
 Expected<std::unique_ptr<Session>>
 Session::openCore(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
                   const SessionOptions &O) {
-  TargetOptions TO = targetOptions(O);
   std::string Path = Core->path();
-  auto T = Target::fromFiles(std::move(Core), std::move(Exe), TO);
-  if (!T)
-    return T.takeError();
-  std::unique_ptr<Session> S(new Session);
-  S->T = std::move(*T);
-  S->CorePath = std::move(Path);
-  return S;
+  return fromTarget(
+      Target::fromFiles(std::move(Core), std::move(Exe), targetOptions(O)),
+      std::move(Path));
 }
 
 Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
@@ -91,12 +83,8 @@ Expected<std::unique_ptr<Session>> Session::openLive(LiveProcess LP,
   if (!X)
     return X.takeError();
   auto T = Target::fromLive(std::move(LP), std::move(*X));
-  if (!T)
-    return T.takeError();
-  std::unique_ptr<Session> S(new Session);
-  S->T = std::move(*T);
-  S->CorePath = S->T->description();
-  return S;
+  std::string Description = T ? (*T)->description() : std::string();
+  return fromTarget(std::move(T), std::move(Description));
 }
 
 Expected<const Arch *> Session::archOf(const std::string &Exe) {

@@ -92,6 +92,8 @@ public:
 
 private:
   Session() = default;
+  static Expected<std::unique_ptr<Session>>
+  fromTarget(Expected<std::unique_ptr<Target>> T, std::string CorePath);
   // DwarfNow: start opening DWARF concurrently (the caller will need it).
   Error loadRuntime(bool DwarfNow = false);
 
