@@ -175,7 +175,7 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
     if (It.Key)
       for (size_t I = 0; I < Map->Entries.size(); ++I)
         if (Map->Entries[I].KeyAddr == It.Key) {
-          It.Entry = I;
+          It.Entry = Map->Entries[I].Ordinal;
           It.Position = entryPosition(*Map, Map->Entries[I]);
           break;
         }

@@ -66,7 +66,8 @@ struct MapIterState {
   bool Consistent = false;
   std::vector<std::string> Inconsistencies;
 
-  // The entry at it.key among the map's entries, and where it is.
+  // The entry at it.key: its place in the walk order (MapEntry::Ordinal),
+  // and where it is.
   std::optional<size_t> Entry;
   std::string Position; // "bucket 12 slot 3", "old bucket 4 overflow 1
                         // slot 0", "table 1 group 5 slot 2", "small map slot 6"

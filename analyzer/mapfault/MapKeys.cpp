@@ -1,6 +1,7 @@
 #include "mapfault/MapKeys.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "goruntime/GoProgram.h"
 
@@ -250,6 +251,62 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 // ---- lookups ------------------------------------------------------------------------
 
 namespace {
+uint64_t littleEndian(ArrayRef<uint8_t> B) {
+  uint64_t V = 0;
+  for (size_t I = B.size(); I-- > 0;)
+    V = V << 8 | B[I];
+  return V;
+}
+} // namespace
+
+std::function<bool(const MapEntry &)>
+keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
+  using VK = GoValue::VKind;
+  if (Key.hasErrors() || Key.Truncated || (Key.Type && Key.Type->K != KT.K))
+    return {};
+  const Memory &M = R.memory();
+  if (KT.K == Kind::String) {
+    if (Key.VK != VK::String || Key.Str.size() != Key.Len)
+      return {};
+    return [&M, Want = Key.Str](const MapEntry &E) {
+      ArrayRef<uint8_t> Header = M.view(E.KeyAddr, 16);
+      if (Header.size() != 16)
+        return true;
+      const uint64_t Data = littleEndian(Header.take_front(8)),
+                     Len = littleEndian(Header.drop_front(8));
+      if (Len != Want.size())
+        return false; // strings of different lengths are never equal
+      if (Len == 0)
+        return true;
+      ArrayRef<uint8_t> Bytes = M.view(Data, Len);
+      return Bytes.size() != Len ||
+             std::memcmp(Bytes.data(), Want.data(), Len) == 0;
+    };
+  }
+  // Kinds whose == is equality of all their bytes.
+  std::optional<uint64_t> Bits;
+  if (isSignedKind(KT.K) && Key.VK == VK::Int)
+    Bits = static_cast<uint64_t>(Key.I);
+  else if (isIntegerKind(KT.K) && !isSignedKind(KT.K) && Key.VK == VK::Uint)
+    Bits = Key.U;
+  else if (KT.K == Kind::Bool && Key.VK == VK::Bool)
+    Bits = Key.B ? 1 : 0;
+  else if ((KT.K == Kind::Pointer || KT.K == Kind::UnsafePointer) &&
+           Key.VK == VK::Pointer)
+    Bits = Key.Ptr;
+  else if (KT.K == Kind::Chan && Key.VK == VK::Chan)
+    Bits = Key.Ptr;
+  const uint64_t Size = KT.Size;
+  if (!Bits || Size == 0 || Size > 8)
+    return {};
+  const uint64_t Want = Size == 8 ? *Bits : *Bits & ((1ull << (8 * Size)) - 1);
+  return [&M, Want, Size](const MapEntry &E) {
+    ArrayRef<uint8_t> Bytes = M.view(E.KeyAddr, Size);
+    return Bytes.size() != Size || littleEndian(Bytes) == Want;
+  };
+}
+
+namespace {
 // A home is only as good as the hash: before reporting one, the same hash
 // must put most of a sample of the map's own keys where they are. An
 // error when it does not (wrong algorithm, key or seed: no home then).
@@ -297,6 +354,8 @@ Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
   const TypeInfo &KT = *S.Type->Key, &ET = *S.Type->Elem;
   if (Key.isError())
     L.Warn.addf("the key itself is unreadable: {0}", Key.ErrorText);
+  // Entries a keyMayEqualFilter left out of the walk differ from the key.
+  L.Compared = S.EntriesDropped;
   for (size_t I = 0; I < S.Entries.size(); ++I) {
     const MapEntry &E = S.Entries[I];
     GoValue K = decodeAt(R, KT, E.KeyAddr, O.Decode);
@@ -318,7 +377,8 @@ Expected<KeyLookup> findKey(const MapReader &R, const MapState &S,
   if (!L.Matches.empty())
     L.Result = KeyLookup::Verdict::Present;
   else if (!S.Partial && L.Undecided == 0 &&
-           S.Entries.size() == S.EntriesFound && !Key.hasErrors())
+           S.Entries.size() + S.EntriesDropped == S.EntriesFound &&
+           !Key.hasErrors())
     L.Result = KeyLookup::Verdict::Absent;
   if (L.Matches.size() > 1)
     L.Warn.addf("the key is in the map {0} times (duplicate entries: damage)",

@@ -9,6 +9,8 @@
 //   L->Result == KeyLookup::Verdict::Present, L->Matches[0].Elem, L->Home
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +34,17 @@ KeyEq goKeyEqual(const GoValue &A, const GoValue &B);
 // Decode limits for keys: large enough that ordinary keys are never cut
 // (equality and hashing need every byte).
 DecodeLimits keyDecodeLimits();
+
+// A quick test for MapLimits::Keep that lets a walk of a big map keep only
+// the entries that may equal Key: false only where Go's == on the raw
+// bytes in memory proves an entry's key differs (string length or bytes;
+// integers, bools, pointers and channels by their bytes); true when in
+// doubt (unreadable, another kind). Empty when there is no such test for
+// the key's type. The function reads R's memory and must not outlive R;
+// a state walked with it answers findKey for this Key only.
+std::function<bool(const MapEntry &)>
+keyMayEqualFilter(const MapReader &R, const TypeInfo &KeyType,
+                  const GoValue &Key);
 
 // Where a key lives, or would live, according to its hash.
 struct KeyHome {

@@ -122,8 +122,9 @@ namespace {
 // and faulted in fresh pages at every doubling.
 void reserveEntries(MapState &S, const MapLimits &L) {
   if (L.CollectEntries)
-    S.Entries.reserve(std::min<uint64_t>({S.headerCount(), L.MaxEntries,
-                                          uint64_t(1) << 16}));
+    S.Entries.reserve(std::min<uint64_t>(
+        {S.headerCount(), L.MaxEntries,
+         L.Keep ? L.KeepFirst + 8 : uint64_t(1) << 16}));
 }
 } // namespace
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@ class GoProgram;
 class Memory;
 class TypeTable;
 class RuntimeLayouts;
+struct MapEntry;
 
 // Hard caps of one decode. Hitting one makes the walk partial (a
 // warning), never an error.
@@ -56,6 +58,12 @@ struct MapLimits {
   uint64_t MaxUnreadableRun = 1024;    // consecutive unreadable buckets or
                                        // groups before an array is given up
   bool CollectEntries = true;          // false: count only
+  // A filter for big maps: when set, the first KeepFirst entries are kept
+  // and after them only those Keep accepts (it sees KeyAddr and ElemAddr
+  // resolved); the others are counted in MapState::EntriesDropped. The
+  // walk still visits every slot, so counts and checks are unchanged.
+  std::function<bool(const MapEntry &)> Keep;
+  uint64_t KeepFirst = 64;
 };
 
 // hmap flags (runtime/map.go).
@@ -152,6 +160,8 @@ struct MapEntry {
   uint8_t Tag = 0;       // tophash (classic) or control byte = H2 (swiss)
   bool InOld = false;    // classic: in oldbuckets (not yet evacuated)
   int32_t Table = -1;    // swiss: index into MapState::Tables; -1 small map
+  uint64_t Ordinal = 0;  // its place in the walk's order, from 0 (counting
+                         // entries a filter did not keep)
 };
 
 struct MapState {
@@ -169,6 +179,7 @@ struct MapState {
 
   std::vector<MapEntry> Entries;
   uint64_t EntriesFound = 0; // also when CollectEntries is false
+  uint64_t EntriesDropped = 0; // found, not kept: MapLimits::Keep said no
   // Walk statistics.
   uint64_t BucketsVisited = 0, OverflowVisited = 0, GroupsVisited = 0;
   uint64_t BytesRead = 0;

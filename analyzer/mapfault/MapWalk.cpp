@@ -177,15 +177,9 @@ bool WalkBase::budget(uint64_t Bytes, const char *What) {
 
 void WalkBase::addEntry(MapEntry E, ArrayRef<uint8_t> Bytes, uint64_t KeyOff,
                         uint64_t ElemOff, function_ref<std::string()> Where) {
-  ++S.EntriesFound;
+  E.Ordinal = S.EntriesFound++;
   if (!L.CollectEntries)
     return;
-  if (S.Entries.size() >= L.MaxEntries) {
-    if (!EntryCapHit)
-      S.Warn.addf("partial walk: entry cap of {0} reached", L.MaxEntries);
-    EntryCapHit = S.Partial = true;
-    return;
-  }
   E.KeyAddr = E.KeySlot;
   E.ElemAddr = E.ElemSlot;
   if (MI.IndirectKey) {
@@ -197,6 +191,16 @@ void WalkBase::addEntry(MapEntry E, ArrayRef<uint8_t> Bytes, uint64_t KeyOff,
     E.ElemAddr = wordAt(Bytes, ElemOff);
     if (E.ElemAddr == 0)
       T.add("indirect elem pointer is nil in a live slot", Where());
+  }
+  if (L.Keep && S.Entries.size() >= L.KeepFirst && !L.Keep(E)) {
+    ++S.EntriesDropped;
+    return;
+  }
+  if (S.Entries.size() >= L.MaxEntries) {
+    if (!EntryCapHit)
+      S.Warn.addf("partial walk: entry cap of {0} reached", L.MaxEntries);
+    EntryCapHit = S.Partial = true;
+    return;
   }
   S.Entries.push_back(E);
 }

@@ -279,7 +279,46 @@ struct Totals {
   int Valid = 0, RejectedWrong = 0, MinScore = 100, MaxWrongScore = 0;
   int SlotKeys = 0, SlotKeysPresent = 0, SlotKeysCertain = 0;
   int FaultKeyCertain = 0;
+  int Filtered = 0;         // faulting keys with a keyMayEqualFilter
+  uint64_t Dropped = 0;     // entries such filtered walks did not keep
 };
+
+// A walk that keeps only the entries that may equal K (after the first
+// few) answers findKey for K exactly as the full walk does, with far fewer
+// entries kept.
+void checkFilteredWalk(const MapReader &R, const TypeInfo &MT, uint64_t Addr,
+                       const MapState &Full, const KeyLookup &FullL,
+                       const GoValue &K, Totals &Tot) {
+  auto Keep = keyMayEqualFilter(R, *MT.Key, K);
+  if (!Keep)
+    return;
+  ++Tot.Filtered;
+  MapLimits Lim;
+  Lim.Keep = Keep;
+  Lim.KeepFirst = 4;
+  auto S = R.decode(MT, Addr, Lim);
+  ASSERT_TRUE(static_cast<bool>(S)) << toString(S.takeError());
+  EXPECT_EQ(S->EntriesFound, Full.EntriesFound);
+  EXPECT_EQ(S->Entries.size() + S->EntriesDropped, S->EntriesFound);
+  EXPECT_EQ(S->Partial, Full.Partial);
+  Tot.Dropped += S->EntriesDropped;
+  // Kept entries are the full walk's, at their places in its order.
+  for (const MapEntry &E : S->Entries) {
+    ASSERT_LT(E.Ordinal, Full.Entries.size());
+    EXPECT_EQ(E.KeyAddr, Full.Entries[E.Ordinal].KeyAddr);
+  }
+  if (Full.EntriesFound > 4 + 8) {
+    EXPECT_LT(S->Entries.size(), 4 + 8u) << "the filter kept too much";
+  }
+  auto L = findKey(R, *S, K);
+  ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
+  EXPECT_EQ(L->Result, FullL.Result);
+  EXPECT_EQ(L->Compared, FullL.Compared);
+  ASSERT_EQ(L->Matches.size(), FullL.Matches.size());
+  for (size_t I = 0; I < L->Matches.size(); ++I)
+    EXPECT_EQ(S->Entries[L->Matches[I].Entry].Ordinal,
+              Full.Entries[FullL.Matches[I].Entry].Ordinal);
+}
 
 // Iterators of the iterwrite scenario: `for range` over the map in
 // goroutines whose hiter / maps.Iter sits on their stack. Found by
@@ -501,6 +540,7 @@ TEST(MapState, Corpus) {
       ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
       EXPECT_NE(L->Result, KeyLookup::Verdict::Unknown)
           << llvm::join(L->Warn.all(), "\n");
+      checkFilteredWalk(R, *MT, Addr, *S, *L, *K, Tot);
       EXPECT_LE(L->Matches.size(), 1u);
       ASSERT_TRUE(L->Home) << L->HomeError;
       if (certainlyPresent(Scenario, *C->truth().getString("go_version"),
@@ -649,6 +689,10 @@ TEST(MapState, Corpus) {
          Tot.FaultKeyCertain, Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound,
          Tot.SlotKeys, Tot.SlotKeysPresent, Tot.SlotKeysCertain, Tot.Valid,
          Tot.MinScore, Tot.RejectedWrong, Tot.MaxWrongScore);
+  printf("  filtered walks: %d faulting keys, %llu entries not kept\n",
+         Tot.Filtered, (unsigned long long)Tot.Dropped);
+  EXPECT_GT(Tot.Filtered, 0);
+  EXPECT_GT(Tot.Dropped, 0u);
   // Every iterwrite case reached the iterator check (none was skipped).
   EXPECT_GE(WantIterCases, 15);
   EXPECT_EQ(It.Cases, WantIterCases);
