@@ -218,6 +218,8 @@ private:
                                       const TypeInfo *KeyType,
                                       std::shared_ptr<GoValue> &Value);
   void describeMap(MapReport &M, const Recovered &Found, AnalysisReport &R);
+  static MapLimits entryLimits(const MapReader &Reader, const Recovered &Found,
+                               const AnalysisReport &R);
   void locateKey(const MapReader &Reader, const MapState &Decoded,
                  const GoValue &KeyValue, MapReport &M, KeyReport &K);
   void faultMessage(const Stack &St, const MapBlock &B, FaultReport &F,
@@ -644,13 +646,39 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
 }
 
 
+// What the diagnosis keeps of a map's entries: a few for the checks that
+// sample them, those that may equal the key (when a quick test exists for
+// its type), and the one the iterator points at; a million-entry map is
+// still walked whole (counts, growth, checks) without keeping every entry.
+MapLimits Diagnoser::entryLimits(const MapReader &Reader, const Recovered &Found,
+                                 const AnalysisReport &R) {
+  MapLimits L;
+  std::function<bool(const MapEntry &)> MayBeKey;
+  if (R.Key && Found.KeyValue && Found.MapType->Key)
+    MayBeKey = keyMayEqualFilter(Reader, *Found.MapType->Key, *Found.KeyValue);
+  if (!MayBeKey && R.Key && Found.KeyValue)
+    return L; // the key is compared with every entry
+  uint64_t IterKey = 0;
+  if (Found.Iter) {
+    if (auto It = decodeMapIter(Reader, *Found.Iter))
+      IterKey = It->Key;
+    else
+      consumeError(It.takeError()); // decoded again, with the map, below
+  }
+  L.Keep = [MayBeKey = std::move(MayBeKey), IterKey](const MapEntry &E) {
+    return (IterKey && E.KeyAddr == IterKey) || (MayBeKey && MayBeKey(E));
+  };
+  return L;
+}
+
 void Diagnoser::describeMap(MapReport &M, const Recovered &Found,
                             AnalysisReport &R) {
   if (!Found.MapType)
     return;
   GoProgram &GP = const_cast<GoProgram &>(P);
   MapReader Reader(GP);
-  auto Decoded = Reader.decode(*Found.MapType, M.Address);
+  auto Decoded = Reader.decode(*Found.MapType, M.Address,
+                               entryLimits(Reader, Found, R));
   if (!Decoded) {
     M.Warnings.push_back("decoding the map: " + errorText(Decoded.takeError()));
     return;
