@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds bench/largeprog with a local Go toolchain and crashes it with a
 # concurrent map write, leaving a large core (10,000 goroutines, ~1 GiB
-# heap by default) in a cache directory outside the repository:
+# heap, a 1,000,000-entry map[string]int by default) in a cache directory outside the repository:
 #
-#   bench/make_large_core.sh [--goroutines N] [--heapmb M] [--out DIR] [--force]
+#   bench/make_large_core.sh [--goroutines N] [--heapmb M] [--mapentries E] [--out DIR] [--force]
 #
 # DIR defaults to ${MAPSLEUTH_BENCH_CACHE:-${TMPDIR:-/tmp}/mapsleuth-bench}/large.
 # It ends up holding exe, core, stderr.txt and meta.json. An existing core
@@ -18,6 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 goroutines=10000
 heapmb=1024
 depth=24
+mapentries=1000000
 force=0
 cache=${MAPSLEUTH_BENCH_CACHE:-${TMPDIR:-/tmp}/mapsleuth-bench}
 out=$cache/large
@@ -30,14 +31,16 @@ while (($#)); do
     --goroutines) goroutines=$2; shift 2 ;;
     --heapmb) heapmb=$2; shift 2 ;;
     --depth) depth=$2; shift 2 ;;
+    --mapentries) mapentries=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --force) force=1; shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
-[[ $goroutines =~ ^[0-9]+$ && $heapmb =~ ^[0-9]+$ && $depth =~ ^[0-9]+$ ]] ||
-  die "--goroutines, --heapmb and --depth take whole numbers"
+[[ $goroutines =~ ^[0-9]+$ && $heapmb =~ ^[0-9]+$ && $depth =~ ^[0-9]+$ && $mapentries =~ ^[0-9]+$ ]] ||
+  die "--goroutines, --heapmb, --depth and --mapentries take whole numbers"
+((mapentries >= 1)) || die "--mapentries must be at least 1"
 ((goroutines >= 2)) || die "--goroutines must be at least 2"
 
 repo=$(cd "$here/.." && pwd)
@@ -65,7 +68,7 @@ say "toolchain $go ($goversion)"
 
 # --- the program (rebuilt when its source or the toolchain changed)
 src_hash=$(cat "$here/largeprog/main.go" "$here/largeprog/go.mod" | sha256sum | cut -c1-16)
-params="goroutines=$goroutines heapmb=$heapmb depth=$depth go=$goversion src=$src_hash"
+params="goroutines=$goroutines heapmb=$heapmb depth=$depth mapentries=$mapentries go=$goversion src=$src_hash"
 if ((!force)) && [[ -s $out/core && -f $out/meta.json ]] &&
    grep -qF "\"params\": \"$params\"" "$out/meta.json"; then
   say "up to date: $out/core ($params)"
@@ -76,7 +79,7 @@ fi
 # --- room: the core holds the heap (twice over while the GC copies
 # nothing, but spans, map groups and stacks add up), the goroutine stacks
 # (~8 KiB each at least) and the runtime's own memory.
-need_mb=$((heapmb * 3 + goroutines * 64 / 1024 + 1024))
+need_mb=$((heapmb * 3 + goroutines * 64 / 1024 + mapentries * 3 / 10000 + 1024))
 avail_mb=$(df -Pm "$out" | awk 'NR==2 {print $4}')
 say "free space in $out: ${avail_mb} MiB; needed: ~${need_mb} MiB"
 ((avail_mb >= need_mb)) ||
@@ -101,7 +104,7 @@ set +e
 (
   cd "$out"
   ulimit -c unlimited
-  exec env GOTRACEBACK=crash GOMAXPROCS=4 ./exe -goroutines "$goroutines" -heapmb "$heapmb" -depth "$depth"
+  exec env GOTRACEBACK=crash GOMAXPROCS=4 ./exe -goroutines "$goroutines" -heapmb "$heapmb" -depth "$depth" -mapentries "$mapentries"
 ) 2>"$out/stderr.txt"
 rc=$?
 set -e
@@ -134,6 +137,7 @@ cat >"$out/meta.json" <<JSON
   "goroutines_requested": $goroutines,
   "heapmb_requested": $heapmb,
   "depth": $depth,
+  "mapentries_requested": $mapentries,
   "go": "$goversion",
   "go_path": "$go",
   "core_bytes": $core_bytes,

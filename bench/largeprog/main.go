@@ -2,7 +2,7 @@
 // concurrent map write, so that the bench can time mapsleuth and Delve on a
 // core with many goroutines and a big heap. Standard library only.
 //
-//	largeprog [-goroutines 10000] [-heapmb 1024] [-depth 24]
+//	largeprog [-goroutines 10000] [-heapmb 1024] [-depth 24] [-mapentries 1000000]
 //
 // Run it with GOTRACEBACK=crash and `ulimit -c unlimited`; see
 // bench/make_large_core.sh. The goroutines are parked in different states
@@ -165,7 +165,11 @@ func main() {
 	ngor := flag.Int("goroutines", 10000, "goroutines to park")
 	heapMB := flag.Int("heapmb", 1024, "approximate live heap in MiB")
 	depth := flag.Int("depth", 24, "maximum extra stack depth of parked goroutines")
+	mapEntries := flag.Int("mapentries", 1000000, "entries of the map the writers race on (at least 1)")
 	flag.Parse()
+	if *mapEntries < 1 {
+		*mapEntries = 1
+	}
 	runtime.GOMAXPROCS(4)
 	debug.SetGCPercent(400)
 
@@ -202,12 +206,20 @@ func main() {
 		runtime.NumGoroutine(), ms.HeapAlloc>>20, ms.HeapSys>>20)
 	fmt.Fprintf(os.Stderr, "LARGEPROG start\n")
 
-	// The fault: four writers on one map, no lock.
-	shared := make(map[int]int)
+	// The fault: four writers on one big map, no lock. The map is built
+	// first (-mapentries string keys), so the core holds a map of that
+	// size; the writers then overwrite existing keys, taken from a slice.
+	names := make([]string, *mapEntries)
+	shared := make(map[string]int, *mapEntries)
+	for i := range names {
+		names[i] = fmt.Sprintf("session/%08d", i)
+		shared[names[i]] = i
+	}
+	fmt.Fprintf(os.Stderr, "LARGEPROG map entries=%d\n", len(shared))
 	for w := 0; w < 4; w++ {
 		go func(w int) {
-			for i := 0; ; i++ {
-				shared[i%4096+w] = i
+			for i := w; ; i += 4 {
+				shared[names[(i*7919)%len(names)]] = i
 			}
 		}(w)
 	}
