@@ -961,7 +961,11 @@ AnalysisReport Diagnoser::run() {
   }
   diagnoseFault(*G, R);
   // The other party: every other goroutine inside a map operation.
+  size_t Seen = 0;
   for (const auto &Other : GS.Goroutines) {
+    // Thousands of stacks: their pages need not stay in RAM.
+    if (++Seen % ReleaseEveryGoroutines == 0)
+      P.memory().releaseResident();
     if (Other.Dead() || Other.G == G->G)
       continue;
     auto Racer = racerOf(Other, R);

@@ -282,9 +282,13 @@ Expected<GoroutineSet> GoroutineReader::read() {
     return Gs.takeError();
   readAllm(Tids);
   readThreads();
-  for (uint64_t I = 0; I < Gs->size(); ++I)
+  for (uint64_t I = 0; I < Gs->size(); ++I) {
     if ((*Gs)[I])
       readGoroutine(I, (*Gs)[I]);
+    // Thousands of goroutines: their pages need not stay in RAM.
+    if ((I + 1) % ReleaseEveryGoroutines == 0)
+      Mem.releaseResident();
+  }
   S.indexG();
   return std::move(S);
 }

@@ -65,6 +65,11 @@ struct ThreadInfo {
   std::string What;            // "on g0", "on gsignal", "running goroutine 7"
 };
 
+// Passes over every goroutine (reading them, unwinding them) let the
+// core's pages go (Memory::releaseResident) after each this many, so that
+// a process with 100,000 goroutines is not held in RAM at once.
+constexpr size_t ReleaseEveryGoroutines = 512;
+
 struct GoroutineSet {
   std::vector<GoroutineInfo> Goroutines; // allgs order
   std::vector<MInfo> Ms;

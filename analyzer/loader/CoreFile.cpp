@@ -182,7 +182,7 @@ Error CoreFile::parse() {
     if (!S.SavedSize)
       continue;
     Mem.add(S.VAddr, In->data().slice(S.FileOffset, S.SavedSize),
-            RegionSource::Core);
+            RegionSource::Core, In->fileMapped());
   }
   return Error::success();
 }

@@ -427,6 +427,12 @@ std::unique_ptr<InputFile> InputFile::fromBytes(llvm::StringRef Bytes,
   return F;
 }
 
+bool InputFile::fileMapped() const {
+  if (Shared)
+    return Shared->fileMapped();
+  return Buffer->getBufferKind() == llvm::MemoryBuffer::MemoryBuffer_MMap;
+}
+
 std::unique_ptr<InputFile>
 InputFile::share(std::shared_ptr<const InputFile> Base) {
   auto F = fromBytes(Base->bytes(), Base->path());

@@ -45,6 +45,10 @@ public:
   }
   uint64_t size() const { return bytes().size(); }
   Compression compression() const { return Comp; }
+  // The bytes are a read-only mapping of a file (the input itself or its
+  // inflated copy), not memory of this process's own: their pages can be
+  // dropped and read again (Memory::releaseResident).
+  bool fileMapped() const;
 
   static Compression sniff(llvm::StringRef Head);
 

@@ -397,7 +397,7 @@ Error Target::setUp(const TargetOptions &Opts) {
   // Address space: the core's saved memory first, then the executable's
   // file-backed segments at the bias, then libraries from disk.
   for (const auto &R : Core->memory().regions())
-    Mem.add(R.Start, R.Bytes, RegionSource::Core);
+    Mem.add(R.Start, R.Bytes, RegionSource::Core, R.FileMapped);
   // What a truncated core lost of a writable segment is unknown: the
   // file's bytes there are the initial values, not the process's. (Lost
   // read-only bytes are the file's, which the files may supply.)

@@ -58,6 +58,9 @@ struct MapLimits {
   uint64_t MaxUnreadableRun = 1024;    // consecutive unreadable buckets or
                                        // groups before an array is given up
   bool CollectEntries = true;          // false: count only
+  // Bytes walked between Memory::releaseResident hints, so that a walk of
+  // a big map does not hold the whole map in RAM (0: never).
+  uint64_t ReleaseEvery = 16ull << 20;
   // A filter for big maps: when set, the first KeepFirst entries are kept
   // and after them only those Keep accepts (it sees KeyAddr and ElemAddr
   // resolved); the others are counted in MapState::EntriesDropped. The

@@ -172,6 +172,11 @@ bool WalkBase::budget(uint64_t Bytes, const char *What) {
     return false;
   }
   S.BytesRead += Bytes;
+  if (L.ReleaseEvery && S.BytesRead >= NextRelease) {
+    if (NextRelease)
+      M.releaseResident();
+    NextRelease = S.BytesRead + L.ReleaseEvery;
+  }
   return true;
 }
 

@@ -116,6 +116,7 @@ protected:
 
 private:
   bool BudgetHit = false, EntryCapHit = false;
+  uint64_t NextRelease = 0; // BytesRead at which to call releaseResident
 };
 
 // A classic hmap: the bucket array, the old one while growing, and every

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "support/ByteReader.h"
 
 namespace ms {
@@ -79,7 +82,7 @@ bool Memory::isReadable(uint64_t Addr, uint64_t Size) const {
 }
 
 void RegionMemory::add(uint64_t Start, llvm::ArrayRef<uint8_t> Bytes,
-                       RegionSource Src) {
+                       RegionSource Src, bool FileMapped) {
   if (Bytes.empty())
     return;
   // Clip against existing regions: keep only the parts nobody covers.
@@ -102,6 +105,7 @@ void RegionMemory::add(uint64_t Start, llvm::ArrayRef<uint8_t> Bytes,
     NR.Start = Cur;
     NR.Bytes = Bytes.slice(Cur - Start, PieceEnd - Cur);
     NR.Source = Src;
+    NR.FileMapped = FileMapped;
     Regions.emplace(Cur, NR);
     Cur = PieceEnd;
   }
@@ -146,11 +150,33 @@ Error RegionMemory::read(uint64_t Addr,
   return Error::success();
 }
 
+void RegionMemory::releaseResident() const {
+  static const uintptr_t Page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  for (const auto &KV : Regions) {
+    const Region &R = KV.second;
+    if (!R.FileMapped)
+      continue;
+    // Whole pages inside the region only: a page it shares with bytes
+    // outside stays.
+    const uintptr_t B = reinterpret_cast<uintptr_t>(R.Bytes.data()),
+                    E = B + R.Bytes.size();
+    const uintptr_t First = (B + Page - 1) & ~(Page - 1), Last = E & ~(Page - 1);
+    if (First < Last)
+      (void)madvise(reinterpret_cast<void *>(First), Last - First,
+                    MADV_DONTNEED);
+  }
+}
+
 std::vector<RegionMemory::Region> RegionMemory::regions() const {
   std::vector<Region> V;
   for (auto &KV : Regions)
     V.push_back(KV.second);
   return V;
+}
+
+void OverlayMemory::releaseResident() const {
+  Front.releaseResident();
+  Back->releaseResident();
 }
 
 Error OverlayMemory::read(uint64_t Addr,

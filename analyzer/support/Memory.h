@@ -39,6 +39,13 @@ public:
   Expected<std::string> readString(uint64_t Addr, uint64_t Len,
                                    uint64_t MaxLen = 1 << 20) const;
   bool isReadable(uint64_t Addr, uint64_t Size = 1) const;
+
+  // A hint after a long pass over much of the target (a big map's walk):
+  // the pages read so far may leave this process's RAM. Where the bytes
+  // are a mapped file, the kernel drops them from the process and brings
+  // them back from the page cache on the next access, so every view handed
+  // out stays valid and reads the same bytes; elsewhere a no-op.
+  virtual void releaseResident() const {}
 };
 
 // What backs a region, for reports and debugging.
@@ -53,17 +60,22 @@ public:
     uint64_t Start = 0;
     llvm::ArrayRef<uint8_t> Bytes;
     RegionSource Source = RegionSource::Other;
+    // Bytes lie in a read-only mapping of a file (releaseResident may
+    // drop their pages); false for bytes in ordinary memory.
+    bool FileMapped = false;
     uint64_t end() const { return Start + Bytes.size(); }
   };
 
   // Adds BYTES at START, except where an existing region already covers.
-  void add(uint64_t Start, llvm::ArrayRef<uint8_t> Bytes, RegionSource Src);
+  void add(uint64_t Start, llvm::ArrayRef<uint8_t> Bytes, RegionSource Src,
+           bool FileMapped = false);
   Error read(uint64_t Addr, llvm::MutableArrayRef<uint8_t> Out) const override;
   llvm::ArrayRef<uint8_t> view(uint64_t Addr, uint64_t Size) const override;
   const Region *find(uint64_t Addr) const;
   // The first region that starts after ADDR, or null.
   const Region *next(uint64_t Addr) const;
   std::vector<Region> regions() const;
+  void releaseResident() const override;
 
 private:
   std::map<uint64_t, Region> Regions; // keyed by start
@@ -79,6 +91,7 @@ public:
       : Front(std::move(Front)), Back(std::move(Back)) {}
   Error read(uint64_t Addr, llvm::MutableArrayRef<uint8_t> Out) const override;
   llvm::ArrayRef<uint8_t> view(uint64_t Addr, uint64_t Size) const override;
+  void releaseResident() const override;
   const RegionMemory &front() const { return Front; }
   const Memory &back() const { return *Back; }
 

@@ -1,6 +1,10 @@
 #include "support/Memory.h"
 
 #include <gtest/gtest.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "loader/InputFile.h"
 
 using namespace ms;
 
@@ -63,6 +67,52 @@ TEST(OverlayMemory, FrontWinsAndTheBackFillsTheGaps) {
   ASSERT_FALSE(static_cast<bool>(V));
   std::string Msg = llvm::toString(V.takeError());
   EXPECT_NE(Msg.find("0x1010"), std::string::npos) << Msg;
+}
+
+// releaseResident lets the kernel drop a mapped file's pages; reads after
+// it see the same bytes, and bytes in ordinary memory are left alone
+// (MADV_DONTNEED would zero them).
+TEST(RegionMemory, ReleaseResidentKeepsEveryByte) {
+  llvm::SmallString<128> Path;
+  int FD = -1;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("ms-resident", "bin", FD, Path));
+  std::vector<uint8_t> Content(1 << 20);
+  for (size_t I = 0; I < Content.size(); ++I)
+    Content[I] = static_cast<uint8_t>(I * 131 + (I >> 12));
+  {
+    llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
+    OS.write(reinterpret_cast<const char *>(Content.data()), Content.size());
+  }
+  auto F = InputFile::open(Path.str().str());
+  ASSERT_TRUE(static_cast<bool>(F)) << llvm::toString(F.takeError());
+  EXPECT_TRUE((*F)->fileMapped()) << "a 1 MiB file is mapped, not read";
+  std::vector<uint8_t> Heap = Content;
+  auto Copy = InputFile::fromBytes(
+      llvm::StringRef(reinterpret_cast<const char *>(Heap.data()), Heap.size()),
+      "heap");
+  EXPECT_FALSE(Copy->fileMapped());
+
+  RegionMemory M;
+  // At an unaligned address and offset, as core segments need not be.
+  M.add(0x10000, (*F)->data().drop_front(100), RegionSource::Core,
+        (*F)->fileMapped());
+  M.add(0x400000, Copy->data(), RegionSource::Core, Copy->fileMapped());
+  auto Before = M.readBytes(0x10000, Content.size() - 100);
+  ASSERT_TRUE(static_cast<bool>(Before));
+  llvm::ArrayRef<uint8_t> View = M.view(0x10000 + 5000, 64);
+  ASSERT_EQ(View.size(), 64u);
+  M.releaseResident();
+  OverlayMemory O(RegionMemory(), std::make_unique<RegionMemory>(M));
+  O.releaseResident();
+  auto After = M.readBytes(0x10000, Content.size() - 100);
+  ASSERT_TRUE(static_cast<bool>(After));
+  EXPECT_TRUE(*Before == *After);
+  EXPECT_TRUE(std::equal(View.begin(), View.end(), Content.begin() + 5100))
+      << "a view taken before the release still reads the file's bytes";
+  auto HeapAfter = M.readBytes(0x400000, Heap.size());
+  ASSERT_TRUE(static_cast<bool>(HeapAfter));
+  EXPECT_TRUE(*HeapAfter == Content) << "ordinary memory was released";
+  llvm::sys::fs::remove(Path);
 }
 
 } // namespace
