@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "goruntime/GoProgram.h"
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -250,15 +251,6 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 
 // ---- lookups ------------------------------------------------------------------------
 
-namespace {
-uint64_t littleEndian(ArrayRef<uint8_t> B) {
-  uint64_t V = 0;
-  for (size_t I = B.size(); I-- > 0;)
-    V = V << 8 | B[I];
-  return V;
-}
-} // namespace
-
 std::function<bool(const MapEntry &)>
 keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
   using VK = GoValue::VKind;
@@ -269,18 +261,17 @@ keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
     if (Key.VK != VK::String || Key.Str.size() != Key.Len)
       return {};
     return [&M, Want = Key.Str](const MapEntry &E) {
-      ArrayRef<uint8_t> Header = M.view(E.KeyAddr, 16);
-      if (Header.size() != 16)
+      const ByteReader Header(M.view(E.KeyAddr, 16));
+      const auto Data = Header.u64(0), Len = Header.u64(8);
+      if (!Data || !Len)
         return true;
-      const uint64_t Data = littleEndian(Header.take_front(8)),
-                     Len = littleEndian(Header.drop_front(8));
-      if (Len != Want.size())
+      if (*Len != Want.size())
         return false; // strings of different lengths are never equal
-      if (Len == 0)
+      if (*Len == 0)
         return true;
-      ArrayRef<uint8_t> Bytes = M.view(Data, Len);
-      return Bytes.size() != Len ||
-             std::memcmp(Bytes.data(), Want.data(), Len) == 0;
+      ArrayRef<uint8_t> Bytes = M.view(*Data, *Len);
+      return Bytes.size() != *Len ||
+             std::memcmp(Bytes.data(), Want.data(), *Len) == 0;
     };
   }
   // Kinds whose == is equality of all their bytes.
@@ -301,8 +292,8 @@ keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
     return {};
   const uint64_t Want = Size == 8 ? *Bits : *Bits & ((1ull << (8 * Size)) - 1);
   return [&M, Want, Size](const MapEntry &E) {
-    ArrayRef<uint8_t> Bytes = M.view(E.KeyAddr, Size);
-    return Bytes.size() != Size || littleEndian(Bytes) == Want;
+    const auto Bits = ByteReader(M.view(E.KeyAddr, Size)).uint(0, Size);
+    return !Bits || *Bits == Want;
   };
 }
 
