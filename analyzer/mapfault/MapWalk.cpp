@@ -160,7 +160,8 @@ void Tally::flush(Warnings &W) {
 // ---- WalkBase ------------------------------------------------------------------
 
 WalkBase::WalkBase(const MapReader &R, const MapLimits &L, MapState &S)
-    : R(R), M(R.memory()), L(L), S(S), MI(*S.Type->Map) {}
+    : R(R), M(R.memory()), L(L), S(S), MI(*S.Type->Map),
+      NextRelease(L.ReleaseEvery) {}
 
 bool WalkBase::budget(uint64_t Bytes, const char *What) {
   if (S.BytesRead + Bytes > L.MaxBytes) {
@@ -173,8 +174,7 @@ bool WalkBase::budget(uint64_t Bytes, const char *What) {
   }
   S.BytesRead += Bytes;
   if (L.ReleaseEvery && S.BytesRead >= NextRelease) {
-    if (NextRelease)
-      M.releaseResident();
+    M.releaseResident();
     NextRelease = S.BytesRead + L.ReleaseEvery;
   }
   return true;
