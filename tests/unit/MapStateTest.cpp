@@ -280,12 +280,15 @@ struct Totals {
   int SlotKeys = 0, SlotKeysPresent = 0, SlotKeysCertain = 0;
   int FaultKeyCertain = 0;
   int Filtered = 0;         // faulting keys with a keyMayEqualFilter
+  int FileMapped = 0;       // cases whose core memory is a mapped file
   uint64_t Dropped = 0;     // entries such filtered walks did not keep
 };
 
 // A walk that keeps only the entries that may equal K (after the first
 // few) answers findKey for K exactly as the full walk does, with far fewer
-// entries kept.
+// entries kept. It also lets the core's mapped pages go every 64 KiB of
+// groups (Memory::releaseResident): the entries read after each release,
+// and the keys findKey reads afterwards, are the same bytes.
 void checkFilteredWalk(const MapReader &R, const TypeInfo &MT, uint64_t Addr,
                        const MapState &Full, const KeyLookup &FullL,
                        const GoValue &K, Totals &Tot) {
@@ -296,6 +299,7 @@ void checkFilteredWalk(const MapReader &R, const TypeInfo &MT, uint64_t Addr,
   MapLimits Lim;
   Lim.Keep = Keep;
   Lim.KeepFirst = 4;
+  Lim.ReleaseEvery = 64 << 10;
   auto S = R.decode(MT, Addr, Lim);
   ASSERT_TRUE(static_cast<bool>(S)) << toString(S.takeError());
   EXPECT_EQ(S->EntriesFound, Full.EntriesFound);
@@ -540,6 +544,11 @@ TEST(MapState, Corpus) {
       ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
       EXPECT_NE(L->Result, KeyLookup::Verdict::Unknown)
           << llvm::join(L->Warn.all(), "\n");
+      for (const auto &Rg : P.target().regionMemory().regions())
+        if (Rg.FileMapped) {
+          ++Tot.FileMapped;
+          break;
+        }
       checkFilteredWalk(R, *MT, Addr, *S, *L, *K, Tot);
       EXPECT_LE(L->Matches.size(), 1u);
       ASSERT_TRUE(L->Home) << L->HomeError;
@@ -689,8 +698,10 @@ TEST(MapState, Corpus) {
          Tot.FaultKeyCertain, Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound,
          Tot.SlotKeys, Tot.SlotKeysPresent, Tot.SlotKeysCertain, Tot.Valid,
          Tot.MinScore, Tot.RejectedWrong, Tot.MaxWrongScore);
-  printf("  filtered walks: %d faulting keys, %llu entries not kept\n",
-         Tot.Filtered, (unsigned long long)Tot.Dropped);
+  printf("  filtered walks: %d faulting keys, %llu entries not kept; "
+         "%d cases' core memory file-mapped (released while walked)\n",
+         Tot.Filtered, (unsigned long long)Tot.Dropped, Tot.FileMapped);
+  EXPECT_GT(Tot.FileMapped, 0);
   EXPECT_GT(Tot.Filtered, 0);
   EXPECT_GT(Tot.Dropped, 0u);
   // Every iterwrite case reached the iterator check (none was skipped).
