@@ -653,7 +653,7 @@ void Diagnoser::checkWhich(const Stack &St, const MapBlock &B, FaultReport &F) {
 MapLimits Diagnoser::entryLimits(const MapReader &Reader, const Recovered &Found,
                                  const AnalysisReport &R) {
   MapLimits L;
-  std::function<bool(const MapEntry &)> MayBeKey;
+  std::function<bool(const MapEntry &, const MapState &)> MayBeKey;
   if (R.Key && Found.KeyValue && Found.MapType->Key)
     MayBeKey = keyMayEqualFilter(Reader, *Found.MapType->Key, *Found.KeyValue);
   if (!MayBeKey && R.Key && Found.KeyValue)
@@ -665,8 +665,9 @@ MapLimits Diagnoser::entryLimits(const MapReader &Reader, const Recovered &Found
     else
       consumeError(It.takeError()); // decoded again, with the map, below
   }
-  L.Keep = [MayBeKey = std::move(MayBeKey), IterKey](const MapEntry &E) {
-    return (IterKey && E.KeyAddr == IterKey) || (MayBeKey && MayBeKey(E));
+  L.Keep = [MayBeKey = std::move(MayBeKey), IterKey](const MapEntry &E,
+                                                     const MapState &S) {
+    return (IterKey && E.KeyAddr == IterKey) || (MayBeKey && MayBeKey(E, S));
   };
   return L;
 }

@@ -251,8 +251,10 @@ std::string homeMismatch(const MapState &S, const MapEntry &E,
 
 // ---- lookups ------------------------------------------------------------------------
 
+namespace {
+// Go's == on the raw bytes of an entry's key (see keyMayEqualFilter).
 std::function<bool(const MapEntry &)>
-keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
+contentFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
   using VK = GoValue::VKind;
   if (Key.hasErrors() || Key.Truncated || (Key.Type && Key.Type->K != KT.K))
     return {};
@@ -294,6 +296,120 @@ keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key) {
   return [&M, Want, Size](const MapEntry &E) {
     const auto Bits = ByteReader(M.view(E.KeyAddr, Size)).uint(0, Size);
     return !Bits || *Bits == Want;
+  };
+}
+
+// The key's hash tag and home, for leaving out entries on their tag.
+struct TagGate {
+  bool Tried = false, Usable = false;
+  uint64_t Hash = 0;
+  uint8_t Tag = 0;
+  unsigned B = 0;         // classic
+  uint64_t HomeTable = 0; // swiss (0: a small map, one group)
+
+  // Whether E sits where a lookup of the key looks, or where its writer
+  // may have been writing: classic, its bucket in the current array or in
+  // the old one (half the size, or the same size for a same-size grow);
+  // swiss, its table.
+  bool home(const MapEntry &E, const MapState &S) const {
+    if (S.Classic) {
+      const uint64_t Mask = (uint64_t(1) << B) - 1;
+      return E.Bucket == (Hash & Mask) ||
+             (E.InOld && E.Bucket == (Hash & (Mask >> 1)));
+    }
+    if (HomeTable == 0 || E.Table < 0 ||
+        static_cast<size_t>(E.Table) >= S.Tables.size())
+      return true;
+    return S.Tables[E.Table].Addr == HomeTable;
+  }
+};
+
+// The gate for Key in the map walked so far, or why there is none: the
+// hash must be computable and give the entries kept so far (at least 4)
+// the tags their slots hold.
+Expected<TagGate> makeTagGate(const MapReader &R, const MapState &S,
+                              const GoValue &Key) {
+  if (!S.Type || !S.Type->Key || (!S.Classic && !S.Swiss))
+    return makeError("no map header");
+  auto H = R.hasher(*S.Type);
+  if (!H)
+    return H.takeError();
+  const uint64_t Seed = S.Classic ? S.Classic->Hash0 : S.Swiss->Seed;
+  auto TagOf = [&](uint64_t Hash) {
+    return S.Classic ? classicTopHash(Hash) : swissH2(Hash);
+  };
+  unsigned Checked = 0;
+  for (const MapEntry &E : S.Entries) {
+    if (Checked == 8)
+      break;
+    GoValue K = decodeAt(R, *S.Type->Key, E.KeyAddr, keyDecodeLimits());
+    auto Hash = (*H)->hash(K, Seed);
+    if (!Hash)
+      return Hash.takeError();
+    if (TagOf(*Hash) != E.Tag)
+      return makeError("the hash gives the key at {0} the tag {1}; its "
+                       "slot holds {2}",
+                       hex(E.KeyAddr), hex(TagOf(*Hash)), hex(E.Tag));
+    ++Checked;
+  }
+  if (Checked < 4)
+    return makeError("{0} entries to check the hash on (4 needed)", Checked);
+  auto Hash = (*H)->hash(Key, Seed);
+  if (!Hash)
+    return Hash.takeError();
+  TagGate G;
+  G.Hash = *Hash;
+  G.Tag = TagOf(*Hash);
+  if (S.Classic) {
+    G.B = S.Classic->B;
+    if (G.B >= 64)
+      return makeError("hmap B = {0}", G.B);
+  } else if (S.Swiss->DirLen > 0) {
+    const uint64_t Dir =
+        S.Swiss->DirLen == 1 ? 0 : *Hash >> (S.Swiss->GlobalShift & 63);
+    if (Dir >= S.Directory.size() || S.Directory[Dir] == 0)
+      return makeError("directory index {0} not read", Dir);
+    G.HomeTable = S.Directory[Dir];
+  }
+  G.Tried = G.Usable = true;
+  return G;
+}
+} // namespace
+
+std::function<bool(const MapEntry &, const MapState &)>
+keyMayEqualFilter(const MapReader &R, const TypeInfo &KT, const GoValue &Key,
+                  KeyFilterStats *Stats) {
+  auto Content = contentFilter(R, KT, Key);
+  if (!Content)
+    return {};
+  // Decided on the first call, when the header and the first entries kept
+  // are known.
+  auto Gate = std::make_shared<TagGate>();
+  return [&R, Key, Content = std::move(Content), Gate,
+          Stats](const MapEntry &E, const MapState &S) {
+    if (!Gate->Tried) {
+      auto G = makeTagGate(R, S, Key);
+      if (G)
+        *Gate = *G;
+      else if (Stats)
+        Stats->NoHashGate = errorText(G.takeError());
+      else
+        consumeError(G.takeError()); // a probe: without it, every key is read
+      Gate->Tried = true;
+      if (Stats)
+        Stats->HashGate = Gate->Usable;
+    }
+    if (Gate->Usable && E.Tag != Gate->Tag && !Gate->home(E, S)) {
+      if (Stats)
+        ++Stats->ByTag;
+      return false;
+    }
+    if (!Content(E)) {
+      if (Stats)
+        ++Stats->ByContent;
+      return false;
+    }
+    return true;
   };
 }
 

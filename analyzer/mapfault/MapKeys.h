@@ -35,6 +35,14 @@ KeyEq goKeyEqual(const GoValue &A, const GoValue &B);
 // (equality and hashing need every byte).
 DecodeLimits keyDecodeLimits();
 
+// What a keyMayEqualFilter decided, for tests and measurements.
+struct KeyFilterStats {
+  bool HashGate = false;   // the key's hash tag was used
+  std::string NoHashGate;  // why not, when it was not
+  uint64_t ByTag = 0;      // entries left out on their slot's tag alone
+  uint64_t ByContent = 0;  // entries left out after reading their key
+};
+
 // A quick test for MapLimits::Keep that lets a walk of a big map keep only
 // the entries that may equal Key: false only where Go's == on the raw
 // bytes in memory proves an entry's key differs (string length or bytes;
@@ -42,9 +50,19 @@ DecodeLimits keyDecodeLimits();
 // doubt (unreadable, another kind). Empty when there is no such test for
 // the key's type. The function reads R's memory and must not outlive R;
 // a state walked with it answers findKey for this Key only.
-std::function<bool(const MapEntry &)>
+//
+// When the map's hash can be recomputed and gives the first entries kept
+// the tags their slots hold (tophash / H2), an entry outside the key's
+// home (classic: its bucket in either array; swiss: its table) whose tag
+// differs from the key's is left out without reading its key: a lookup
+// would never compare them, and their keys hash elsewhere. Entries in the
+// home are always compared by content, so a slot two racing writers left
+// with one key's tag and the other's key is still found. The gate is the
+// tag, not the position: a key a race left outside its home (in another
+// table or bucket) kept its own tag, so it is still compared, and found.
+std::function<bool(const MapEntry &, const MapState &)>
 keyMayEqualFilter(const MapReader &R, const TypeInfo &KeyType,
-                  const GoValue &Key);
+                  const GoValue &Key, KeyFilterStats *Stats = nullptr);
 
 // Where a key lives, or would live, according to its hash.
 struct KeyHome {

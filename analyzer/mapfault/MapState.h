@@ -40,6 +40,7 @@ class Memory;
 class TypeTable;
 class RuntimeLayouts;
 struct MapEntry;
+struct MapState;
 
 // Hard caps of one decode. Hitting one makes the walk partial (a
 // warning), never an error.
@@ -63,9 +64,10 @@ struct MapLimits {
   uint64_t ReleaseEvery = 16ull << 20;
   // A filter for big maps: when set, the first KeepFirst entries are kept
   // and after them only those Keep accepts (it sees KeyAddr and ElemAddr
-  // resolved); the others are counted in MapState::EntriesDropped. The
-  // walk still visits every slot, so counts and checks are unchanged.
-  std::function<bool(const MapEntry &)> Keep;
+  // resolved, and the state walked so far: header, directory, tables and
+  // the entries kept); the others are counted in MapState::EntriesDropped.
+  // The walk still visits every slot, so counts and checks are unchanged.
+  std::function<bool(const MapEntry &, const MapState &)> Keep;
   uint64_t KeepFirst = 64;
 };
 

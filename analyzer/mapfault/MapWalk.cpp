@@ -197,7 +197,7 @@ void WalkBase::addEntry(MapEntry E, ArrayRef<uint8_t> Bytes, uint64_t KeyOff,
     if (E.ElemAddr == 0)
       T.add("indirect elem pointer is nil in a live slot", Where());
   }
-  if (L.Keep && S.Entries.size() >= L.KeepFirst && !L.Keep(E)) {
+  if (L.Keep && S.Entries.size() >= L.KeepFirst && !L.Keep(E, S)) {
     ++S.EntriesDropped;
     return;
   }

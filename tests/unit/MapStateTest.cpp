@@ -282,6 +282,8 @@ struct Totals {
   int Filtered = 0;         // faulting keys with a keyMayEqualFilter
   int FileMapped = 0;       // cases whose core memory is a mapped file
   uint64_t Dropped = 0;     // entries such filtered walks did not keep
+  int HashGated = 0;        // ... whose filter used the key's hash tag
+  uint64_t ByTag = 0;       // entries left out on their tag alone
 };
 
 // A walk that keeps only the entries that may equal K (after the first
@@ -292,7 +294,8 @@ struct Totals {
 void checkFilteredWalk(const MapReader &R, const TypeInfo &MT, uint64_t Addr,
                        const MapState &Full, const KeyLookup &FullL,
                        const GoValue &K, Totals &Tot) {
-  auto Keep = keyMayEqualFilter(R, *MT.Key, K);
+  KeyFilterStats Stats;
+  auto Keep = keyMayEqualFilter(R, *MT.Key, K, &Stats);
   if (!Keep)
     return;
   ++Tot.Filtered;
@@ -306,6 +309,14 @@ void checkFilteredWalk(const MapReader &R, const TypeInfo &MT, uint64_t Addr,
   EXPECT_EQ(S->Entries.size() + S->EntriesDropped, S->EntriesFound);
   EXPECT_EQ(S->Partial, Full.Partial);
   Tot.Dropped += S->EntriesDropped;
+  EXPECT_EQ(Stats.ByTag + Stats.ByContent, S->EntriesDropped);
+  Tot.HashGated += Stats.HashGate;
+  Tot.ByTag += Stats.ByTag;
+  // Every faulting map of more than 4 entries has an exact hash in the
+  // corpus (the home checks below need it), so the gate is used.
+  if (Full.EntriesFound > 4 && !Full.Partial) {
+    EXPECT_TRUE(Stats.HashGate) << Stats.NoHashGate;
+  }
   // Kept entries are the full walk's, at their places in its order.
   for (const MapEntry &E : S->Entries) {
     ASSERT_LT(E.Ordinal, Full.Entries.size());
@@ -698,12 +709,16 @@ TEST(MapState, Corpus) {
          Tot.FaultKeyCertain, Tot.KeyAbsent, Tot.KeyUnknown, Tot.CertainFound,
          Tot.SlotKeys, Tot.SlotKeysPresent, Tot.SlotKeysCertain, Tot.Valid,
          Tot.MinScore, Tot.RejectedWrong, Tot.MaxWrongScore);
-  printf("  filtered walks: %d faulting keys, %llu entries not kept; "
+  printf("  filtered walks: %d faulting keys, %llu entries not kept (%llu "
+         "on their tag alone, %d walks with the hash gate); "
          "%d cases' core memory file-mapped (released while walked)\n",
-         Tot.Filtered, (unsigned long long)Tot.Dropped, Tot.FileMapped);
+         Tot.Filtered, (unsigned long long)Tot.Dropped,
+         (unsigned long long)Tot.ByTag, Tot.HashGated, Tot.FileMapped);
   EXPECT_GT(Tot.FileMapped, 0);
   EXPECT_GT(Tot.Filtered, 0);
   EXPECT_GT(Tot.Dropped, 0u);
+  EXPECT_GT(Tot.HashGated, 0);
+  EXPECT_GT(Tot.ByTag, Tot.Dropped / 2) << "most entries left out unread";
   // Every iterwrite case reached the iterator check (none was skipped).
   EXPECT_GE(WantIterCases, 15);
   EXPECT_EQ(It.Cases, WantIterCases);
@@ -835,6 +850,47 @@ TEST(MapDamage, NoHomeWithoutTheRightHash) {
       EXPECT_NE(L->HomeError.find("not the hash this process used"),
                 std::string::npos)
           << L->HomeError;
+    }
+  }
+}
+
+// The hash-tag gate of a filtered walk: an entry whose slot tag is not the
+// key's hash tag is left out unread, except in the key's home, where a
+// slot two racing writers left with one key's tag and another key is
+// still compared (and found) by content.
+TEST(MapDamage, FilterComparesTheKeysHomeByContent) {
+  for (const char *Name : {"go1.22-default/strkeys", "go1.26-default/strkeys"}) {
+    SCOPED_TRACE(Name);
+    auto D = Damage::open(Name);
+    ASSERT_TRUE(D);
+    ASSERT_GT(D->Orig.Entries.size(), 16u);
+    const MapEntry &X = D->Orig.Entries[D->Orig.Entries.size() / 2];
+    GoValue K = decodeValue(D->C->P->types(), *D->MT->Key, X.KeyAddr,
+                            keyDecodeLimits());
+    ASSERT_FALSE(K.hasErrors());
+    // Another valid tag in X's slot (classic tophash >= 5; swiss H2 < 0x80).
+    const uint8_t Other = X.Tag == 0x20 ? 0x21 : 0x20;
+    const uint64_t TagAddr = X.BucketAddr + X.Slot; // tophash[] / ctrl word
+    for (bool Damaged : {false, true}) {
+      SCOPED_TRACE(Damaged ? "tag damaged" : "intact");
+      D->Mem->clear();
+      if (Damaged)
+        D->Mem->patch8(TagAddr, Other);
+      KeyFilterStats Stats;
+      MapLimits Lim;
+      Lim.Keep = keyMayEqualFilter(*D->R, *D->MT->Key, K, &Stats);
+      ASSERT_TRUE(static_cast<bool>(Lim.Keep));
+      Lim.KeepFirst = 4;
+      MapState S = D->decode(Lim);
+      EXPECT_TRUE(Stats.HashGate) << Stats.NoHashGate;
+      EXPECT_GT(Stats.ByTag, D->Orig.Entries.size() / 2);
+      EXPECT_EQ(S.EntriesFound, D->Orig.EntriesFound);
+      auto L = findKey(*D->R, S, K);
+      ASSERT_TRUE(static_cast<bool>(L)) << toString(L.takeError());
+      EXPECT_TRUE(L->present());
+      ASSERT_EQ(L->Matches.size(), 1u);
+      EXPECT_EQ(S.Entries[L->Matches[0].Entry].KeyAddr, X.KeyAddr);
+      EXPECT_EQ(S.Entries[L->Matches[0].Entry].Tag, Damaged ? Other : X.Tag);
     }
   }
 }
