@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
@@ -203,6 +204,7 @@ private:
   void reportFaultingMap(const Stack &St, const MapBlock &B,
                          AnalysisReport &R);
   void concretizeShapes(const Stack &St, const MapBlock &B, MapReport &M);
+  bool mayBeInMapCode(const GoroutineInfo &G);
   std::optional<RacerReport> racerOf(const GoroutineInfo &Other,
                                      const AnalysisReport &R);
   void findGrowthStep(const Stack &St, const MapBlock &B, RacerReport &Racer);
@@ -238,6 +240,8 @@ private:
   EmulationCache Emu;
   Warnings W;
   const TypeInfo *CurMapType = nullptr; // validates map candidates when known
+  // PCs seen on parked goroutines' stacks: in a map function or not.
+  std::unordered_map<uint64_t, bool> MapPCs;
 };
 
 bool Diagnoser::validMapType(uint64_t V, std::string &Why) {
@@ -881,6 +885,24 @@ void Diagnoser::findGrowthStep(const Stack &St, const MapBlock &B,
 // Another goroutine inside a map operation (nullopt when it is not in
 // one): what it does, where, and on which map. R: the report so far (the
 // faulting map, to compare with).
+// Whether G may be inside a map function, decided without unwinding it
+// where its possible frame PCs are bounded (a parked goroutine: see
+// Unwinder::possibleFramePCs): false only when none of them is in one.
+bool Diagnoser::mayBeInMapCode(const GoroutineInfo &G) {
+  bool Hit = false;
+  const bool Bounded = U.possibleFramePCs(G, [&](uint64_t PC) {
+    if (Hit)
+      return;
+    auto [It, New] = MapPCs.try_emplace(PC, false);
+    if (New)
+      U.functionsAt(PC, [&, &InMap = It->second](llvm::StringRef F) {
+        InMap = InMap || isMapFunction(F);
+      });
+    Hit = It->second;
+  });
+  return !Bounded || Hit;
+}
+
 std::optional<RacerReport> Diagnoser::racerOf(const GoroutineInfo &Other,
                                               const AnalysisReport &R) {
   Stack St = U.unwindGoroutine(Other);
@@ -967,7 +989,7 @@ AnalysisReport Diagnoser::run() {
     // Thousands of stacks: their pages need not stay in RAM.
     if (++Seen % ReleaseEveryGoroutines == 0)
       P.memory().releaseResident();
-    if (Other.Dead() || Other.G == G->G)
+    if (Other.Dead() || Other.G == G->G || !mayBeInMapCode(Other))
       continue;
     auto Racer = racerOf(Other, R);
     if (!Racer)

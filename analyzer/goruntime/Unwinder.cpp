@@ -5,6 +5,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/GoVersions.h"
 #include "loader/Target.h"
+#include "support/ByteReader.h"
 
 namespace ms {
 
@@ -123,6 +124,54 @@ Stack Unwinder::unwindGoroutine(const GoroutineInfo &G) const {
     }
   }
   return walk(C, nullptr, G.G);
+}
+
+bool Unwinder::possibleFramePCs(const GoroutineInfo &G,
+                                llvm::function_ref<void(uint64_t)> Each) const {
+  if (S.threadOf(G) || G.SyscallSP || G.M)
+    return false;
+  if (G.StatusConst != "_Gwaiting" && G.StatusConst != "_Grunnable" &&
+      G.StatusConst != "_Gpreempted")
+    return false;
+  const uint64_t SP = G.Sched.SP, Hi = G.StackHi;
+  if (SP < G.StackLo || SP >= Hi || Hi - SP > MaxScanBytes)
+    return false;
+  const unsigned Word = P.arch().pointerSize();
+  std::vector<uint8_t> Copy;
+  llvm::ArrayRef<uint8_t> Bytes = P.memory().view(SP, Hi - SP);
+  if (Bytes.size() != Hi - SP) {
+    auto Read = P.memory().readBytes(SP, Hi - SP);
+    if (!Read) {
+      llvm::consumeError(Read.takeError()); // the unwind says what is wrong
+      return false;
+    }
+    Copy = std::move(*Read);
+    Bytes = Copy;
+  }
+  const Pclntab &Table = P.pclntab();
+  auto Code = [&](uint64_t PC) {
+    if (PC && Table.findFuncIndex(PC))
+      Each(PC);
+  };
+  Code(G.Sched.PC);
+  Code(G.Sched.LR);
+  const ByteReader Stack(Bytes);
+  for (uint64_t Off = 0; Off + Word <= Bytes.size(); Off += Word)
+    if (auto V = Stack.uint(Off, Word))
+      Code(*V);
+  return true;
+}
+
+void Unwinder::functionsAt(uint64_t PC,
+                           llvm::function_ref<void(llvm::StringRef)> Each) const {
+  for (bool Exact : {false, true}) {
+    const PCSym &Sym = symbolize(PC, Exact);
+    if (!Sym.Go)
+      continue;
+    Each(Sym.F.Name);
+    for (const SourceFrame &F : Sym.Src)
+      Each(F.Function);
+  }
 }
 
 const Unwinder::PCSym &Unwinder::symbolize(uint64_t PC, bool Exact) const {

@@ -15,6 +15,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
+#include <llvm/ADT/StringRef.h>
+
 #include "arch/Arch.h"
 #include "goruntime/Goroutines.h"
 #include "goruntime/Pclntab.h"
@@ -79,6 +82,24 @@ public:
   Stack unwindThread(const ThreadInfo &T) const;
 
   static constexpr size_t MaxFrames = 1024;
+
+  // For passing over goroutines that cannot be in some code without
+  // unwinding them (thousands of parked goroutines). A goroutine parked
+  // off-thread (waiting, runnable or preempted; not on a core thread, not
+  // in a syscall) is unwound from g.sched alone, through return addresses
+  // read from its stack above g.sched.sp: every PC a frame of its stack
+  // can have is g.sched.pc, g.sched.lr or a word of [g.sched.sp,
+  // stack.hi). Calls Each with those that point into Go code and returns
+  // true; false (Each not called) when G is not such a goroutine, or that
+  // range is not its stack, larger than MaxScanBytes, or unreadable: then
+  // only unwinding it tells.
+  bool possibleFramePCs(const GoroutineInfo &G,
+                        llvm::function_ref<void(uint64_t)> Each) const;
+  static constexpr uint64_t MaxScanBytes = 256 << 10;
+  // The functions a frame at PC may show (inlined ones included), taking
+  // PC both as a return address and as an exact PC.
+  void functionsAt(uint64_t PC,
+                   llvm::function_ref<void(llvm::StringRef)> Each) const;
 
 private:
   struct Cursor {
