@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -154,6 +155,13 @@ int runAnalyze(const CommonOpts &O) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // One analysis allocates and frees in waves (a goroutine's stack, a
+  // table's control words, a report): keep freed memory in the heap for
+  // the next wave instead of returning it to the kernel and faulting
+  // fresh pages in again (each fault costs ~10 us on a VM). Peak memory
+  // is unchanged; the heap only stays at its peak until exit.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App App{"mapsleuth: explain a Go program's map crash from its core file"};
   App.require_subcommand(1);
   App.set_version_flag("--version", versionText());

@@ -690,16 +690,8 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Found,
   }
   if (Decoded->Classic)
     M.Hmap = Decoded->Classic;
-  if (Decoded->Swiss) {
+  if (Decoded->Swiss)
     M.Swiss = Decoded->Swiss;
-    M.Tables = Decoded->Tables;
-    for (SwissTable &T : M.Tables) { // control words stay with the walk
-      T.Ctrl.clear();
-      T.Ctrl.shrink_to_fit();
-      T.CtrlRead.clear();
-      T.CtrlRead.shrink_to_fit();
-    }
-  }
   if (!Decoded->Nil)
     M.Walk = walkOf(*Decoded);
   if (Decoded->Growth) {
@@ -728,6 +720,17 @@ void Diagnoser::describeMap(MapReport &M, const Recovered &Found,
       R.Iterator = iteratorReport(*Found.Iter, Found.IterProv, std::move(*It));
     else
       M.Warnings.push_back("decoding the iterator: " + errorText(It.takeError()));
+  }
+  // The tables last: the key's home and the iterator read their control
+  // words, which stay with the walk.
+  if (Decoded->Swiss) {
+    M.Tables = std::move(Decoded->Tables);
+    for (SwissTable &T : M.Tables) {
+      T.Ctrl.clear();
+      T.Ctrl.shrink_to_fit();
+      T.CtrlRead.clear();
+      T.CtrlRead.shrink_to_fit();
+    }
   }
 }
 

@@ -1,7 +1,9 @@
 #include "goruntime/Goroutines.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "goruntime/CodeRefs.h"
 #include "goruntime/GoProgram.h"
@@ -264,6 +266,11 @@ private:
   MInfo *addM(uint64_t MAddr);
   void readThreads();
   void readGoroutine(uint64_t Index, uint64_t G);
+  // The fields of runtime.g read for every goroutine, looked up once.
+  struct GFields {
+    std::optional<LayoutField> Goid, Status, WaitReason, WaitSince, M, StackLo, StackHi, SP, PC, BP, LR, Ctxt, SyscallSP, SyscallPC, GoPC, StartPC, LockedM, ParentGoid;
+  };
+  const GFields &gFields();
 
   const GoProgram &P;
   const Memory &Mem;
@@ -271,7 +278,37 @@ private:
   Warnings &W;
   GoroutineSet S;
   std::set<uint64_t> SeenM;
+  std::optional<GFields> GF;
+  std::unordered_map<uint64_t, bool> SystemStart; // by start PC
 };
+
+const GoroutineReader::GFields &GoroutineReader::gFields() {
+  if (GF)
+    return *GF;
+  auto Field = [&](llvm::StringRef Path) {
+    return probe(L.field("runtime.g", Path)); // absent in this Go version
+  };
+  GF.emplace();
+  GF->Goid = Field("goid");
+  GF->Status = Field("atomicstatus");
+  GF->WaitReason = Field("waitreason");
+  GF->WaitSince = Field("waitsince");
+  GF->M = Field("m");
+  GF->StackLo = Field("stack.lo");
+  GF->StackHi = Field("stack.hi");
+  GF->SP = Field("sched.sp");
+  GF->PC = Field("sched.pc");
+  GF->BP = Field("sched.bp");
+  GF->LR = Field("sched.lr");
+  GF->Ctxt = Field("sched.ctxt");
+  GF->SyscallSP = Field("syscallsp");
+  GF->SyscallPC = Field("syscallpc");
+  GF->GoPC = Field("gopc");
+  GF->StartPC = Field("startpc");
+  GF->LockedM = Field("lockedm");
+  GF->ParentGoid = Field("parentGoid");
+  return *GF;
+}
 
 Expected<GoroutineSet> GoroutineReader::read() {
   std::set<int64_t> Tids;
@@ -282,6 +319,7 @@ Expected<GoroutineSet> GoroutineReader::read() {
     return Gs.takeError();
   readAllm(Tids);
   readThreads();
+  S.Goroutines.reserve(Gs->size());
   for (uint64_t I = 0; I < Gs->size(); ++I) {
     if ((*Gs)[I])
       readGoroutine(I, (*Gs)[I]);
@@ -431,29 +469,33 @@ void GoroutineReader::readGoroutine(uint64_t Index, uint64_t G) {
     W.add(V.takeError(), "allgs[" + std::to_string(Index) + "]");
     return;
   }
+  const GFields &F = gFields();
   GoroutineInfo GI;
   GI.G = G;
-  GI.Goid = static_cast<int64_t>(V->getOr("goid", 0));
-  GI.RawStatus = static_cast<uint32_t>(V->getOr("atomicstatus", 0));
-  GI.Status = statusText(P, GI.RawStatus, V->getOr("waitreason", 0),
+  GI.Goid = static_cast<int64_t>(V->getOr(F.Goid, 0));
+  GI.RawStatus = static_cast<uint32_t>(V->getOr(F.Status, 0));
+  GI.Status = statusText(P, GI.RawStatus, V->getOr(F.WaitReason, 0),
                          GI.StatusConst, GI.WaitReason);
-  GI.WaitSince = V->getOr("waitsince", 0);
-  GI.M = V->getOr("m", 0);
-  GI.StackLo = V->getOr("stack.lo", 0);
-  GI.StackHi = V->getOr("stack.hi", 0);
-  GI.Sched.SP = V->getOr("sched.sp", 0);
-  GI.Sched.PC = V->getOr("sched.pc", 0);
-  GI.Sched.BP = V->getOr("sched.bp", 0);
-  GI.Sched.LR = V->getOr("sched.lr", 0);
-  GI.Sched.Ctxt = V->getOr("sched.ctxt", 0);
-  GI.SyscallSP = V->getOr("syscallsp", 0);
-  GI.SyscallPC = V->getOr("syscallpc", 0);
-  GI.GoPC = V->getOr("gopc", 0);
-  GI.StartPC = V->getOr("startpc", 0);
-  GI.LockedM = V->getOr("lockedm", 0);
-  if (V->has("parentGoid"))
-    GI.ParentGoid = static_cast<int64_t>(V->getOr("parentGoid", 0));
-  GI.System = isSystemStart(P, GI.StartPC);
+  GI.WaitSince = V->getOr(F.WaitSince, 0);
+  GI.M = V->getOr(F.M, 0);
+  GI.StackLo = V->getOr(F.StackLo, 0);
+  GI.StackHi = V->getOr(F.StackHi, 0);
+  GI.Sched.SP = V->getOr(F.SP, 0);
+  GI.Sched.PC = V->getOr(F.PC, 0);
+  GI.Sched.BP = V->getOr(F.BP, 0);
+  GI.Sched.LR = V->getOr(F.LR, 0);
+  GI.Sched.Ctxt = V->getOr(F.Ctxt, 0);
+  GI.SyscallSP = V->getOr(F.SyscallSP, 0);
+  GI.SyscallPC = V->getOr(F.SyscallPC, 0);
+  GI.GoPC = V->getOr(F.GoPC, 0);
+  GI.StartPC = V->getOr(F.StartPC, 0);
+  GI.LockedM = V->getOr(F.LockedM, 0);
+  if (F.ParentGoid)
+    GI.ParentGoid = static_cast<int64_t>(V->getOr(F.ParentGoid, 0));
+  auto [Start, New] = SystemStart.try_emplace(GI.StartPC, false);
+  if (New)
+    Start->second = isSystemStart(P, GI.StartPC);
+  GI.System = Start->second;
   if (const MInfo *MI = S.mByAddr(GI.M)) {
     GI.MId = MI->Id;
     if (MI->CurG == G && MI->Thread)

@@ -39,6 +39,18 @@ uint64_t StructView::getOr(llvm::StringRef Path, uint64_t Default) const {
   return probe(get(Path)).value_or(Default);
 }
 
+uint64_t StructView::getOr(const std::optional<LayoutField> &F,
+                           uint64_t Default) const {
+  if (!F)
+    return Default;
+  const uint64_t Size = F->Size.value_or(8);
+  if (Size != 1 && Size != 2 && Size != 4 && Size != 8)
+    return Default;
+  return ByteReader(Bytes)
+      .uint(F->Offset, static_cast<unsigned>(Size))
+      .value_or(Default);
+}
+
 Expected<uint64_t> StructView::fieldAddr(llvm::StringRef Path) const {
   auto Off = L->offsetOf(Name, Path);
   if (!Off)

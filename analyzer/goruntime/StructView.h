@@ -27,6 +27,11 @@ public:
   // default, reported by has()).
   uint64_t getOr(llvm::StringRef Path, uint64_t Default) const;
   bool has(llvm::StringRef Path) const { return L->hasField(Name, Path); }
+  // A field looked up once (RuntimeLayouts::field: nullopt when this Go
+  // version lacks it), for reading it from many structs of the same kind
+  // without a lookup by name each time; Default when it is absent or not
+  // an integer inside the struct.
+  uint64_t getOr(const std::optional<LayoutField> &F, uint64_t Default) const;
   // Runtime address of a field.
   Expected<uint64_t> fieldAddr(llvm::StringRef Path) const;
 

@@ -92,6 +92,7 @@ Object swissHeader(const SwissHeader &H) {
 
 Array swissTables(const std::vector<SwissTable> &Tables) {
   Array Ts;
+  Ts.reserve(Tables.size()); // json::Value copies on regrowth (no noexcept move)
   for (const auto &T : Tables) {
     Array Dir;
     for (uint64_t I : T.DirIndexes)
