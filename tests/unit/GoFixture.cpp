@@ -11,6 +11,32 @@ using namespace ms;
 
 namespace mstest {
 
+std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
+                                             const std::string &ExeName) {
+  auto L = std::make_unique<LoadedFixture>();
+  L->F = openGoFixture(Name, ExeName);
+  if (!L->F)
+    return nullptr;
+  auto LM = ms::locateFirstModuleData(*L->F->T, L->F->BI.Version);
+  if (!LM) {
+    ADD_FAILURE() << llvm::toString(LM.takeError());
+    return nullptr;
+  }
+  L->LM = std::move(*LM);
+  const ms::Memory &M = L->F->T->memory();
+  if (What == Load::Types) {
+    L->Types = std::make_unique<ms::TypeTable>(M, L->LM.Module, L->F->BI);
+    return L;
+  }
+  auto P = ms::Pclntab::create(M, L->LM.Module, L->F->BI.Version);
+  if (!P) {
+    ADD_FAILURE() << llvm::toString(P.takeError());
+    return nullptr;
+  }
+  L->P = std::move(*P);
+  return L;
+}
+
 std::string gobinPath(const std::string &File) {
   return std::string(MS_TEST_DATA_DIR) + "/gobin/" + File;
 }

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "goruntime/BuildInfo.h"
+#include "goruntime/ModuleData.h"
+#include "goruntime/Pclntab.h"
+#include "goruntime/Types.h"
 #include "loader/Target.h"
 
 namespace mstest {
@@ -24,6 +27,19 @@ struct GoFixture {
 // Fails the current test (and returns nullopt) when it cannot.
 std::unique_ptr<GoFixture> openGoFixture(const std::string &Name,
                                          const std::string &ExeName = "");
+
+// A fixture with its moduledata located, and what the test asks for
+// built over it: the type table, the pclntab.
+struct LoadedFixture {
+  std::unique_ptr<GoFixture> F;
+  ms::LocatedModuleData LM;
+  std::unique_ptr<ms::TypeTable> Types;
+  std::unique_ptr<ms::Pclntab> P;
+};
+enum class Load { Types, Pclntab };
+// Fails the current test (and returns null) when a step fails.
+std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
+                                             const std::string &ExeName = "");
 
 // One frame of the runtime's printed traceback.
 struct TraceFrame {

@@ -13,26 +13,8 @@ using namespace mstest;
 
 namespace {
 
-struct Loaded {
-  std::unique_ptr<GoFixture> F;
-  LocatedModuleData LM;
-  std::unique_ptr<TypeTable> Types;
-};
-
-std::unique_ptr<Loaded> load(const std::string &Name) {
-  auto L = std::make_unique<Loaded>();
-  L->F = openGoFixture(Name);
-  if (!L->F)
-    return nullptr;
-  auto LM = locateFirstModuleData(*L->F->T, L->F->BI.Version);
-  if (!LM) {
-    ADD_FAILURE() << toString(LM.takeError());
-    return nullptr;
-  }
-  L->LM = std::move(*LM);
-  L->Types = std::make_unique<TypeTable>(L->F->T->memory(), L->LM.Module,
-                                         L->F->BI);
-  return L;
+std::unique_ptr<LoadedFixture> load(const std::string &Name) {
+  return loadGoFixture(Name, Load::Types);
 }
 
 template <typename T> std::optional<T> opt(const llvm::Optional<T> &O) {

@@ -37,31 +37,9 @@ std::string normalizeSymbolName(std::string S) {
   return Out;
 }
 
-struct Loaded {
-  std::unique_ptr<GoFixture> F;
-  LocatedModuleData LM;
-  std::unique_ptr<Pclntab> P;
-};
-
-std::unique_ptr<Loaded> load(const std::string &Name,
-                             const std::string &Exe = "") {
-  auto L = std::make_unique<Loaded>();
-  L->F = openGoFixture(Name, Exe);
-  if (!L->F)
-    return nullptr;
-  auto LM = locateFirstModuleData(*L->F->T, L->F->BI.Version);
-  if (!LM) {
-    ADD_FAILURE() << toString(LM.takeError());
-    return nullptr;
-  }
-  L->LM = std::move(*LM);
-  auto P = Pclntab::create(L->F->T->memory(), L->LM.Module, L->F->BI.Version);
-  if (!P) {
-    ADD_FAILURE() << toString(P.takeError());
-    return nullptr;
-  }
-  L->P = std::move(*P);
-  return L;
+std::unique_ptr<LoadedFixture> load(const std::string &Name,
+                                    const std::string &Exe = "") {
+  return loadGoFixture(Name, Load::Pclntab, Exe);
 }
 
 TEST(Pclntab, EverySymbolIsFoundAtItsAddressWithItsName) {
