@@ -3,6 +3,8 @@
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/DataExtractor.h>
 
+#include "loader/Elf.h"
+
 namespace ms {
 
 using namespace llvm;
@@ -74,16 +76,9 @@ const ExeSymbol *ExeFile::findSymbol(StringRef Name) const {
 Error ExeFile::parse() {
   const std::string &P = In->path();
   StringRef Bytes = In->bytes();
-  if (Bytes.size() < 4 || !Bytes.startswith("\x7f" "ELF"))
-    return inputError(P, "not an ELF file (no ELF magic)");
-  if (Bytes.size() < sizeof(ELFT::Ehdr))
-    return inputError(P, "truncated ELF header ({0} bytes)", Bytes.size());
-  if (static_cast<uint8_t>(Bytes[ELF::EI_CLASS]) != ELF::ELFCLASS64 ||
-      static_cast<uint8_t>(Bytes[ELF::EI_DATA]) != ELF::ELFDATA2LSB)
-    return inputError(P, "{0}", unsupportedArchText(Bytes));
-  auto ObjOrErr = object::ELFFile<ELFT>::create(Bytes);
+  auto ObjOrErr = openElf64(P, Bytes);
   if (!ObjOrErr)
-    return inputError(P, "{0}", errorText(ObjOrErr.takeError()));
+    return ObjOrErr.takeError();
   auto &Obj = *ObjOrErr;
   const auto &Hdr = Obj.getHeader();
   if (Hdr.e_type == ELF::ET_CORE)
