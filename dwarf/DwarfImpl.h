@@ -11,6 +11,7 @@
 #include <elfutils/libdw.h>
 #include <libelf.h>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/ADT/StringMap.h>
 
 #include "dwarf/DwarfInfo.h"
@@ -81,6 +82,13 @@ struct DwarfInfo::Impl {
 
   Error needInfo() const; // error unless .debug_info is usable
   Error buildIndex();
+  // A named type's DIE offset (structs first); the error calls it What.
+  Expected<Dwarf_Off> typeOffset(llvm::StringRef N, llvm::StringRef What);
+  // The DIE of a global variable by name (through the index).
+  Expected<Dwarf_Die> globalDie(llvm::StringRef N);
+  // Calls Body with the DIE of every unit of .debug_info, in order; stops
+  // at the first error (Body's, or reading the units).
+  Error forEachUnit(llvm::function_ref<Error(Dwarf_Die &CuDie)> Body);
   Error buildRanges();
   Expected<Dwarf_Die> cuForPC(uint64_t PC);
   // The scopes containing PC, innermost first, ending with the out-of-line

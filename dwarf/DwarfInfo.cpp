@@ -496,13 +496,10 @@ std::string DwarfInfo::producer() const {
 
 // ---- the name index ----------------------------------------------------------
 
-Error DwarfInfo::Impl::buildIndex() {
-  if (Indexed)
-    return Error::success();
-  if (auto Err = needInfo())
-    return Err;
+Error DwarfInfo::Impl::forEachUnit(
+    llvm::function_ref<Error(Dwarf_Die &CuDie)> Body) {
   Dwarf_CU *Cu = nullptr, *Next = nullptr;
-  uint64_t Seen = 0;
+  size_t Units = 0;
   for (;;) {
     Dwarf_Half Ver = 0;
     uint8_t UnitType = 0;
@@ -511,8 +508,22 @@ Error DwarfInfo::Impl::buildIndex() {
     if (R < 0)
       return makeError("{0}: reading DWARF units: {1}", Name, dwErr());
     if (R > 0)
-      break;
+      return Error::success();
     Cu = Next;
+    if (++Units > 10'000'000)
+      return makeError("{0}: too many DWARF units", Name);
+    if (Error E = Body(CuDie))
+      return E;
+  }
+}
+
+Error DwarfInfo::Impl::buildIndex() {
+  if (Indexed)
+    return Error::success();
+  if (auto Err = needInfo())
+    return Err;
+  uint64_t Seen = 0;
+  if (Error E = forEachUnit([&](Dwarf_Die &CuDie) -> Error {
     Dwarf_Die Child;
     int C = dwarf_child(&CuDie, &Child);
     if (C < 0)
@@ -552,7 +563,9 @@ Error DwarfInfo::Impl::buildIndex() {
       if (C < 0)
         return makeError("{0}: walking DWARF DIEs: {1}", Name, dwErr());
     }
-  }
+    return Error::success();
+  }))
+    return E;
   Indexed = true;
   return Error::success();
 }
@@ -607,24 +620,29 @@ bool DwarfInfo::hasType(StringRef N) const {
   return P->Structs.count(N) || P->Types.count(N);
 }
 
-Expected<DwarfType> DwarfInfo::type(StringRef N) const {
-  if (auto E = P->buildIndex())
+Expected<Dwarf_Off> DwarfInfo::Impl::typeOffset(StringRef N,
+                                                StringRef What) {
+  if (auto E = buildIndex())
     return E;
-  Dwarf_Off Off;
-  if (auto It = P->Structs.find(N); It != P->Structs.end())
-    Off = It->second;
-  else if (auto It2 = P->Types.find(N); It2 != P->Types.end())
-    Off = It2->second;
-  else
-    return makeError("no type named '{0}' in the DWARF of {1}", N, P->Name);
-  auto D = P->die(Off);
+  if (auto It = Structs.find(N); It != Structs.end())
+    return It->second;
+  if (auto It = Types.find(N); It != Types.end())
+    return It->second;
+  return makeError("no {0} named '{1}' in the DWARF of {2}", What, N, Name);
+}
+
+Expected<DwarfType> DwarfInfo::type(StringRef N) const {
+  auto Off = P->typeOffset(N, "type");
+  if (!Off)
+    return Off.takeError();
+  auto D = P->die(*Off);
   if (!D)
     return D.takeError();
   DwarfType T;
   T.Name = N.str();
   T.Kind = kindOf(&*D);
   T.Size = typeSizeOf(&*D);
-  T.Die = Off;
+  T.Die = *Off;
   return T;
 }
 
@@ -699,17 +717,10 @@ Expected<const StructLayout *> DwarfInfo::Impl::layoutOf(Dwarf_Off Off) {
 }
 
 Expected<const StructLayout *> DwarfInfo::structLayout(StringRef N) const {
-  if (auto E = P->buildIndex())
-    return E;
-  Dwarf_Off Off;
-  if (auto It = P->Structs.find(N); It != P->Structs.end())
-    Off = It->second;
-  else if (auto It2 = P->Types.find(N); It2 != P->Types.end())
-    Off = It2->second;
-  else
-    return makeError("no struct type named '{0}' in the DWARF of {1}", N,
-                     P->Name);
-  return P->layoutOf(Off);
+  auto Off = P->typeOffset(N, "struct type");
+  if (!Off)
+    return Off.takeError();
+  return P->layoutOf(*Off);
 }
 
 Expected<const StructLayout *> DwarfInfo::structLayoutOfType(uint64_t Die) const {
@@ -778,14 +789,17 @@ bool DwarfInfo::hasGlobal(StringRef N) const {
   return P->Globals.count(N) != 0;
 }
 
-Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) const {
-  if (auto E = P->buildIndex())
+Expected<Dwarf_Die> DwarfInfo::Impl::globalDie(StringRef N) {
+  if (auto E = buildIndex())
     return E;
-  auto It = P->Globals.find(N);
-  if (It == P->Globals.end())
-    return makeError("no global variable '{0}' in the DWARF of {1}", N,
-                     P->Name);
-  auto D = P->die(It->second);
+  auto It = Globals.find(N);
+  if (It == Globals.end())
+    return makeError("no global variable '{0}' in the DWARF of {1}", N, Name);
+  return die(It->second);
+}
+
+Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) const {
+  auto D = P->globalDie(N);
   if (!D)
     return D.takeError();
   Dwarf_Attribute A0;
@@ -816,13 +830,7 @@ Expected<uint64_t> DwarfInfo::globalAddress(StringRef N) const {
 }
 
 Expected<std::string> DwarfInfo::globalTypeName(StringRef N) const {
-  if (auto E = P->buildIndex())
-    return E;
-  auto It = P->Globals.find(N);
-  if (It == P->Globals.end())
-    return makeError("no global variable '{0}' in the DWARF of {1}", N,
-                     P->Name);
-  auto D = P->die(It->second);
+  auto D = P->globalDie(N);
   if (!D)
     return D.takeError();
   Dwarf_Die T;

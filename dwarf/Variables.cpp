@@ -21,20 +21,7 @@ Error DwarfInfo::Impl::buildRanges() {
     return Error::success();
   if (auto Err = needInfo())
     return Err;
-  Dwarf_CU *Cu = nullptr, *Next = nullptr;
-  size_t Units = 0;
-  for (;;) {
-    Dwarf_Half Ver = 0;
-    uint8_t UnitType = 0;
-    Dwarf_Die CuDie, SubDie;
-    int R = dwarf_get_units(D, Cu, &Next, &Ver, &UnitType, &CuDie, &SubDie);
-    if (R < 0)
-      return makeError("{0}: reading DWARF units: {1}", Name, dwErr());
-    if (R > 0)
-      break;
-    Cu = Next;
-    if (++Units > 10'000'000)
-      return makeError("{0}: too many DWARF units", Name);
+  if (Error E = forEachUnit([&](Dwarf_Die &CuDie) -> Error {
     Dwarf_Addr Base = 0, Lo = 0, Hi = 0;
     ptrdiff_t Off = 0;
     size_t NRanges = 0;
@@ -44,7 +31,9 @@ Error DwarfInfo::Impl::buildRanges() {
       if (++NRanges > 10'000'000)
         return makeError("{0}: too many ranges in one unit", Name);
     }
-  }
+    return Error::success();
+  }))
+    return E;
   std::sort(CuRanges.begin(), CuRanges.end(),
             [](const CuRange &A, const CuRange &B) { return A.Lo < B.Lo; });
   RangesBuilt = true;
@@ -77,6 +66,8 @@ Expected<Dwarf_Die> DwarfInfo::Impl::cuForPC(uint64_t PC) {
 
 Expected<std::vector<Dwarf_Die>> DwarfInfo::Impl::scopesAt(uint64_t PC,
                                                            Dwarf_Die *CuOut) {
+  if (auto Err = needInfo())
+    return Err;
   auto Cu = cuForPC(PC);
   if (!Cu)
     return Cu.takeError();
@@ -394,8 +385,6 @@ void collectVariables(Dwarf_Die *Scope, uint64_t PC, const FrameBase &FB,
 } // namespace
 
 Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) const {
-  if (auto Err = P->needInfo())
-    return Err;
   Dwarf_Die CuDie;
   auto S = P->scopesAt(PC, &CuDie);
   if (!S)
@@ -409,8 +398,6 @@ Expected<std::pair<std::string, uint64_t>> DwarfInfo::functionAt(uint64_t PC) co
 }
 
 Expected<FrameVariables> DwarfInfo::variablesAt(uint64_t PC) const {
-  if (auto Err = P->needInfo())
-    return Err;
   Dwarf_Die CuDie;
   auto S = P->scopesAt(PC, &CuDie);
   if (!S)
