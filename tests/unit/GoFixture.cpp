@@ -11,6 +11,27 @@ using namespace ms;
 
 namespace mstest {
 
+void forEachGoFixture(
+    llvm::function_ref<void(const std::string &Name,
+                            const std::unique_ptr<GoFixture> &F)> Body) {
+  for (const std::string &N : allGoFixtures()) {
+    SCOPED_TRACE(N);
+    if (auto F = openGoFixture(N))
+      Body(N, F);
+  }
+}
+
+void forEachGoFixture(
+    Load What, llvm::function_ref<void(const std::string &Name,
+                                       const std::unique_ptr<LoadedFixture> &L)>
+                   Body) {
+  for (const std::string &N : allGoFixtures()) {
+    SCOPED_TRACE(N);
+    if (auto L = loadGoFixture(N, What))
+      Body(N, L);
+  }
+}
+
 std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
                                              const std::string &ExeName) {
   auto L = std::make_unique<LoadedFixture>();

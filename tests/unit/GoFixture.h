@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
+
 #include "goruntime/BuildInfo.h"
 #include "goruntime/ModuleData.h"
 #include "goruntime/Pclntab.h"
@@ -40,6 +42,17 @@ enum class Load { Types, Pclntab };
 // Fails the current test (and returns null) when a step fails.
 std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
                                              const std::string &ExeName = "");
+
+// Runs Body on every fixture of allGoFixtures(), opened (or loaded as
+// What) and with a trace naming it; one that cannot be opened fails the
+// test, and the others still run.
+void forEachGoFixture(
+    llvm::function_ref<void(const std::string &Name,
+                            const std::unique_ptr<GoFixture> &F)> Body);
+void forEachGoFixture(
+    Load What, llvm::function_ref<void(const std::string &Name,
+                                       const std::unique_ptr<LoadedFixture> &L)>
+                   Body);
 
 // One frame of the runtime's printed traceback.
 struct TraceFrame {

@@ -11,10 +11,8 @@ using namespace mstest;
 namespace {
 
 TEST(GoProgram, OpensEveryFixture) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto F = openGoFixture(N);
-    ASSERT_TRUE(F);
+  forEachGoFixture([&](const std::string &,
+                       const std::unique_ptr<GoFixture> &F) {
     auto P = GoProgram::open(*F->T);
     ASSERT_TRUE(static_cast<bool>(P)) << toString(P.takeError());
     GoProgram &G = **P;
@@ -29,7 +27,7 @@ TEST(GoProgram, OpensEveryFixture) {
     ASSERT_TRUE(RK && *RK);
     EXPECT_EQ(G.mapImpl(), F->BI.Version.atLeast(1, 24) ? MapImpl::Swiss
                                                          : MapImpl::Classic);
-  }
+  });
 }
 
 TEST(GoProgram, RefusesUnsupportedVersions) {

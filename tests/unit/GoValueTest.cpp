@@ -58,10 +58,8 @@ std::optional<std::pair<uint64_t, uint64_t>> tracebackKey(const std::string &N) 
 }
 
 TEST(GoValue, MapKeyFromTheTracebackDecodes) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &N,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     auto Key = tracebackKey(N);
     ASSERT_TRUE(Key);
     const TypeInfo *Str = mustFind(*L->Types, "string");
@@ -75,18 +73,16 @@ TEST(GoValue, MapKeyFromTheTracebackDecodes) {
     EXPECT_EQ(V.Addr, 0u);
     EXPECT_EQ(toGoSyntax(V), "\"" + V.Str + "\"");
     EXPECT_EQ(toJSON(V), llvm::json::Value(V.Str));
-  }
+  });
 }
 
 // main.sample (a *main.Sample global) holds values of every kind.
 TEST(GoValue, GlobalSampleDecodes) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const ExeSymbol *Sym = L->F->T->exe().findSymbol("main.sample");
     if (!Sym)
-      continue; // stripped
+      return; // stripped
     const TypeInfo *PT = mustFind(*L->Types, "*main.Sample");
     ASSERT_TRUE(PT);
     uint64_t Addr = Sym->Addr + L->F->T->loadBias();
@@ -156,17 +152,15 @@ TEST(GoValue, GlobalSampleDecodes) {
     EXPECT_EQ(opt(O->getString("M")), hex(S.field("M")->Ptr));
     ASSERT_TRUE(O->getObject("Embedded"));
     EXPECT_EQ(opt(O->getObject("Embedded")->getInteger("Z")), int64_t(200));
-  }
+  });
 }
 
 TEST(GoValue, RouteKeysAndTheRoutesMap) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const ExeSymbol *Sym = L->F->T->exe().findSymbol("main.routes");
     if (!Sym)
-      continue;
+      return;
     const TypeInfo *MT = mustFind(*L->Types, "map[main.routeKey]float64");
     ASSERT_TRUE(MT);
     GoValue M = decodeValue(*L->Types, *MT, Sym->Addr + L->F->T->loadBias());
@@ -178,7 +172,7 @@ TEST(GoValue, RouteKeysAndTheRoutesMap) {
                                     {0, 0});
     EXPECT_EQ(Str.Str, "");
     EXPECT_FALSE(Str.isError());
-  }
+  });
 }
 
 TEST(GoValue, UnreadableMemoryBecomesErrorNodes) {

@@ -12,25 +12,21 @@ namespace {
 TEST(ModuleData, LayoutMatchesTheSymbolSize) {
   // The size of runtime.firstmoduledata in the symbol table is the size of
   // the struct: it checks the per-version layout up to its last field.
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto F = openGoFixture(N);
-    ASSERT_TRUE(F);
+  forEachGoFixture([&](const std::string &,
+                       const std::unique_ptr<GoFixture> &F) {
     const ExeSymbol *S = F->T->exe().findSymbol("runtime.firstmoduledata");
     if (!S)
-      continue; // stripped
+      return; // stripped
     auto Size = moduleDataFieldOffset(F->BI.Version, "sizeof");
     ASSERT_TRUE(Size);
     EXPECT_EQ(*Size, S->Size) << F->BI.Version.Raw;
     EXPECT_EQ(*moduleDataFieldOffset(F->BI.Version, "next"), S->Size - 8);
-  }
+  });
 }
 
 TEST(ModuleData, SymbolAndSearchAgree) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto F = openGoFixture(N);
-    ASSERT_TRUE(F);
+  forEachGoFixture([&](const std::string &,
+                       const std::unique_ptr<GoFixture> &F) {
     const Target &T = *F->T;
     Warnings W;
     LocateOptions NoSyms;
@@ -92,7 +88,7 @@ TEST(ModuleData, SymbolAndSearchAgree) {
       }
     }
     EXPECT_TRUE(W.empty()) << W.all().front();
-  }
+  });
 }
 
 TEST(ModuleData, StrippedCopyFindsTheSameModuleAsTheSymbol) {

@@ -43,13 +43,11 @@ std::unique_ptr<LoadedFixture> load(const std::string &Name,
 }
 
 TEST(Pclntab, EverySymbolIsFoundAtItsAddressWithItsName) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Pclntab, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const Target &T = *L->F->T;
     if (!T.exe().hasSymbols())
-      continue;
+      return;
     size_t Checked = 0;
     for (const ExeSymbol &S : T.exe().symbols()) {
       if (S.Type != llvm::ELF::STT_FUNC)
@@ -71,14 +69,12 @@ TEST(Pclntab, EverySymbolIsFoundAtItsAddressWithItsName) {
     }
     EXPECT_GT(Checked, 1000u);
     EXPECT_GE(Checked + 8, L->P->numFuncs()) << "most functions have symbols";
-  }
+  });
 }
 
 TEST(Pclntab, AllFunctionsDecodeAndTheirTablesCoverThem) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Pclntab, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const Pclntab &P = *L->P;
     uint64_t PrevEnd = 0;
     size_t WithInline = 0;
@@ -123,17 +119,15 @@ TEST(Pclntab, AllFunctionsDecodeAndTheirTablesCoverThem) {
     auto None = P.findFunc(0x10);
     ASSERT_FALSE(static_cast<bool>(None));
     EXPECT_NE(toString(None.takeError()).find("0x10"), std::string::npos);
-  }
+  });
 }
 
 // The traceback the runtime printed before the core was written: every
 // frame's function, position, frame size, inlined callers and argument
 // words must come out the same from the pclntab.
 TEST(Pclntab, AgreesWithTheRuntimeTraceback) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Pclntab, [&](const std::string &N,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const Pclntab &P = *L->P;
     auto Gs = parseTraceback(readTextFile(gobinPath(N + ".stderr.txt")));
     ASSERT_GT(Gs.size(), 4u);
@@ -199,7 +193,7 @@ TEST(Pclntab, AgreesWithTheRuntimeTraceback) {
     EXPECT_GT(Frames, 20u);
     EXPECT_GT(InlinedFrames, 2u);
     EXPECT_GT(ArgFrames, 10u);
-  }
+  });
 }
 
 TEST(Pclntab, StrippedPIEMatchesTheUnstrippedView) {
@@ -216,10 +210,8 @@ TEST(Pclntab, StrippedPIEMatchesTheUnstrippedView) {
 }
 
 TEST(Pclntab, SpecialFunctionsByIdAndByName) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Pclntab, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     const Pclntab &P = *L->P;
     const GoVersion &V = L->F->BI.Version;
     for (SpecialFunc S :
@@ -252,7 +244,7 @@ TEST(Pclntab, SpecialFunctionsByIdAndByName) {
     auto SS = P.findFuncByName("runtime.systemstack");
     ASSERT_TRUE(static_cast<bool>(SS));
     EXPECT_TRUE(SS->isSPWrite());
-  }
+  });
 }
 
 TEST(Pclntab, FuncIDTablesDifferAcrossVersions) {

@@ -37,10 +37,8 @@ std::vector<uint64_t> mapassignArgs(const std::string &Fixture) {
 }
 
 TEST(Types, MapTypeFromTheTracebackDecodes) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &N,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     auto Args = mapassignArgs(N);
     ASSERT_EQ(Args.size(), 4u);
     auto T = L->Types->typeAt(Args[0]);
@@ -80,14 +78,12 @@ TEST(Types, MapTypeFromTheTracebackDecodes) {
       EXPECT_TRUE(M.Map->ReflexiveKey);
       EXPECT_TRUE(M.Map->NeedKeyUpdate);
     }
-  }
+  });
 }
 
 TEST(Types, NamedStructsAndTheirFields) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     auto RK = L->Types->findByName("main.routeKey");
     ASSERT_TRUE(static_cast<bool>(RK)) << toString(RK.takeError());
     ASSERT_TRUE(*RK);
@@ -135,14 +131,12 @@ TEST(Types, NamedStructsAndTheirFields) {
     ASSERT_EQ(ST.Fields[15].Type->In.size(), 1u);
     EXPECT_EQ(ST.Fields[15].Type->Out.size(), 1u);
     // *main.Sample has methods? No, but the error's dynamic type has.
-  }
+  });
 }
 
 TEST(Types, ComposedNamesMatchTheRuntimeStrings) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     auto All = L->Types->reachableTypes();
     ASSERT_TRUE(static_cast<bool>(All)) << toString(All.takeError());
     EXPECT_GT(All->size(), 200u);
@@ -163,14 +157,12 @@ TEST(Types, ComposedNamesMatchTheRuntimeStrings) {
     auto MT = L->Types->mapTypes();
     ASSERT_TRUE(static_cast<bool>(MT));
     EXPECT_EQ(MT->size(), Maps);
-  }
+  });
 }
 
 TEST(Types, FindsNamedTypesNoListMentions) {
-  for (const std::string &N : allGoFixtures()) {
-    SCOPED_TRACE(N);
-    auto L = load(N);
-    ASSERT_TRUE(L);
+  forEachGoFixture(Load::Types, [&](const std::string &,
+                                   const std::unique_ptr<LoadedFixture> &L) {
     // The scan alone finds the same descriptors as the lists.
     for (const char *Name : {"main.routeKey", "main.Sample", "runtime.g"}) {
       auto A = L->Types->findByName(Name);
@@ -193,7 +185,7 @@ TEST(Types, FindsNamedTypesNoListMentions) {
     auto None = L->Types->findByName("main.NoSuchType");
     ASSERT_TRUE(static_cast<bool>(None));
     EXPECT_EQ(*None, nullptr);
-  }
+  });
 }
 
 TEST(Types, BrokenDescriptorIsAnError) {
