@@ -29,13 +29,8 @@ std::string entryPosition(const MapState &S, const MapEntry &E) {
   return P + " slot " + std::to_string(E.Slot);
 }
 
-} // namespace
-
-Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
-                                     const MapState *Map) {
-  MapIterState It;
-  It.Addr = IterAddr;
-  It.Impl = R.program().mapImpl();
+// The iterator's own fields (hiter / maps.Iter).
+Error readIterFields(const MapReader &R, uint64_t IterAddr, MapIterState &It) {
   const Memory &M = R.memory();
   if (It.Impl == MapImpl::Classic) {
     auto V = StructView::read(M, R.layouts(), "runtime.hiter", IterAddr);
@@ -82,8 +77,12 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
     W.EntryIdx = V->getOr("entryIdx", 0);
     It.Swiss = W;
   }
+  return Error::success();
+}
 
-  // The map type: the given map's, or the iterator's own.
+// The map type: the given map's, or the iterator's own.
+const TypeInfo *iterMapType(const MapReader &R, const MapState *Map,
+                            MapIterState &It) {
   const TypeInfo *MT = Map ? Map->Type : nullptr;
   if (!MT && It.TypePtr) {
     auto T = R.types().typeAt(It.TypePtr);
@@ -96,92 +95,101 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
       It.Warn.addf("iterator type {0} is {1}, not a map type", hex(It.TypePtr),
                    typeName(**T));
   }
+  return MT;
+}
 
-  if (Map && !Map->Nil) {
-    It.SameMap = It.MapPtr == Map->Addr;
-    It.TypeMatches = Map->Type && It.TypePtr == Map->Type->Addr;
-    if (!It.SameMap)
-      It.Warn.addf("iterator walks map {0}, not {1}", hex(It.MapPtr),
-                   hex(Map->Addr));
-    if (It.SameMap && !It.TypeMatches && It.TypePtr)
-      It.Warn.addf("iterator type {0} is not the map type {1}",
-                   hex(It.TypePtr), hex(Map->Type->Addr));
-    if (It.SameMap && It.Classic && Map->Classic &&
-        It.Classic->Buckets != Map->Classic->Buckets) {
-      It.StaleBuckets = true;
-      It.Warn.addf("iterator started on bucket array {0}; the map now has "
-                   "{1} (it grew during the iteration)",
-                   hex(It.Classic->Buckets), hex(Map->Classic->Buckets));
-    }
-    if (It.SameMap && It.Swiss && Map->Swiss) {
-      if (It.Swiss->DirIdx >= 0 && It.Swiss->Tab) {
-        bool Found = false;
-        for (const auto &T : Map->Tables)
-          Found |= T.Addr == It.Swiss->Tab;
-        It.StaleTable = !Found;
-        if (!Found)
-          It.Warn.addf("iterator table {0} is not in the map's directory (a "
-                       "grow replaced it)",
-                       hex(It.Swiss->Tab));
-      }
-      if (It.Swiss->GlobalDepth != Map->Swiss->GlobalDepth)
-        It.Warn.addf("iterator globalDepth {0}, map globalDepth {1}: the "
-                     "directory grew during the iteration",
-                     unsigned(It.Swiss->GlobalDepth),
-                     unsigned(Map->Swiss->GlobalDepth));
-    }
-    // Counters in range for a live iterator of this map.
-    auto Bad = [&](bool Cond, std::string Why) {
-      if (Cond)
-        It.Inconsistencies.push_back(std::move(Why));
-    };
-    Bad(!It.SameMap, "walks another map");
-    Bad(!It.TypeMatches, "type is not the map's");
-    if (It.Classic && Map->Classic) {
-      const auto &C = *It.Classic;
-      const auto &H = *Map->Classic;
-      Bad(C.Offset > 7, "offset " + std::to_string(C.Offset) + " > 7");
-      Bad(C.I > 8, "i " + std::to_string(C.I) + " > 8");
-      Bad(C.WrappedRaw > 1, "wrapped is not a bool");
-      Bad(C.B > H.B, "B " + std::to_string(C.B) + " above the map's " +
-                         std::to_string(H.B));
-      if (C.B < 64) {
-        Bad(C.StartBucket >= (1ull << C.B),
-            "startBucket " + std::to_string(C.StartBucket) + " >= 2^B");
-        Bad(C.Bucket > (1ull << C.B),
-            "bucket " + std::to_string(C.Bucket) + " > 2^B");
-        Bad(C.CheckBucket != NoCheck && C.CheckBucket >= (1ull << C.B),
-            "checkBucket " + std::to_string(C.CheckBucket) + " >= 2^B");
-      }
-      Bad(C.Buckets == 0 || C.Buckets % 8, "buckets " + hex(C.Buckets));
-      Bad(C.BPtr % 8, "bptr " + hex(C.BPtr) + " misaligned");
-    }
-    if (It.Swiss && Map->Swiss) {
-      const auto &W = *It.Swiss;
-      Bad(W.DirIdx < -1, "dirIdx " + std::to_string(W.DirIdx));
-      Bad(W.DirIdx >= 0 && Map->Swiss->DirLen > 0 &&
-              W.DirIdx > Map->Swiss->DirLen,
-          "dirIdx " + std::to_string(W.DirIdx) + " beyond the directory");
-      Bad(W.GlobalDepth > Map->Swiss->GlobalDepth,
-          "globalDepth " + std::to_string(W.GlobalDepth) + " above the map's");
-      Bad(W.EntryIdx > 1024, "entryIdx " + std::to_string(W.EntryIdx) +
-                                 " beyond a table's capacity");
-      Bad(W.Tab % 8, "tab " + hex(W.Tab) + " misaligned");
-      Bad(W.Group % 8, "group " + hex(W.Group) + " misaligned");
-    }
-    It.Consistent = It.Inconsistencies.empty();
-
-    // The entry at it.key.
-    if (It.Key)
-      for (size_t I = 0; I < Map->Entries.size(); ++I)
-        if (Map->Entries[I].KeyAddr == It.Key) {
-          It.Entry = Map->Entries[I].Ordinal;
-          It.Position = entryPosition(*Map, Map->Entries[I]);
-          break;
-        }
+// Is it this map's iterator, started on the map as it is now?
+void compareWithMap(const MapState &Map, MapIterState &It) {
+  It.SameMap = It.MapPtr == Map.Addr;
+  It.TypeMatches = Map.Type && It.TypePtr == Map.Type->Addr;
+  if (!It.SameMap)
+    It.Warn.addf("iterator walks map {0}, not {1}", hex(It.MapPtr),
+                 hex(Map.Addr));
+  if (It.SameMap && !It.TypeMatches && It.TypePtr)
+    It.Warn.addf("iterator type {0} is not the map type {1}",
+                 hex(It.TypePtr), hex(Map.Type->Addr));
+  if (It.SameMap && It.Classic && Map.Classic &&
+      It.Classic->Buckets != Map.Classic->Buckets) {
+    It.StaleBuckets = true;
+    It.Warn.addf("iterator started on bucket array {0}; the map now has "
+                 "{1} (it grew during the iteration)",
+                 hex(It.Classic->Buckets), hex(Map.Classic->Buckets));
   }
+  if (It.SameMap && It.Swiss && Map.Swiss) {
+    if (It.Swiss->DirIdx >= 0 && It.Swiss->Tab) {
+      bool Found = false;
+      for (const auto &T : Map.Tables)
+        Found |= T.Addr == It.Swiss->Tab;
+      It.StaleTable = !Found;
+      if (!Found)
+        It.Warn.addf("iterator table {0} is not in the map's directory (a "
+                     "grow replaced it)",
+                     hex(It.Swiss->Tab));
+    }
+    if (It.Swiss->GlobalDepth != Map.Swiss->GlobalDepth)
+      It.Warn.addf("iterator globalDepth {0}, map globalDepth {1}: the "
+                   "directory grew during the iteration",
+                   unsigned(It.Swiss->GlobalDepth),
+                   unsigned(Map.Swiss->GlobalDepth));
+  }
+}
 
-  // Where the counters point when the entry could not be matched.
+// Counters in range for a live iterator of this map.
+void checkCounters(const MapState &Map, MapIterState &It) {
+  auto Bad = [&](bool Cond, std::string Why) {
+    if (Cond)
+      It.Inconsistencies.push_back(std::move(Why));
+  };
+  Bad(!It.SameMap, "walks another map");
+  Bad(!It.TypeMatches, "type is not the map's");
+  if (It.Classic && Map.Classic) {
+    const auto &C = *It.Classic;
+    const auto &H = *Map.Classic;
+    Bad(C.Offset > 7, "offset " + std::to_string(C.Offset) + " > 7");
+    Bad(C.I > 8, "i " + std::to_string(C.I) + " > 8");
+    Bad(C.WrappedRaw > 1, "wrapped is not a bool");
+    Bad(C.B > H.B, "B " + std::to_string(C.B) + " above the map's " +
+                       std::to_string(H.B));
+    if (C.B < 64) {
+      Bad(C.StartBucket >= (1ull << C.B),
+          "startBucket " + std::to_string(C.StartBucket) + " >= 2^B");
+      Bad(C.Bucket > (1ull << C.B),
+          "bucket " + std::to_string(C.Bucket) + " > 2^B");
+      Bad(C.CheckBucket != NoCheck && C.CheckBucket >= (1ull << C.B),
+          "checkBucket " + std::to_string(C.CheckBucket) + " >= 2^B");
+    }
+    Bad(C.Buckets == 0 || C.Buckets % 8, "buckets " + hex(C.Buckets));
+    Bad(C.BPtr % 8, "bptr " + hex(C.BPtr) + " misaligned");
+  }
+  if (It.Swiss && Map.Swiss) {
+    const auto &W = *It.Swiss;
+    Bad(W.DirIdx < -1, "dirIdx " + std::to_string(W.DirIdx));
+    Bad(W.DirIdx >= 0 && Map.Swiss->DirLen > 0 &&
+            W.DirIdx > Map.Swiss->DirLen,
+        "dirIdx " + std::to_string(W.DirIdx) + " beyond the directory");
+    Bad(W.GlobalDepth > Map.Swiss->GlobalDepth,
+        "globalDepth " + std::to_string(W.GlobalDepth) + " above the map's");
+    Bad(W.EntryIdx > 1024, "entryIdx " + std::to_string(W.EntryIdx) +
+                               " beyond a table's capacity");
+    Bad(W.Tab % 8, "tab " + hex(W.Tab) + " misaligned");
+    Bad(W.Group % 8, "group " + hex(W.Group) + " misaligned");
+  }
+  It.Consistent = It.Inconsistencies.empty();
+}
+
+// The entry at it.key, when the walk kept it.
+void locateEntry(const MapState &Map, MapIterState &It) {
+  if (It.Key)
+    for (size_t I = 0; I < Map.Entries.size(); ++I)
+      if (Map.Entries[I].KeyAddr == It.Key) {
+        It.Entry = Map.Entries[I].Ordinal;
+        It.Position = entryPosition(Map, Map.Entries[I]);
+        break;
+      }
+}
+
+// Where the counters point when the entry could not be matched.
+void positionFromCounters(MapIterState &It) {
   if (It.Position.empty() && It.Key == 0) {
     // mapiterinit calls Next once: a nil key afterwards means the end,
     // unless the first Next has not returned (a Swiss iterator that
@@ -218,7 +226,24 @@ Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
     if (It.Key)
       It.Position += " [it.key not among the map's slots]";
   }
+}
 
+} // namespace
+
+Expected<MapIterState> decodeMapIter(const MapReader &R, uint64_t IterAddr,
+                                     const MapState *Map) {
+  MapIterState It;
+  It.Addr = IterAddr;
+  It.Impl = R.program().mapImpl();
+  if (Error E = readIterFields(R, IterAddr, It))
+    return E;
+  const TypeInfo *MT = iterMapType(R, Map, It);
+  if (Map && !Map->Nil) {
+    compareWithMap(*Map, It);
+    checkCounters(*Map, It);
+    locateEntry(*Map, It);
+  }
+  positionFromCounters(It);
   if (MT && MT->Key && MT->Elem) {
     DecodeLimits L;
     if (It.Key)
