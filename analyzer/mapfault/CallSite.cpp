@@ -67,6 +67,199 @@ Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
 
 int spOf(const GoProgram &P) { return static_cast<int>(P.arch().spReg()); }
 
+ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
+                unsigned Depth);
+
+// An instruction that writes the register being traced, and what is
+// known at it: the trail so far (E) and whether a join lies between it
+// and the use.
+struct DefSite {
+  const GoProgram &P;
+  const FuncCode &C;
+  size_t J; // its index
+  int Reg;  // the register it writes
+  unsigned Depth;
+  int SP;
+  const Instruction &I;
+  unsigned Size; // of the destination
+  const ValueExpr &E;
+  bool Joins;
+  // A definition found further back, with this instruction's trail first.
+  ValueExpr finish(ValueExpr V) const {
+    V.Trail.insert(V.Trail.begin(), E.Trail.begin(), E.Trail.end());
+    V.Joins |= Joins;
+    return V;
+  }
+};
+
+// The definition at D when it is xor of the register with itself: zero; nullopt otherwise.
+std::optional<ValueExpr> xorDef(const DefSite &D) {
+  const auto &Ops = D.I.Ops;
+  ValueExpr E = D.E;
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == D.Reg) {
+    E.K = ValueExpr::Kind::Imm;
+    E.Value = 0;
+    return E;
+  }
+  return std::nullopt;
+}
+
+// The definition at D when it is a register, an immediate or the zero register moved in; nullopt otherwise.
+std::optional<ValueExpr> moveDef(const DefSite &D) {
+  const auto &Ops = D.I.Ops;
+  ValueExpr E = D.E;
+  // arm64 "orr x1, xzr, #imm": a move of the immediate.
+  if (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg &&
+      Ops[1].Reg == ZeroReg && Ops[2].Kind == OpKind::Imm) {
+    E.K = ValueExpr::Kind::Imm;
+    E.Value = static_cast<uint64_t>(Ops[2].Imm);
+    if (D.Size == 4)
+      E.Value &= 0xffffffffu;
+    return E;
+  }
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == ZeroReg) {
+    E.K = ValueExpr::Kind::Imm;
+    E.Value = 0;
+    return E;
+  }
+  if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Imm) {
+    E.K = ValueExpr::Kind::Imm;
+    E.Value = static_cast<uint64_t>(Ops[1].Imm);
+    if (D.Size == 4)
+      E.Value &= 0xffffffffu;
+    return E;
+  }
+  if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0) {
+    if (Ops[1].Reg == D.SP) {
+      E.K = ValueExpr::Kind::StackAddr;
+      E.Offset = 0;
+      return E;
+    }
+    return D.finish(defOf(D.P, D.C, D.J, Ops[1].Reg, D.Depth + 1));
+  }
+  return std::nullopt;
+}
+
+// The definition at D when it is an address computed (lea; arm64 adr/adrp); nullopt otherwise.
+std::optional<ValueExpr> leaDef(const DefSite &D) {
+  const auto &Ops = D.I.Ops;
+  ValueExpr E = D.E;
+  // arm64 adrp/adr: the (page) address itself.
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
+    E.K = ValueExpr::Kind::Address;
+    E.Value = static_cast<uint64_t>(Ops[1].Imm);
+    return E;
+  }
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
+    const MemOperand &M = Ops[1].Mem;
+    if (M.Absolute) {
+      E.K = ValueExpr::Kind::Address;
+      E.Value = *M.Absolute;
+      return E;
+    }
+    if (M.Index == NoReg && M.Base == D.SP) {
+      E.K = ValueExpr::Kind::StackAddr;
+      E.Offset = M.Disp;
+      return E;
+    }
+    if (M.Index == NoReg && M.Base >= 0) {
+      ValueExpr B = defOf(D.P, D.C, D.J, M.Base, D.Depth + 1);
+      if (B.K == ValueExpr::Kind::StackAddr || B.K == ValueExpr::Kind::Address ||
+          B.K == ValueExpr::Kind::Imm) {
+        B.Offset += M.Disp;
+        B.Value += static_cast<uint64_t>(M.Disp);
+        if (B.K == ValueExpr::Kind::StackAddr)
+          B.Value = 0;
+        return D.finish(B);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The definition at D when it is a load: from an absolute address, the stack or a register; nullopt otherwise.
+std::optional<ValueExpr> loadDef(const DefSite &D) {
+  const auto &Ops = D.I.Ops;
+  ValueExpr E = D.E;
+  // arm64 "ldr x0, =lit": a load from the literal's absolute address.
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
+    E.K = ValueExpr::Kind::Load;
+    E.Size = D.Size;
+    auto B = std::make_shared<ValueExpr>();
+    B->K = ValueExpr::Kind::Address;
+    B->Value = static_cast<uint64_t>(Ops[1].Imm);
+    E.Base = B;
+    return E;
+  }
+  if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
+    const MemOperand &M = Ops[1].Mem;
+    E.K = ValueExpr::Kind::Load;
+    E.Size = Ops[1].Size ? Ops[1].Size : D.Size;
+    if (M.FsSegment) {
+      E.K = ValueExpr::Kind::Unknown;
+      E.Why = "TLS load";
+      return E;
+    }
+    if (M.Absolute) {
+      auto B = std::make_shared<ValueExpr>();
+      B->K = ValueExpr::Kind::Address;
+      B->Value = *M.Absolute;
+      E.Base = B;
+      return E;
+    }
+    if (M.Index != NoReg) {
+      E.K = ValueExpr::Kind::Unknown;
+      E.Why = "indexed load " + D.I.text();
+      return E;
+    }
+    if (M.Base == D.SP) {
+      auto B = std::make_shared<ValueExpr>();
+      B->K = ValueExpr::Kind::StackAddr;
+      B->Offset = 0;
+      E.Base = B;
+      E.Offset = M.Disp;
+      return E;
+    }
+    if (M.Base >= 0) {
+      E.Base = std::make_shared<ValueExpr>(defOf(D.P, D.C, D.J, M.Base, D.Depth + 1));
+      E.Offset = M.Disp;
+      E.Joins |= E.Base->Joins;
+      return E;
+    }
+  }
+  return std::nullopt;
+}
+
+// The definition at D when it is an immediate added to or subtracted from a register; nullopt otherwise.
+std::optional<ValueExpr> addSubImmDef(const DefSite &D) {
+  const auto &Ops = D.I.Ops;
+  ValueExpr E = D.E;
+  // "add r, imm" (amd64: the register is also the source) or
+  // "add rd, rn, #imm" (arm64).
+  if ((Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) ||
+      (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0 &&
+       Ops[2].Kind == OpKind::Imm)) {
+    const int Src = Ops.size() == 3 ? Ops[1].Reg : D.Reg;
+    const int64_t Imm = Ops.back().Imm;
+    if (Src == D.SP) {
+      E.K = ValueExpr::Kind::StackAddr;
+      E.Offset = D.I.Mnemonic == "sub" ? -Imm : Imm;
+      return E;
+    }
+    ValueExpr B = defOf(D.P, D.C, D.J, Src, D.Depth + 1);
+    const int64_t Delta = D.I.Mnemonic == "sub" ? -Imm : Imm;
+    if (B.K == ValueExpr::Kind::Imm || B.K == ValueExpr::Kind::Address) {
+      B.Value += static_cast<uint64_t>(Delta);
+      return D.finish(B);
+    }
+    if (B.K == ValueExpr::Kind::StackAddr) {
+      B.Offset += Delta;
+      return D.finish(B);
+    }
+  }
+  return std::nullopt;
+}
+
 // Backward search from index Idx (exclusive) for the definition of Reg.
 ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
                 unsigned Depth) {
@@ -90,165 +283,36 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
       continue;
     E.Trail.push_back(hex(I.Addr) + ": " + I.text());
     E.Joins = Joins;
-    auto Finish = [&](ValueExpr V) {
-      V.Trail.insert(V.Trail.begin(), E.Trail.begin(), E.Trail.end());
-      V.Joins |= Joins;
-      return V;
-    };
     const auto &Ops = I.Ops;
     bool DestIsReg = !Ops.empty() && Ops[0].Kind == OpKind::Reg && Ops[0].Reg == Reg;
     if (!DestIsReg) {
       E.Why = "written implicitly by " + I.text();
       return E;
     }
-    unsigned Size = Ops[0].Size ? Ops[0].Size : 8;
+    const unsigned Size = Ops[0].Size ? Ops[0].Size : 8u;
+    const DefSite Site{P, C, J, Reg, Depth, SP, I, Size, E, Joins};
+    std::optional<ValueExpr> Def;
     switch (I.Class) {
     case InsnClass::Xor:
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == Reg) {
-        E.K = ValueExpr::Kind::Imm;
-        E.Value = 0;
-        return E;
-      }
+      Def = xorDef(Site);
       break;
     case InsnClass::Move:
-      // arm64 "orr x1, xzr, #imm": a move of the immediate.
-      if (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg &&
-          Ops[1].Reg == ZeroReg && Ops[2].Kind == OpKind::Imm) {
-        E.K = ValueExpr::Kind::Imm;
-        E.Value = static_cast<uint64_t>(Ops[2].Imm);
-        if (Size == 4)
-          E.Value &= 0xffffffffu;
-        return E;
-      }
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg == ZeroReg) {
-        E.K = ValueExpr::Kind::Imm;
-        E.Value = 0;
-        return E;
-      }
-      if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Imm) {
-        E.K = ValueExpr::Kind::Imm;
-        E.Value = static_cast<uint64_t>(Ops[1].Imm);
-        if (Size == 4)
-          E.Value &= 0xffffffffu;
-        return E;
-      }
-      if (Ops.size() >= 2 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0) {
-        if (Ops[1].Reg == SP) {
-          E.K = ValueExpr::Kind::StackAddr;
-          E.Offset = 0;
-          return E;
-        }
-        return Finish(defOf(P, C, J, Ops[1].Reg, Depth + 1));
-      }
+      Def = moveDef(Site);
       break;
     case InsnClass::Lea:
-      // arm64 adrp/adr: the (page) address itself.
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
-        E.K = ValueExpr::Kind::Address;
-        E.Value = static_cast<uint64_t>(Ops[1].Imm);
-        return E;
-      }
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
-        const MemOperand &M = Ops[1].Mem;
-        if (M.Absolute) {
-          E.K = ValueExpr::Kind::Address;
-          E.Value = *M.Absolute;
-          return E;
-        }
-        if (M.Index == NoReg && M.Base == SP) {
-          E.K = ValueExpr::Kind::StackAddr;
-          E.Offset = M.Disp;
-          return E;
-        }
-        if (M.Index == NoReg && M.Base >= 0) {
-          ValueExpr B = defOf(P, C, J, M.Base, Depth + 1);
-          if (B.K == ValueExpr::Kind::StackAddr || B.K == ValueExpr::Kind::Address ||
-              B.K == ValueExpr::Kind::Imm) {
-            B.Offset += M.Disp;
-            B.Value += static_cast<uint64_t>(M.Disp);
-            if (B.K == ValueExpr::Kind::StackAddr)
-              B.Value = 0;
-            return Finish(B);
-          }
-        }
-      }
+      Def = leaDef(Site);
       break;
     case InsnClass::Load:
-      // arm64 "ldr x0, =lit": a load from the literal's absolute address.
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) {
-        E.K = ValueExpr::Kind::Load;
-        E.Size = Size;
-        auto B = std::make_shared<ValueExpr>();
-        B->K = ValueExpr::Kind::Address;
-        B->Value = static_cast<uint64_t>(Ops[1].Imm);
-        E.Base = B;
-        return E;
-      }
-      if (Ops.size() == 2 && Ops[1].Kind == OpKind::Mem) {
-        const MemOperand &M = Ops[1].Mem;
-        E.K = ValueExpr::Kind::Load;
-        E.Size = Ops[1].Size ? Ops[1].Size : Size;
-        if (M.FsSegment) {
-          E.K = ValueExpr::Kind::Unknown;
-          E.Why = "TLS load";
-          return E;
-        }
-        if (M.Absolute) {
-          auto B = std::make_shared<ValueExpr>();
-          B->K = ValueExpr::Kind::Address;
-          B->Value = *M.Absolute;
-          E.Base = B;
-          return E;
-        }
-        if (M.Index != NoReg) {
-          E.K = ValueExpr::Kind::Unknown;
-          E.Why = "indexed load " + I.text();
-          return E;
-        }
-        if (M.Base == SP) {
-          auto B = std::make_shared<ValueExpr>();
-          B->K = ValueExpr::Kind::StackAddr;
-          B->Offset = 0;
-          E.Base = B;
-          E.Offset = M.Disp;
-          return E;
-        }
-        if (M.Base >= 0) {
-          E.Base = std::make_shared<ValueExpr>(defOf(P, C, J, M.Base, Depth + 1));
-          E.Offset = M.Disp;
-          E.Joins |= E.Base->Joins;
-          return E;
-        }
-      }
+      Def = loadDef(Site);
       break;
     case InsnClass::AddSubImm:
-      // "add r, imm" (amd64: the register is also the source) or
-      // "add rd, rn, #imm" (arm64).
-      if ((Ops.size() == 2 && Ops[1].Kind == OpKind::Imm) ||
-          (Ops.size() == 3 && Ops[1].Kind == OpKind::Reg && Ops[1].Reg >= 0 &&
-           Ops[2].Kind == OpKind::Imm)) {
-        const int Src = Ops.size() == 3 ? Ops[1].Reg : Reg;
-        const int64_t Imm = Ops.back().Imm;
-        if (Src == SP) {
-          E.K = ValueExpr::Kind::StackAddr;
-          E.Offset = I.Mnemonic == "sub" ? -Imm : Imm;
-          return E;
-        }
-        ValueExpr B = defOf(P, C, J, Src, Depth + 1);
-        int64_t D = I.Mnemonic == "sub" ? -Imm : Imm;
-        if (B.K == ValueExpr::Kind::Imm || B.K == ValueExpr::Kind::Address) {
-          B.Value += static_cast<uint64_t>(D);
-          return Finish(B);
-        }
-        if (B.K == ValueExpr::Kind::StackAddr) {
-          B.Offset += D;
-          return Finish(B);
-        }
-      }
+      Def = addSubImmDef(Site);
       break;
     default:
       break;
     }
+    if (Def)
+      return std::move(*Def);
     E.K = ValueExpr::Kind::Unknown;
     E.Why = "computed by " + I.text();
     return E;
