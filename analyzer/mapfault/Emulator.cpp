@@ -293,6 +293,17 @@ private:
   bool step(const Instruction &I, std::string &Fail, size_t &Next, bool &Jumped);
   bool stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
                  bool &Jumped);
+  // stepArm64's instruction groups: each steps the instructions it knows
+  // (the step's result) and gives nullopt for the others.
+  unsigned arm64DestSize(const Instruction &I) const;
+  void arm64Dest(const Instruction &I, Val X);
+  std::optional<bool> arm64Control(const Instruction &I, std::string &Fail,
+                                   size_t &Next, bool &Jumped);
+  bool arm64LoadStore(const Instruction &I, std::string &Fail);
+  std::optional<bool> arm64Move(const Instruction &I);
+  std::optional<bool> arm64Alu(const Instruction &I, std::string &Fail);
+  std::optional<bool> arm64MulDiv(const Instruction &I);
+  std::optional<bool> arm64CondSelect(const Instruction &I);
   bool branchTo(const Instruction &I, std::string &Fail, size_t &Next,
                 bool &Jumped);
   // A conditional branch taken when Cd says so (unknown: fork when
@@ -724,29 +735,24 @@ bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
   return true;
 }
 
-bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
-                        bool &Jumped) {
+unsigned Machine::arm64DestSize(const Instruction &I) const {
+  return !I.Ops.empty() && I.Ops[0].Size ? I.Ops[0].Size : 8;
+}
+
+void Machine::arm64Dest(const Instruction &I, Val X) {
+  const auto &O = I.Ops;
+  if (!O.empty() && O[0].Kind == OpKind::Reg && O[0].Reg != ZeroReg) {
+    setReg(O[0].Reg, arm64DestSize(I), X);
+    LastDest = O[0].Reg;
+  }
+}
+
+// Hints, barriers and control flow.
+std::optional<bool> Machine::arm64Control(const Instruction &I,
+                                          std::string &Fail, size_t &Next,
+                                          bool &Jumped) {
   const llvm::StringRef M = I.Mnemonic;
   const auto &O = I.Ops;
-  LastDest = -1;
-  Jumped = false;
-  auto RegOp = [&](size_t K) {
-    return K < O.size() && O[K].Kind == OpKind::Reg;
-  };
-  auto DSize = [&]() -> unsigned {
-    return !O.empty() && O[0].Size ? O[0].Size : 8;
-  };
-  auto SetFlags = [&](FlagState::Kind K, uint64_t Res, uint64_t A, uint64_t B,
-                      unsigned S, bool Kn, bool Heap) {
-    F = {Kn, Res, A, B, S, K, Heap};
-  };
-  auto Dest = [&](Val X) {
-    if (RegOp(0) && O[0].Reg != ZeroReg) {
-      setReg(O[0].Reg, DSize(), X);
-      LastDest = O[0].Reg;
-    }
-  };
-
   if (M == "nop" || M == "hint" || M.startswith("prfm") || M == "yield" ||
       M == "dmb" || M == "isb")
     return true;
@@ -777,78 +783,88 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
   if (I.Class == InsnClass::CondJump) // b.cond
     return condBranch(I, condArm64(I.Cond), F.Heap, Fail, Next, Jumped);
 
+  return std::nullopt;
+}
+
+// Loads and stores (ldr/str, ldp/stp, pre- and post-index).
+bool Machine::arm64LoadStore(const Instruction &I, std::string &Fail) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  size_t MI = 0;
+  while (MI < O.size() && O[MI].Kind != OpKind::Mem)
+    ++MI;
+  if (MI == O.size())
+    return Fail = "operands of " + I.text(), false;
+  const MemOperand &Mm = O[MI].Mem;
+  // Post-index ("[x1], #8"): the access at the base, then base += imm.
+  const bool Post = I.Writeback && MI + 1 < O.size() &&
+                    O[MI + 1].Kind == OpKind::Imm;
+  MemOperand At = Mm;
+  if (Post)
+    At.Disp = 0;
+  std::optional<uint64_t> A;
+  {
+    Val B = Mm.Base >= 0 ? reg(Mm.Base, 8) : known(0);
+    if (Mm.Index >= 0) {
+      Operand IO;
+      IO.Kind = OpKind::Reg;
+      IO.Reg = Mm.Index;
+      IO.Ext = Mm.IndexExtend;
+      IO.Size = (Mm.IndexExtend == MemOperand::Extend::UXTW ||
+                 Mm.IndexExtend == MemOperand::Extend::SXTW) ? 4 : 8;
+      Val X = operandArm64(IO, 8);
+      if (B.Known && X.Known)
+        A = B.V + X.V * static_cast<uint64_t>(Mm.Scale) +
+            static_cast<uint64_t>(At.Disp);
+    } else if (B.Known) {
+      A = B.V + static_cast<uint64_t>(At.Disp);
+    }
+  }
+  MemOperand Abs;
+  if (A)
+    Abs.Absolute = *A;
+  const size_t NRegs = MI; // registers transferred: 1, or 2 for ldp/stp
+  const unsigned Each = O[MI].Size ? O[MI].Size : (O[0].Size ? O[0].Size : 8);
+  for (size_t K = 0; K < NRegs; ++K) {
+    MemOperand Slot = Abs;
+    if (A)
+      Slot.Absolute = *A + K * Each;
+    if (I.Class == InsnClass::Load) {
+      Val X = A ? load(Slot, Each) : unknown();
+      if (M.startswith("ldrs") || M.startswith("ldurs"))
+        X.V = static_cast<uint64_t>(sext(X.V, Each));
+      if (O[K].Reg != ZeroReg) {
+        setReg(O[K].Reg, O[K].Size ? O[K].Size : 8, X);
+        LastDest = O[K].Reg;
+      }
+    } else {
+      Val X = O[K].Reg == ZeroReg ? known(0) : reg(O[K].Reg, 8);
+      if (!A)
+        return Fail = "store to an unknown address at " + hex(I.Addr), false;
+      store(Slot, Each, X, O[K].Reg >= 0 ? O[K].Reg : -1);
+    }
+  }
+  if (I.Writeback && Mm.Base >= 0) {
+    Val B = reg(Mm.Base, 8);
+    int64_t D = Post ? O[MI + 1].Imm : Mm.Disp;
+    setReg(Mm.Base, 8, {B.Known, B.V + static_cast<uint64_t>(D), B.Heap});
+  }
+  return true;
+}
+
+// Addresses, moves, negation and extension.
+std::optional<bool> Machine::arm64Move(const Instruction &I) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  const unsigned S = arm64DestSize(I);
+  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
+  auto Dest = [&](Val X) { arm64Dest(I, X); };
   // Addresses.
   if (M == "adrp" || M == "adr") {
     Dest(known(static_cast<uint64_t>(O[1].Imm)));
     return true;
   }
 
-  // Loads and stores.
-  if (I.Class == InsnClass::Load || I.Class == InsnClass::Store) {
-    size_t MI = 0;
-    while (MI < O.size() && O[MI].Kind != OpKind::Mem)
-      ++MI;
-    if (MI == O.size())
-      return Fail = "operands of " + I.text(), false;
-    const MemOperand &Mm = O[MI].Mem;
-    // Post-index ("[x1], #8"): the access at the base, then base += imm.
-    const bool Post = I.Writeback && MI + 1 < O.size() &&
-                      O[MI + 1].Kind == OpKind::Imm;
-    MemOperand At = Mm;
-    if (Post)
-      At.Disp = 0;
-    std::optional<uint64_t> A;
-    {
-      Val B = Mm.Base >= 0 ? reg(Mm.Base, 8) : known(0);
-      if (Mm.Index >= 0) {
-        Operand IO;
-        IO.Kind = OpKind::Reg;
-        IO.Reg = Mm.Index;
-        IO.Ext = Mm.IndexExtend;
-        IO.Size = (Mm.IndexExtend == MemOperand::Extend::UXTW ||
-                   Mm.IndexExtend == MemOperand::Extend::SXTW) ? 4 : 8;
-        Val X = operandArm64(IO, 8);
-        if (B.Known && X.Known)
-          A = B.V + X.V * static_cast<uint64_t>(Mm.Scale) +
-              static_cast<uint64_t>(At.Disp);
-      } else if (B.Known) {
-        A = B.V + static_cast<uint64_t>(At.Disp);
-      }
-    }
-    MemOperand Abs;
-    if (A)
-      Abs.Absolute = *A;
-    const size_t NRegs = MI; // registers transferred: 1, or 2 for ldp/stp
-    const unsigned Each = O[MI].Size ? O[MI].Size : (O[0].Size ? O[0].Size : 8);
-    for (size_t K = 0; K < NRegs; ++K) {
-      MemOperand Slot = Abs;
-      if (A)
-        Slot.Absolute = *A + K * Each;
-      if (I.Class == InsnClass::Load) {
-        Val X = A ? load(Slot, Each) : unknown();
-        if (M.startswith("ldrs") || M.startswith("ldurs"))
-          X.V = static_cast<uint64_t>(sext(X.V, Each));
-        if (O[K].Reg != ZeroReg) {
-          setReg(O[K].Reg, O[K].Size ? O[K].Size : 8, X);
-          LastDest = O[K].Reg;
-        }
-      } else {
-        Val X = O[K].Reg == ZeroReg ? known(0) : reg(O[K].Reg, 8);
-        if (!A)
-          return Fail = "store to an unknown address at " + hex(I.Addr), false;
-        store(Slot, Each, X, O[K].Reg >= 0 ? O[K].Reg : -1);
-      }
-    }
-    if (I.Writeback && Mm.Base >= 0) {
-      Val B = reg(Mm.Base, 8);
-      int64_t D = Post ? O[MI + 1].Imm : Mm.Disp;
-      setReg(Mm.Base, 8, {B.Known, B.V + static_cast<uint64_t>(D), B.Heap});
-    }
-    return true;
-  }
-
-  const unsigned S = DSize();
-  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
   // Moves.
   if ((M == "mov" || M == "movz" || M == "movn") && O.size() == 2) {
     Val X = O[1].Kind == OpKind::Reg && O[1].Reg == C.I.SP ? reg(C.I.SP, 8)
@@ -872,7 +888,7 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Val X = Src(1);
     uint64_t R = (0 - X.V) & mask(S);
     if (M == "negs")
-      SetFlags(FlagState::Sub, R, 0, X.V, S, X.Known, X.Heap);
+      F = {X.Known, R, 0, X.V, S, FlagState::Sub, X.Heap};
     Dest({X.Known, R, X.Heap});
     return true;
   }
@@ -886,6 +902,16 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Dest({X.Known, R & mask(S), X.Heap});
     return true;
   }
+  return std::nullopt;
+}
+
+// Two-source arithmetic and logic, comparisons, shifts and bitfields.
+std::optional<bool> Machine::arm64Alu(const Instruction &I, std::string &Fail) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  const unsigned S = arm64DestSize(I);
+  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
+  auto Dest = [&](Val X) { arm64Dest(I, X); };
   // Two-source arithmetic and logic, with or without flags.
   auto Alu = [&](uint64_t (*Fn)(uint64_t, uint64_t), FlagState::Kind K,
                  bool SetsFlags, bool Writes, size_t A0) {
@@ -894,7 +920,7 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Val B = Src(A0 + 1);
     uint64_t R = Fn(A.V, B.V) & mask(S);
     if (SetsFlags)
-      SetFlags(K, R, A.V, B.V, S, A.Known && B.Known, A.Heap || B.Heap);
+      F = {A.Known && B.Known, R, A.V, B.V, S, K, A.Heap || B.Heap};
     if (Writes)
       Dest(combine(true, R, A, B));
     return true;
@@ -962,7 +988,16 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Dest({A.Known, R & mask(S), A.Heap});
     return true;
   }
-  // Multiplication and division.
+  return std::nullopt;
+}
+
+// Multiplication and division.
+std::optional<bool> Machine::arm64MulDiv(const Instruction &I) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  const unsigned S = arm64DestSize(I);
+  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
+  auto Dest = [&](Val X) { arm64Dest(I, X); };
   if ((M == "mul" || M == "mneg") && O.size() == 3) {
     Val A = Src(1), B = Src(2);
     uint64_t R = A.V * B.V;
@@ -1010,7 +1045,16 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Dest(combine(true, R & mask(S), A, B));
     return true;
   }
-  // Conditional selects.
+  return std::nullopt;
+}
+
+// Conditional selects, sets and increments.
+std::optional<bool> Machine::arm64CondSelect(const Instruction &I) {
+  const llvm::StringRef M = I.Mnemonic;
+  const auto &O = I.Ops;
+  const unsigned S = arm64DestSize(I);
+  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
+  auto Dest = [&](Val X) { arm64Dest(I, X); };
   if ((M == "csel" || M == "csinc" || M == "csinv" || M == "csneg") &&
       O.size() == 3) {
     auto Cd = condArm64(I.Cond);
@@ -1048,6 +1092,26 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     Dest({X.Known, R & mask(S), X.Heap});
     return true;
   }
+  return std::nullopt;
+}
+
+bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
+                        bool &Jumped) {
+  LastDest = -1;
+  Jumped = false;
+  if (auto R = arm64Control(I, Fail, Next, Jumped))
+    return *R;
+  if (auto R = arm64Move(I)) // adrp/adr before loads, as always
+    return *R;
+  if (I.Class == InsnClass::Load || I.Class == InsnClass::Store)
+    return arm64LoadStore(I, Fail);
+  if (auto R = arm64Alu(I, Fail))
+    return *R;
+  if (auto R = arm64MulDiv(I))
+    return *R;
+  if (auto R = arm64CondSelect(I))
+    return *R;
+  const auto &O = I.Ops;
   // Anything else: the registers it writes become unknown, flags too; a
   // memory write we cannot model ends the run.
   for (const auto &Op : O)
