@@ -667,22 +667,16 @@ def summarize(rows, cmd, group=None):
          "delve_ok": len(dl),
          "delve_exit0_but_empty": sum(1 for r in sel if (r.get("delve") or {}).get("rc") == 0
                                       and not did_work(r, "delve"))}
-    if ms:
-        w = [m["wall_median_s"] for m in ms]
-        s.update({"mapsleuth_wall_median_s": statistics.median(w),
-                  "mapsleuth_wall_p90_s": pct(w, 0.9),
-                  "mapsleuth_wall_max_s": max(w),
-                  "mapsleuth_cpu_median_s": statistics.median(m["cpu_median_s"] for m in ms),
-                  "mapsleuth_rss_median_kib": int(statistics.median(m["rss_peak_kib"] for m in ms)),
-                  "mapsleuth_rss_max_kib": max(m["rss_peak_kib"] for m in ms)})
-    if dl:
-        w = [d["wall_median_s"] for d in dl]
-        s.update({"delve_wall_median_s": statistics.median(w),
-                  "delve_wall_p90_s": pct(w, 0.9),
-                  "delve_wall_max_s": max(w),
-                  "delve_cpu_median_s": statistics.median(d["cpu_median_s"] for d in dl),
-                  "delve_rss_median_kib": int(statistics.median(d["rss_peak_kib"] for d in dl)),
-                  "delve_rss_max_kib": max(d["rss_peak_kib"] for d in dl)})
+    for tool, worked in (("mapsleuth", ms), ("delve", dl)):
+        if worked:
+            w = [t["wall_median_s"] for t in worked]
+            rss = [t["rss_peak_kib"] for t in worked]
+            s.update({tool + "_wall_median_s": statistics.median(w),
+                      tool + "_wall_p90_s": pct(w, 0.9),
+                      tool + "_wall_max_s": max(w),
+                      tool + "_cpu_median_s": statistics.median(t["cpu_median_s"] for t in worked),
+                      tool + "_rss_median_kib": int(statistics.median(rss)),
+                      tool + "_rss_max_kib": max(rss)})
     if ratios:
         s.update({"ratio_median": statistics.median(ratios),
                   "ratio_geomean": geomean(ratios),

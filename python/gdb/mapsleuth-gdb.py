@@ -237,14 +237,19 @@ def _memory_reader(inf):
     return _CoreMemory(sections).read
 
 
+def _output_words(command):
+    """The lines of what the gdb COMMAND prints, each split into words;
+    none when gdb refuses it (no process, no core)."""
+    try:
+        text = gdb.execute(command, to_string=True)
+    except gdb.error:
+        return []
+    return [line.split() for line in text.splitlines()]
+
+
 def _auxv():
     out = {}
-    try:
-        text = gdb.execute("info auxv", to_string=True)
-    except gdb.error:
-        return out
-    for line in text.splitlines():
-        parts = line.split()
+    for parts in _output_words("info auxv"):
         if len(parts) < 2 or not parts[0].isdigit():
             continue
         for tok in parts[1:]:
@@ -262,12 +267,7 @@ def _auxv():
 
 def _mapped_files():
     files = []
-    try:
-        text = gdb.execute("info proc mappings", to_string=True)
-    except gdb.error:
-        return files
-    for line in text.splitlines():
-        parts = line.split()
+    for parts in _output_words("info proc mappings"):
         if len(parts) < 5 or not parts[0].startswith("0x"):
             continue
         try:

@@ -2,28 +2,16 @@
 the committed corpus of real Go crash cores (fixtures/corpus)."""
 import functools
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
-import pytest
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import mstestlib  # noqa: E402
+from mstestlib import mapsleuth_bin  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
-
-
-def mapsleuth_bin():
-    b = os.environ.get("MAPSLEUTH_BIN")
-    if b:
-        return b
-    for cand in (ROOT / "build" / "cli" / "mapsleuth",):
-        if cand.exists():
-            return str(cand)
-    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
 
 
 def corpus_cases():
@@ -56,6 +44,30 @@ def run(args, timeout=120):
     p = subprocess.run([mapsleuth_bin()] + [str(a) for a in args],
                        capture_output=True, text=True, timeout=timeout)
     return p
+
+
+def run_json(args, timeout=120):
+    """`mapsleuth ARGS... --format json`, which must succeed: its report."""
+    p = run(list(args) + ["--format", "json"], timeout=timeout)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def info_json(*args):
+    """`mapsleuth info ARGS... --format json`, which must succeed."""
+    return run_json(["info", *args], timeout=60)
+
+
+def one_line_error(p, *names):
+    """P failed with status 1 and one line of error on stderr that names
+    each of NAMES; that line."""
+    assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr)
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("mapsleuth: error: "), lines[0]
+    for n in names:
+        assert str(n) in lines[0], lines[0]
+    return lines[0]
 
 
 @functools.lru_cache(maxsize=None)

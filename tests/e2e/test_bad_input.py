@@ -40,20 +40,23 @@ def test_random_bytes(tmp_path, a_case):
     check_one_line_error(p, str(rnd))
 
 
+def check_same_file_as_core_and_exe(path, message):
+    """`info PATH --exe PATH`: one error line naming PATH that says MESSAGE."""
+    p = run(["info", path, "--exe", path])
+    check_one_line_error(p, str(path))
+    assert message in p.stderr
+
+
 def test_executable_given_as_core(tmp_path, a_case):
     _, case_dir, truth = a_case
     _, exe = case_paths(case_dir, truth)
-    p = run(["info", exe, "--exe", exe])
-    check_one_line_error(p, str(exe))
-    assert "not a core file" in p.stderr
+    check_same_file_as_core_and_exe(exe, "not a core file")
 
 
 def test_core_given_as_executable(a_case):
     _, case_dir, truth = a_case
     core, _ = case_paths(case_dir, truth)
-    p = run(["info", core, "--exe", core])
-    check_one_line_error(p, str(core))
-    assert "core file, not an executable" in p.stderr
+    check_same_file_as_core_and_exe(core, "core file, not an executable")
 
 
 def test_wrong_executable_is_a_mismatch(a_case):

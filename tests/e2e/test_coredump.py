@@ -15,7 +15,8 @@ import tempfile
 
 import pytest
 
-from conftest import CASES, case_paths, mapsleuth_bin, run, unpacked_paths
+from conftest import (CASES, case_paths, info_json, mapsleuth_bin, one_line_error, run,
+                      unpacked_paths)
 
 
 def case(name):
@@ -43,22 +44,6 @@ def set_xattrs(path, values):
         if e.errno in (errno.ENOTSUP, errno.EPERM):
             pytest.skip("the build folder's file system refuses user xattrs")
         raise
-
-
-def info_json(*args):
-    p = run(["info", *args, "--format", "json"], timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def one_line_error(p, *names):
-    assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr)
-    lines = p.stderr.splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("mapsleuth: error: "), lines[0]
-    for n in names:
-        assert str(n) in lines[0], lines[0]
-    return lines[0]
 
 
 def without_exe_origin(r):

@@ -448,20 +448,19 @@ def workdir(tmp_path_factory):
 def test_damaged(workdir, case, what, damage):
     core, exe, _ = base_files(case)
     tag = case.replace("/", "_")
-    core_path = workdir / (tag + ".core")
-    exe_path = workdir / (tag + ".exe")
-    if what == "core":
-        bad = workdir / ("bad-" + tag + ".core")
-        bad.write_bytes(damage(bytearray(core)))
-        if not exe_path.exists():
-            exe_path.write_bytes(exe)
-        args, files = (bad, "--exe", exe_path), (bad, exe_path)
-    else:
-        bad = workdir / ("bad-" + tag + ".exe")
-        bad.write_bytes(damage(bytearray(exe)))
-        if not core_path.exists():
-            core_path.write_bytes(core)
-        args, files = (core_path, "--exe", bad), (core_path, bad)
+    # WHAT ("core" or "exe") damaged in bad-<tag>.<what>, the other kept
+    # pristine in <tag>.<other> (written once per module).
+    paths = {}
+    for kind, data in (("core", core), ("exe", exe)):
+        if kind == what:
+            bad = paths[kind] = workdir / ("bad-%s.%s" % (tag, kind))
+            bad.write_bytes(damage(bytearray(data)))
+        else:
+            paths[kind] = workdir / ("%s.%s" % (tag, kind))
+            if not paths[kind].exists():
+                paths[kind].write_bytes(data)
+    files = (paths["core"], paths["exe"])
+    args = (paths["core"], "--exe", paths["exe"])
     try:
         # The commands run side by side (two cores), then each is checked.
         runs = [pre + list(args) + post for _, pre, post in COMMANDS]

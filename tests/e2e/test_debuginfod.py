@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import CASES, mapsleuth_bin, unpacked_paths
+from conftest import CASES, mapsleuth_bin, one_line_error, unpacked_paths
 
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
               "all_proxy", "ALL_PROXY")
@@ -47,16 +47,6 @@ def mapsleuth(args, env, timeout=120):
     return subprocess.run([mapsleuth_bin()] + [str(a) for a in args],
                           capture_output=True, text=True, timeout=timeout,
                           env=env)
-
-
-def one_line_error(p, *names):
-    assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr)
-    lines = p.stderr.splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("mapsleuth: error: "), lines[0]
-    for n in names:
-        assert str(n) in lines[0], lines[0]
-    return lines[0]
 
 
 def lone_core(tmp, case):

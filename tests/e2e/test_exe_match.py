@@ -1,7 +1,6 @@
 """Which executable goes with a core: the right one (also stripped), a
 rebuilt or patched one, another Go version's, or none given and the path
 the core names missing."""
-import json
 import pathlib
 import shutil
 import struct
@@ -10,25 +9,10 @@ import tempfile
 
 import pytest
 
-from conftest import CORPUS, run
+from conftest import CORPUS, info_json, one_line_error, run
 from test_damaged import Elf, base_files, edit_notes, note_list, set_phdr
 
 NT_FILE = 0x46494C45
-
-
-def one_line_error(p, name):
-    assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr)
-    lines = p.stderr.splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("mapsleuth: error: "), lines[0]
-    assert str(name) in lines[0], lines[0]
-    return lines[0]
-
-
-def info_json(*args):
-    p = run(["info", *args, "--format", "json"], timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
 
 
 def files(tmp_path, case):

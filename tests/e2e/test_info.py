@@ -1,20 +1,16 @@
 """mapsleuth info on every committed core, checked against the case's
 independent truth (truth.json written by the fixture generator from the
 process's own output and an independent core reader)."""
-import json
-
 import pytest
 
-from conftest import CASES, CASE_IDS, case_paths, run
+from conftest import CASES, CASE_IDS, case_paths, run, run_json
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_info_matches_truth(case):
     _, case_dir, truth = case
     core, exe = case_paths(case_dir, truth)
-    p = run(["info", core, "--exe", exe, "--format", "json"])
-    assert p.returncode == 0, p.stderr
-    r = json.loads(p.stdout)
+    r = run_json(["info", core, "--exe", exe])
     c, x = r["core"], r["executable"]
     assert c["pid"] == truth["pid"]
     assert c["signal"] == truth["signal"]

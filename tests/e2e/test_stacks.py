@@ -3,11 +3,9 @@ lists, in order, every frame the runtime's own GOTRACEBACK=crash traceback
 printed for it (function, file:line, PC, SP; inlined frames included).
 Frames above the first printed one must be marked as the runtime's hidden
 machinery or be system-stack frames; nothing may follow the printed ones."""
-import json
-
 import pytest
 
-from conftest import CASES, CASE_IDS, run, unpacked_paths
+from conftest import CASES, CASE_IDS, run_json, unpacked_paths
 
 
 def frame_matches(ours, theirs):
@@ -41,9 +39,7 @@ def describe(frames):
 def test_every_goroutine_stack_contains_the_runtime_traceback(case):
     _, case_dir, truth = case
     core, exe = unpacked_paths(case_dir, truth)
-    p = run(["stack", core, "--exe", exe, "--all", "--format", "json"])
-    assert p.returncode == 0, p.stderr
-    r = json.loads(p.stdout)
+    r = run_json(["stack", core, "--exe", exe, "--all"])
     ours_by_id = {g["goroutine"]: g for g in r["goroutines"]}
     checked = 0
     seen = set()
@@ -72,9 +68,7 @@ def test_every_goroutine_stack_contains_the_runtime_traceback(case):
 def test_faulting_goroutine_reaches_the_user_frame(case):
     _, case_dir, truth = case
     core, exe = unpacked_paths(case_dir, truth)
-    p = run(["stack", core, "--exe", exe, "--format", "json"])
-    assert p.returncode == 0, p.stderr
-    r = json.loads(p.stdout)
+    r = run_json(["stack", core, "--exe", exe])
     assert r["faulting_goroutine"] == truth["fault"]["goroutine"]
     (g,) = r["goroutines"]
     frames = g["stack"]["frames"]

@@ -21,6 +21,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import mstestlib  # noqa: E402
+from mstestlib import mapsleuth_bin  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -43,16 +44,6 @@ CASES = [
     "go1.27-pie/strkeys",
     "go1.23-pie/ifacekey",
 ]
-
-
-def mapsleuth_bin():
-    b = os.environ.get("MAPSLEUTH_BIN")
-    if b:
-        return b
-    cand = ROOT / "build" / "cli" / "mapsleuth"
-    if cand.exists():
-        return str(cand)
-    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
 
 
 def need_gdb():

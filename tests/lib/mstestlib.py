@@ -1,5 +1,6 @@
 """What the Python test suites (e2e, gdb, python, package) share: the
-decompressed copies of corpus files they hand to mapsleuth and gdb.
+mapsleuth binary under test, and the decompressed copies of corpus files
+they hand to mapsleuth and gdb.
 
 A Go core is mostly pages the program never touched: the corpus's 182
 cores are 8 GB decompressed and 0.3 GB of it is not zeros. Every copy the
@@ -13,8 +14,24 @@ import pathlib
 import shutil
 import subprocess
 
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
 _BLOCK = 1 << 16
 _ZEROS = bytes(_BLOCK)
+
+
+def mapsleuth_bin():
+    """The CLI under test: $MAPSLEUTH_BIN (set by CTest), else the build
+    tree's build/cli/mapsleuth; the calling test is skipped without one."""
+    b = os.environ.get("MAPSLEUTH_BIN")
+    if b:
+        return b
+    cand = ROOT / "build" / "cli" / "mapsleuth"
+    if cand.exists():
+        return str(cand)
+    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
 
 
 def _write_sparse_chunks(f, chunks):

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import mstestlib  # noqa: E402
+from mstestlib import mapsleuth_bin  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -23,16 +24,6 @@ except ImportError as e:  # pragma: no cover
         raise
     pytest.skip("mapsleuth module not importable (set PYTHONPATH=build/python): %s" % e,
                 allow_module_level=True)
-
-
-def mapsleuth_bin():
-    b = os.environ.get("MAPSLEUTH_BIN")
-    if b:
-        return b
-    cand = ROOT / "build" / "cli" / "mapsleuth"
-    if cand.exists():
-        return str(cand)
-    pytest.skip("MAPSLEUTH_BIN not set and no build/cli/mapsleuth")
 
 
 def cli(*args, check=True):
