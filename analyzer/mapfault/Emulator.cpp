@@ -295,15 +295,24 @@ private:
                  bool &Jumped);
   // stepArm64's instruction groups: each steps the instructions it knows
   // (the step's result) and gives nullopt for the others.
+  struct Arm64Insn {
+    const Instruction &I;
+    llvm::StringRef M;            // mnemonic
+    const std::vector<Operand> &O; // operands
+    unsigned S;                    // destination size
+  };
   unsigned arm64DestSize(const Instruction &I) const;
   void arm64Dest(const Instruction &I, Val X);
-  std::optional<bool> arm64Control(const Instruction &I, std::string &Fail,
+  Val arm64Src(const Arm64Insn &In, size_t K) {
+    return operandArm64(In.O[K], In.S);
+  }
+  std::optional<bool> arm64Control(const Arm64Insn &In, std::string &Fail,
                                    size_t &Next, bool &Jumped);
-  bool arm64LoadStore(const Instruction &I, std::string &Fail);
-  std::optional<bool> arm64Move(const Instruction &I);
-  std::optional<bool> arm64Alu(const Instruction &I, std::string &Fail);
-  std::optional<bool> arm64MulDiv(const Instruction &I);
-  std::optional<bool> arm64CondSelect(const Instruction &I);
+  bool arm64LoadStore(const Arm64Insn &In, std::string &Fail);
+  std::optional<bool> arm64Move(const Arm64Insn &In);
+  std::optional<bool> arm64Alu(const Arm64Insn &In, std::string &Fail);
+  std::optional<bool> arm64MulDiv(const Arm64Insn &In);
+  std::optional<bool> arm64CondSelect(const Arm64Insn &In);
   bool branchTo(const Instruction &I, std::string &Fail, size_t &Next,
                 bool &Jumped);
   // A conditional branch taken when Cd says so (unknown: fork when
@@ -748,11 +757,10 @@ void Machine::arm64Dest(const Instruction &I, Val X) {
 }
 
 // Hints, barriers and control flow.
-std::optional<bool> Machine::arm64Control(const Instruction &I,
+std::optional<bool> Machine::arm64Control(const Arm64Insn &In,
                                           std::string &Fail, size_t &Next,
                                           bool &Jumped) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
+  const auto &[I, M, O, S] = In;
   if (M == "nop" || M == "hint" || M.startswith("prfm") || M == "yield" ||
       M == "dmb" || M == "isb")
     return true;
@@ -787,9 +795,8 @@ std::optional<bool> Machine::arm64Control(const Instruction &I,
 }
 
 // Loads and stores (ldr/str, ldp/stp, pre- and post-index).
-bool Machine::arm64LoadStore(const Instruction &I, std::string &Fail) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
+bool Machine::arm64LoadStore(const Arm64Insn &In, std::string &Fail) {
+  const auto &[I, M, O, S] = In;
   size_t MI = 0;
   while (MI < O.size() && O[MI].Kind != OpKind::Mem)
     ++MI;
@@ -853,43 +860,39 @@ bool Machine::arm64LoadStore(const Instruction &I, std::string &Fail) {
 }
 
 // Addresses, moves, negation and extension.
-std::optional<bool> Machine::arm64Move(const Instruction &I) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
-  const unsigned S = arm64DestSize(I);
-  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
-  auto Dest = [&](Val X) { arm64Dest(I, X); };
+std::optional<bool> Machine::arm64Move(const Arm64Insn &In) {
+  const auto &[I, M, O, S] = In;
   // Addresses.
   if (M == "adrp" || M == "adr") {
-    Dest(known(static_cast<uint64_t>(O[1].Imm)));
+    arm64Dest(I, known(static_cast<uint64_t>(O[1].Imm)));
     return true;
   }
 
   // Moves.
   if ((M == "mov" || M == "movz" || M == "movn") && O.size() == 2) {
     Val X = O[1].Kind == OpKind::Reg && O[1].Reg == C.I.SP ? reg(C.I.SP, 8)
-                                                          : Src(1);
-    Dest({X.Known, X.V & mask(S), X.Heap});
+                                                          : arm64Src(In, 1);
+    arm64Dest(I, {X.Known, X.V & mask(S), X.Heap});
     return true;
   }
   if (M == "movk" && O.size() == 2 && O[1].Kind == OpKind::Imm) {
     Val D = reg(O[0].Reg, S);
     const uint64_t Field = 0xffffull << O[1].ShiftAmount;
-    Dest({D.Known, (D.V & ~Field) | (static_cast<uint64_t>(O[1].Imm) & Field),
+    arm64Dest(I, {D.Known, (D.V & ~Field) | (static_cast<uint64_t>(O[1].Imm) & Field),
           D.Heap});
     return true;
   }
   if (M == "mvn" && O.size() == 2) {
-    Val X = Src(1);
-    Dest({X.Known, ~X.V & mask(S), X.Heap});
+    Val X = arm64Src(In, 1);
+    arm64Dest(I, {X.Known, ~X.V & mask(S), X.Heap});
     return true;
   }
   if ((M == "neg" || M == "negs") && O.size() == 2) {
-    Val X = Src(1);
+    Val X = arm64Src(In, 1);
     uint64_t R = (0 - X.V) & mask(S);
     if (M == "negs")
       F = {X.Known, R, 0, X.V, S, FlagState::Sub, X.Heap};
-    Dest({X.Known, R, X.Heap});
+    arm64Dest(I, {X.Known, R, X.Heap});
     return true;
   }
   // Sign and zero extension.
@@ -899,30 +902,26 @@ std::optional<bool> Machine::arm64Move(const Instruction &I) {
     unsigned W = M.endswith("w") ? 4 : M.endswith("h") ? 2 : 1;
     uint64_t R = M.startswith("s") ? static_cast<uint64_t>(sext(X.V, W))
                                    : X.V & mask(W);
-    Dest({X.Known, R & mask(S), X.Heap});
+    arm64Dest(I, {X.Known, R & mask(S), X.Heap});
     return true;
   }
   return std::nullopt;
 }
 
 // Two-source arithmetic and logic, comparisons, shifts and bitfields.
-std::optional<bool> Machine::arm64Alu(const Instruction &I, std::string &Fail) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
-  const unsigned S = arm64DestSize(I);
-  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
-  auto Dest = [&](Val X) { arm64Dest(I, X); };
+std::optional<bool> Machine::arm64Alu(const Arm64Insn &In, std::string &Fail) {
+  const auto &[I, M, O, S] = In;
   // Two-source arithmetic and logic, with or without flags.
   auto Alu = [&](uint64_t (*Fn)(uint64_t, uint64_t), FlagState::Kind K,
                  bool SetsFlags, bool Writes, size_t A0) {
     Val A = A0 < O.size() && O[A0].Kind == OpKind::Reg && O[A0].Reg == C.I.SP
-                ? reg(C.I.SP, 8) : Src(A0);
-    Val B = Src(A0 + 1);
+                ? reg(C.I.SP, 8) : arm64Src(In, A0);
+    Val B = arm64Src(In, A0 + 1);
     uint64_t R = Fn(A.V, B.V) & mask(S);
     if (SetsFlags)
       F = {A.Known && B.Known, R, A.V, B.V, S, K, A.Heap || B.Heap};
     if (Writes)
-      Dest(combine(true, R, A, B));
+      arm64Dest(I, combine(true, R, A, B));
     return true;
   };
   static auto AddF = +[](uint64_t a, uint64_t b) { return a + b; };
@@ -954,7 +953,7 @@ std::optional<bool> Machine::arm64Alu(const Instruction &I, std::string &Fail) {
   }
   // Shifts: lsl/lsr/asr/ror by an immediate or a register.
   if ((M == "lsl" || M == "lsr" || M == "asr" || M == "ror") && O.size() == 3) {
-    Val A = Src(1), N = Src(2);
+    Val A = arm64Src(In, 1), N = arm64Src(In, 2);
     const unsigned Bits = 8 * S;
     const unsigned Cnt = static_cast<unsigned>(N.V % Bits);
     const uint64_t V = A.V & mask(S);
@@ -962,7 +961,7 @@ std::optional<bool> Machine::arm64Alu(const Instruction &I, std::string &Fail) {
                : M == "lsr" ? V >> Cnt
                : M == "asr" ? static_cast<uint64_t>(sext(V, S) >> Cnt)
                : Cnt ? (V >> Cnt) | (V << (Bits - Cnt)) : V;
-    Dest(combine(true, R & mask(S), A, N));
+    arm64Dest(I, combine(true, R & mask(S), A, N));
     return true;
   }
   // Bitfield moves.
@@ -985,41 +984,37 @@ std::optional<bool> Machine::arm64Alu(const Instruction &I, std::string &Fail) {
         R |= ~FieldMask;
       R <<= Lsb;
     }
-    Dest({A.Known, R & mask(S), A.Heap});
+    arm64Dest(I, {A.Known, R & mask(S), A.Heap});
     return true;
   }
   return std::nullopt;
 }
 
 // Multiplication and division.
-std::optional<bool> Machine::arm64MulDiv(const Instruction &I) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
-  const unsigned S = arm64DestSize(I);
-  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
-  auto Dest = [&](Val X) { arm64Dest(I, X); };
+std::optional<bool> Machine::arm64MulDiv(const Arm64Insn &In) {
+  const auto &[I, M, O, S] = In;
   if ((M == "mul" || M == "mneg") && O.size() == 3) {
-    Val A = Src(1), B = Src(2);
+    Val A = arm64Src(In, 1), B = arm64Src(In, 2);
     uint64_t R = A.V * B.V;
-    Dest(combine(true, (M == "mneg" ? 0 - R : R) & mask(S), A, B));
+    arm64Dest(I, combine(true, (M == "mneg" ? 0 - R : R) & mask(S), A, B));
     return true;
   }
   if ((M == "madd" || M == "msub") && O.size() == 4) {
-    Val A = Src(1), B = Src(2), Acc = Src(3);
+    Val A = arm64Src(In, 1), B = arm64Src(In, 2), Acc = arm64Src(In, 3);
     uint64_t Pr = A.V * B.V;
     uint64_t R = M == "madd" ? Acc.V + Pr : Acc.V - Pr;
     Val X = combine(true, R & mask(S), A, B);
-    Dest(combine(X.Known, X.V, X, Acc));
+    arm64Dest(I, combine(X.Known, X.V, X, Acc));
     return true;
   }
   if ((M == "smulh" || M == "umulh") && O.size() == 3) {
-    Val A = Src(1), B = Src(2);
+    Val A = arm64Src(In, 1), B = arm64Src(In, 2);
     uint64_t R = M == "umulh"
         ? static_cast<uint64_t>((static_cast<unsigned __int128>(A.V) * B.V) >> 64)
         : static_cast<uint64_t>(
               (static_cast<__int128>(static_cast<int64_t>(A.V)) *
                static_cast<int64_t>(B.V)) >> 64);
-    Dest(combine(true, R, A, B));
+    arm64Dest(I, combine(true, R, A, B));
     return true;
   }
   if ((M == "smull" || M == "umull") && O.size() == 3) {
@@ -1027,11 +1022,11 @@ std::optional<bool> Machine::arm64MulDiv(const Instruction &I) {
     uint64_t R = M == "umull"
         ? A.V * B.V
         : static_cast<uint64_t>(sext(A.V, 4) * sext(B.V, 4));
-    Dest(combine(true, R, A, B));
+    arm64Dest(I, combine(true, R, A, B));
     return true;
   }
   if ((M == "sdiv" || M == "udiv") && O.size() == 3) {
-    Val A = Src(1), B = Src(2);
+    Val A = arm64Src(In, 1), B = arm64Src(In, 2);
     uint64_t R = 0; // division by zero gives 0 on arm64
     if ((B.V & mask(S)) != 0) {
       if (M == "udiv") {
@@ -1042,54 +1037,50 @@ std::optional<bool> Machine::arm64MulDiv(const Instruction &I) {
                       : static_cast<uint64_t>(X / Y);
       }
     }
-    Dest(combine(true, R & mask(S), A, B));
+    arm64Dest(I, combine(true, R & mask(S), A, B));
     return true;
   }
   return std::nullopt;
 }
 
 // Conditional selects, sets and increments.
-std::optional<bool> Machine::arm64CondSelect(const Instruction &I) {
-  const llvm::StringRef M = I.Mnemonic;
-  const auto &O = I.Ops;
-  const unsigned S = arm64DestSize(I);
-  auto Src = [&](size_t K) { return operandArm64(O[K], S); };
-  auto Dest = [&](Val X) { arm64Dest(I, X); };
+std::optional<bool> Machine::arm64CondSelect(const Arm64Insn &In) {
+  const auto &[I, M, O, S] = In;
   if ((M == "csel" || M == "csinc" || M == "csinv" || M == "csneg") &&
       O.size() == 3) {
     auto Cd = condArm64(I.Cond);
     PathHeap |= Cd && F.Heap;
     if (!Cd) {
-      Dest(unknown());
+      arm64Dest(I, unknown());
       return true;
     }
     if (*Cd) {
-      Dest(Src(1));
+      arm64Dest(I, arm64Src(In, 1));
       return true;
     }
-    Val B = Src(2);
+    Val B = arm64Src(In, 2);
     uint64_t R = M == "csel" ? B.V : M == "csinc" ? B.V + 1
                : M == "csinv" ? ~B.V : 0 - B.V;
-    Dest({B.Known, R & mask(S), B.Heap});
+    arm64Dest(I, {B.Known, R & mask(S), B.Heap});
     return true;
   }
   if ((M == "cset" || M == "csetm") && O.size() == 1) {
     auto Cd = condArm64(I.Cond);
     PathHeap |= Cd && F.Heap;
-    Dest(Cd ? known(*Cd ? (M == "cset" ? 1 : mask(S)) : 0) : unknown());
+    arm64Dest(I, Cd ? known(*Cd ? (M == "cset" ? 1 : mask(S)) : 0) : unknown());
     return true;
   }
   if ((M == "cinc" || M == "cinv" || M == "cneg") && O.size() == 2) {
     auto Cd = condArm64(I.Cond);
     PathHeap |= Cd && F.Heap;
-    Val X = Src(1);
+    Val X = arm64Src(In, 1);
     if (!Cd) {
-      Dest(unknown());
+      arm64Dest(I, unknown());
       return true;
     }
     uint64_t R = !*Cd ? X.V : M == "cinc" ? X.V + 1 : M == "cinv" ? ~X.V
                                                                    : 0 - X.V;
-    Dest({X.Known, R & mask(S), X.Heap});
+    arm64Dest(I, {X.Known, R & mask(S), X.Heap});
     return true;
   }
   return std::nullopt;
@@ -1099,17 +1090,18 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
                         bool &Jumped) {
   LastDest = -1;
   Jumped = false;
-  if (auto R = arm64Control(I, Fail, Next, Jumped))
+  const Arm64Insn In{I, I.Mnemonic, I.Ops, arm64DestSize(I)};
+  if (auto R = arm64Control(In, Fail, Next, Jumped))
     return *R;
-  if (auto R = arm64Move(I)) // adrp/adr before loads, as always
+  if (auto R = arm64Move(In)) // adrp/adr before loads, as always
     return *R;
   if (I.Class == InsnClass::Load || I.Class == InsnClass::Store)
-    return arm64LoadStore(I, Fail);
-  if (auto R = arm64Alu(I, Fail))
+    return arm64LoadStore(In, Fail);
+  if (auto R = arm64Alu(In, Fail))
     return *R;
-  if (auto R = arm64MulDiv(I))
+  if (auto R = arm64MulDiv(In))
     return *R;
-  if (auto R = arm64CondSelect(I))
+  if (auto R = arm64CondSelect(In))
     return *R;
   const auto &O = I.Ops;
   // Anything else: the registers it writes become unknown, flags too; a
