@@ -291,6 +291,22 @@ private:
   std::optional<bool> cond(llvm::StringRef CC) const;
   std::optional<bool> condArm64(int CC) const;
   bool step(const Instruction &I, std::string &Fail, size_t &Next, bool &Jumped);
+  // step's amd64 instruction groups: each steps the instructions it knows
+  // (the step's result) and gives nullopt for the others.
+  struct Amd64Insn {
+    const Instruction &I;
+    llvm::StringRef M;             // mnemonic
+    Mn Op;                         // its kind
+    const std::vector<Operand> &O; // operands
+  };
+  unsigned amd64Size(const Amd64Insn &In, size_t K) const; // operand K's
+  std::optional<bool> amd64Move(const Amd64Insn &In, std::string &Fail);
+  std::optional<bool> amd64Alu(const Amd64Insn &In);
+  std::optional<bool> amd64MulDiv(const Amd64Insn &In, std::string &Fail);
+  std::optional<bool> amd64CondSet(const Amd64Insn &In);
+  std::optional<bool> amd64Stack(const Amd64Insn &In, std::string &Fail);
+  std::optional<bool> amd64Control(const Amd64Insn &In, std::string &Fail,
+                                   size_t &Next, bool &Jumped);
   bool stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
                  bool &Jumped);
   // stepArm64's instruction groups: each steps the instructions it knows
@@ -428,23 +444,13 @@ std::optional<bool> Machine::cond(llvm::StringRef CC) const {
   return std::nullopt;
 }
 
-bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
-                   bool &Jumped) {
-  if (C.I.Arm64)
-    return stepArm64(I, Fail, Next, Jumped);
-  llvm::StringRef M = I.Mnemonic;
-  const Mn Op = C.Kinds[static_cast<size_t>(&I - C.Insns.data())];
-  const auto &O = I.Ops;
-  LastDest = -1;
-  Jumped = false;
-  auto SizeOf = [&](size_t K) -> unsigned {
-    return K < O.size() && O[K].Size ? O[K].Size : 8;
-  };
-  auto SetFlags = [&](FlagState::Kind K, uint64_t Res, uint64_t A, uint64_t B,
-                      unsigned S, bool Known, bool Heap = false) {
-    F = {Known, Res, A, B, S, K, Heap};
-  };
+unsigned Machine::amd64Size(const Amd64Insn &In, size_t K) const {
+  return K < In.O.size() && In.O[K].Size ? In.O[K].Size : 8;
+}
 
+// No-ops, moves (scalar and vector), lea and xchg.
+std::optional<bool> Machine::amd64Move(const Amd64Insn &In, std::string &Fail) {
+  const auto &[I, M, Op, O] = In;
   if (Op == Mn::i_nop || Op == Mn::i_endbr64 || M.startswith("prefetch") || Op == Mn::i_pause)
     return true;
   if (Op == Mn::i_mov || Op == Mn::i_movabs || Op == Mn::i_movzx || Op == Mn::i_movsx ||
@@ -453,9 +459,9 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     if (O.size() != 2)
       return Fail = "operands of " + I.text(), false;
     Val X = read(O[1]);
-    unsigned DS = SizeOf(0);
+    unsigned DS = amd64Size(In, 0);
     if (Op == Mn::i_movsx || Op == Mn::i_movsxd)
-      X.V = static_cast<uint64_t>(sext(X.V, SizeOf(1))) & mask(DS);
+      X.V = static_cast<uint64_t>(sext(X.V, amd64Size(In, 1))) & mask(DS);
     write(O[0], X, O[1].Kind == OpKind::Reg ? O[1].Reg : -1);
     return true;
   }
@@ -463,14 +469,14 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
       Op == Mn::i_movd) {
     // Vector moves: only X15 (always zero in ABIInternal) stores are known.
     if (O.size() == 2 && O[0].Kind == OpKind::Mem)
-      store(O[0].Mem, SizeOf(0), O[1].Reg == C.I.ZeroVector ? known(0) : unknown(), -1);
+      store(O[0].Mem, amd64Size(In, 0), O[1].Reg == C.I.ZeroVector ? known(0) : unknown(), -1);
     else if (O.size() == 2 && O[0].Kind == OpKind::Reg && O[0].Reg < 16)
       write(O[0], unknown());
     return true;
   }
   if (Op == Mn::i_lea) {
     auto A = address(O[1].Mem);
-    write(O[0], A ? known(*A & mask(SizeOf(0))) : unknown());
+    write(O[0], A ? known(*A & mask(amd64Size(In, 0))) : unknown());
     return true;
   }
   if (Op == Mn::i_xchg && O.size() == 2) {
@@ -479,8 +485,14 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     write(O[1], A);
     return true;
   }
+  return std::nullopt;
+}
+
+// Two-operand arithmetic and logic, shifts and rotates, inc/dec/not/neg.
+std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
+  const auto &[I, M, Op, O] = In;
   auto Alu = [&](auto Fn, FlagState::Kind K, bool WriteBack) {
-    unsigned S = SizeOf(0);
+    unsigned S = amd64Size(In, 0);
     Val A = read(O[0]), B = read(O[1]);
     // xor r, r / sub r, r are zero whatever r holds.
     if ((Op == Mn::i_xor || Op == Mn::i_sub) && O[0].Kind == OpKind::Reg &&
@@ -489,7 +501,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     }
     uint64_t R = Fn(A.V, B.V) & mask(S);
     bool Kn = A.Known && B.Known;
-    SetFlags(K, R, A.V, B.V, S, Kn, A.Heap || B.Heap);
+    F = {Kn, R, A.V, B.V, S, K, A.Heap || B.Heap};
     if (WriteBack)
       write(O[0], combine(true, R, A, B));
     return true;
@@ -505,7 +517,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   }
   if ((Op == Mn::i_shl || Op == Mn::i_sal || Op == Mn::i_shr || Op == Mn::i_sar || Op == Mn::i_rol ||
        Op == Mn::i_ror) && !O.empty()) {
-    unsigned S = SizeOf(0);
+    unsigned S = amd64Size(In, 0);
     Val A = read(O[0]);
     Val N = O.size() > 1 ? read(O[1]) : known(1);
     unsigned Bits = 8 * S;
@@ -528,22 +540,29 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return true;
   }
   if ((Op == Mn::i_inc || Op == Mn::i_dec || Op == Mn::i_not || Op == Mn::i_neg) && O.size() == 1) {
-    unsigned S = SizeOf(0);
+    unsigned S = amd64Size(In, 0);
     Val A = read(O[0]);
     uint64_t R = Op == Mn::i_inc ? A.V + 1 : Op == Mn::i_dec ? A.V - 1
                : Op == Mn::i_not ? ~A.V : 0 - A.V;
     R &= mask(S);
     if (Op == Mn::i_inc)
-      SetFlags(FlagState::Add, R, A.V, 1, S, false); // CF unchanged: not modelled
+      F = {false, R, A.V, 1, S, FlagState::Add, false}; // CF: not modelled
     else if (Op == Mn::i_dec)
-      SetFlags(FlagState::Sub, R, A.V, 1, S, false);
+      F = {false, R, A.V, 1, S, FlagState::Sub, false};
     else if (Op == Mn::i_neg)
-      SetFlags(FlagState::Sub, R, 0, A.V, S, A.Known);
+      F = {A.Known, R, 0, A.V, S, FlagState::Sub, false};
     write(O[0], {A.Known, R, A.Heap});
     return true;
   }
+  return std::nullopt;
+}
+
+// Multiplication and sign extension of rax.
+std::optional<bool> Machine::amd64MulDiv(const Amd64Insn &In,
+                                         std::string &Fail) {
+  const auto &[I, M, Op, O] = In;
   if (Op == Mn::i_imul && O.size() >= 2) {
-    unsigned S = SizeOf(0);
+    unsigned S = amd64Size(In, 0);
     Val A = O.size() == 3 ? read(O[1]) : read(O[0]);
     Val B = O.size() == 3 ? read(O[2]) : read(O[1]);
     // The low S bytes of a signed product equal those of the unsigned one.
@@ -553,7 +572,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return true;
   }
   if ((Op == Mn::i_mul || Op == Mn::i_imul) && O.size() == 1) {
-    unsigned S = SizeOf(0);
+    unsigned S = amd64Size(In, 0);
     if (S != 8)
       return Fail = "narrow " + M.str(), false;
     Val A = reg(0, 8), B = read(O[0]);
@@ -579,6 +598,12 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     setReg(1, 8, {A.Known, static_cast<int64_t>(A.V) < 0 ? ~0ull : 0, A.Heap});
     return true;
   }
+  return std::nullopt;
+}
+
+// cmov and set.
+std::optional<bool> Machine::amd64CondSet(const Amd64Insn &In) {
+  const auto &[I, M, Op, O] = In;
   if (M.startswith("cmov") && O.size() == 2) {
     auto Cd = cond(M.drop_front(4));
     PathHeap |= Cd && F.Heap;
@@ -588,7 +613,7 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     }
     if (*Cd)
       write(O[0], read(O[1]));
-    else if (SizeOf(0) == 4) // a 32-bit cmov zero-extends even when false
+    else if (amd64Size(In, 0) == 4) // a 32-bit cmov zero-extends even when false
       write(O[0], read(O[0]));
     return true;
   }
@@ -597,6 +622,13 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     write(O[0], Cd ? known(*Cd ? 1 : 0) : unknown());
     return true;
   }
+  return std::nullopt;
+}
+
+// push and pop.
+std::optional<bool> Machine::amd64Stack(const Amd64Insn &In,
+                                        std::string &Fail) {
+  const auto &[I, M, Op, O] = In;
   if (Op == Mn::i_push && O.size() == 1) {
     Val X = read(O[0]);
     Val SP = reg(C.I.SP, 8);
@@ -618,6 +650,14 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     setReg(C.I.SP, 8, known(SP.V + 8));
     return true;
   }
+  return std::nullopt;
+}
+
+// Jumps, calls, returns and traps.
+std::optional<bool> Machine::amd64Control(const Amd64Insn &In,
+                                          std::string &Fail, size_t &Next,
+                                          bool &Jumped) {
+  const auto &[I, M, Op, O] = In;
   if (I.Class == InsnClass::Jump) {
     if (!I.Target)
       return Fail = "indirect jump at " + hex(I.Addr), false;
@@ -631,6 +671,30 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return Fail = "passes another call at " + hex(I.Addr), false;
   if (I.Class == InsnClass::Ret || I.Class == InsnClass::Trap)
     return Fail = "leaves the function at " + hex(I.Addr), false;
+  return std::nullopt;
+}
+
+bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
+                   bool &Jumped) {
+  if (C.I.Arm64)
+    return stepArm64(I, Fail, Next, Jumped);
+  LastDest = -1;
+  Jumped = false;
+  const Amd64Insn In{I, I.Mnemonic,
+                     C.Kinds[static_cast<size_t>(&I - C.Insns.data())], I.Ops};
+  if (auto R = amd64Move(In, Fail))
+    return *R;
+  if (auto R = amd64Alu(In))
+    return *R;
+  if (auto R = amd64MulDiv(In, Fail))
+    return *R;
+  if (auto R = amd64CondSet(In))
+    return *R;
+  if (auto R = amd64Stack(In, Fail))
+    return *R;
+  if (auto R = amd64Control(In, Fail, Next, Jumped))
+    return *R;
+  const auto &O = I.Ops;
   // Anything else: its written registers become unknown; memory writes we
   // cannot model end the run.
   for (const auto &Op : O)
