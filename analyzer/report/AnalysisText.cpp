@@ -116,24 +116,50 @@ void writeTables(llvm::raw_ostream &OS, const MapReport &M,
   }
   OS << "             (every table: --all-tables, or --format json)\n";
 }
-} // namespace
 
-std::string shortValueText(llvm::StringRef S, size_t MaxBytes) {
-  if (S.size() <= MaxBytes)
-    return S.str();
-  size_t Cut = MaxBytes;
-  while (Cut > 0 && (static_cast<unsigned char>(S[Cut]) & 0xc0) == 0x80)
-    --Cut; // not inside a UTF-8 sequence
-  return (S.take_front(Cut) + "\u2026 (" + std::to_string(S.size()) +
-          " bytes)")
-      .str();
+// The header's own fields, in the runtime's order, and the Swiss tables.
+void writeMapHeader(llvm::raw_ostream &OS, const MapReport &M,
+                    const AnalysisReport &R, const TextOptions &O) {
+  if (!M.Hmap && !M.Swiss)
+    return;
+  OS << "  header    ";
+  if (M.Hmap) {
+    const ClassicHeader &H = *M.Hmap;
+    OS << " count=" << H.Count << " flags=" << unsigned(H.Flags)
+       << " B=" << unsigned(H.B) << " noverflow=" << H.NOverflow
+       << " hash0=" << H.Hash0 << " buckets=" << hex(H.Buckets)
+       << " oldbuckets=" << hex(H.OldBuckets) << " nevacuate=" << H.NEvacuate
+       << " extra=" << hex(H.Extra);
+    if (H.ClearSeq)
+      OS << " clearSeq=" << *H.ClearSeq;
+    auto Names = H.flagNames();
+    if (!Names.empty()) {
+      OS << " (";
+      for (size_t I = 0; I < Names.size(); ++I)
+        OS << (I ? "|" : "") << Names[I];
+      OS << ")";
+    }
+  } else {
+    const SwissHeader &H = *M.Swiss;
+    OS << " used=" << H.Used << " seed=" << hex(H.Seed)
+       << " dirPtr=" << hex(H.DirPtr) << " dirLen=" << H.DirLen
+       << " globalDepth=" << unsigned(H.GlobalDepth)
+       << " globalShift=" << unsigned(H.GlobalShift)
+       << " writing=" << unsigned(H.Writing);
+    if (H.TombstonePossible)
+      OS << " tombstonePossible=" << unsigned(*H.TombstonePossible);
+    OS << " clearSeq=" << H.ClearSeq;
+  }
+  OS << "\n";
+  if (M.Swiss)
+    writeTables(OS, M, R.Key ? homeTable(*R.Key) : std::nullopt,
+                O.AllTables);
 }
 
-void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
-                       const TextOptions &O) {
-  Style S{O.Colour};
+// What happened, where in the user's code, on which map, with which key.
+void writeSummary(llvm::raw_ostream &OS, const AnalysisReport &R,
+                  const Style &S) {
   const FaultReport &F = R.Fault;
-  // What happened, where in the user's code, on which map, with which key.
   OS << S.red()
      << (R.MapFault        ? "fatal map fault: "
          : R.Core.Truncated ? "no map fault found in what the truncated core "
@@ -190,7 +216,11 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
     OS << "  " << S.red() << R.Core.Truncated->Message << S.off() << "\n";
   OS << "\n";
 
-  // Details.
+}
+
+void writeFaultSection(llvm::raw_ostream &OS, const AnalysisReport &R,
+                       const Style &S) {
+  const FaultReport &F = R.Fault;
   OS << S.bold() << "fault" << S.off() << "\n";
   OS << "  kind       " << faultKindName(F.Kind) << "\n";
   if (!F.MessageSource.empty())
@@ -210,176 +240,182 @@ void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
       OS << " goroutine " << G;
     OS << "\n";
   }
-  if (R.Map) {
-    const MapReport &M = *R.Map;
-    OS << S.bold() << "map" << S.off() << "\n";
-    OS << "  address    " << hex(M.Address) << "  (" << sourceName(M.Provenance.Src)
-       << ", " << confidenceName(M.Provenance.Conf) << ": " << M.Provenance.Detail
-       << ")\n";
-    if (!M.Provenance.Agreeing.empty()) {
-      OS << "             agreeing:";
-      for (Source A : M.Provenance.Agreeing)
-        OS << " " << sourceName(A);
+}
+
+void writeMapSection(llvm::raw_ostream &OS, const AnalysisReport &R,
+                     const Style &S, const TextOptions &O) {
+  if (!R.Map)
+    return;
+  const MapReport &M = *R.Map;
+  OS << S.bold() << "map" << S.off() << "\n";
+  OS << "  address    " << hex(M.Address) << "  (" << sourceName(M.Provenance.Src)
+     << ", " << confidenceName(M.Provenance.Conf) << ": " << M.Provenance.Detail
+     << ")\n";
+  if (!M.Provenance.Agreeing.empty()) {
+    OS << "             agreeing:";
+    for (Source A : M.Provenance.Agreeing)
+      OS << " " << sourceName(A);
+    OS << "\n";
+  }
+  for (const auto &C : M.Provenance.Conflicts)
+    OS << "             conflict: " << C << "\n";
+  if (!M.Type.empty())
+    OS << "  type       " << M.Type << "  (" << sourceName(M.TypeProvenance.Src)
+       << ", " << confidenceName(M.TypeProvenance.Conf) << ")\n";
+  const bool Swiss = M.Impl == MapImpl::Swiss;
+  OS << "  impl       " << (Swiss ? "swiss" : "hmap") << "\n";
+  if (M.Count)
+    OS << "  count      " << *M.Count << "\n";
+  if (M.EntriesFound)
+    OS << "  entries    " << *M.EntriesFound << " found walking the "
+       << (Swiss ? "groups" : "buckets") << "\n";
+  writeMapHeader(OS, M, R, O);
+  if (M.Growing) {
+    OS << "  growth     ";
+    if (!*M.Growing) {
+      OS << "none in progress\n";
+    } else {
+      OS << "in progress";
+      if (M.Growth && M.Growth->Growing)
+        OS << " (" << (M.Growth->SameSize ? "same-size" : "doubling")
+           << "): " << M.Growth->EvacuatedMarked << " of "
+           << M.Growth->OldBucketCount << " old buckets evacuated, nevacuate "
+           << M.Growth->NEvacuate;
       OS << "\n";
     }
-    for (const auto &C : M.Provenance.Conflicts)
-      OS << "             conflict: " << C << "\n";
-    if (!M.Type.empty())
-      OS << "  type       " << M.Type << "  (" << sourceName(M.TypeProvenance.Src)
-         << ", " << confidenceName(M.TypeProvenance.Conf) << ")\n";
-    const bool Swiss = M.Impl == MapImpl::Swiss;
-    OS << "  impl       " << (Swiss ? "swiss" : "hmap") << "\n";
-    if (M.Count)
-      OS << "  count      " << *M.Count << "\n";
-    if (M.EntriesFound)
-      OS << "  entries    " << *M.EntriesFound << " found walking the "
-         << (Swiss ? "groups" : "buckets") << "\n";
-    if (M.Hmap || M.Swiss) {
-      // The header's own fields, in the runtime's order.
-      OS << "  header    ";
-      if (M.Hmap) {
-        const ClassicHeader &H = *M.Hmap;
-        OS << " count=" << H.Count << " flags=" << unsigned(H.Flags)
-           << " B=" << unsigned(H.B) << " noverflow=" << H.NOverflow
-           << " hash0=" << H.Hash0 << " buckets=" << hex(H.Buckets)
-           << " oldbuckets=" << hex(H.OldBuckets) << " nevacuate=" << H.NEvacuate
-           << " extra=" << hex(H.Extra);
-        if (H.ClearSeq)
-          OS << " clearSeq=" << *H.ClearSeq;
-        auto Names = H.flagNames();
-        if (!Names.empty()) {
-          OS << " (";
-          for (size_t I = 0; I < Names.size(); ++I)
-            OS << (I ? "|" : "") << Names[I];
-          OS << ")";
-        }
-      } else {
-        const SwissHeader &H = *M.Swiss;
-        OS << " used=" << H.Used << " seed=" << hex(H.Seed)
-           << " dirPtr=" << hex(H.DirPtr) << " dirLen=" << H.DirLen
-           << " globalDepth=" << unsigned(H.GlobalDepth)
-           << " globalShift=" << unsigned(H.GlobalShift)
-           << " writing=" << unsigned(H.Writing);
-        if (H.TombstonePossible)
-          OS << " tombstonePossible=" << unsigned(*H.TombstonePossible);
-        OS << " clearSeq=" << H.ClearSeq;
-      }
-      OS << "\n";
-      if (M.Swiss)
-        writeTables(OS, M, R.Key ? homeTable(*R.Key) : std::nullopt,
-                    O.AllTables);
-    }
-    if (M.Growing) {
-      OS << "  growth     ";
-      if (!*M.Growing) {
-        OS << "none in progress\n";
-      } else {
-        OS << "in progress";
-        if (M.Growth && M.Growth->Growing)
-          OS << " (" << (M.Growth->SameSize ? "same-size" : "doubling")
-             << "): " << M.Growth->EvacuatedMarked << " of "
-             << M.Growth->OldBucketCount << " old buckets evacuated, nevacuate "
-             << M.Growth->NEvacuate;
-        OS << "\n";
-      }
-      for (const GrowthWorker &B : M.GrowthBy)
-        OS << "             goroutine " << B.Goroutine << " is in " << B.Function
-           << (B.Table ? " on table " + hex(*B.Table) : std::string()) << "\n";
-    }
-    for (const auto &Wn : M.Warnings)
-      OS << "  warning    " << Wn << "\n";
+    for (const GrowthWorker &B : M.GrowthBy)
+      OS << "             goroutine " << B.Goroutine << " is in " << B.Function
+         << (B.Table ? " on table " + hex(*B.Table) : std::string()) << "\n";
   }
-  if (R.Key) {
-    OS << S.bold() << "key" << S.off() << "\n";
-    OS << "  value      " << shortValueText(R.Key->GoSyntax) << "  ("
-       << R.Key->Type << ")\n";
-    if (R.Key->Provenance.Stale)
-      OS << "  stale      " << StaleNote
-         << ": the slot it was read from is not live at this pc\n";
-    if (R.Key->Address)
-      OS << "  address    " << hex(*R.Key->Address) << "\n";
-    if (R.Key->InMap)
-      OS << "  in map     " << (*R.Key->InMap ? "yes" : "no") << "\n";
-    if (const auto &Loc = R.Key->Location) {
-      const KeyLookup &L = Loc->Lookup;
-      for (size_t I = 0; I < L.Matches.size(); ++I) {
-        if (I >= Loc->MatchEntries.size() || !Loc->MatchEntries[I])
-          continue;
-        const MapEntry &E = *Loc->MatchEntries[I];
-        OS << "  lives in   " << (Loc->Classic && E.InOld ? "old " : "")
-           << "bucket/group " << E.Bucket << " slot " << unsigned(E.Slot)
-           << " at " << hex(E.KeyAddr) << ", value " << toJSON(L.Matches[I].Elem)
-           << "\n";
-      }
-      if (const auto &H = L.Home) {
-        OS << "  home       hash " << hex(H->Hash);
-        if (Loc->Classic)
-          OS << ", bucket " << H->Bucket;
-        else if (!H->Small)
-          OS << ", table " << H->Table;
-        OS << " (" << H->HashAlgorithm << ")\n";
-      }
+  for (const auto &Wn : M.Warnings)
+    OS << "  warning    " << Wn << "\n";
+}
+
+void writeKeySection(llvm::raw_ostream &OS, const AnalysisReport &R,
+                     const Style &S) {
+  if (!R.Key)
+    return;
+  OS << S.bold() << "key" << S.off() << "\n";
+  OS << "  value      " << shortValueText(R.Key->GoSyntax) << "  ("
+     << R.Key->Type << ")\n";
+  if (R.Key->Provenance.Stale)
+    OS << "  stale      " << StaleNote
+       << ": the slot it was read from is not live at this pc\n";
+  if (R.Key->Address)
+    OS << "  address    " << hex(*R.Key->Address) << "\n";
+  if (R.Key->InMap)
+    OS << "  in map     " << (*R.Key->InMap ? "yes" : "no") << "\n";
+  if (const auto &Loc = R.Key->Location) {
+    const KeyLookup &L = Loc->Lookup;
+    for (size_t I = 0; I < L.Matches.size(); ++I) {
+      if (I >= Loc->MatchEntries.size() || !Loc->MatchEntries[I])
+        continue;
+      const MapEntry &E = *Loc->MatchEntries[I];
+      OS << "  lives in   " << (Loc->Classic && E.InOld ? "old " : "")
+         << "bucket/group " << E.Bucket << " slot " << unsigned(E.Slot)
+         << " at " << hex(E.KeyAddr) << ", value " << toJSON(L.Matches[I].Elem)
+         << "\n";
     }
-    OS << "  found by   " << sourceName(R.Key->Provenance.Src) << ", "
-       << confidenceName(R.Key->Provenance.Conf) << ": "
-       << R.Key->Provenance.Detail << "\n";
-  }
-  if (!R.Racers.empty()) {
-    OS << S.bold() << "goroutines in map operations" << S.off() << "\n";
-    for (const auto &X : R.Racers) {
-      OS << "  goroutine " << X.Goroutine << " [" << X.Status << "]";
-      if (X.Thread)
-        OS << " thread " << *X.Thread;
-      OS << ": " << X.Function;
-      if (X.SameMap)
-        OS << (*X.SameMap ? "  SAME MAP" : "  other map");
-      else
-        OS << "  (map unknown)";
-      if (X.AlsoFaulted)
-        OS << "  also threw";
-      if (X.Growing)
-        OS << "  growing the map";
-      OS << "\n";
-      if (!X.UserFrame.empty())
-        OS << "      from " << at(X.UserFrame) << "\n";
-      if (X.Map && X.MapProvenance)
-        OS << "      map " << hex(*X.Map) << " [" << sure(*X.MapProvenance) << "]\n";
-      if (X.Key)
-        OS << "      key " << shortValueText(X.Key->GoSyntax)
-           << (X.Key->Provenance.Stale ? std::string(" (stale: ") + StaleNote + ")"
-                                       : std::string())
-           << " [" << sure(X.Key->Provenance) << "]\n";
+    if (const auto &H = L.Home) {
+      OS << "  home       hash " << hex(H->Hash);
+      if (Loc->Classic)
+        OS << ", bucket " << H->Bucket;
+      else if (!H->Small)
+        OS << ", table " << H->Table;
+      OS << " (" << H->HashAlgorithm << ")\n";
     }
   }
+  OS << "  found by   " << sourceName(R.Key->Provenance.Src) << ", "
+     << confidenceName(R.Key->Provenance.Conf) << ": "
+     << R.Key->Provenance.Detail << "\n";
+}
+
+void writeRacersSection(llvm::raw_ostream &OS, const AnalysisReport &R,
+                        const Style &S) {
+  if (R.Racers.empty())
+    return;
+  OS << S.bold() << "goroutines in map operations" << S.off() << "\n";
+  for (const auto &X : R.Racers) {
+    OS << "  goroutine " << X.Goroutine << " [" << X.Status << "]";
+    if (X.Thread)
+      OS << " thread " << *X.Thread;
+    OS << ": " << X.Function;
+    if (X.SameMap)
+      OS << (*X.SameMap ? "  SAME MAP" : "  other map");
+    else
+      OS << "  (map unknown)";
+    if (X.AlsoFaulted)
+      OS << "  also threw";
+    if (X.Growing)
+      OS << "  growing the map";
+    OS << "\n";
+    if (!X.UserFrame.empty())
+      OS << "      from " << at(X.UserFrame) << "\n";
+    if (X.Map && X.MapProvenance)
+      OS << "      map " << hex(*X.Map) << " [" << sure(*X.MapProvenance) << "]\n";
+    if (X.Key)
+      OS << "      key " << shortValueText(X.Key->GoSyntax)
+         << (X.Key->Provenance.Stale ? std::string(" (stale: ") + StaleNote + ")"
+                                     : std::string())
+         << " [" << sure(X.Key->Provenance) << "]\n";
+  }
+}
+
+// Where the inputs came from, when it was not simply --exe.
+void writeInputsSection(llvm::raw_ostream &OS, const AnalysisReport &R,
+                        const Style &S) {
+  if (R.Core.Coredump.empty() && R.Exe.FoundBy == "--exe" && !R.Log)
+    return;
+  OS << S.bold() << "inputs" << S.off() << "\n";
+  if (R.Log) {
+    OS << "  crash log   " << R.Log->Path << " (line " << R.Log->Line;
+    if (!R.Log->Prefix.empty())
+      OS << ", lines prefixed like \"" << R.Log->Prefix << "\"";
+    if (R.Log->DockerJson)
+      OS << ", Docker JSON records";
+    OS << ", " << R.Log->Goroutines << " goroutines)\n";
+  }
+  if (!R.Core.Coredump.empty()) {
+    std::string D = describe(R.Core.Coredump);
+    std::replace(D.begin(), D.end(), '\n', ' ');
+    OS << "  systemd-coredump  " << D << "\n";
+  }
+  if (R.Exe.Path.empty()) {
+    OS << "  executable  none\n";
+  } else {
+    OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
+    if (!R.Exe.DebuginfodUrl.empty())
+      OS << ", " << R.Exe.DebuginfodUrl;
+    OS << ")\n";
+  }
+}
+} // namespace
+
+std::string shortValueText(llvm::StringRef S, size_t MaxBytes) {
+  if (S.size() <= MaxBytes)
+    return S.str();
+  size_t Cut = MaxBytes;
+  while (Cut > 0 && (static_cast<unsigned char>(S[Cut]) & 0xc0) == 0x80)
+    --Cut; // not inside a UTF-8 sequence
+  return (S.take_front(Cut) + "\u2026 (" + std::to_string(S.size()) +
+          " bytes)")
+      .str();
+}
+
+void writeAnalysisText(const AnalysisReport &R, llvm::raw_ostream &OS,
+                       const TextOptions &O) {
+  const Style S{O.Colour};
+  writeSummary(OS, R, S);
+  // Details.
+  writeFaultSection(OS, R, S);
+  writeMapSection(OS, R, S, O);
+  writeKeySection(OS, R, S);
+  writeRacersSection(OS, R, S);
   if (R.FaultingStack) {
     OS << S.bold() << "faulting goroutine's stack" << S.off() << "\n";
     writeStackText(*R.FaultingStack, OS, "  ");
   }
-  // Where the inputs came from, when it was not simply --exe.
-  if (!R.Core.Coredump.empty() || R.Exe.FoundBy != "--exe" || R.Log) {
-    OS << S.bold() << "inputs" << S.off() << "\n";
-    if (R.Log) {
-      OS << "  crash log   " << R.Log->Path << " (line " << R.Log->Line;
-      if (!R.Log->Prefix.empty())
-        OS << ", lines prefixed like \"" << R.Log->Prefix << "\"";
-      if (R.Log->DockerJson)
-        OS << ", Docker JSON records";
-      OS << ", " << R.Log->Goroutines << " goroutines)\n";
-    }
-    if (!R.Core.Coredump.empty()) {
-      std::string D = describe(R.Core.Coredump);
-      std::replace(D.begin(), D.end(), '\n', ' ');
-      OS << "  systemd-coredump  " << D << "\n";
-    }
-    if (R.Exe.Path.empty()) {
-      OS << "  executable  none\n";
-    } else {
-      OS << "  executable  " << R.Exe.Path << " (found by " << R.Exe.FoundBy;
-      if (!R.Exe.DebuginfodUrl.empty())
-        OS << ", " << R.Exe.DebuginfodUrl;
-      OS << ")\n";
-    }
-  }
+  writeInputsSection(OS, R, S);
   for (const auto &Wn : R.Warnings)
     if (!R.Core.Truncated || Wn != R.Core.Truncated->Message) // shown above
       OS << "warning: " << Wn << "\n";
