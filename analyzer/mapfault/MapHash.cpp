@@ -436,40 +436,38 @@ uint64_t fallbackMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
 
 // ---- dispatch ------------------------------------------------------------------------
 
-uint64_t memHash(const HashKeys &K, ArrayRef<uint8_t> D, uint64_t Seed) {
+namespace {
+// One hash in the process's algorithm (K.Algo) among its three versions.
+template <typename Arg>
+uint64_t byAlgo(const HashKeys &K, Arg A, uint64_t Seed,
+                uint64_t (*Amd64)(const HashKeys &, Arg, uint64_t),
+                uint64_t (*Arm64)(const HashKeys &, Arg, uint64_t),
+                uint64_t (*Fallback)(const HashKeys &, Arg, uint64_t)) {
   switch (*K.Algo) {
   case HashAlgo::AesAmd64:
-    return aesMemHash(K, D, Seed);
+    return Amd64(K, A, Seed);
   case HashAlgo::AesArm64:
-    return arm64AesMemHash(K, D, Seed);
+    return Arm64(K, A, Seed);
   case HashAlgo::Fallback:
     break;
   }
-  return fallbackMemHash(K, D, Seed);
+  return Fallback(K, A, Seed);
+}
+} // namespace
+
+uint64_t memHash(const HashKeys &K, ArrayRef<uint8_t> D, uint64_t Seed) {
+  return byAlgo<ArrayRef<uint8_t>>(K, D, Seed, aesMemHash, arm64AesMemHash,
+                                   fallbackMemHash);
 }
 
 uint64_t memHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
-  switch (*K.Algo) {
-  case HashAlgo::AesAmd64:
-    return aesMemHash32(K, V, Seed);
-  case HashAlgo::AesArm64:
-    return arm64AesMemHash32(K, V, Seed);
-  case HashAlgo::Fallback:
-    break;
-  }
-  return fallbackMemHash32(K, V, Seed);
+  return byAlgo<uint32_t>(K, V, Seed, aesMemHash32, arm64AesMemHash32,
+                          fallbackMemHash32);
 }
 
 uint64_t memHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
-  switch (*K.Algo) {
-  case HashAlgo::AesAmd64:
-    return aesMemHash64(K, V, Seed);
-  case HashAlgo::AesArm64:
-    return arm64AesMemHash64(K, V, Seed);
-  case HashAlgo::Fallback:
-    break;
-  }
-  return fallbackMemHash64(K, V, Seed);
+  return byAlgo<uint64_t>(K, V, Seed, aesMemHash64, arm64AesMemHash64,
+                          fallbackMemHash64);
 }
 
 // ---- reading the keys from the target ------------------------------------------
@@ -869,56 +867,88 @@ using Op = KeyHasher::Op;
 constexpr uint64_t C0 = 33054211828000289ull;
 constexpr uint64_t C1 = 23344194077549503ull;
 
+// One op on a part of a key at Off (Mem: Size bytes).
+Op leaf(Op::Kind K, uint64_t Off, uint64_t Size = 0) {
+  return {K, Off, Size, 0, 0, {}};
+}
+// A run of plain memory hashed as memhash32/memhash64 does for 4 and 8
+// bytes (genhash's top level; go1.27 signatures), memhash(Size) otherwise.
+Op memRun(uint64_t Off, uint64_t Size) {
+  return Size == 4   ? leaf(Op::Mem32, Off)
+         : Size == 8 ? leaf(Op::Mem64, Off)
+                     : leaf(Op::Mem, Off, Size);
+}
+
+// The runtime's hash of a leaf type, shared by both planners: its alg
+// kind, its letter in a go1.27 equality signature (0: none), the op on
+// each of its parts and their size, and the function's name.
+struct LeafHash {
+  AlgKind A;
+  char Letter;
+  Op::Kind K;
+  unsigned Parts;
+  uint64_t PartSize;
+  const char *Name;
+  uint64_t size() const { return Parts * PartSize; }
+  void push(uint64_t Off, std::vector<Op> &Out) const {
+    for (unsigned I = 0; I < Parts; ++I)
+      Out.push_back(leaf(K, Off + I * PartSize));
+  }
+};
+constexpr LeafHash LeafHashes[] = {
+    {AlgKind::String, 'S', Op::Str, 1, 16, "strhash"},
+    {AlgKind::Inter, 'I', Op::Iface, 1, 16, "interhash"},
+    {AlgKind::NilInter, 'E', Op::Eface, 1, 16, "nilinterhash"},
+    {AlgKind::Float32, 'F', Op::F32, 1, 4, "f32hash"},
+    {AlgKind::Float64, 'G', Op::F64, 1, 8, "f64hash"},
+    {AlgKind::Complex64, 0, Op::F32, 2, 4, "c64hash"},
+    {AlgKind::Complex128, 0, Op::F64, 2, 8, "c128hash"},
+};
+const LeafHash *leafHashOf(AlgKind A) {
+  for (const LeafHash &L : LeafHashes)
+    if (L.A == A)
+      return &L;
+  return nullptr;
+}
+const LeafHash *leafHashOfLetter(char C) {
+  for (const LeafHash &L : LeafHashes)
+    if (L.Letter && L.Letter == C)
+      return &L;
+  return nullptr;
+}
+// The name of the runtime function hashing Size bytes of plain memory.
+std::string memHashName(uint64_t Size) {
+  switch (Size) {
+  case 1: return "memhash8";
+  case 2: return "memhash16";
+  case 4: return "memhash32";
+  case 8: return "memhash64";
+  case 16: return "memhash128";
+  }
+  return "memhash_varlen(" + std::to_string(Size) + ")";
+}
+
 // go1.19-1.26: reflectdata.genhash / hashFunc / hashfor.
 struct ClassicPlanner {
   std::vector<std::string> Names; // for the description
   unsigned Depth = 0;
 
   Error memOp(std::vector<Op> &Out, uint64_t Off, uint64_t Size) {
-    Out.push_back({Op::Mem, Off, Size, 0, 0, {}});
+    Out.push_back(leaf(Op::Mem, Off, Size));
     Names.push_back("memhash(" + std::to_string(Size) + ")");
     return Error::success();
   }
   // hashfor: a runtime function, or the generated hashFunc of T.
   Error hashFor(const TypeInfo &T, uint64_t Off, std::vector<Op> &Out) {
-    switch (algType(T, 0)) {
-    case AlgKind::Mem:
+    const AlgKind A = algType(T, 0);
+    if (A == AlgKind::Mem)
       return makeError("hashfor of plain memory type {0}", typeName(T));
-    case AlgKind::NoEq:
-    case AlgKind::Special:
-      break;
-    case AlgKind::Inter:
-      Out.push_back({Op::Iface, Off, 0, 0, 0, {}});
-      Names.push_back("interhash");
-      return Error::success();
-    case AlgKind::NilInter:
-      Out.push_back({Op::Eface, Off, 0, 0, 0, {}});
-      Names.push_back("nilinterhash");
-      return Error::success();
-    case AlgKind::String:
-      Out.push_back({Op::Str, Off, 0, 0, 0, {}});
-      Names.push_back("strhash");
-      return Error::success();
-    case AlgKind::Float32:
-      Out.push_back({Op::F32, Off, 0, 0, 0, {}});
-      Names.push_back("f32hash");
-      return Error::success();
-    case AlgKind::Float64:
-      Out.push_back({Op::F64, Off, 0, 0, 0, {}});
-      Names.push_back("f64hash");
-      return Error::success();
-    case AlgKind::Complex64:
-      Out.push_back({Op::F32, Off, 0, 0, 0, {}});
-      Out.push_back({Op::F32, Off + 4, 0, 0, 0, {}});
-      Names.push_back("c64hash");
-      return Error::success();
-    case AlgKind::Complex128:
-      Out.push_back({Op::F64, Off, 0, 0, 0, {}});
-      Out.push_back({Op::F64, Off + 8, 0, 0, 0, {}});
-      Names.push_back("c128hash");
+    if (const LeafHash *L = leafHashOf(A)) {
+      L->push(Off, Out);
+      Names.push_back(L->Name);
       return Error::success();
     }
-    return hashFunc(T, Off, Out);
+    return hashFunc(T, Off, Out); // NoEq, Special
   }
   Error hashFunc(const TypeInfo &T, uint64_t Off, std::vector<Op> &Out) {
     if (++Depth > 32)
@@ -982,26 +1012,13 @@ struct ClassicPlanner {
     case AlgKind::NoEq:
       return makeError("key type {0} is not comparable", typeName(T));
     case AlgKind::Mem:
-      switch (T.Size) {
-      case 0:
+      if (T.Size == 0) {
         Desc = "memhash0";
         return Error::success();
-      case 4:
-        Out.push_back({Op::Mem32, 0, 0, 0, 0, {}});
-        Desc = "memhash32";
-        return Error::success();
-      case 8:
-        Out.push_back({Op::Mem64, 0, 0, 0, 0, {}});
-        Desc = "memhash64";
-        return Error::success();
-      default:
-        Out.push_back({Op::Mem, 0, T.Size, 0, 0, {}});
-        Desc = T.Size == 1    ? "memhash8"
-               : T.Size == 2  ? "memhash16"
-               : T.Size == 16 ? "memhash128"
-                              : "memhash_varlen(" + std::to_string(T.Size) + ")";
-        return Error::success();
       }
+      Out.push_back(memRun(0, T.Size));
+      Desc = memHashName(T.Size);
+      return Error::success();
     case AlgKind::Special: {
       if (Error E = hashFunc(T, 0, Out))
         return E;
@@ -1039,17 +1056,17 @@ Expected<std::vector<Op>> planFromSignature(StringRef Sig, uint64_t &Off,
   while (!S.empty()) {
     char C = S.front();
     S = S.drop_front();
+    if (const LeafHash *L = leafHashOfLetter(C)) {
+      L->push(Off, Out);
+      Off += L->size();
+      continue;
+    }
     switch (C) {
     case 'M': {
       auto N = Num(S);
       if (!N)
         return N.takeError();
-      if (*N == 4)
-        Out.push_back({Op::Mem32, Off, 0, 0, 0, {}});
-      else if (*N == 8)
-        Out.push_back({Op::Mem64, Off, 0, 0, 0, {}});
-      else
-        Out.push_back({Op::Mem, Off, *N, 0, 0, {}});
+      Out.push_back(memRun(Off, *N));
       Off += *N;
       break;
     }
@@ -1060,26 +1077,6 @@ Expected<std::vector<Op>> planFromSignature(StringRef Sig, uint64_t &Off,
       Off += *N;
       break;
     }
-    case 'F':
-      Out.push_back({Op::F32, Off, 0, 0, 0, {}});
-      Off += 4;
-      break;
-    case 'G':
-      Out.push_back({Op::F64, Off, 0, 0, 0, {}});
-      Off += 8;
-      break;
-    case 'S':
-      Out.push_back({Op::Str, Off, 0, 0, 0, {}});
-      Off += 16;
-      break;
-    case 'E':
-      Out.push_back({Op::Eface, Off, 0, 0, 0, {}});
-      Off += 16;
-      break;
-    case 'I':
-      Out.push_back({Op::Iface, Off, 0, 0, 0, {}});
-      Off += 16;
-      break;
     case 'A': { // alignment prefix (not on amd64): ignored as hashFunc does
       auto N = Num(S);
       if (!N)
