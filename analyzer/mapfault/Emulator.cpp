@@ -490,7 +490,12 @@ std::optional<bool> Machine::amd64Move(const Amd64Insn &In, std::string &Fail) {
 
 // Two-operand arithmetic and logic, shifts and rotates, inc/dec/not/neg.
 std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
-  const auto &[I, M, Op, O] = In;
+  // (Named references, not a structured binding: the lambda below
+  // captures them, which clang 14 does not allow for bindings.)
+  [[maybe_unused]] const Instruction &I = In.I;
+  [[maybe_unused]] const llvm::StringRef M = In.M;
+  const Mn Op = In.Op;
+  const auto &O = In.O;
   auto Alu = [&](auto Fn, FlagState::Kind K, bool WriteBack) {
     unsigned S = amd64Size(In, 0);
     Val A = read(O[0]), B = read(O[1]);
@@ -974,7 +979,12 @@ std::optional<bool> Machine::arm64Move(const Arm64Insn &In) {
 
 // Two-source arithmetic and logic, comparisons, shifts and bitfields.
 std::optional<bool> Machine::arm64Alu(const Arm64Insn &In, std::string &Fail) {
-  const auto &[I, M, O, S] = In;
+  // (Named references, not a structured binding: the lambda below
+  // captures them, which clang 14 does not allow for bindings.)
+  const Instruction &I = In.I;
+  const llvm::StringRef M = In.M;
+  const auto &O = In.O;
+  const unsigned S = In.S;
   // Two-source arithmetic and logic, with or without flags.
   auto Alu = [&](uint64_t (*Fn)(uint64_t, uint64_t), FlagState::Kind K,
                  bool SetsFlags, bool Writes, size_t A0) {
