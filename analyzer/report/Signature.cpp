@@ -76,7 +76,7 @@ bool isSignatureSkipped(llvm::StringRef Function) {
          First.startswith("x_cgo");
 }
 
-std::string normalizeSignatureFunction(llvm::StringRef Function) {
+std::string collapseTypeArguments(llvm::StringRef Function) {
   std::string Out;
   // Type arguments: everything inside the outermost brackets.
   int Depth = 0;
@@ -94,6 +94,11 @@ std::string normalizeSignatureFunction(llvm::StringRef Function) {
     if (Depth == 0)
       Out += C;
   }
+  return Out;
+}
+
+std::string normalizeSignatureFunction(llvm::StringRef Function) {
+  std::string Out = collapseTypeArguments(Function);
   // Package initialisers: "pkg.init.3" -> "pkg.init", "pkg.glob." ->
   // "pkg.init" (package-level closures before Go 1.22).
   llvm::SmallVector<llvm::StringRef, 8> Parts;

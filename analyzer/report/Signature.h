@@ -66,6 +66,9 @@ bool isSignatureSkipped(llvm::StringRef Function);
 // "main.glob..func1" spelling of Go <= 1.21) and generic instantiations
 // their type arguments ("main.Put[go.shape.string]" -> "main.Put[...]").
 std::string normalizeSignatureFunction(llvm::StringRef Function);
+// A function name with the type arguments of its generic instantiations
+// collapsed ("main.Put[go.shape.string]" -> "main.Put[...]").
+std::string collapseTypeArguments(llvm::StringRef Function);
 
 // The racer chosen is the first one the report lists on the same map with
 // a user frame (the report orders same-map racers first, then by goroutine

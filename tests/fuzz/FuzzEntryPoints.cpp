@@ -170,23 +170,30 @@ Expected<std::vector<uint8_t>> slurp(const std::string &Path) {
   return std::vector<uint8_t>(D.begin(), D.end());
 }
 
+// File offset of address A in the segment of Segs whose file bytes hold
+// it (Offset: where they start in the file, Size: how many), and how many
+// of them are left from there.
+template <typename Seg>
+std::optional<std::pair<uint64_t, uint64_t>>
+fileOffset(const std::vector<Seg> &Segs, uint64_t A, uint64_t Seg::*Offset,
+           uint64_t Seg::*Size) {
+  for (const Seg &S : Segs)
+    if (A >= S.VAddr && A - S.VAddr < S.*Size)
+      return std::make_pair(S.*Offset + (A - S.VAddr), S.*Size - (A - S.VAddr));
+  return std::nullopt;
+}
+
 // File offset of a runtime address in the base core (saved bytes only).
 std::optional<std::pair<uint64_t, uint64_t>>
 coreOffset(const CoreFile &C, uint64_t VAddr) {
-  for (const auto &S : C.segments())
-    if (VAddr >= S.VAddr && VAddr - S.VAddr < S.SavedSize)
-      return std::make_pair(S.FileOffset + (VAddr - S.VAddr),
-                            S.SavedSize - (VAddr - S.VAddr));
-  return std::nullopt;
+  return fileOffset(C.segments(), VAddr, &CoreSegment::FileOffset,
+                    &CoreSegment::SavedSize);
 }
 
 std::optional<std::pair<uint64_t, uint64_t>>
 exeOffset(const ExeFile &X, uint64_t LinkAddr) {
-  for (const auto &S : X.segments())
-    if (LinkAddr >= S.VAddr && LinkAddr - S.VAddr < S.FileSize)
-      return std::make_pair(S.Offset + (LinkAddr - S.VAddr),
-                            S.FileSize - (LinkAddr - S.VAddr));
-  return std::nullopt;
+  return fileOffset(X.segments(), LinkAddr, &ExeSegment::Offset,
+                    &ExeSegment::FileSize);
 }
 
 // The fixed order of windows (edit scripts name them by index).

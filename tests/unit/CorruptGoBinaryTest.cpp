@@ -38,11 +38,10 @@ private:
 };
 
 TEST(CorruptGoBinary, ScrambledPcTablesGiveErrorsNotCrashes) {
-  auto F = openGoFixture("go122");
-  ASSERT_TRUE(F);
-  auto LM = locateFirstModuleData(*F->T, F->BI.Version);
-  ASSERT_TRUE(static_cast<bool>(LM));
-  const ModuleData &MD = LM->Module;
+  auto L = loadGoFixture("go122", Load::ModuleData);
+  ASSERT_TRUE(L);
+  const auto &F = L->F;
+  const ModuleData &MD = L->LM.Module;
   for (unsigned Seed : {1u, 2u, 3u}) {
     ScrambledMemory M(F->T->memory(), MD.PcTab.Data, MD.PcTab.Data + MD.PcTab.Len,
                       Seed);
@@ -70,12 +69,11 @@ TEST(CorruptGoBinary, ScrambledPcTablesGiveErrorsNotCrashes) {
 }
 
 TEST(CorruptGoBinary, ScrambledTypesGiveErrorsNotCrashes) {
-  auto F = openGoFixture("go126-pie");
-  ASSERT_TRUE(F);
-  auto LM = locateFirstModuleData(*F->T, F->BI.Version);
-  ASSERT_TRUE(static_cast<bool>(LM));
-  const ModuleData &MD = LM->Module;
-  TypeTable Clean(F->T->memory(), MD, F->BI);
+  auto L = loadGoFixture("go126-pie", Load::Types);
+  ASSERT_TRUE(L);
+  const auto &F = L->F;
+  const ModuleData &MD = L->LM.Module;
+  TypeTable &Clean = *L->Types;
   auto Links = Clean.typelinks();
   ASSERT_TRUE(static_cast<bool>(Links));
   for (unsigned Seed : {7u, 8u}) {

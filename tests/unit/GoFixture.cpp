@@ -44,6 +44,8 @@ std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
     return nullptr;
   }
   L->LM = std::move(*LM);
+  if (What == Load::ModuleData)
+    return L;
   const ms::Memory &M = L->F->T->memory();
   if (What == Load::Types) {
     L->Types = std::make_unique<ms::TypeTable>(M, L->LM.Module, L->F->BI);

@@ -31,14 +31,14 @@ std::unique_ptr<GoFixture> openGoFixture(const std::string &Name,
                                          const std::string &ExeName = "");
 
 // A fixture with its moduledata located, and what the test asks for
-// built over it: the type table, the pclntab.
+// built over it: the type table, the pclntab (or neither).
 struct LoadedFixture {
   std::unique_ptr<GoFixture> F;
   ms::LocatedModuleData LM;
   std::unique_ptr<ms::TypeTable> Types;
   std::unique_ptr<ms::Pclntab> P;
 };
-enum class Load { Types, Pclntab };
+enum class Load { ModuleData, Types, Pclntab };
 // Fails the current test (and returns null) when a step fails.
 std::unique_ptr<LoadedFixture> loadGoFixture(const std::string &Name, Load What,
                                              const std::string &ExeName = "");

@@ -175,12 +175,21 @@ TEST(GoValue, RouteKeysAndTheRoutesMap) {
   });
 }
 
-TEST(GoValue, UnreadableMemoryBecomesErrorNodes) {
-  auto L = load("go122");
+// The start of the tests that decode go122's values by hand: loads it (L)
+// and finds the type Name in its type table (Ty), asserting both.
+void loadGo122Type(const std::string &Name, std::unique_ptr<LoadedFixture> &L,
+                   const TypeInfo *&Ty) {
+  L = load("go122");
   ASSERT_TRUE(L);
+  Ty = mustFind(*L->Types, Name);
+  ASSERT_TRUE(Ty);
+}
+
+TEST(GoValue, UnreadableMemoryBecomesErrorNodes) {
+  std::unique_ptr<LoadedFixture> L;
+  const TypeInfo *Str = nullptr;
+  ASSERT_NO_FATAL_FAILURE(loadGo122Type("string", L, Str));
   TypeTable &T = *L->Types;
-  const TypeInfo *Str = mustFind(T, "string");
-  ASSERT_TRUE(Str);
   GoValue V = decodeValueFromWords(T, *Str, {0xdead0000, 5});
   ASSERT_TRUE(V.isError());
   EXPECT_EQ(V.ErrorAddr, 0xdead0000u);
@@ -237,11 +246,10 @@ TEST(GoValue, LimitsTruncateAndSay) {
 }
 
 TEST(GoValue, FloatsPrintLikeGo) {
-  auto L = load("go122");
-  ASSERT_TRUE(L);
+  std::unique_ptr<LoadedFixture> L;
+  const TypeInfo *F64 = nullptr;
+  ASSERT_NO_FATAL_FAILURE(loadGo122Type("float64", L, F64));
   TypeTable &T = *L->Types;
-  const TypeInfo *F64 = mustFind(T, "float64");
-  ASSERT_TRUE(F64);
   auto Fmt = [&](double D) {
     return toGoSyntax(decodeValueFromWords(T, *F64, {std::bit_cast<uint64_t>(D)}));
   };

@@ -76,6 +76,28 @@ uint64_t num(llvm::StringRef S) {
   return V;
 }
 
+// A line of a vector file: its text and its space-separated fields.
+struct VectorLine {
+  std::string Text;
+  std::vector<std::string> F;
+};
+// The lines of a vector file, without blank lines and '#' comments.
+std::vector<VectorLine> vectorLines(std::istream &In) {
+  std::vector<VectorLine> Out;
+  std::string Line;
+  while (std::getline(In, Line)) {
+    if (Line.empty() || Line[0] == '#')
+      continue;
+    llvm::SmallVector<llvm::StringRef, 6> Fields;
+    llvm::StringRef(Line).split(Fields, ' ');
+    VectorLine L{Line, {}};
+    for (llvm::StringRef Field : Fields)
+      L.F.push_back(Field.str());
+    Out.push_back(std::move(L));
+  }
+  return Out;
+}
+
 TEST(MapHash, RuntimeVectors) {
   std::ifstream In(std::string(MS_TEST_DATA_DIR) + "/maps/aeshash-vectors.txt");
   ASSERT_TRUE(In.good());
@@ -84,13 +106,10 @@ TEST(MapHash, RuntimeVectors) {
   std::vector<uint8_t> Pattern(8192);
   for (size_t I = 0; I < Pattern.size(); ++I)
     Pattern[I] = static_cast<uint8_t>(I * 131 + 7);
-  std::string Line;
   int N = 0, Long = 0;
-  while (std::getline(In, Line)) {
-    if (Line.empty() || Line[0] == '#')
-      continue;
-    llvm::SmallVector<llvm::StringRef, 6> F;
-    llvm::StringRef(Line).split(F, ' ');
+  for (const VectorLine &VL : vectorLines(In)) {
+    const auto &F = VL.F;
+    const std::string &Line = VL.Text;
     if (F[0] == "aeskeysched") {
       std::string B = llvm::fromHex(F[1]);
       ASSERT_EQ(B.size(), 128u);
@@ -164,6 +183,12 @@ struct Types {
       T->TFlag |= TFlagRegularMemory;
     return T;
   }
+  // main.recKey{Name string; ID int32; Flag bool; Score float64}.
+  TypeInfo *recKey() {
+    return strukt(
+        "main.recKey",
+        {{"Name", Str}, {"ID", Int32}, {"Flag", Bool}, {"Score", F64}});
+  }
   TypeInfo *array(const TypeInfo *E, uint64_t N) {
     auto *T = make(Kind::Array, E->Size * N, "[N]", (E->TFlag & TFlagRegularMemory) != 0);
     T->Elem = E;
@@ -188,32 +213,33 @@ HashKeys testKeys() {
   return K;
 }
 
-GoValue intV(const TypeInfo *T, int64_t I) {
+// A value of kind K and type T; the caller fills in its payload.
+GoValue kindV(GoValue::VKind K, const TypeInfo *T) {
   GoValue V;
-  V.VK = GoValue::VKind::Int;
+  V.VK = K;
   V.Type = T;
-  V.I = I;
   return V;
 }
+// The same with the payload member Slot set to Val.
+template <typename M>
+GoValue valueV(GoValue::VKind K, const TypeInfo *T, M GoValue::*Slot, M Val) {
+  GoValue V = kindV(K, T);
+  V.*Slot = std::move(Val);
+  return V;
+}
+GoValue intV(const TypeInfo *T, int64_t I) {
+  return valueV(GoValue::VKind::Int, T, &GoValue::I, I);
+}
 GoValue strV(const TypeInfo *T, const std::string &S) {
-  GoValue V;
-  V.VK = GoValue::VKind::String;
-  V.Type = T;
-  V.Str = S;
+  GoValue V = valueV(GoValue::VKind::String, T, &GoValue::Str, S);
   V.Len = S.size();
   return V;
 }
 GoValue floatV(const TypeInfo *T, double F) {
-  GoValue V;
-  V.VK = GoValue::VKind::Float;
-  V.Type = T;
-  V.F = F;
-  return V;
+  return valueV(GoValue::VKind::Float, T, &GoValue::F, F);
 }
 template <typename... Vs> GoValue structV(const TypeInfo *T, Vs &&...Fs) {
-  GoValue V;
-  V.VK = GoValue::VKind::Struct;
-  V.Type = T;
+  GoValue V = kindV(GoValue::VKind::Struct, T);
   size_t I = 0;
   auto Add = [&](GoValue &&X) {
     GoValue::Field F;
@@ -225,20 +251,14 @@ template <typename... Vs> GoValue structV(const TypeInfo *T, Vs &&...Fs) {
   return V;
 }
 GoValue boolV(bool B) {
-  GoValue V;
-  V.VK = GoValue::VKind::Bool;
-  V.B = B;
-  return V;
+  return valueV(GoValue::VKind::Bool, nullptr, &GoValue::B, B);
 }
 
 TEST(MapHash, Signatures) {
   Types T;
   // main.recKey{Name string; ID int32; Flag bool; Score float64}: the
   // name the go1.27 corpus executables give its hash function.
-  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
-                                       {"ID", T.Int32},
-                                       {"Flag", T.Bool},
-                                       {"Score", T.F64}});
+  auto *Rec = T.recKey();
   EXPECT_EQ(goEqSignature(*Rec), "SM5K3G");
   EXPECT_EQ(goAlgType(*Rec), AlgKind::Special);
   EXPECT_EQ(goEqSignature(*T.Int64), "M8");
@@ -263,10 +283,7 @@ TEST(MapHash, Signatures) {
 TEST(MapHash, PlansPerVersion) {
   Types T;
   HashKeys K = testKeys();
-  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
-                                       {"ID", T.Int32},
-                                       {"Flag", T.Bool},
-                                       {"Score", T.F64}});
+  auto *Rec = T.recKey();
   auto Old = KeyHasher::create(*Rec, ver(22), K);
   ASSERT_TRUE(static_cast<bool>(Old)) << toString(Old.takeError());
   EXPECT_EQ(Old->description(), "generated: strhash memhash(5) f64hash");
@@ -360,10 +377,7 @@ TEST(MapHash, PlansPerVersion) {
 TEST(MapHash, HasherFunctionCrossCheck) {
   Types T;
   HashKeys K = testKeys();
-  auto *Rec = T.strukt("main.recKey", {{"Name", T.Str},
-                                       {"ID", T.Int32},
-                                       {"Flag", T.Bool},
-                                       {"Score", T.F64}});
+  auto *Rec = T.recKey();
   auto Ok = [](Error E) {
     bool Good = !E;
     consumeError(std::move(E));
@@ -407,20 +421,16 @@ VectorFile readVectors(const std::string &Name) {
   VectorFile V;
   std::ifstream In(std::string(MS_TEST_DATA_DIR) + "/hashvectors/" + Name);
   EXPECT_TRUE(In.good()) << Name;
-  std::string Line;
-  while (std::getline(In, Line)) {
-    if (Line.empty() || Line[0] == '#')
-      continue;
-    llvm::SmallVector<llvm::StringRef, 6> F;
-    llvm::StringRef(Line).split(F, ' ');
+  for (const VectorLine &VL : vectorLines(In)) {
+    const auto &F = VL.F;
     if (F[0] == "go") {
       llvm::StringRef R = F[1];
       R.consume_front("go1.");
       R.consumeInteger(10, V.Minor);
     } else if (F[0] == "arch") {
-      V.Arch = F[1].str();
+      V.Arch = F[1];
     } else if (F[0] == "hash") {
-      V.Hash = F[1].str();
+      V.Hash = F[1];
     } else if (F[0] == "aeskeysched") {
       std::string B = llvm::fromHex(F[1]);
       EXPECT_EQ(B.size(), 128u);

@@ -1203,6 +1203,22 @@ TEST(MapDamage, RandomCorruption) {
 // Shapes the corpus lacks, assembled in patched memory from a real core's
 // keys, elements, seeds and type descriptors.
 
+const char *const SwissMap = "internal/runtime/maps.Map";
+
+// Writes at NewMap a copy of a real Swiss map header, Hdr, made a small
+// map: Used entries in the one group at Group (dirPtr), dirLen,
+// globalDepth, globalShift and writing 0.
+void patchSmallSwissMap(Damage &D, uint64_t NewMap, llvm::ArrayRef<uint8_t> Hdr,
+                        uint64_t Used, uint64_t Group) {
+  D.Mem->patch(NewMap, Hdr);
+  D.Mem->patch64(NewMap + D.off(SwissMap, "used"), Used);
+  D.Mem->patch64(NewMap + D.off(SwissMap, "dirPtr"), Group);
+  D.Mem->patch64(NewMap + D.off(SwissMap, "dirLen"), 0);
+  D.Mem->patch8(NewMap + D.off(SwissMap, "globalDepth"), 0);
+  D.Mem->patch8(NewMap + D.off(SwissMap, "globalShift"), 0);
+  D.Mem->patch8(NewMap + D.off(SwissMap, "writing"), 0);
+}
+
 // A small Swiss map (dirLen 0, dirPtr one group) built from a real table's
 // group: the corpus has none (its maps all outgrew 8 entries).
 TEST(MapBuilt, SwissSmallMap) {
@@ -1222,14 +1238,7 @@ TEST(MapBuilt, SwissSmallMap) {
   ASSERT_TRUE(static_cast<bool>(Hdr));
   // Header and group copied to an address the core does not have.
   const uint64_t NewMap = 0x7e0000000000, NewGroup = NewMap + 0x100;
-  const char *M = "internal/runtime/maps.Map";
-  D->Mem->patch(NewMap, *Hdr);
-  D->Mem->patch64(NewMap + D->off(M, "used"), Full);
-  D->Mem->patch64(NewMap + D->off(M, "dirPtr"), NewGroup);
-  D->Mem->patch64(NewMap + D->off(M, "dirLen"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "globalDepth"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "globalShift"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "writing"), 0);
+  patchSmallSwissMap(*D, NewMap, *Hdr, Full, NewGroup);
   D->Mem->patch(NewGroup, *G);
   D->Addr = NewMap;
   MapState S = D->decode();
@@ -1261,7 +1270,7 @@ TEST(MapBuilt, SwissSmallMap) {
       break;
     }
   // A full small group with used > 8 is flagged.
-  D->Mem->patch64(NewMap + D->off(M, "used"), 9);
+  D->Mem->patch64(NewMap + D->off(SwissMap, "used"), 9);
   S = D->decode();
   EXPECT_TRUE(hasWarning(S, "small map with used 9")) << warnings(S);
   EXPECT_FALSE(D->valid());
@@ -1341,14 +1350,7 @@ TEST(MapBuilt, SwissIndirectSlots) {
   }
   auto Hdr = D->C->P->memory().readBytes(D->Addr, 48);
   ASSERT_TRUE(static_cast<bool>(Hdr));
-  const char *M = "internal/runtime/maps.Map";
-  D->Mem->patch(NewMap, *Hdr);
-  D->Mem->patch64(NewMap + D->off(M, "used"), Full);
-  D->Mem->patch64(NewMap + D->off(M, "dirPtr"), NewGroup);
-  D->Mem->patch64(NewMap + D->off(M, "dirLen"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "globalDepth"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "globalShift"), 0);
-  D->Mem->patch8(NewMap + D->off(M, "writing"), 0);
+  patchSmallSwissMap(*D, NewMap, *Hdr, Full, NewGroup);
   auto S = D->R->decode(*IT, NewMap);
   ASSERT_TRUE(static_cast<bool>(S)) << toString(S.takeError());
   EXPECT_TRUE(S->Warn.empty()) << warnings(*S);

@@ -4,6 +4,7 @@
 #include <llvm/BinaryFormat/ELF.h>
 
 #include "GoFixture.h"
+#include "report/Signature.h"
 
 using namespace ms;
 using namespace mstest;
@@ -19,22 +20,7 @@ std::string normalizeSymbolName(std::string S) {
     S.replace(P, 2, ".");
   if (llvm::StringRef(S).endswith(".abi0"))
     S.resize(S.size() - 5);
-  std::string Out;
-  int Depth = 0;
-  for (char C : S) {
-    if (C == '[') {
-      if (Depth++ == 0)
-        Out += "[...]";
-      continue;
-    }
-    if (C == ']' && Depth > 0) {
-      --Depth;
-      continue;
-    }
-    if (Depth == 0)
-      Out += C;
-  }
-  return Out;
+  return collapseTypeArguments(S);
 }
 
 std::unique_ptr<LoadedFixture> load(const std::string &Name,

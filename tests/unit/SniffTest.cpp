@@ -231,6 +231,19 @@ TEST(Inflate, StopsPastMaxBytes) {
   EXPECT_EQ((*Ok)->getBufferSize(), size_t(4 << 20));
 }
 
+// Inflates the zstd stream Z as Name within L, its free space always
+// Free bytes; Calls counts the free-space checks (from 0).
+Expected<std::unique_ptr<llvm::MemoryBuffer>>
+inflateCountingChecks(llvm::StringRef Z, const std::string &Name,
+                      InflateLimits L, uint64_t Free, int &Calls) {
+  Calls = 0;
+  L.FreeSpace = [&Calls, Free](int) -> Expected<uint64_t> {
+    ++Calls;
+    return Free;
+  };
+  return inflate(Z, Compression::Zstd, Name, L);
+}
+
 TEST(Inflate, KeepsTheReserveFreeBeforeAndWhileWriting) {
   std::string Z = compress(nonZero(80 << 20), Compression::Zstd);
   InflateLimits L;
@@ -256,12 +269,7 @@ TEST(Inflate, KeepsTheReserveFreeBeforeAndWhileWriting) {
   EXPECT_NE(Msg.find("stopped inflating (64 MiB stored so far)"),
             std::string::npos) << Msg;
   // Enough space throughout: checked every 32 MiB stored.
-  Calls = 0;
-  L.FreeSpace = [&](int) -> Expected<uint64_t> {
-    ++Calls;
-    return 10ull << 30;
-  };
-  auto Ok = inflate(Z, Compression::Zstd, "big.zst", L);
+  auto Ok = inflateCountingChecks(Z, "big.zst", L, 10ull << 30, Calls);
   ASSERT_TRUE(bool(Ok)) << llvm::toString(Ok.takeError());
   EXPECT_EQ(Calls, 3);
   // The default reserve: 1% of the filesystem, at least 64 MiB.
@@ -280,11 +288,7 @@ TEST(Inflate, ZeroPagesTakeNoSpace) {
   InflateLimits L;
   L.Reserve = 1 << 20;
   int Calls = 0;
-  L.FreeSpace = [&](int) -> Expected<uint64_t> {
-    ++Calls;
-    return 40ull << 20;
-  };
-  auto Ok = inflate(Z, Compression::Zstd, "zeros.zst", L);
+  auto Ok = inflateCountingChecks(Z, "zeros.zst", L, 40ull << 20, Calls);
   ASSERT_TRUE(bool(Ok)) << llvm::toString(Ok.takeError());
   EXPECT_EQ(Calls, 1);
 }

@@ -14,7 +14,3 @@ var rtHashkey [4]uintptr
 
 //go:linkname rtUseAeshash internal/runtime/maps.UseAeshash
 var rtUseAeshash bool
-
-func aeskeysched() *[128]byte { return &rtAeskeysched }
-func hashkey() *[4]uintptr     { return &rtHashkey }
-func useAeshash() *bool        { return &rtUseAeshash }
