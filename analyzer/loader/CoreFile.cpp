@@ -63,11 +63,7 @@ std::string CoreTruncation::message() const {
 
 Expected<std::unique_ptr<CoreFile>>
 CoreFile::fromInput(std::unique_ptr<InputFile> In) {
-  auto C = std::unique_ptr<CoreFile>(new CoreFile);
-  C->In = std::move(In);
-  if (auto E = C->parse())
-    return E;
-  return C;
+  return parseElfInput<CoreFile>(std::move(In));
 }
 
 const CoreThread *CoreFile::crashedThread() const {
@@ -85,29 +81,17 @@ std::optional<uint64_t> CoreFile::auxv(uint64_t Type) const {
 }
 
 Error CoreFile::parse() {
+  auto Opened = openElfInput(*In, ElfRole::Core);
+  if (!Opened)
+    return Opened.takeError();
+  A = Opened->A;
+  auto &Obj = Opened->Obj;
   const std::string &P = In->path();
   StringRef Bytes = In->bytes();
-  auto ObjOrErr = openElf64(P, Bytes);
-  if (!ObjOrErr)
-    return ObjOrErr.takeError();
-  auto &Obj = *ObjOrErr;
-  const auto &Hdr = Obj.getHeader();
-  if (Hdr.e_type != ELF::ET_CORE)
-    return inputError(P, "not a core file (ELF type {0})",
-                      Hdr.e_type == ELF::ET_EXEC  ? "EXEC"
-                      : Hdr.e_type == ELF::ET_DYN ? "DYN"
-                      : Hdr.e_type == ELF::ET_REL ? "REL"
-                                                  : "unknown");
-  A = archForElfMachine(Hdr.e_machine);
-  if (!A)
-    return inputError(P, "{0}", unsupportedArchText(Bytes));
-  auto Phdrs = Obj.program_headers();
-  if (!Phdrs)
-    return inputError(P, "{0}", errorText(Phdrs.takeError()));
 
   bool SawNote = false;
   CoreTruncation Cut;
-  for (const auto &Ph : *Phdrs) {
+  for (const auto &Ph : Opened->Phdrs) {
     if (Ph.p_type == ELF::PT_NOTE) {
       SawNote = true;
       Error Err = Error::success();
@@ -125,12 +109,8 @@ Error CoreFile::parse() {
       if (Err)
         return inputError(P, "{0}", errorText(std::move(Err)));
     } else if (Ph.p_type == ELF::PT_LOAD) {
-      CoreSegment S;
-      S.VAddr = Ph.p_vaddr;
-      S.MemSize = Ph.p_memsz;
-      S.FileOffset = Ph.p_offset;
-      S.FileSize = Ph.p_filesz;
-      S.Flags = Ph.p_flags;
+      CoreSegment S{Ph.p_vaddr, Ph.p_memsz, Ph.p_offset, Ph.p_filesz,
+                    Ph.p_flags};
       if (S.FileSize > S.MemSize) {
         Warn.addf("segment at {0}: p_filesz {1} > p_memsz {2}; using p_memsz",
                   hex(S.VAddr), hex(S.FileSize), hex(S.MemSize));

@@ -95,6 +95,9 @@ public:
   const CoredumpXattrs &coredumpXattrs() const { return Xattrs; }
 
 private:
+  template <typename T>
+  friend Expected<std::unique_ptr<T>>
+  parseElfInput(std::unique_ptr<InputFile> In);
   CoreFile() = default;
   Error parse();
   Error parseNote(uint32_t Type, llvm::StringRef Name,

@@ -1,5 +1,6 @@
 #include "loader/ExeFile.h"
 
+#include <llvm/ADT/STLExtras.h>
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/DataExtractor.h>
 
@@ -33,18 +34,13 @@ Expected<std::unique_ptr<ExeFile>> ExeFile::open(const std::string &Path) {
 
 Expected<std::unique_ptr<ExeFile>>
 ExeFile::fromInput(std::unique_ptr<InputFile> In) {
-  auto X = std::unique_ptr<ExeFile>(new ExeFile);
-  X->In = std::move(In);
-  if (auto E = X->parse())
-    return E;
-  return X;
+  return parseElfInput<ExeFile>(std::move(In));
 }
 
 const ExeSection *ExeFile::findSection(StringRef Name) const {
-  for (auto &S : Sections)
-    if (S.Name == Name)
-      return &S;
-  return nullptr;
+  auto It = llvm::find_if(
+      Sections, [&](const ExeSection &S) { return S.Name == Name; });
+  return It == Sections.end() ? nullptr : &*It;
 }
 
 ArrayRef<uint8_t> ExeFile::sectionBytes(const ExeSection &S) const {
@@ -74,28 +70,19 @@ const ExeSymbol *ExeFile::findSymbol(StringRef Name) const {
 }
 
 Error ExeFile::parse() {
-  const std::string &P = In->path();
-  StringRef Bytes = In->bytes();
-  auto ObjOrErr = openElf64(P, Bytes);
-  if (!ObjOrErr)
-    return ObjOrErr.takeError();
-  auto &Obj = *ObjOrErr;
-  const auto &Hdr = Obj.getHeader();
-  if (Hdr.e_type == ELF::ET_CORE)
-    return inputError(P, "is a core file, not an executable");
-  if (Hdr.e_type != ELF::ET_EXEC && Hdr.e_type != ELF::ET_DYN)
-    return inputError(P, "not an executable (ELF type {0})", Hdr.e_type);
-  A = archForElfMachine(Hdr.e_machine);
-  if (!A)
-    return inputError(P, "{0}", unsupportedArchText(Bytes));
+  auto Opened = openElfInput(*In, ElfRole::Executable);
+  if (!Opened)
+    return Opened.takeError();
+  A = Opened->A;
+  const auto &Hdr = Opened->Obj.getHeader();
   Pie = Hdr.e_type == ELF::ET_DYN;
   Entry = Hdr.e_entry;
+  auto &Obj = Opened->Obj;
+  const std::string &P = In->path();
+  StringRef Bytes = In->bytes();
 
-  auto Phdrs = Obj.program_headers();
-  if (!Phdrs)
-    return inputError(P, "{0}", errorText(Phdrs.takeError()));
   bool SawPhdr = false;
-  for (const auto &Ph : *Phdrs) {
+  for (const auto &Ph : Opened->Phdrs) {
     if (Ph.p_type == ELF::PT_LOAD) {
       ExeSegment S{Ph.p_vaddr, Ph.p_memsz, Ph.p_offset, Ph.p_filesz,
                    Ph.p_flags};

@@ -77,6 +77,9 @@ public:
   const Warnings &warnings() const { return Warn; }
 
 private:
+  template <typename T>
+  friend Expected<std::unique_ptr<T>>
+  parseElfInput(std::unique_ptr<InputFile> In);
   ExeFile() = default;
   Error parse();
 

@@ -33,6 +33,23 @@ std::string idText(ArrayRef<uint8_t> Bytes, bool IsHex) {
     return std::string(Bytes.begin(), Bytes.end());
   return toHex(Bytes, /*LowerCase=*/true);
 }
+
+// Match's verdict from the build id read in Where ("the core"), whose
+// holder is Whose ("the core's"), against the executable's Id (compared
+// as Method).
+void judgeBuildId(ExeMatch &Match, ArrayRef<uint8_t> Read, bool IsHex,
+                  const std::string &Id, const char *Method,
+                  const char *Where, const char *Whose) {
+  Match.Method = Method;
+  if (idText(Read, IsHex) == Id) {
+    Match.Result = ExeMatch::Verdict::Match;
+    Match.Detail = "build id " + Id + " found in " + Where;
+  } else {
+    Match.Result = ExeMatch::Verdict::Mismatch;
+    Match.Detail =
+        std::string(Whose) + " build id differs from the executable's " + Id;
+  }
+}
 } // namespace
 
 namespace {
@@ -320,15 +337,8 @@ void Target::checkLiveMatch() {
     if (std::all_of(InHost->begin(), InHost->end(),
                     [](uint8_t C) { return C == 0; }))
       return false;
-    std::string Got = idText(*InHost, IsHex);
-    Match.Method = Method;
-    if (Got == Id) {
-      Match.Result = ExeMatch::Verdict::Match;
-      Match.Detail = "build id " + Id + " found in the process's memory";
-    } else {
-      Match.Result = ExeMatch::Verdict::Mismatch;
-      Match.Detail = "the process's build id differs from the executable's " + Id;
-    }
+    judgeBuildId(Match, *InHost, IsHex, Id, Method,
+                 "the process's memory", "the process's");
     return true;
   };
   if (Compare(Exe->goBuildIdAddr(), Exe->goBuildId(), false, "go build id"))
@@ -594,15 +604,8 @@ void Target::checkIds() {
     ArrayRef<uint8_t> InCore = Core->memory().view(*Addr + Bias, Len);
     if (InCore.empty())
       return false;
-    std::string Got = idText(InCore, IsHex);
-    Match.Method = Method;
-    if (Got == Id) {
-      Match.Result = ExeMatch::Verdict::Match;
-      Match.Detail = "build id " + Id + " found in the core";
-    } else {
-      Match.Result = ExeMatch::Verdict::Mismatch;
-      Match.Detail = "the core's build id differs from the executable's " + Id;
-    }
+    judgeBuildId(Match, InCore, IsHex, Id, Method, "the core",
+                 "the core's");
     return true;
   };
   if (Compare(Exe->goBuildIdAddr(), Exe->goBuildId(), false, "go build id"))
