@@ -415,7 +415,7 @@ Record analyzeOne(const batch::Item &I, const BatchOptions &O, Format F,
     R.Exe = X->Path;
     R.ExeRule = X->Rule;
     SessionOptions SO;
-    SO.Exe = X->Path;
+    SO.ExePath = X->Path;
     SO.ExeSource = X->Rule;
     SO.ExeUrl = X->Url;
     SO.Force = O.Force;

@@ -74,7 +74,7 @@ llvm::Expected<std::unique_ptr<Session>> open(const CommonOpts &O) {
                               "analyze' and 'batch' read crash logs");
   SessionOptions SO;
   if (!O.Exe.empty())
-    SO.Exe = O.Exe;
+    SO.ExePath = O.Exe;
   SO.Force = O.Force;
   SO.DebuginfodProgress = true;
   return Session::openCore(O.Core, SO);

@@ -33,19 +33,6 @@ Expected<AnalysisReport> analyzeCrashLog(const std::string &Path,
   return diagnoseCrashLog(*L, Path, P->get(), O.Force);
 }
 
-namespace {
-TargetOptions targetOptions(const SessionOptions &O) {
-  TargetOptions TO;
-  TO.ExePath = O.Exe;
-  TO.ExeSource = O.ExeSource;
-  TO.ExeUrl = O.ExeUrl;
-  TO.Force = O.Force;
-  TO.Debuginfod = O.Debuginfod;
-  TO.DebuginfodProgress = O.DebuginfodProgress;
-  return TO;
-}
-} // namespace
-
 Expected<std::unique_ptr<Session>>
 Session::fromTarget(Expected<std::unique_ptr<Target>> T, std::string CorePath) {
   if (!T)
@@ -58,13 +45,13 @@ Session::fromTarget(Expected<std::unique_ptr<Target>> T, std::string CorePath) {
 
 Expected<std::unique_ptr<Session>> Session::openCore(const std::string &Core,
                                                      const SessionOptions &O) {
-  return fromTarget(Target::open(Core, targetOptions(O)), Core);
+  return fromTarget(Target::open(Core, O), Core);
 }
 
 Expected<std::unique_ptr<Session>>
 Session::openCore(std::unique_ptr<CoreFile> Core, const SessionOptions &O) {
   std::string Path = Core->path();
-  return fromTarget(Target::open(std::move(Core), targetOptions(O)),
+  return fromTarget(Target::open(std::move(Core), O),
                     std::move(Path));
 }
 
@@ -73,7 +60,7 @@ Session::openCore(std::unique_ptr<CoreFile> Core, std::unique_ptr<ExeFile> Exe,
                   const SessionOptions &O) {
   std::string Path = Core->path();
   return fromTarget(
-      Target::fromFiles(std::move(Core), std::move(Exe), targetOptions(O)),
+      Target::fromFiles(std::move(Core), std::move(Exe), O),
       std::move(Path));
 }
 

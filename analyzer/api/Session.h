@@ -23,15 +23,10 @@ class GoProgram;
 struct GoroutineSet;
 class Unwinder;
 
-struct SessionOptions {
-  // Default: the executable the core points to (locateExecutable in
-  // loader/Target.h: user.coredump.exe, NT_FILE, then debuginfod).
-  std::optional<std::string> Exe;
-  std::string ExeSource, ExeUrl; // how Exe was found, for the report
-  bool Force = false;             // accept a mismatched executable
-  bool Debuginfod = true;         // ask DEBUGINFOD_URLS' servers last
-  bool DebuginfodProgress = false; // large downloads' progress on stderr
-};
+// How a session finds and checks the executable: loader/Target.h's
+// options. Default ExePath: the executable the core points to
+// (locateExecutable: user.coredump.exe, NT_FILE, then debuginfod).
+using SessionOptions = TargetOptions;
 
 struct CrashLogOptions {
   std::optional<std::string> Exe; // none: what the log alone gives

@@ -77,7 +77,7 @@ void bindSession(py::module_ &M) {
           [](const std::string &Core, std::optional<std::string> Exe,
              bool Force) {
             ms::SessionOptions O;
-            O.Exe = std::move(Exe);
+            O.ExePath = std::move(Exe);
             O.Force = Force;
             PySession PS;
             llvm::Expected<std::unique_ptr<ms::Session>> S = [&] {
