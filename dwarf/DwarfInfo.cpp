@@ -10,6 +10,7 @@
 
 #include <dwarf.h>
 
+#include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/SwapByteOrder.h>
@@ -265,18 +266,20 @@ std::optional<uint64_t> typeSizeOf(Dwarf_Die *T) {
 
 // ---- StructLayout / locations text ----------------------------------------
 
+namespace {
+// The element of Range named N, or null.
+template <typename Range> auto *findNamed(Range &R, StringRef N) {
+  auto It = llvm::find_if(R, [&](const auto &E) { return E.Name == N; });
+  return It == R.end() ? nullptr : &*It;
+}
+} // namespace
+
 const FieldLayout *StructLayout::field(StringRef N) const {
-  for (auto &F : Fields)
-    if (F.Name == N)
-      return &F;
-  return nullptr;
+  return findNamed(Fields, N);
 }
 
 const VariableLocation *ScopeVariables::find(StringRef N) const {
-  for (auto &V : Variables)
-    if (V.Name == N)
-      return &V;
-  return nullptr;
+  return findNamed(Variables, N);
 }
 
 namespace {
@@ -359,12 +362,8 @@ DwarfInfo::~DwarfInfo() = default;
 const std::string &DwarfInfo::name() const { return P->Name; }
 const Arch *DwarfInfo::arch() const { return P->A; }
 
-namespace {
-
-// Finishes opening once P->E is set: DWARF if any, else .eh_frame only,
-// else none (null).
-Expected<std::unique_ptr<DwarfInfo::Impl>>
-finishOpen(std::unique_ptr<DwarfInfo::Impl> P) {
+Expected<std::unique_ptr<DwarfInfo>>
+DwarfInfo::finishOpen(std::unique_ptr<Impl> P) {
   if (elf_kind(P->E) != ELF_K_ELF)
     return inputError(P->Name, "not an ELF file (libelf)");
   P->HasEhFrame = hasSection(P->E, ".eh_frame");
@@ -381,10 +380,8 @@ finishOpen(std::unique_ptr<DwarfInfo::Impl> P) {
   }
   if (!P->D && !P->HasEhFrame)
     return nullptr;
-  return P;
+  return std::unique_ptr<DwarfInfo>(new DwarfInfo(std::move(P)));
 }
-
-} // namespace
 
 Expected<std::unique_ptr<DwarfInfo>>
 DwarfInfo::openMapped(const std::string &Path, ArrayRef<uint8_t> Bytes,
@@ -416,12 +413,7 @@ DwarfInfo::openMapped(const std::string &Path, ArrayRef<uint8_t> Bytes,
       if (Raw && RawSize == Bytes.size() && gelf_getehdr(P->E, &Eh) &&
           Same(0, std::min<uint64_t>(RawSize, 4096)) &&
           Same(Eh.e_shoff, uint64_t(Eh.e_shnum) * Eh.e_shentsize)) {
-        auto R = finishOpen(std::move(P));
-        if (!R)
-          return R.takeError();
-        if (!*R)
-          return nullptr;
-        return std::unique_ptr<DwarfInfo>(new DwarfInfo(std::move(*R)));
+        return finishOpen(std::move(P));
       }
     }
     // Fall through to the copy (P's destructor closes Fd).
@@ -444,12 +436,7 @@ DwarfInfo::openBytes(ArrayRef<uint8_t> Bytes, std::string Name, const Arch *A) {
   P->E = elf_memory(P->Copy.get(), Bytes.size());
   if (!P->E)
     return inputError(P->Name, "libelf: {0}", elf_errmsg(-1));
-  auto R = finishOpen(std::move(P));
-  if (!R)
-    return R.takeError();
-  if (!*R)
-    return nullptr;
-  return std::unique_ptr<DwarfInfo>(new DwarfInfo(std::move(*R)));
+  return finishOpen(std::move(P));
 }
 
 Error DwarfInfo::Impl::needInfo() const {

@@ -227,6 +227,10 @@ public:
 
 private:
   explicit DwarfInfo(std::unique_ptr<Impl> I);
+  // Finishes opening once the ELF handle is set: DWARF if any, else
+  // .eh_frame only, else none (null).
+  static Expected<std::unique_ptr<DwarfInfo>>
+  finishOpen(std::unique_ptr<Impl> P);
   std::unique_ptr<Impl> P;
 };
 
