@@ -159,6 +159,12 @@ struct FlagState {
   bool Heap = false; // computed from memory others may have changed
 };
 
+// The condition bits of a known FlagState: zero, sign, carry (x86's: a
+// borrow after a subtraction) and signed overflow.
+struct FlagBits {
+  bool Zero = false, Sign = false, Carry = false, Overflow = false;
+};
+
 struct StoreRec {
   uint64_t Addr;
   unsigned Size;
@@ -288,9 +294,11 @@ private:
       store(O.Mem, S, X, SrcReg);
     }
   }
+  FlagBits flagBits() const;
   std::optional<bool> cond(llvm::StringRef CC) const;
   std::optional<bool> condArm64(int CC) const;
   bool step(const Instruction &I, std::string &Fail, size_t &Next, bool &Jumped);
+  bool unmodelled(const Instruction &I, std::string &Fail, bool FlagsToo);
   // step's amd64 instruction groups: each steps the instructions it knows
   // (the step's result) and gives nullopt for the others.
   struct Amd64Insn {
@@ -412,23 +420,28 @@ void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   Cur->Stores.push_back({*A, Size, SrcReg, StepNo});
 }
 
+FlagBits Machine::flagBits() const {
+  const uint64_t M = mask(F.Size);
+  const uint64_t R = F.Res & M, A = F.A & M, B = F.B & M;
+  const bool NegR = sext(R, F.Size) < 0, NegA = sext(A, F.Size) < 0,
+             NegB = sext(B, F.Size) < 0;
+  FlagBits Bits{R == 0, NegR, false, false};
+  if (F.K == FlagState::Sub) {
+    Bits.Carry = A < B;
+    Bits.Overflow = NegA != NegB && NegR != NegA;
+  } else if (F.K == FlagState::Add) {
+    Bits.Carry = R < A;
+    Bits.Overflow = NegA == NegB && NegR != NegA;
+  }
+  return Bits;
+}
+
 std::optional<bool> Machine::cond(llvm::StringRef CC) const {
   if (!F.Known)
     return std::nullopt;
-  const uint64_t M = mask(F.Size);
-  const uint64_t R = F.Res & M, A = F.A & M, B = F.B & M;
-  const bool ZF = R == 0;
-  const bool SF = sext(R, F.Size) < 0;
-  bool CF = false, OF = false;
-  if (F.K == FlagState::Sub) {
-    CF = A < B;
-    OF = ((sext(A, F.Size) < 0) != (sext(B, F.Size) < 0)) &&
-         ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
-  } else if (F.K == FlagState::Add) {
-    CF = R < A;
-    OF = ((sext(A, F.Size) < 0) == (sext(B, F.Size) < 0)) &&
-         ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
-  }
+  const FlagBits Bits = flagBits();
+  const bool ZF = Bits.Zero, SF = Bits.Sign, CF = Bits.Carry,
+             OF = Bits.Overflow;
   if (CC == "e" || CC == "z") return ZF;
   if (CC == "ne" || CC == "nz") return !ZF;
   if (CC == "l") return SF != OF;
@@ -699,16 +712,23 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
     return *R;
   if (auto R = amd64Control(In, Fail, Next, Jumped))
     return *R;
-  const auto &O = I.Ops;
-  // Anything else: its written registers become unknown; memory writes we
-  // cannot model end the run.
-  for (const auto &Op : O)
+  // Anything else: its written registers become unknown, flags too.
+  return unmodelled(I, Fail, true);
+}
+
+// An instruction no group models: a memory write ends the run (Fail says
+// which); the registers it writes become unknown, and the flags when
+// FlagsToo.
+bool Machine::unmodelled(const Instruction &I, std::string &Fail,
+                         bool FlagsToo) {
+  for (const auto &Op : I.Ops)
     if (Op.Written && Op.Kind == OpKind::Mem)
       return Fail = "unmodelled store " + I.text(), false;
   for (int R : I.RegsWritten)
     if (R >= 0 && R < C.I.NumRegs)
       setReg(R, 8, unknown());
-  F.Known = false;
+  if (FlagsToo)
+    F.Known = false;
   return true;
 }
 
@@ -750,19 +770,10 @@ Val Machine::operandArm64(const Operand &O, unsigned Size) {
 std::optional<bool> Machine::condArm64(int CC) const {
   if (!F.Known)
     return std::nullopt;
-  const uint64_t M = mask(F.Size);
-  const uint64_t R = F.Res & M, A = F.A & M, B = F.B & M;
-  const bool Z = R == 0, N = sext(R, F.Size) < 0;
-  bool Cf = false, V = false;
-  if (F.K == FlagState::Sub) {
-    Cf = A >= B; // no borrow
-    V = ((sext(A, F.Size) < 0) != (sext(B, F.Size) < 0)) &&
-        ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
-  } else if (F.K == FlagState::Add) {
-    Cf = R < A;
-    V = ((sext(A, F.Size) < 0) == (sext(B, F.Size) < 0)) &&
-        ((sext(R, F.Size) < 0) != (sext(A, F.Size) < 0));
-  }
+  const FlagBits Bits = flagBits();
+  const bool Z = Bits.Zero, N = Bits.Sign, V = Bits.Overflow;
+  // arm64's C after a subtraction is "no borrow".
+  const bool Cf = F.K == FlagState::Sub ? !Bits.Carry : Bits.Carry;
   switch (CC) { // Capstone's arm64_cc
   case 1: return Z;             // eq
   case 2: return !Z;            // ne
@@ -1177,18 +1188,9 @@ bool Machine::stepArm64(const Instruction &I, std::string &Fail, size_t &Next,
     return *R;
   if (auto R = arm64CondSelect(In))
     return *R;
-  const auto &O = I.Ops;
-  // Anything else: the registers it writes become unknown, flags too; a
-  // memory write we cannot model ends the run.
-  for (const auto &Op : O)
-    if (Op.Written && Op.Kind == OpKind::Mem)
-      return Fail = "unmodelled store " + I.text(), false;
-  for (int R : I.RegsWritten)
-    if (R >= 0 && R < C.I.NumRegs)
-      setReg(R, 8, unknown());
-  if (I.UpdatesFlags || I.RegsWritten.empty())
-    F.Known = false;
-  return true;
+  // Anything else: the registers it writes become unknown, the flags when
+  // it may set them.
+  return unmodelled(I, Fail, I.UpdatesFlags || I.RegsWritten.empty());
 }
 
 Run Machine::run(size_t Start, size_t Target, int Reg,

@@ -214,22 +214,33 @@ uint64_t aesMemHash(const HashKeys &K, ArrayRef<uint8_t> D, uint64_t Seed) {
   return Combine();
 }
 
-uint64_t aesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
+namespace {
+// The block the word hashes start from: the seed in the low 8 bytes, the
+// value (N bytes) above it (PINSRD $2 / PINSRQ $1; arm64 VMOV ... V0.D[0],
+// then V0.S[2] or V0.D[1]).
+AesBlock seedAndWord(uint64_t Seed, const void *V, size_t N) {
   AesBlock X{};
   memcpy(X.data(), &Seed, 8);
-  memcpy(X.data() + 8, &V, 4); // PINSRD $2
+  memcpy(X.data() + 8, V, N);
+  return X;
+}
+
+// amd64: three AESENC rounds over that block.
+uint64_t aesWordHash(const HashKeys &K, const void *V, size_t N,
+                     uint64_t Seed) {
+  AesBlock X = seedAndWord(Seed, V, N);
   for (unsigned I = 0; I < 3; ++I)
     X = aesEncRound(X, sched(K, I));
   return low64(X);
 }
+} // namespace
+
+uint64_t aesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
+  return aesWordHash(K, &V, 4, Seed);
+}
 
 uint64_t aesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
-  AesBlock X{};
-  memcpy(X.data(), &Seed, 8);
-  memcpy(X.data() + 8, &V, 8); // PINSRQ $1
-  for (unsigned I = 0; I < 3; ++I)
-    X = aesEncRound(X, sched(K, I));
-  return low64(X);
+  return aesWordHash(K, &V, 8, Seed);
 }
 
 // ---- arm64's AES hashes ---------------------------------------------------------
@@ -340,17 +351,13 @@ uint64_t arm64AesMemHash32(const HashKeys &K, uint32_t V, uint64_t Seed) {
     memcpy(X.data(), &Seed, 4); // VMOV R1, V0.S[0]
     memcpy(X.data() + 4, &V, 4); // VLD1 (R0), V0.S[1]
   } else {
-    memcpy(X.data(), &Seed, 8); // VMOV R1, V0.D[0]
-    memcpy(X.data() + 8, &V, 4); // VMOV R0, V0.S[2]
+    X = seedAndWord(Seed, &V, 4);
   }
   return low64(arm64Finish(X, sched(K, 0)));
 }
 
 uint64_t arm64AesMemHash64(const HashKeys &K, uint64_t V, uint64_t Seed) {
-  AesBlock X{};
-  memcpy(X.data(), &Seed, 8);
-  memcpy(X.data() + 8, &V, 8);
-  return low64(arm64Finish(X, sched(K, 0)));
+  return low64(arm64Finish(seedAndWord(Seed, &V, 8), sched(K, 0)));
 }
 
 // ---- the fallback (hash64.go) ------------------------------------------------------

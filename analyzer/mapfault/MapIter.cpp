@@ -31,15 +31,18 @@ std::string entryPosition(const MapState &S, const MapEntry &E) {
 
 // The iterator's own fields (hiter / maps.Iter).
 Error readIterFields(const MapReader &R, uint64_t IterAddr, MapIterState &It) {
-  const Memory &M = R.memory();
-  if (It.Impl == MapImpl::Classic) {
-    auto V = StructView::read(M, R.layouts(), "runtime.hiter", IterAddr);
-    if (!V)
-      return addContext(V.takeError(), "map iterator");
-    It.Key = V->getOr("key", 0);
-    It.Elem = V->getOr("elem", 0);
-    It.TypePtr = V->getOr("t", 0);
-    It.MapPtr = V->getOr("h", 0);
+  const bool Classic = It.Impl == MapImpl::Classic;
+  auto V = StructView::read(
+      R.memory(), R.layouts(),
+      Classic ? "runtime.hiter" : "internal/runtime/maps.Iter", IterAddr);
+  if (!V)
+    return addContext(V.takeError(), "map iterator");
+  // The fields both have (the type and map fields named differently).
+  It.Key = V->getOr("key", 0);
+  It.Elem = V->getOr("elem", 0);
+  It.TypePtr = V->getOr(Classic ? "t" : "typ", 0);
+  It.MapPtr = V->getOr(Classic ? "h" : "m", 0);
+  if (Classic) {
     ClassicIterFields C;
     C.Buckets = V->getOr("buckets", 0);
     C.BPtr = V->getOr("bptr", 0);
@@ -57,26 +60,18 @@ Error readIterFields(const MapReader &R, uint64_t IterAddr, MapIterState &It) {
       C.ClearSeq = V->getOr("clearSeq", 0);
     It.InOldBuckets = C.CheckBucket != NoCheck;
     It.Classic = C;
-  } else {
-    auto V = StructView::read(M, R.layouts(), "internal/runtime/maps.Iter",
-                              IterAddr);
-    if (!V)
-      return addContext(V.takeError(), "map iterator");
-    It.Key = V->getOr("key", 0);
-    It.Elem = V->getOr("elem", 0);
-    It.TypePtr = V->getOr("typ", 0);
-    It.MapPtr = V->getOr("m", 0);
-    SwissIterFields W;
-    W.EntryOffset = V->getOr("entryOffset", 0);
-    W.DirOffset = V->getOr("dirOffset", 0);
-    W.ClearSeq = V->getOr("clearSeq", 0);
-    W.GlobalDepth = static_cast<uint8_t>(V->getOr("globalDepth", 0));
-    W.DirIdx = static_cast<int64_t>(V->getOr("dirIdx", 0));
-    W.Tab = V->getOr("tab", 0);
-    W.Group = V->getOr("group.data", 0);
-    W.EntryIdx = V->getOr("entryIdx", 0);
-    It.Swiss = W;
+    return Error::success();
   }
+  SwissIterFields W;
+  W.EntryOffset = V->getOr("entryOffset", 0);
+  W.DirOffset = V->getOr("dirOffset", 0);
+  W.ClearSeq = V->getOr("clearSeq", 0);
+  W.GlobalDepth = static_cast<uint8_t>(V->getOr("globalDepth", 0));
+  W.DirIdx = static_cast<int64_t>(V->getOr("dirIdx", 0));
+  W.Tab = V->getOr("tab", 0);
+  W.Group = V->getOr("group.data", 0);
+  W.EntryIdx = V->getOr("entryIdx", 0);
+  It.Swiss = W;
   return Error::success();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -126,6 +127,27 @@ void reserveEntries(MapState &S, const MapLimits &L) {
         {S.headerCount(), L.MaxEntries,
          L.Keep ? L.KeepFirst + 8 : uint64_t(1) << 16}));
 }
+
+// The header at S.Addr read (ReadHeader) into Slot, then the map walked by
+// a WalkerT.
+template <typename WalkerT, typename Header>
+Error readAndWalk(const MapReader &R, const MapLimits &L, MapState &S,
+                  Expected<Header> (*ReadHeader)(const MapReader &, uint64_t),
+                  std::optional<Header> &Slot) {
+  WalkerT W(R, L, S);
+  if (Error E = W.layout())
+    return E;
+  auto H = ReadHeader(R, S.Addr);
+  if (!H)
+    return addContext(H.takeError(), "map header");
+  Slot = std::move(*H);
+  if constexpr (std::is_same_v<Header, ClassicHeader>)
+    readExtra(R, *Slot, S.Warn);
+  reserveEntries(S, L);
+  W.walk();
+  W.flush();
+  return Error::success();
+}
 } // namespace
 
 Expected<MapState> MapReader::decode(const TypeInfo &MapType,
@@ -142,30 +164,12 @@ Expected<MapState> MapReader::decode(const TypeInfo &MapType,
     S.Nil = true;
     return S;
   }
-  if (S.Impl == MapImpl::Classic) {
-    ClassicWalker W(*this, L, S);
-    if (Error E = W.layout())
-      return E;
-    auto H = readClassicHeader(*this, HeaderAddr);
-    if (!H)
-      return addContext(H.takeError(), "map header");
-    S.Classic = std::move(*H);
-    readExtra(*this, *S.Classic, S.Warn);
-    reserveEntries(S, L);
-    W.walk();
-    W.flush();
-  } else {
-    SwissWalker W(*this, L, S);
-    if (Error E = W.layout())
-      return E;
-    auto H = readSwissHeader(*this, HeaderAddr);
-    if (!H)
-      return addContext(H.takeError(), "map header");
-    S.Swiss = std::move(*H);
-    reserveEntries(S, L);
-    W.walk();
-    W.flush();
-  }
+  if (Error E = S.Impl == MapImpl::Classic
+                    ? readAndWalk<ClassicWalker>(*this, L, S,
+                                                 readClassicHeader, S.Classic)
+                    : readAndWalk<SwissWalker>(*this, L, S, readSwissHeader,
+                                               S.Swiss))
+    return E;
   if (!S.countMatches())
     S.Warn.addf("header says {0} entries, the walk found {1}{2}",
                 S.headerCount(), S.EntriesFound,

@@ -64,9 +64,20 @@ protected:
         return true;
     return false;
   }
-  bool headerAligned() {
-    return check("header aligned", Addr % 8 == 0 && Addr != 0, true, 0,
-                 "address " + hex(Addr));
+  // The header at Addr (ReadHeader; What names its struct) when it is
+  // aligned and readable, both recorded as hard checks.
+  template <typename Header>
+  std::optional<Header>
+  header(Expected<Header> (*ReadHeader)(const MapReader &, uint64_t),
+         const char *What) {
+    if (!check("header aligned", Addr % 8 == 0 && Addr != 0, true, 0,
+               "address " + hex(Addr)))
+      return std::nullopt;
+    auto H = ReadHeader(R, Addr);
+    if (!check("header readable", bool(H), true, 0,
+               readText(H, std::string(What) + " at " + hex(Addr))))
+      return std::nullopt;
+    return std::move(*H);
   }
   // Decodes a small sample of the map and compares with the header
   // (Expect: the count it announces).
@@ -190,11 +201,8 @@ void ClassicChecks::arrays(const ClassicHeader &H) {
 }
 
 void ClassicChecks::run() {
-  if (!headerAligned())
-    return;
-  auto H = readClassicHeader(R, Addr);
-  if (!check("header readable", bool(H), true, 0,
-             readText(H, "hmap at " + hex(Addr))))
+  auto H = header(readClassicHeader, "hmap");
+  if (!H)
     return;
   check("flags", (H->Flags & 0xf0) == 0, true, 0,
         "flags " + hex(H->Flags) +
@@ -335,11 +343,8 @@ void SwissChecks::tables(const SwissHeader &H) {
 }
 
 void SwissChecks::run() {
-  if (!headerAligned())
-    return;
-  auto H = readSwissHeader(R, Addr);
-  if (!check("header readable", bool(H), true, 0,
-             readText(H, "maps.Map at " + hex(Addr))))
+  auto H = header(readSwissHeader, "maps.Map");
+  if (!H)
     return;
   check("writing is 0 or 1", H->Writing <= 1, true, 0,
         "writing " + std::to_string(H->Writing));

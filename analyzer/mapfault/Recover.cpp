@@ -7,6 +7,31 @@
 
 namespace ms {
 
+namespace {
+// The registers that pass A's words (ABIInternal integer registers); none
+// when A has more words than registers.
+std::optional<std::vector<int>> argRegisters(const Arch &Arch,
+                                             const ArgSpec &A) {
+  const auto Regs = Arch.goIntArgRegs();
+  std::vector<int> Out;
+  for (int W = 0; W < A.NumWords; ++W) {
+    size_t R = static_cast<size_t>(A.FirstWord + W);
+    if (R >= Regs.size())
+      return std::nullopt;
+    Out.push_back(static_cast<int>(Regs[R]));
+  }
+  return Out;
+}
+
+// An empty candidate from Src at exact confidence.
+Candidate exactCandidate(Source Src) {
+  Candidate C;
+  C.Src = Src;
+  C.Conf = Confidence::Exact;
+  return C;
+}
+} // namespace
+
 llvm::StringRef sourceName(Source S) {
   switch (S) {
   case Source::Register: return "register";
@@ -55,18 +80,12 @@ std::vector<Candidate> FrameArgs::candidates(const ArgSpec &A) const {
 void FrameArgs::fromRegisters(const ArgSpec &A,
                               std::vector<Candidate> &Out) const {
   const StackFrame &F = frame();
-  if (!F.Regs)
+  auto Regs = argRegisters(P.arch(), A);
+  if (!F.Regs || !Regs)
     return;
-  const auto Regs = P.arch().goIntArgRegs();
-  Candidate C;
-  C.Src = Source::Register;
-  C.Conf = Confidence::Exact;
+  Candidate C = exactCandidate(Source::Register);
   std::string Names;
-  for (int W = 0; W < A.NumWords; ++W) {
-    size_t R = static_cast<size_t>(A.FirstWord + W);
-    if (R >= Regs.size())
-      return;
-    int Reg = static_cast<int>(Regs[R]);
+  for (int Reg : *Regs) {
     auto V = F.Regs->get(static_cast<unsigned>(Reg));
     if (!V)
       return;
@@ -284,19 +303,14 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
 void FrameArgs::fromDataflow(const ArgSpec &A,
                              std::vector<Candidate> &Out) const {
   const StackFrame *Cl = caller();
-  if (!Cl)
+  auto Regs = argRegisters(P.arch(), A);
+  if (!Cl || !Regs)
     return;
   const size_t CallerIdx = static_cast<size_t>(Cl - St.Frames.data());
-  const auto Regs = P.arch().goIntArgRegs();
-  Candidate C;
-  C.Src = Source::CallsiteDataflow;
-  C.Conf = Confidence::Exact;
+  Candidate C = exactCandidate(Source::CallsiteDataflow);
   std::string Detail;
-  for (int W = 0; W < A.NumWords; ++W) {
-    size_t R = static_cast<size_t>(A.FirstWord + W);
-    if (R >= Regs.size())
-      return;
-    auto V = registerAtCallIn(CallerIdx, static_cast<int>(Regs[R]), Detail, 0);
+  for (int Reg : *Regs) {
+    auto V = registerAtCallIn(CallerIdx, Reg, Detail, 0);
     if (!V)
       return;
     C.Words.push_back(V->first);
