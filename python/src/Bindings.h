@@ -9,6 +9,7 @@
 #include <string>
 
 #include <llvm/Support/JSON.h>
+#include <llvm/Support/raw_ostream.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -37,6 +38,40 @@ template <typename T> T unwrap(llvm::Expected<T> V) {
 // the CLI prints; and that text itself.
 py::object toPython(const llvm::json::Value &V);
 std::string jsonText(const llvm::json::Value &V);
+
+// What a text writer prints (Write(OS) on an llvm::raw_ostream), as a
+// string.
+template <typename WriteFn> std::string textOf(WriteFn &&Write) {
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  Write(OS);
+  return OS.str();
+}
+
+// A report class's JSON methods: to_json (the text the CLI prints, without
+// its final newline) and to_dict (that JSON as Python objects).
+template <typename Report, typename Class>
+Class &addJsonMethods(Class &C, const char *JsonDoc = "") {
+  C.def(
+      "to_json", [](const Report &R) { return jsonText(toJSON(R)); },
+      JsonDoc);
+  C.def("to_dict", [](const Report &R) { return toPython(toJSON(R)); });
+  return C;
+}
+
+// A method Name returning what Write(R, OS) prints.
+template <typename Report, typename Class>
+Class &addTextMethod(Class &C, const char *Name,
+                     void (*Write)(const Report &, llvm::raw_ostream &),
+                     const char *Doc = "") {
+  C.def(
+      Name,
+      [Write](const Report &R) {
+        return textOf([&](llvm::raw_ostream &OS) { Write(R, OS); });
+      },
+      Doc);
+  return C;
+}
 
 // One analyzed process (Session.cpp). Mem is the host's memory when the
 // session reads through Python callbacks (owned by the session's target).

@@ -1,25 +1,18 @@
 // mapsleuth._StackReport: one stack of report/Stacks.h.
-#include <llvm/Support/raw_ostream.h>
-
 #include "Bindings.h"
 
 namespace mspy {
 
 void bindStackReport(py::module_ &M) {
-  py::class_<ms::StackReport>(M, "_StackReport")
-      .def("to_json",
-           [](const ms::StackReport &R) { return jsonText(toJSON(R)); })
-      .def(
-          "to_text",
-          [](const ms::StackReport &R, const std::string &Indent) {
-            std::string S;
-            llvm::raw_string_ostream OS(S);
-            ms::writeStackText(R, OS, Indent);
-            return OS.str();
-          },
-          py::arg("indent") = "  ")
-      .def("to_dict",
-           [](const ms::StackReport &R) { return toPython(toJSON(R)); });
+  py::class_<ms::StackReport> C(M, "_StackReport");
+  addJsonMethods<ms::StackReport>(C);
+  C.def(
+      "to_text",
+      [](const ms::StackReport &R, const std::string &Indent) {
+        return textOf(
+            [&](llvm::raw_ostream &OS) { ms::writeStackText(R, OS, Indent); });
+      },
+      py::arg("indent") = "  ");
 }
 
 } // namespace mspy
