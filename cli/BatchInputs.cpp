@@ -88,6 +88,17 @@ std::optional<ListLine> parseListLine(llvm::StringRef L) {
   return R;
 }
 
+// The entries of a list file's text, in order.
+std::vector<ListLine> parseList(llvm::StringRef Text) {
+  llvm::SmallVector<llvm::StringRef, 0> Lines;
+  Text.split(Lines, '\n');
+  std::vector<ListLine> Out;
+  for (llvm::StringRef L : Lines)
+    if (auto LL = parseListLine(L))
+      Out.push_back(std::move(*LL));
+  return Out;
+}
+
 // Relative paths in a list are relative to the list's directory (stdin:
 // the current directory).
 std::string resolveIn(const std::string &Base, const std::string &P) {
@@ -210,20 +221,15 @@ private:
       return addError(ListPath, quotePath(ListPath) + ": list file larger than " +
                                     std::to_string(MaxListBytes) + " bytes");
     std::string Base = listBase(ListPath);
-    llvm::SmallVector<llvm::StringRef, 0> Lines;
-    llvm::StringRef(Text).split(Lines, '\n');
-    for (llvm::StringRef L : Lines) {
-      auto LL = parseListLine(L);
-      if (!LL)
-        continue;
-      if (llvm::StringRef(LL->Path).startswith("@") && LL->Path.size() > 1) {
-        addList(resolveIn(Base, LL->Path.substr(1)), Depth + 1);
+    for (const ListLine &LL : parseList(Text)) {
+      if (llvm::StringRef(LL.Path).startswith("@") && LL.Path.size() > 1) {
+        addList(resolveIn(Base, LL.Path.substr(1)), Depth + 1);
         continue;
       }
       std::optional<std::string> LineExe;
-      if (LL->Exe)
-        LineExe = resolveIn(Base, *LL->Exe);
-      addPath(resolveIn(Base, LL->Path), /*TopLevel=*/false, LineExe);
+      if (LL.Exe)
+        LineExe = resolveIn(Base, *LL.Exe);
+      addPath(resolveIn(Base, LL.Path), /*TopLevel=*/false, LineExe);
     }
   }
 
@@ -235,19 +241,14 @@ private:
     Head.resize(static_cast<size_t>(In.gcount()));
     if (Head.find('\0') != std::string::npos)
       return false;
-    llvm::SmallVector<llvm::StringRef, 0> Lines;
-    llvm::StringRef(Head).split(Lines, '\n');
-    for (llvm::StringRef L : Lines) {
-      auto LL = parseListLine(L);
-      if (!LL)
-        continue;
-      std::string First = LL->Path;
-      if (llvm::StringRef(First).startswith("@"))
-        First = First.substr(1);
-      std::error_code EC;
-      return fs::exists(resolveIn(listBase(P), First), EC);
-    }
-    return false;
+    std::vector<ListLine> Entries = parseList(Head);
+    if (Entries.empty())
+      return false;
+    std::string First = Entries.front().Path;
+    if (llvm::StringRef(First).startswith("@"))
+      First = First.substr(1);
+    std::error_code EC;
+    return fs::exists(resolveIn(listBase(P), First), EC);
   }
 
   void addCore(const std::string &P, const std::optional<std::string> &ListExe,

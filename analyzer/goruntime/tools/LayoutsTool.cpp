@@ -29,6 +29,29 @@ using namespace llvm;
 
 namespace {
 
+// A Go executable with its build info and DWARF, for the commands that
+// read or check layouts; an error when it has no DWARF (Why says what it
+// was wanted for).
+struct Program {
+  std::unique_ptr<ExeFile> X;
+  BuildInfo BI;
+  std::unique_ptr<DwarfInfo> D;
+};
+Expected<Program> openProgram(const std::string &Path, const char *Why) {
+  auto X = ExeFile::open(Path);
+  if (!X)
+    return X.takeError();
+  auto BI = readBuildInfo(**X);
+  if (!BI)
+    return BI.takeError();
+  auto D = openDwarf(**X);
+  if (!D)
+    return D.takeError();
+  if (!*D)
+    return makeError("{0} has no DWARF {1}", Path, Why);
+  return Program{std::move(*X), std::move(*BI), std::move(*D)};
+}
+
 std::string quote(StringRef S) {
   std::string Out;
   raw_string_ostream OS(Out);
@@ -77,20 +100,14 @@ void addFields(DwarfInfo &D, const StructLayout &L, const std::string &Prefix,
 }
 
 Expected<Dumped> dump(const std::string &Arch, const std::string &Path) {
-  auto X = ExeFile::open(Path);
-  if (!X)
-    return X.takeError();
-  if ((*X)->arch().goName() != Arch)
-    return makeError("{0} is {1}, not {2}", Path, (*X)->arch().goName(), Arch);
-  auto BI = readBuildInfo(**X);
-  if (!BI)
-    return BI.takeError();
-  auto DOr = openDwarf(**X);
-  if (!DOr)
-    return DOr.takeError();
-  if (!*DOr)
-    return makeError("{0} has no DWARF (built with -w?)", Path);
-  DwarfInfo &D = **DOr;
+  auto Prog = openProgram(Path, "(built with -w?)");
+  if (!Prog)
+    return Prog.takeError();
+  if (Prog->X->arch().goName() != Arch)
+    return makeError("{0} is {1}, not {2}", Path, Prog->X->arch().goName(),
+                     Arch);
+  DwarfInfo &D = *Prog->D;
+  const BuildInfo *BI = &Prog->BI;
   Dumped R;
   R.Arch = Arch;
   R.Toolchain = BI->Version.Raw;
@@ -151,18 +168,13 @@ int show(const std::string &Path, const std::string &Struct) {
 // Compares the embedded table the program would use when stripped with the
 // program's DWARF, field by field. Returns the number of differences.
 Expected<unsigned> check(const std::string &Path) {
-  auto X = ExeFile::open(Path);
-  if (!X)
-    return X.takeError();
-  auto BI = readBuildInfo(**X);
-  if (!BI)
-    return BI.takeError();
-  auto D = openDwarf(**X);
-  if (!D)
-    return D.takeError();
-  if (!*D)
-    return makeError("{0} has no DWARF to check against", Path);
-  auto T = RuntimeLayouts::forProgram(**X, *BI, nullptr);
+  auto Prog = openProgram(Path, "to check against");
+  if (!Prog)
+    return Prog.takeError();
+  auto &X = Prog->X;
+  auto &BI = Prog->BI;
+  auto &D = Prog->D;
+  auto T = RuntimeLayouts::forProgram(*X, BI, nullptr);
   if (!T)
     return T.takeError();
   unsigned Bad = 0, Fields = 0;
@@ -173,11 +185,11 @@ Expected<unsigned> check(const std::string &Path) {
   unsigned Absent = 0;
   for (const std::string &S : (*T)->structNames()) {
     // Which types a program's DWARF has depends on the program.
-    if (!(*D)->hasType(S)) {
+    if (!D->hasType(S)) {
       ++Absent;
       continue;
     }
-    auto L = (*D)->structLayout(S);
+    auto L = D->structLayout(S);
     if (!L) {
       Report(S + ": " + toString(L.takeError()));
       continue;
@@ -196,7 +208,7 @@ Expected<unsigned> check(const std::string &Path) {
       if (F.Name == "_" || StringRef(F.Name).endswith("._"))
         continue; // blank (padding) fields: several per struct, no lookup
       ++Fields;
-      auto G = (*D)->field(S, F.Name);
+      auto G = D->field(S, F.Name);
       if (!G) {
         Report(S + "." + F.Name + ": " + toString(G.takeError()));
         continue;
@@ -208,7 +220,7 @@ Expected<unsigned> check(const std::string &Path) {
     }
   }
   for (const char *S : layoutSpecStructs())
-    if ((*D)->hasType(S) && !(*T)->hasStruct(S))
+    if (D->hasType(S) && !(*T)->hasStruct(S))
       Report(Twine("struct ") + S + " is in DWARF but not in the table");
   outs() << formatv("{0}: {1} ({2}): {3} fields compared, {4} differences"
                     " ({5} table structs not in this program's DWARF)\n",
