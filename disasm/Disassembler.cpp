@@ -115,16 +115,254 @@ bool Instruction::writes(int Reg) const {
          RegsWritten.end();
 }
 
+namespace {
+
+bool inGroup(const cs_detail &D, uint8_t G) {
+  for (uint8_t K = 0; K < D.groups_count; ++K)
+    if (D.groups[K] == G)
+      return true;
+  return false;
+}
+
+// ---- x86-64 ------------------------------------------------------------------
+
+Operand x86Operand(const cs_insn &CI, const cs_x86_op &O) {
+  Operand Op;
+  Op.Size = O.size;
+  Op.Read = O.access & CS_AC_READ;
+  Op.Written = O.access & CS_AC_WRITE;
+  if (O.type == X86_OP_REG) {
+    Op.Kind = OpKind::Reg;
+    Op.Reg = x86Dwarf(O.reg);
+    Op.HighByte = O.reg == X86_REG_AH || O.reg == X86_REG_BH ||
+                  O.reg == X86_REG_CH || O.reg == X86_REG_DH;
+  } else if (O.type == X86_OP_IMM) {
+    Op.Kind = OpKind::Imm;
+    Op.Imm = O.imm;
+  } else if (O.type == X86_OP_MEM) {
+    Op.Kind = OpKind::Mem;
+    Op.Mem.Base = x86Dwarf(O.mem.base);
+    Op.Mem.Index = x86Dwarf(O.mem.index);
+    Op.Mem.Scale = O.mem.scale;
+    Op.Mem.Disp = O.mem.disp;
+    Op.Mem.FsSegment = O.mem.segment == X86_REG_FS;
+    if (O.mem.base == X86_REG_RIP) {
+      Op.Mem.PCRelative = true;
+      Op.Mem.Absolute = CI.address + CI.size + O.mem.disp;
+    } else if (O.mem.base == X86_REG_INVALID &&
+               O.mem.index == X86_REG_INVALID && !Op.Mem.FsSegment) {
+      Op.Mem.Absolute = static_cast<uint64_t>(O.mem.disp);
+    }
+  }
+  return Op;
+}
+
+InsnClass x86Class(const cs_insn &CI, const Instruction &I) {
+  switch (CI.id) {
+  case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVZX:
+  case X86_INS_MOVSX: case X86_INS_MOVSXD: case X86_INS_MOVQ:
+  case X86_INS_MOVD: case X86_INS_MOVUPS: case X86_INS_MOVAPS:
+  case X86_INS_MOVDQU:
+    if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Mem)
+      return InsnClass::Load;
+    if (I.Ops.size() == 2 && I.Ops[0].Kind == OpKind::Mem)
+      return InsnClass::Store;
+    return InsnClass::Move;
+  case X86_INS_LEA: return InsnClass::Lea;
+  case X86_INS_CALL: return InsnClass::Call;
+  case X86_INS_RET: return InsnClass::Ret;
+  case X86_INS_JMP: return InsnClass::Jump;
+  case X86_INS_PUSH: return InsnClass::Push;
+  case X86_INS_POP: return InsnClass::Pop;
+  case X86_INS_ADD: case X86_INS_SUB:
+    if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm)
+      return InsnClass::AddSubImm;
+    return I.Class;
+  case X86_INS_XOR: case X86_INS_XORPS: return InsnClass::Xor;
+  case X86_INS_NOP: return InsnClass::Nop;
+  case X86_INS_INT3: case X86_INS_UD2: return InsnClass::Trap;
+  default:
+    return inGroup(*CI.detail, CS_GRP_JUMP) ? InsnClass::CondJump : I.Class;
+  }
+}
+
+// The operands, class and direct target of an x86-64 instruction.
+void convertX86(const cs_insn &CI, Instruction &I) {
+  const cs_x86 &X = CI.detail->x86;
+  for (uint8_t K = 0; K < X.op_count; ++K)
+    I.Ops.push_back(x86Operand(CI, X.operands[K]));
+  I.Class = x86Class(CI, I);
+  if ((I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
+       I.Class == InsnClass::CondJump) &&
+      I.Ops.size() == 1 && I.Ops[0].Kind == OpKind::Imm)
+    I.Target = static_cast<uint64_t>(I.Ops[0].Imm);
+}
+
+// ---- arm64 ---------------------------------------------------------------------
+
+ShiftKind arm64Shift(arm64_shifter T) {
+  switch (T) {
+  case ARM64_SFT_LSL: return ShiftKind::LSL;
+  case ARM64_SFT_LSR: return ShiftKind::LSR;
+  case ARM64_SFT_ASR: return ShiftKind::ASR;
+  case ARM64_SFT_ROR: return ShiftKind::ROR;
+  default: return ShiftKind::None;
+  }
+}
+
+MemOperand::Extend arm64Extend(arm64_extender E) {
+  using X = MemOperand::Extend;
+  switch (E) {
+  case ARM64_EXT_UXTB: return X::UXTB;
+  case ARM64_EXT_UXTH: return X::UXTH;
+  case ARM64_EXT_UXTW: return X::UXTW;
+  case ARM64_EXT_UXTX: return X::UXTX;
+  case ARM64_EXT_SXTB: return X::SXTB;
+  case ARM64_EXT_SXTH: return X::SXTH;
+  case ARM64_EXT_SXTW: return X::SXTW;
+  case ARM64_EXT_SXTX: return X::SXTX;
+  default: return X::None;
+  }
+}
+
+Operand arm64Operand(const cs_arm64_op &O) {
+  Operand Op;
+  Op.Read = O.access & CS_AC_READ;
+  Op.Written = O.access & CS_AC_WRITE;
+  if (O.type == ARM64_OP_REG) {
+    Op.Kind = OpKind::Reg;
+    Op.Reg = arm64Dwarf(O.reg);
+    // w registers are the low 32 bits of the x register of that number.
+    Op.Size = (O.reg >= ARM64_REG_W0 && O.reg <= ARM64_REG_W30) ||
+                      O.reg == ARM64_REG_WZR || O.reg == ARM64_REG_WSP
+                  ? 4
+                  : 8;
+    Op.Shift = arm64Shift(O.shift.type);
+    Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
+    Op.Ext = arm64Extend(O.ext);
+  } else if (O.type == ARM64_OP_IMM || O.type == ARM64_OP_CIMM) {
+    Op.Kind = OpKind::Imm;
+    Op.Imm = O.imm;
+    // "add x0, x0, #1, lsl #12", "movz x1, #2, lsl #16".
+    if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 64) {
+      Op.Imm = static_cast<int64_t>(static_cast<uint64_t>(O.imm)
+                                    << O.shift.value);
+      Op.Shift = ShiftKind::LSL;
+      Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
+    }
+  } else if (O.type == ARM64_OP_MEM) {
+    Op.Kind = OpKind::Mem;
+    Op.Mem.Base = arm64Dwarf(O.mem.base);
+    Op.Mem.Index = arm64Dwarf(O.mem.index);
+    Op.Mem.Disp = O.mem.disp;
+    if (Op.Mem.Index >= 0) {
+      if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 8)
+        Op.Mem.Scale = 1 << O.shift.value;
+      Op.Mem.IndexExtend = arm64Extend(O.ext);
+    }
+  }
+  return Op;
+}
+
+// The width a load or store moves, where the mnemonic says it; 0 else.
+unsigned arm64AccessSize(unsigned Id) {
+  switch (Id) {
+  case ARM64_INS_LDRB: case ARM64_INS_LDURB: case ARM64_INS_LDRSB:
+  case ARM64_INS_LDURSB: case ARM64_INS_STRB: case ARM64_INS_STURB:
+    return 1;
+  case ARM64_INS_LDRH: case ARM64_INS_LDURH: case ARM64_INS_LDRSH:
+  case ARM64_INS_LDURSH: case ARM64_INS_STRH: case ARM64_INS_STURH:
+    return 2;
+  case ARM64_INS_LDRSW: case ARM64_INS_LDURSW:
+    return 4;
+  default:
+    return 0;
+  }
+}
+
+// The width a load or store moves set on its memory operand where the
+// mnemonic says it (ldrb, sturh, ldrsw...); else the register's stands.
+void setAccessSize(unsigned Id, Instruction &I) {
+  if (unsigned Size = arm64AccessSize(Id))
+    for (Operand &M : I.Ops)
+      if (M.Kind == OpKind::Mem)
+        M.Size = static_cast<uint8_t>(Size);
+}
+
+// The class of an arm64 instruction; fixes up the operands that need it
+// (movn's immediate, the memory operand's width).
+InsnClass arm64Class(const cs_insn &CI, Instruction &I) {
+  const cs_arm64 &A = CI.detail->arm64;
+  switch (CI.id) {
+  case ARM64_INS_MOV: case ARM64_INS_MOVZ: case ARM64_INS_ORR:
+    return InsnClass::Move;
+  case ARM64_INS_MOVN:
+    // movn x0, #imm: x0 = ~imm (as "mov x0, #-N" when Capstone says so).
+    if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm) {
+      I.Ops[1].Imm = ~I.Ops[1].Imm;
+      if (I.Ops[0].Size == 4)
+        I.Ops[1].Imm &= 0xffffffff;
+    }
+    return InsnClass::Move;
+  case ARM64_INS_LDR: case ARM64_INS_LDUR: case ARM64_INS_LDP:
+  case ARM64_INS_LDRB: case ARM64_INS_LDRH: case ARM64_INS_LDRSW:
+  case ARM64_INS_LDURB: case ARM64_INS_LDURH: case ARM64_INS_LDURSW:
+  case ARM64_INS_LDRSB: case ARM64_INS_LDRSH: case ARM64_INS_LDURSB:
+  case ARM64_INS_LDURSH:
+    setAccessSize(CI.id, I);
+    return InsnClass::Load;
+  case ARM64_INS_STR: case ARM64_INS_STUR: case ARM64_INS_STP:
+  case ARM64_INS_STRB: case ARM64_INS_STRH: case ARM64_INS_STURB:
+  case ARM64_INS_STURH:
+    setAccessSize(CI.id, I);
+    return InsnClass::Store;
+  case ARM64_INS_ADR: case ARM64_INS_ADRP: return InsnClass::Lea;
+  case ARM64_INS_BL: case ARM64_INS_BLR: return InsnClass::Call;
+  case ARM64_INS_RET: return InsnClass::Ret;
+  case ARM64_INS_B:
+    return A.cc == ARM64_CC_INVALID || A.cc == ARM64_CC_AL
+               ? InsnClass::Jump
+               : InsnClass::CondJump;
+  case ARM64_INS_BR: return InsnClass::Jump;
+  case ARM64_INS_CBZ: case ARM64_INS_CBNZ: case ARM64_INS_TBZ:
+  case ARM64_INS_TBNZ: return InsnClass::CondJump;
+  case ARM64_INS_ADD: case ARM64_INS_SUB:
+    if (I.Ops.size() == 3 && I.Ops[2].Kind == OpKind::Imm)
+      return InsnClass::AddSubImm;
+    return I.Class;
+  case ARM64_INS_NOP: return InsnClass::Nop;
+  case ARM64_INS_BRK: case ARM64_INS_HLT: return InsnClass::Trap;
+  default: return I.Class;
+  }
+}
+
+// The operands, condition, class and direct target of an arm64
+// instruction.
+void convertArm64(const cs_insn &CI, Instruction &I) {
+  const cs_arm64 &A = CI.detail->arm64;
+  I.Cond = A.cc == ARM64_CC_AL || A.cc == ARM64_CC_NV ? 0 : static_cast<int>(A.cc);
+  I.UpdatesFlags = A.update_flags;
+  I.Writeback = A.writeback;
+  for (uint8_t K = 0; K < A.op_count; ++K)
+    I.Ops.push_back(arm64Operand(A.operands[K]));
+  I.Class = arm64Class(CI, I);
+  if (I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
+      I.Class == InsnClass::CondJump || I.Class == InsnClass::Lea)
+    for (const auto &Op : I.Ops)
+      if (Op.Kind == OpKind::Imm)
+        I.Target = static_cast<uint64_t>(Op.Imm);
+}
+
+} // namespace
+
 Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
   Instruction I;
   I.Addr = CI.address;
   I.Size = static_cast<uint8_t>(CI.size);
   I.Mnemonic = CI.mnemonic;
   I.OpText = CI.op_str;
-  const cs_detail *D = CI.detail;
-  if (!D)
+  if (!CI.detail)
     return I;
-
   // Registers read and written, implicit ones included.
   cs_regs Rd, Wr;
   uint8_t NRd = 0, NWr = 0;
@@ -134,215 +372,10 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
     for (uint8_t K = 0; K < NWr; ++K)
       I.RegsWritten.push_back(reg(Wr[K]));
   }
-
-  auto InGroup = [&](uint8_t G) {
-    for (uint8_t K = 0; K < D->groups_count; ++K)
-      if (D->groups[K] == G)
-        return true;
-    return false;
-  };
-
-  if (X86) {
-    const cs_x86 &X = D->x86;
-    for (uint8_t K = 0; K < X.op_count; ++K) {
-      const cs_x86_op &O = X.operands[K];
-      Operand Op;
-      Op.Size = O.size;
-      Op.Read = O.access & CS_AC_READ;
-      Op.Written = O.access & CS_AC_WRITE;
-      if (O.type == X86_OP_REG) {
-        Op.Kind = OpKind::Reg;
-        Op.Reg = reg(O.reg);
-        Op.HighByte = O.reg == X86_REG_AH || O.reg == X86_REG_BH ||
-                      O.reg == X86_REG_CH || O.reg == X86_REG_DH;
-      } else if (O.type == X86_OP_IMM) {
-        Op.Kind = OpKind::Imm;
-        Op.Imm = O.imm;
-      } else if (O.type == X86_OP_MEM) {
-        Op.Kind = OpKind::Mem;
-        Op.Mem.Base = reg(O.mem.base);
-        Op.Mem.Index = reg(O.mem.index);
-        Op.Mem.Scale = O.mem.scale;
-        Op.Mem.Disp = O.mem.disp;
-        Op.Mem.FsSegment = O.mem.segment == X86_REG_FS;
-        if (O.mem.base == X86_REG_RIP) {
-          Op.Mem.PCRelative = true;
-          Op.Mem.Absolute = CI.address + CI.size + O.mem.disp;
-        } else if (O.mem.base == X86_REG_INVALID &&
-                   O.mem.index == X86_REG_INVALID && !Op.Mem.FsSegment) {
-          Op.Mem.Absolute = static_cast<uint64_t>(O.mem.disp);
-        }
-      }
-      I.Ops.push_back(Op);
-    }
-    switch (CI.id) {
-    case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVZX:
-    case X86_INS_MOVSX: case X86_INS_MOVSXD: case X86_INS_MOVQ:
-    case X86_INS_MOVD: case X86_INS_MOVUPS: case X86_INS_MOVAPS:
-    case X86_INS_MOVDQU:
-      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Mem)
-        I.Class = InsnClass::Load;
-      else if (I.Ops.size() == 2 && I.Ops[0].Kind == OpKind::Mem)
-        I.Class = InsnClass::Store;
-      else
-        I.Class = InsnClass::Move;
-      break;
-    case X86_INS_LEA: I.Class = InsnClass::Lea; break;
-    case X86_INS_CALL: I.Class = InsnClass::Call; break;
-    case X86_INS_RET: I.Class = InsnClass::Ret; break;
-    case X86_INS_JMP: I.Class = InsnClass::Jump; break;
-    case X86_INS_PUSH: I.Class = InsnClass::Push; break;
-    case X86_INS_POP: I.Class = InsnClass::Pop; break;
-    case X86_INS_ADD: case X86_INS_SUB:
-      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm)
-        I.Class = InsnClass::AddSubImm;
-      break;
-    case X86_INS_XOR: case X86_INS_XORPS: I.Class = InsnClass::Xor; break;
-    case X86_INS_NOP: I.Class = InsnClass::Nop; break;
-    case X86_INS_INT3: case X86_INS_UD2: I.Class = InsnClass::Trap; break;
-    default:
-      if (InGroup(CS_GRP_JUMP))
-        I.Class = InsnClass::CondJump;
-    }
-    if ((I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
-         I.Class == InsnClass::CondJump) &&
-        I.Ops.size() == 1 && I.Ops[0].Kind == OpKind::Imm)
-      I.Target = static_cast<uint64_t>(I.Ops[0].Imm);
-  } else {
-    const cs_arm64 &A = D->arm64;
-    I.Cond = A.cc == ARM64_CC_AL || A.cc == ARM64_CC_NV ? 0 : static_cast<int>(A.cc);
-    I.UpdatesFlags = A.update_flags;
-    I.Writeback = A.writeback;
-    auto ShiftOf = [](arm64_shifter T) {
-      switch (T) {
-      case ARM64_SFT_LSL: return ShiftKind::LSL;
-      case ARM64_SFT_LSR: return ShiftKind::LSR;
-      case ARM64_SFT_ASR: return ShiftKind::ASR;
-      case ARM64_SFT_ROR: return ShiftKind::ROR;
-      default: return ShiftKind::None;
-      }
-    };
-    auto ExtOf = [](arm64_extender E) {
-      using X = MemOperand::Extend;
-      switch (E) {
-      case ARM64_EXT_UXTB: return X::UXTB;
-      case ARM64_EXT_UXTH: return X::UXTH;
-      case ARM64_EXT_UXTW: return X::UXTW;
-      case ARM64_EXT_UXTX: return X::UXTX;
-      case ARM64_EXT_SXTB: return X::SXTB;
-      case ARM64_EXT_SXTH: return X::SXTH;
-      case ARM64_EXT_SXTW: return X::SXTW;
-      case ARM64_EXT_SXTX: return X::SXTX;
-      default: return X::None;
-      }
-    };
-    for (uint8_t K = 0; K < A.op_count; ++K) {
-      const cs_arm64_op &O = A.operands[K];
-      Operand Op;
-      Op.Read = O.access & CS_AC_READ;
-      Op.Written = O.access & CS_AC_WRITE;
-      if (O.type == ARM64_OP_REG) {
-        Op.Kind = OpKind::Reg;
-        Op.Reg = reg(O.reg);
-        // w registers are the low 32 bits of the x register of that number.
-        Op.Size = (O.reg >= ARM64_REG_W0 && O.reg <= ARM64_REG_W30) ||
-                          O.reg == ARM64_REG_WZR || O.reg == ARM64_REG_WSP
-                      ? 4
-                      : 8;
-        Op.Shift = ShiftOf(O.shift.type);
-        Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
-        Op.Ext = ExtOf(O.ext);
-      } else if (O.type == ARM64_OP_IMM || O.type == ARM64_OP_CIMM) {
-        Op.Kind = OpKind::Imm;
-        Op.Imm = O.imm;
-        // "add x0, x0, #1, lsl #12", "movz x1, #2, lsl #16".
-        if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 64) {
-          Op.Imm = static_cast<int64_t>(static_cast<uint64_t>(O.imm)
-                                        << O.shift.value);
-          Op.Shift = ShiftKind::LSL;
-          Op.ShiftAmount = static_cast<uint8_t>(O.shift.value);
-        }
-      } else if (O.type == ARM64_OP_MEM) {
-        Op.Kind = OpKind::Mem;
-        Op.Mem.Base = reg(O.mem.base);
-        Op.Mem.Index = reg(O.mem.index);
-        Op.Mem.Disp = O.mem.disp;
-        if (Op.Mem.Index >= 0) {
-          if (O.shift.type == ARM64_SFT_LSL && O.shift.value < 8)
-            Op.Mem.Scale = 1 << O.shift.value;
-          Op.Mem.IndexExtend = ExtOf(O.ext);
-        }
-      }
-      I.Ops.push_back(Op);
-    }
-    switch (CI.id) {
-    case ARM64_INS_MOV: case ARM64_INS_MOVZ: case ARM64_INS_ORR:
-      I.Class = InsnClass::Move; break;
-    case ARM64_INS_MOVN:
-      // movn x0, #imm: x0 = ~imm (as "mov x0, #-N" when Capstone says so).
-      I.Class = InsnClass::Move;
-      if (I.Ops.size() == 2 && I.Ops[1].Kind == OpKind::Imm) {
-        I.Ops[1].Imm = ~I.Ops[1].Imm;
-        if (I.Ops[0].Size == 4)
-          I.Ops[1].Imm &= 0xffffffff;
-      }
-      break;
-    case ARM64_INS_LDR: case ARM64_INS_LDUR: case ARM64_INS_LDP:
-    case ARM64_INS_LDRB: case ARM64_INS_LDRH: case ARM64_INS_LDRSW:
-    case ARM64_INS_LDURB: case ARM64_INS_LDURH: case ARM64_INS_LDURSW:
-    case ARM64_INS_LDRSB: case ARM64_INS_LDRSH: case ARM64_INS_LDURSB:
-    case ARM64_INS_LDURSH:
-      I.Class = InsnClass::Load;
-      // The width loaded: the instruction's, else the destination's.
-      for (Operand &Src : I.Ops) {
-        if (Src.Kind != OpKind::Mem)
-          continue;
-        switch (CI.id) {
-        case ARM64_INS_LDRB: case ARM64_INS_LDURB: case ARM64_INS_LDRSB:
-        case ARM64_INS_LDURSB: Src.Size = 1; break;
-        case ARM64_INS_LDRH: case ARM64_INS_LDURH: case ARM64_INS_LDRSH:
-        case ARM64_INS_LDURSH: Src.Size = 2; break;
-        case ARM64_INS_LDRSW: case ARM64_INS_LDURSW: Src.Size = 4; break;
-        default: break;
-        }
-      }
-      break;
-    case ARM64_INS_STR: case ARM64_INS_STUR: case ARM64_INS_STP:
-    case ARM64_INS_STRB: case ARM64_INS_STRH: case ARM64_INS_STURB:
-    case ARM64_INS_STURH:
-      I.Class = InsnClass::Store;
-      for (Operand &Dst : I.Ops)
-        if (Dst.Kind == OpKind::Mem) {
-          if (CI.id == ARM64_INS_STRB || CI.id == ARM64_INS_STURB)
-            Dst.Size = 1;
-          else if (CI.id == ARM64_INS_STRH || CI.id == ARM64_INS_STURH)
-            Dst.Size = 2;
-        }
-      break;
-    case ARM64_INS_ADR: case ARM64_INS_ADRP: I.Class = InsnClass::Lea; break;
-    case ARM64_INS_BL: case ARM64_INS_BLR: I.Class = InsnClass::Call; break;
-    case ARM64_INS_RET: I.Class = InsnClass::Ret; break;
-    case ARM64_INS_B:
-      I.Class = A.cc == ARM64_CC_INVALID || A.cc == ARM64_CC_AL
-                    ? InsnClass::Jump : InsnClass::CondJump;
-      break;
-    case ARM64_INS_BR: I.Class = InsnClass::Jump; break;
-    case ARM64_INS_CBZ: case ARM64_INS_CBNZ: case ARM64_INS_TBZ:
-    case ARM64_INS_TBNZ: I.Class = InsnClass::CondJump; break;
-    case ARM64_INS_ADD: case ARM64_INS_SUB:
-      if (I.Ops.size() == 3 && I.Ops[2].Kind == OpKind::Imm)
-        I.Class = InsnClass::AddSubImm;
-      break;
-    case ARM64_INS_NOP: I.Class = InsnClass::Nop; break;
-    case ARM64_INS_BRK: case ARM64_INS_HLT: I.Class = InsnClass::Trap; break;
-    default: break;
-    }
-    if (I.Class == InsnClass::Call || I.Class == InsnClass::Jump ||
-        I.Class == InsnClass::CondJump || I.Class == InsnClass::Lea)
-      for (const auto &Op : I.Ops)
-        if (Op.Kind == OpKind::Imm)
-          I.Target = static_cast<uint64_t>(Op.Imm);
-  }
+  if (X86)
+    convertX86(CI, I);
+  else
+    convertArm64(CI, I);
   return I;
 }
 
