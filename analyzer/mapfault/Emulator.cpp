@@ -1441,6 +1441,16 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
   return Out;
 }
 
+// Whether a call to Target calls runtime.morestack*.
+bool callsMorestack(const GoProgram &P, uint64_t Target) {
+  auto Callee = P.pclntab().findFunc(Target);
+  if (!Callee) {
+    llvm::consumeError(Callee.takeError());
+    return false;
+  }
+  return llvm::StringRef(Callee->Name).startswith("runtime.morestack");
+}
+
 Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   auto DF = P.decodedFunction(PC);
   if (!DF)
@@ -1470,17 +1480,205 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
       const auto &T = C.Insns[J];
       if (T.Class != InsnClass::Call)
         continue;
-      if (T.Target) {
-        auto Callee = P.pclntab().findFunc(*T.Target);
-        if (Callee && llvm::StringRef(Callee->Name).startswith("runtime.morestack"))
-          C.MorestackBranches.insert(I);
-        if (!Callee)
-          llvm::consumeError(Callee.takeError());
-      }
+      if (T.Target && callsMorestack(P, *T.Target))
+        C.MorestackBranches.insert(I);
       break;
     }
   }
   return C;
+}
+
+} // namespace
+
+namespace {
+
+bool debugEmulation() { return getenv("MAPSLEUTH_DEBUG_EMU") != nullptr; }
+
+// The call that returns to ReturnPC and the caller's frame around it.
+struct CallFrame {
+  size_t Target = 0; // the call's index in the code
+  uint64_t EntrySP = 0, FrameLo = 0, FrameHi = 0;
+};
+
+Expected<CallFrame> callFrame(const GoProgram &P, const Code &C,
+                              uint64_t ReturnPC, uint64_t CallerSP) {
+  CallFrame F;
+  F.Target = C.Insns.size();
+  for (size_t I = 0; I < C.Insns.size(); ++I)
+    if (C.Insns[I].next() == ReturnPC)
+      F.Target = I;
+  if (F.Target == C.Insns.size() ||
+      C.Insns[F.Target].Class != InsnClass::Call)
+    return makeError("no call ends at {0}", hex(ReturnPC));
+  auto Fn = P.pclntab().findFunc(C.Insns[F.Target].Addr);
+  if (!Fn)
+    return Fn.takeError();
+  auto D = P.pclntab().spDelta(*Fn, C.Insns[F.Target].Addr);
+  if (!D)
+    return D.takeError();
+  // SP at the call is the frame's SP; the entry SP is above it.
+  F.EntrySP = CallerSP + static_cast<uint64_t>(*D);
+  F.FrameLo = CallerSP;
+  F.FrameHi = F.EntrySP + 8 + 256;
+  return F;
+}
+
+// Start points: right after each call (no register survives a call in
+// ABIInternal) and the function's entry. After runtime.morestack the code
+// reloads the arguments and restarts the function: not a path to the call.
+std::vector<size_t> startPoints(const GoProgram &P, const Code &C) {
+  std::vector<size_t> Starts = {0};
+  for (size_t I = 0; I + 1 < C.Insns.size(); ++I) {
+    const auto &In = C.Insns[I];
+    if (In.Class != InsnClass::Call)
+      continue;
+    if (In.Target && callsMorestack(P, *In.Target))
+      continue;
+    Starts.push_back(I + 1);
+  }
+  return Starts;
+}
+
+// The re-executions of the caller towards the call, from each start point:
+// the value of Reg they agree on, or that they disagree.
+class Reexecutions {
+public:
+  Reexecutions(const GoProgram &P, const Code &C, const CallFrame &F,
+               int Reg, const EntryRegisters &Entry)
+      : P(P), C(C), F(F), Reg(Reg), Entry(Entry) {
+    for (unsigned R : P.arch().goIntArgRegs())
+      Passed.push_back(static_cast<int>(R));
+    Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
+  }
+
+  // Re-executes from start S (WithEntry: with the registers the caller's
+  // caller passed).
+  void tryStart(size_t S, bool WithEntry);
+  // Whether some start that stopped might still reach the call along a
+  // path not followed.
+  bool someStopReaches();
+
+  std::optional<uint64_t> Agreed;
+  bool Heap = false, Conflict = false;
+  std::string Detail;
+  // Runs from the entry that reach the call without knowing the value:
+  // to try again with the registers the caller's caller passed.
+  std::vector<size_t> EntryRetry;
+
+private:
+  Machine machine() const {
+    return Machine(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
+  }
+  // R again with the values the path's last stores left on the stack
+  // (Seeds), up to three rounds, while that follows the same path.
+  Run seeded(Machine &Mc, size_t S, const Run &First, Run R,
+             std::map<size_t, Seed> &Seeds) const;
+  void agree(const Run &R, size_t S, bool Seeded, bool UsedEntry);
+
+  const GoProgram &P;
+  const Code &C;
+  const CallFrame &F;
+  const int Reg;
+  const EntryRegisters &Entry;
+  std::vector<int> Passed;
+  // Each start and each re-run asks again: ask the caller's caller once.
+  std::map<int, std::optional<uint64_t>> Asked;
+  EntryRegisters Memo = [this](int R) {
+    auto It = Asked.find(R);
+    if (It == Asked.end())
+      It = Asked.emplace(R, Entry(R)).first;
+    return It->second;
+  };
+  // Starts whose replay stopped for another reason than meeting a call (or
+  // leaving the function): they might reach the call along a path we could
+  // not follow. Explored only when some start gave a value: the
+  // exploration can only make that value uncertain.
+  std::vector<size_t> ToExplore;
+};
+
+void Reexecutions::tryStart(size_t S, bool WithEntry) {
+  Machine Mc = machine();
+  if (WithEntry)
+    Mc.setEntryRegisters(&Memo, Passed);
+  Run First = Mc.run(S, F.Target, Reg, nullptr, {});
+  if (!WithEntry && !First.Reached &&
+      !llvm::StringRef(First.Fail).startswith("passes another call") &&
+      !llvm::StringRef(First.Fail).startswith("leaves the function"))
+    ToExplore.push_back(S);
+  if (!First.Reached) {
+    if (debugEmulation())
+      llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
+                   << " fails: " << First.Fail << "\n";
+    return;
+  }
+  // Reads of slots the path writes later see the wrong value in the core.
+  Run R = Mc.run(S, F.Target, Reg, &First.LastWrite, {});
+  if (!R.Reached)
+    return;
+  std::map<size_t, Seed> Seeds;
+  R = seeded(Mc, S, First, std::move(R), Seeds);
+  if (debugEmulation())
+    llvm::errs() << "emu start " << hex(C.Insns[S].Addr) << " reached="
+                 << R.Reached << " known=" << R.Target.Known << " value="
+                 << hex(R.Target.V) << " steps=" << R.Trace.size()
+                 << " seeds=" << Seeds.size() << "\n";
+  if (!R.Target.Known) {
+    if (!WithEntry && Entry && C.Insns[S].Addr == C.Entry)
+      EntryRetry.push_back(S);
+    return;
+  }
+  agree(R, S, !Seeds.empty(), Mc.usedEntryRegisters());
+}
+
+Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
+                         std::map<size_t, Seed> &Seeds) const {
+  for (int Round = 0; Round < 3 && !R.Target.Known; ++Round) {
+    auto More = seedsFrom(P, C, R, F.FrameLo, F.FrameHi);
+    size_t Before = Seeds.size();
+    Seeds.insert(More.begin(), More.end());
+    if (Seeds.size() == Before)
+      break;
+    Run Again = Mc.run(S, F.Target, Reg, &First.LastWrite, Seeds);
+    if (!Again.Reached || Again.Trace != R.Trace)
+      break;
+    R = std::move(Again);
+  }
+  return R;
+}
+
+void Reexecutions::agree(const Run &R, size_t S, bool Seeded,
+                         bool UsedEntry) {
+  if (Agreed && *Agreed != R.Target.V)
+    Conflict = true;
+  if (!Agreed) {
+    Agreed = R.Target.V;
+    Detail = "re-executed " + std::to_string(R.Trace.size()) +
+             " instructions of the caller from " + hex(C.Insns[S].Addr) +
+             (Seeded ? " (with values its last stores left on the stack)"
+                     : "") +
+             (UsedEntry ? " (with registers as its caller passed them)" : "");
+  }
+  Heap |= R.Target.Heap;
+}
+
+bool Reexecutions::someStopReaches() {
+  // Both ways of the unknown branches of the starts that stopped: if some
+  // path from one reaches the call, the value found may come from a path
+  // that did not run.
+  for (size_t S : ToExplore) {
+    Machine Mc = machine();
+    std::string Why;
+    auto Reach = Mc.mayReach(S, F.Target, Why);
+    if (debugEmulation())
+      llvm::errs() << "emu explore " << hex(C.Insns[S].Addr) << ": "
+                   << (Reach == Machine::Reach::No    ? "no path"
+                       : Reach == Machine::Reach::Yes ? "reaches"
+                                                      : "unknown: " + Why)
+                   << "\n";
+    if (Reach != Machine::Reach::No)
+      return true;
+  }
+  return false;
 }
 
 } // namespace
@@ -1497,156 +1695,31 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   auto C = decode(P, ReturnPC - 1);
   if (!C)
     return C.takeError();
-  size_t Target = C->Insns.size();
-  for (size_t I = 0; I < C->Insns.size(); ++I)
-    if (C->Insns[I].next() == ReturnPC)
-      Target = I;
-  if (Target == C->Insns.size() || C->Insns[Target].Class != InsnClass::Call)
-    return makeError("no call ends at {0}", hex(ReturnPC));
-  auto Fn = P.pclntab().findFunc(C->Insns[Target].Addr);
-  if (!Fn)
-    return Fn.takeError();
-  auto D = P.pclntab().spDelta(*Fn, C->Insns[Target].Addr);
-  if (!D)
-    return D.takeError();
-  // SP at the call is the frame's SP; the entry SP is above it.
-  const uint64_t EntrySP = CallerSP + static_cast<uint64_t>(*D);
-  const uint64_t FrameLo = CallerSP, FrameHi = EntrySP + 8 + 256;
-
-  // Start points: right after each call (no register survives a call in
-  // ABIInternal) and the function's entry.
-  std::vector<size_t> Starts = {0};
-  for (size_t I = 0; I < C->Insns.size(); ++I) {
-    const auto &In = C->Insns[I];
-    if (In.Class != InsnClass::Call || I + 1 >= C->Insns.size())
-      continue;
-    // After runtime.morestack the code reloads the arguments and restarts
-    // the function: not a path to the call.
-    if (In.Target) {
-      auto Callee = P.pclntab().findFunc(*In.Target);
-      if (Callee && llvm::StringRef(Callee->Name).startswith("runtime.morestack"))
-        continue;
-      if (!Callee)
-        llvm::consumeError(Callee.takeError());
-    }
-    Starts.push_back(I + 1);
-  }
-
-  std::vector<int> Passed;
-  for (unsigned R : P.arch().goIntArgRegs())
-    Passed.push_back(static_cast<int>(R));
-  Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
-  // Each start and each re-run asks again: ask the caller's caller once.
-  std::map<int, std::optional<uint64_t>> Asked;
-  EntryRegisters Memo = [&](int R) {
-    auto It = Asked.find(R);
-    if (It == Asked.end())
-      It = Asked.emplace(R, Entry(R)).first;
-    return It->second;
-  };
-
-  std::optional<uint64_t> Agreed;
-  bool Heap = false, Conflict = false, Unexplored = false;
-  std::string Detail;
-  // Starts whose replay stopped for another reason than meeting a call (or
-  // leaving the function): they might reach the call along a path we could
-  // not follow. Explored below, and only when some start gave a value: the
-  // exploration can only make that value uncertain.
-  std::vector<size_t> ToExplore;
-  // Runs from the entry that reach the call without knowing the value:
-  // tried again below with the registers the caller's caller passed.
-  std::vector<size_t> EntryRetry;
-  auto Try = [&](size_t S, bool WithEntry) {
-    Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
-    if (WithEntry)
-      Mc.setEntryRegisters(&Memo, Passed);
-    Run R0 = Mc.run(S, Target, Reg, nullptr, {});
-    if (!WithEntry && !R0.Reached &&
-        !llvm::StringRef(R0.Fail).startswith("passes another call") &&
-        !llvm::StringRef(R0.Fail).startswith("leaves the function"))
-      ToExplore.push_back(S);
-    if (!R0.Reached) {
-      if (getenv("MAPSLEUTH_DEBUG_EMU"))
-        llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " fails: "
-                     << R0.Fail << "\n";
-      return;
-    }
-    // Reads of slots the path writes later see the wrong value in the core.
-    Run R = Mc.run(S, Target, Reg, &R0.LastWrite, {});
-    if (!R.Reached)
-      return;
-    std::map<size_t, Seed> Seeds;
-    for (int Round = 0; Round < 3 && !R.Target.Known; ++Round) {
-      auto More = seedsFrom(P, *C, R, FrameLo, FrameHi);
-      size_t Before = Seeds.size();
-      Seeds.insert(More.begin(), More.end());
-      if (Seeds.size() == Before)
-        break;
-      Run R2 = Mc.run(S, Target, Reg, &R0.LastWrite, Seeds);
-      if (!R2.Reached || R2.Trace != R.Trace)
-        break;
-      R = std::move(R2);
-    }
-    if (getenv("MAPSLEUTH_DEBUG_EMU"))
-      llvm::errs() << "emu start " << hex(C->Insns[S].Addr) << " reached="
-                   << R.Reached << " known=" << R.Target.Known << " value="
-                   << hex(R.Target.V) << " steps=" << R.Trace.size()
-                   << " seeds=" << Seeds.size() << "\n";
-    if (!R.Target.Known) {
-      if (!WithEntry && Entry && C->Insns[S].Addr == C->Entry)
-        EntryRetry.push_back(S);
-      return;
-    }
-    if (Agreed && *Agreed != R.Target.V)
-      Conflict = true;
-    if (!Agreed) {
-      Agreed = R.Target.V;
-      Detail = "re-executed " + std::to_string(R.Trace.size()) +
-               " instructions of the caller from " +
-               hex(C->Insns[S].Addr) + (Seeds.empty() ? "" : " (with values "
-               "its last stores left on the stack)") +
-               (Mc.usedEntryRegisters() ? " (with registers as its caller "
-                                          "passed them)" : "");
-    }
-    Heap |= R.Target.Heap;
-  };
-  for (size_t S : Starts)
-    Try(S, false);
+  auto F = callFrame(P, *C, ReturnPC, CallerSP);
+  if (!F)
+    return F.takeError();
+  Reexecutions X(P, *C, *F, Reg, Entry);
+  for (size_t S : startPoints(P, *C))
+    X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when
   // nothing else gave the value.)
-  if (!Agreed)
-    for (size_t S : EntryRetry)
-      Try(S, true);
-  if (Conflict)
+  if (!X.Agreed)
+    for (size_t S : std::vector<size_t>(X.EntryRetry))
+      X.tryStart(S, true);
+  if (X.Conflict)
     return makeError("re-executions from different points disagree");
-  if (!Agreed)
+  if (!X.Agreed)
     return makeError("no re-execution of the caller reaches the call with "
                      "the register known");
-  // Explore both ways of the unknown branches of the starts that stopped:
-  // if some path from one reaches the call, the value found may come from
-  // a path that did not run.
-  for (size_t S : ToExplore) {
-    Machine Mc(P, *C, EntrySP, FrameLo, FrameHi);
-    std::string Why;
-    auto Rc = Mc.mayReach(S, Target, Why);
-    if (getenv("MAPSLEUTH_DEBUG_EMU"))
-      llvm::errs() << "emu explore " << hex(C->Insns[S].Addr) << ": "
-                   << (Rc == Machine::Reach::No    ? "no path"
-                       : Rc == Machine::Reach::Yes ? "reaches"
-                                                   : "unknown: " + Why)
-                   << "\n";
-    if (Rc != Machine::Reach::No) {
-      Unexplored = true;
-      break;
-    }
-  }
+  const bool Unexplored = X.someStopReaches();
   EmulationResult Res;
-  Res.Value = *Agreed;
-  Res.ReadsHeapOrGlobals = Heap;
+  Res.Value = *X.Agreed;
+  Res.ReadsHeapOrGlobals = X.Heap;
   Res.Uncertain = Unexplored;
-  Res.Detail = Detail + (Unexplored ? "; other paths to the call could not be "
-                                      "followed, so this one may not be the "
-                                      "one that ran" : "");
+  Res.Detail = X.Detail + (Unexplored ? "; other paths to the call could not "
+                                        "be followed, so this one may not be "
+                                        "the one that ran"
+                                      : "");
   return Res;
 }
 
