@@ -110,6 +110,22 @@ private:
   StackReport stackOf(const LogGoroutine &G);
   void describeFault(const LogGoroutine &G);
   void recoverMapAndKey(const LogGoroutine &G, const std::optional<LogBlock> &B);
+  // The entry point's printed arguments (GOTRACEBACK=system, crash).
+  struct PrintedArgs {
+    const LogFrame *Entry = nullptr;
+    bool Live = false; // the liveness of the printed words is known
+    std::optional<LogWord> operator()(int Word) const;
+  };
+  void mapAddressFromLog(const PrintedArgs &Printed, const MapFuncInfo &MF,
+                         MapReport &M);
+  const TypeInfo *mapTypeFromLog(const LogGoroutine &G,
+                                 const std::optional<LogBlock> &B,
+                                 const PrintedArgs &Printed,
+                                 const MapFuncInfo &MF, MapReport &M,
+                                 std::vector<std::string> &TypeWhy);
+  void keyFromLog(const LogGoroutine &G, const std::optional<LogBlock> &B,
+                  const LogFrame *Entry, const MapFuncInfo &MF,
+                  const TypeInfo *MapType);
   std::optional<KeyReport> keyFrom(const TypeInfo *MapType,
                                    const std::vector<std::optional<LogWord>> &Words,
                                    const MapFuncInfo &MF, ProvenanceReport Prov);
@@ -498,6 +514,16 @@ LogDiagnoser::keyFrom(const TypeInfo *MapType,
   return K;
 }
 
+std::optional<LogWord>
+LogDiagnoser::PrintedArgs::operator()(int Word) const {
+  if (!Entry || Word < 0 || static_cast<size_t>(Word) >= Entry->Args.size())
+    return std::nullopt;
+  std::optional<LogWord> W = Entry->Args[Word];
+  if (W && !Live)
+    W->Uncertain = true;
+  return W;
+}
+
 void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
                                     const std::optional<LogBlock> &B) {
   if (!FaultFunc)
@@ -505,98 +531,14 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
   const MapFuncInfo &MF = *FaultFunc;
   MapReport M;
   M.Provenance.Src = Source::None;
-  const TypeInfo *MapType = nullptr;
-  std::vector<std::string> TypeWhy;
-  // The entry point's printed arguments (GOTRACEBACK=system, crash).
   const LogFrame *Entry = B ? &G.Frames[B->Entry] : nullptr;
-  const bool Live = Entry && livenessKnown(*Entry);
-  auto Printed = [&](int Word) -> std::optional<LogWord> {
-    if (!Entry || Word < 0 || static_cast<size_t>(Word) >= Entry->Args.size())
-      return std::nullopt;
-    std::optional<LogWord> W = Entry->Args[Word];
-    if (W && !Live)
-      W->Uncertain = true;
-    return W;
-  };
-  auto MapWord = Printed(MF.MapWord);
-  if (MapWord && !plausiblePointer(MapWord->Value)) {
-    M.Provenance.Rejected.push_back("the printed argument " +
-                                    hexText(MapWord->Value) +
-                                    " is no map pointer");
-    MapWord.reset();
-  }
-  if (auto W = MapWord) {
-    M.Address = W->Value;
-    M.Provenance.Src = Source::CrashLog;
-    M.Provenance.Conf = W->Uncertain ? Confidence::Low : Confidence::High;
-    M.Provenance.Detail = "printed argument of " + Entry->Function +
-                          (W->Uncertain ? StaleWord : "");
-    FaultMap = M.Address;
-  } else {
-    M.Provenance.Detail = "the crash log does not print " +
-                          (R.Fault.EntryFunction.empty() ? std::string("the map function")
-                                                     : R.Fault.EntryFunction) +
-                          "'s arguments (GOTRACEBACK=system or crash does)";
-  }
-  if (P) {
-    if (auto W = Printed(MF.TypeWord)) {
-      if (Bias) {
-        std::string Why;
-        MapType = mapTypeAt(W->Value - *Bias, Why);
-        if (MapType) {
-          M.TypeProvenance.Src = Source::CrashLog;
-          M.TypeProvenance.Conf = W->Uncertain ? Confidence::Low : Confidence::High;
-          M.TypeProvenance.Detail = "printed argument of " + Entry->Function +
-                                    (W->Uncertain ? StaleWord : "");
-        } else {
-          TypeWhy.push_back("the printed type argument " + hexText(W->Value) +
-                            ": " + Why);
-        }
-      } else {
-        TypeWhy.push_back("the printed type argument " + hexText(W->Value) +
-                          " needs the load bias, which no printed pc= gives");
-      }
-    }
-    // The call site: the map type is a static address the caller loads.
-    auto U = userFrameFrom(G.Frames, B ? B->Entry + 1 : 0);
-    auto Ph = U ? physicalFrom(G.Frames, *U) : std::nullopt;
-    std::string How;
-    if (Ph)
-      if (auto A = constantArg(G.Frames[*Ph], MF.TypeWord, How)) {
-        std::string Why;
-        const TypeInfo *T = mapTypeAt(*A, Why);
-        if (T && MapType && T != MapType) {
-          // The code says which type this call passes; a printed slot
-          // can be stale.
-          M.TypeProvenance.Conflicts.push_back("printed argument: " + MapType->Name);
-          MapType = T;
-          M.TypeProvenance.Src = Source::CallsiteDataflow;
-          M.TypeProvenance.Conf = Confidence::Exact;
-          M.TypeProvenance.Detail = How;
-          M.TypeProvenance.Agreeing.clear();
-        } else if (T && MapType) {
-          M.TypeProvenance.Conf = Confidence::Exact;
-          M.TypeProvenance.Agreeing.push_back(Source::CallsiteDataflow);
-        } else if (T) {
-          MapType = T;
-          M.TypeProvenance.Src = Source::CallsiteDataflow;
-          M.TypeProvenance.Conf = Confidence::Exact;
-          M.TypeProvenance.Detail = How;
-        } else {
-          TypeWhy.push_back(How + ": " + Why);
-        }
-      }
-    if (!MapType && MF.Op == MapOp::IterNext && Ph) {
-      std::string How;
-      if (const TypeInfo *T = iterationType(G.Frames[*Ph], How)) {
-        MapType = T;
-        M.TypeProvenance.Src = Source::CallsiteDataflow;
-        M.TypeProvenance.Conf = Confidence::High;
-        M.TypeProvenance.Detail = How;
-      }
-    }
+  const PrintedArgs Printed{Entry, Entry && livenessKnown(*Entry)};
+  mapAddressFromLog(Printed, MF, M);
+  std::vector<std::string> TypeWhy;
+  const TypeInfo *MapType =
+      P ? mapTypeFromLog(G, B, Printed, MF, M, TypeWhy) : nullptr;
+  if (P)
     M.Impl = P->mapImpl();
-  }
   if (MapType) {
     M.Type = MapType->Name;
     M.KeyType = MapType->Key ? MapType->Key->Name : "";
@@ -610,7 +552,109 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
   }
   M.Warnings.push_back("a crash log holds no memory: the map's header and "
                        "entries are not known");
-  // The key: printed, or a constant at the call site.
+  keyFromLog(G, B, Entry, MF, MapType);
+  R.Map = std::move(M);
+}
+
+// The map's address: the printed argument, when it is a pointer at all.
+void LogDiagnoser::mapAddressFromLog(const PrintedArgs &Printed,
+                                     const MapFuncInfo &MF, MapReport &M) {
+  auto MapWord = Printed(MF.MapWord);
+  if (MapWord && !plausiblePointer(MapWord->Value)) {
+    M.Provenance.Rejected.push_back("the printed argument " +
+                                    hexText(MapWord->Value) +
+                                    " is no map pointer");
+    MapWord.reset();
+  }
+  if (auto W = MapWord) {
+    M.Address = W->Value;
+    M.Provenance.Src = Source::CrashLog;
+    M.Provenance.Conf = W->Uncertain ? Confidence::Low : Confidence::High;
+    M.Provenance.Detail = "printed argument of " + Printed.Entry->Function +
+                          (W->Uncertain ? StaleWord : "");
+    FaultMap = M.Address;
+  } else {
+    M.Provenance.Detail = "the crash log does not print " +
+                          (R.Fault.EntryFunction.empty() ? std::string("the map function")
+                                                     : R.Fault.EntryFunction) +
+                          "'s arguments (GOTRACEBACK=system or crash does)";
+  }
+}
+
+// The map's type: the printed type argument, the constant the call site
+// passes (which wins over a printed slot), or the iteration's type; why
+// each failed in TypeWhy.
+const TypeInfo *LogDiagnoser::mapTypeFromLog(
+    const LogGoroutine &G, const std::optional<LogBlock> &B,
+    const PrintedArgs &Printed, const MapFuncInfo &MF, MapReport &M,
+    std::vector<std::string> &TypeWhy) {
+  const TypeInfo *MapType = nullptr;
+  if (auto W = Printed(MF.TypeWord)) {
+    if (Bias) {
+      std::string Why;
+      MapType = mapTypeAt(W->Value - *Bias, Why);
+      if (MapType) {
+        M.TypeProvenance.Src = Source::CrashLog;
+        M.TypeProvenance.Conf = W->Uncertain ? Confidence::Low : Confidence::High;
+        M.TypeProvenance.Detail = "printed argument of " +
+                                  Printed.Entry->Function +
+                                  (W->Uncertain ? StaleWord : "");
+      } else {
+        TypeWhy.push_back("the printed type argument " + hexText(W->Value) +
+                          ": " + Why);
+      }
+    } else {
+      TypeWhy.push_back("the printed type argument " + hexText(W->Value) +
+                        " needs the load bias, which no printed pc= gives");
+    }
+  }
+  // The call site: the map type is a static address the caller loads.
+  auto U = userFrameFrom(G.Frames, B ? B->Entry + 1 : 0);
+  auto Ph = U ? physicalFrom(G.Frames, *U) : std::nullopt;
+  std::string How;
+  if (Ph)
+    if (auto A = constantArg(G.Frames[*Ph], MF.TypeWord, How)) {
+      std::string Why;
+      const TypeInfo *T = mapTypeAt(*A, Why);
+      if (T && MapType && T != MapType) {
+        // The code says which type this call passes; a printed slot
+        // can be stale.
+        M.TypeProvenance.Conflicts.push_back("printed argument: " + MapType->Name);
+        MapType = T;
+        M.TypeProvenance.Src = Source::CallsiteDataflow;
+        M.TypeProvenance.Conf = Confidence::Exact;
+        M.TypeProvenance.Detail = How;
+        M.TypeProvenance.Agreeing.clear();
+      } else if (T && MapType) {
+        M.TypeProvenance.Conf = Confidence::Exact;
+        M.TypeProvenance.Agreeing.push_back(Source::CallsiteDataflow);
+      } else if (T) {
+        MapType = T;
+        M.TypeProvenance.Src = Source::CallsiteDataflow;
+        M.TypeProvenance.Conf = Confidence::Exact;
+        M.TypeProvenance.Detail = How;
+      } else {
+        TypeWhy.push_back(How + ": " + Why);
+      }
+    }
+  if (!MapType && MF.Op == MapOp::IterNext && Ph) {
+    std::string How;
+    if (const TypeInfo *T = iterationType(G.Frames[*Ph], How)) {
+      MapType = T;
+      M.TypeProvenance.Src = Source::CallsiteDataflow;
+      M.TypeProvenance.Conf = Confidence::High;
+      M.TypeProvenance.Detail = How;
+    }
+  }
+  return MapType;
+}
+
+// The key: printed, or constants at the call site; a key without a value
+// is no answer, and a warning says why.
+void LogDiagnoser::keyFromLog(const LogGoroutine &G,
+                              const std::optional<LogBlock> &B,
+                              const LogFrame *Entry, const MapFuncInfo &MF,
+                              const TypeInfo *MapType) {
   if (Entry) {
     ProvenanceReport KP;
     KP.Src = Source::CrashLog;
@@ -642,7 +686,6 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
       }
     }
   }
-  // A key without a value is no answer: say why in a warning.
   if (R.Key && !R.Key->Value) {
     R.Warnings.push_back("the key was not recovered: " + R.Key->Provenance.Detail);
     R.Key.reset();
@@ -652,7 +695,6 @@ void LogDiagnoser::recoverMapAndKey(const LogGoroutine &G,
         "crash log prints it only as an argument of the map function "
         "(GOTRACEBACK=system or crash), which it does not hold here");
   }
-  R.Map = std::move(M);
 }
 
 // A shape type (Go 1.19's generic code): the type arguments from the
