@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -630,6 +631,93 @@ int usage(const std::string &Msg) {
   return 2;
 }
 
+int failWith(Error E) {
+  llvm::errs() << "mapsleuth: error: " << errorText(std::move(E)) << "\n";
+  return 1;
+}
+
+// Analyze(I) for every I below N on Jobs threads; the results handed to
+// Emit in input order. Workers claim inputs at most Window ahead of the
+// next one to emit: results wait to be emitted in order, and this bounds
+// how many are held (memory stays bounded whatever one slow input does).
+// Tick(completed, failed, emitted) after every wait (200 ms at most).
+void runInOrder(size_t N, unsigned Jobs,
+                const std::function<Record(size_t)> &Analyze,
+                const std::function<void(std::vector<Record> &)> &Emit,
+                const std::function<void(size_t, size_t, bool)> &Tick) {
+  const size_t Window = std::max<size_t>(8, size_t(Jobs) * 4);
+  std::mutex M;
+  std::condition_variable CV;
+  size_t NextClaim = 0, NextPrint = 0, Completed = 0, FailedSoFar = 0;
+  std::vector<std::optional<Record>> Done(N);
+  auto Worker = [&] {
+    for (;;) {
+      size_t I;
+      {
+        std::unique_lock<std::mutex> L(M);
+        CV.wait(L, [&] {
+          return NextClaim >= N || NextClaim < NextPrint + Window;
+        });
+        if (NextClaim >= N)
+          return;
+        I = NextClaim++;
+      }
+      Record R = Analyze(I);
+      {
+        std::lock_guard<std::mutex> L(M);
+        if (R.failed())
+          ++FailedSoFar;
+        Done[I] = std::move(R);
+        ++Completed;
+      }
+      CV.notify_all();
+    }
+  };
+  std::vector<std::thread> Threads;
+  for (unsigned J = 0; J < Jobs && N; ++J)
+    Threads.emplace_back(Worker);
+  while (true) {
+    std::vector<Record> Ready;
+    size_t Comp, Failed;
+    {
+      std::unique_lock<std::mutex> L(M);
+      if (NextPrint >= N)
+        break;
+      CV.wait_for(L, std::chrono::milliseconds(200),
+                  [&] { return Done[NextPrint].has_value(); });
+      while (NextPrint < N && Done[NextPrint]) {
+        Ready.push_back(std::move(*Done[NextPrint]));
+        Done[NextPrint].reset();
+        ++NextPrint;
+      }
+      Comp = Completed;
+      Failed = FailedSoFar;
+    }
+    if (!Ready.empty()) {
+      CV.notify_all(); // the window moved
+      Emit(Ready);
+    }
+    Tick(Comp, Failed, !Ready.empty());
+  }
+  for (auto &Th : Threads)
+    Th.join();
+}
+
+// --summary: to its file, else after the records.
+int writeSummary(const BatchOptions &O, Format F, const batch::Summary &Sum,
+                 llvm::raw_ostream &Out) {
+  if (!O.SummaryFile.empty()) {
+    if (auto E = Sum.writeFile(O.SummaryFile, F == Format::Text))
+      return failWith(std::move(E));
+  } else if (F == Format::Text) {
+    Sum.writeText(Out);
+  } else {
+    Out << llvm::formatv("{0}", Sum.toJSON()) << "\n";
+  }
+  Out.flush();
+  return 0;
+}
+
 } // namespace
 
 void addMaxInflate(CLI::App *Sub, std::string &Size) {
@@ -700,19 +788,15 @@ int runBatch(const BatchOptions &O) {
   std::optional<std::map<std::string, std::string>> KnownIssues;
   if (!O.Known.empty()) {
     auto K = readKnownIssues(O.Known);
-    if (!K) {
-      llvm::errs() << "mapsleuth: error: " << errorText(K.takeError()) << "\n";
-      return 1;
-    }
+    if (!K)
+      return failWith(K.takeError());
     KnownIssues = std::move(*K);
   }
   std::unique_ptr<batch::TriageDb> Db;
   if (!O.Db.empty()) {
     auto D = batch::TriageDb::open(O.Db);
-    if (!D) {
-      llvm::errs() << "mapsleuth: error: " << errorText(D.takeError()) << "\n";
-      return 1;
-    }
+    if (!D)
+      return failWith(D.takeError());
     Db = std::move(*D);
   }
   std::mutex DbLock;
@@ -731,40 +815,6 @@ int runBatch(const BatchOptions &O) {
   Progress Bar(O.Progress == "always" || (O.Progress == "auto" && ErrTTY), N);
   bool SharedTerminal = Bar.on() && isatty(STDOUT_FILENO);
 
-  // Workers claim cores in input order, at most Window ahead of the next
-  // one to print: results wait to be printed in order, and this bounds
-  // how many are held (memory stays bounded whatever one slow core does).
-  const size_t Window = std::max<size_t>(8, size_t(Jobs) * 4);
-  std::mutex M;
-  std::condition_variable CV;
-  size_t NextClaim = 0, NextPrint = 0, Completed = 0, FailedSoFar = 0;
-  std::vector<std::optional<Record>> Done(N);
-
-  auto Worker = [&] {
-    for (;;) {
-      size_t I;
-      {
-        std::unique_lock<std::mutex> L(M);
-        CV.wait(L, [&] { return NextClaim >= N || NextClaim < NextPrint + Window; });
-        if (NextClaim >= N)
-          return;
-        I = NextClaim++;
-      }
-      Record R = analyzeOne(In.Items[I], O, F, ShardName, T, Exes);
-      {
-        std::lock_guard<std::mutex> L(M);
-        if (R.failed())
-          ++FailedSoFar;
-        Done[I] = std::move(R);
-        ++Completed;
-      }
-      CV.notify_all();
-    }
-  };
-  std::vector<std::thread> Threads;
-  for (unsigned J = 0; J < Jobs && N; ++J)
-    Threads.emplace_back(Worker);
-
   llvm::raw_ostream &Out = llvm::outs();
   if (F == Format::Csv) {
     Out << csvHeader();
@@ -775,39 +825,25 @@ int runBatch(const BatchOptions &O) {
   Sum.Skipped = In.Skipped;
   Sum.Duplicates = In.Duplicates;
   Sum.Shard = ShardName;
-  while (true) {
-    std::vector<Record> Ready;
-    size_t Comp, Failed;
-    {
-      std::unique_lock<std::mutex> L(M);
-      if (NextPrint >= N)
-        break;
-      CV.wait_for(L, std::chrono::milliseconds(200),
-                  [&] { return Done[NextPrint].has_value(); });
-      while (NextPrint < N && Done[NextPrint]) {
-        Ready.push_back(std::move(*Done[NextPrint]));
-        Done[NextPrint].reset();
-        ++NextPrint;
-      }
-      Comp = Completed;
-      Failed = FailedSoFar;
-    }
-    if (!Ready.empty()) {
-      CV.notify_all(); // the window moved
-      if (SharedTerminal)
-        Bar.clear();
-      for (const Record &R : Ready) {
-        Out << R.Output;
-        Sum.add(R.outcome());
-        if (Db)
-          recordInDatabase(R, *Db, DbLock, Tally);
-      }
-      Out.flush();
-    }
-    Bar.update(Comp, Failed, !Ready.empty() && SharedTerminal);
-  }
-  for (auto &Th : Threads)
-    Th.join();
+  runInOrder(
+      N, Jobs,
+      [&](size_t I) {
+        return analyzeOne(In.Items[I], O, F, ShardName, T, Exes);
+      },
+      [&](std::vector<Record> &Ready) {
+        if (SharedTerminal)
+          Bar.clear();
+        for (const Record &R : Ready) {
+          Out << R.Output;
+          Sum.add(R.outcome());
+          if (Db)
+            recordInDatabase(R, *Db, DbLock, Tally);
+        }
+        Out.flush();
+      },
+      [&](size_t Comp, size_t Failed, bool Emitted) {
+        Bar.update(Comp, Failed, Emitted && SharedTerminal);
+      });
   if (Db || KnownIssues)
     annotateGroups(Sum, Db.get(), KnownIssues ? &*KnownIssues : nullptr, Tally);
   if (!Tally.Error.empty()) {
@@ -817,19 +853,9 @@ int runBatch(const BatchOptions &O) {
   Bar.update(N, Sum.failed(), /*Force=*/true);
   Bar.clear();
 
-  if (WantSummary) {
-    if (!O.SummaryFile.empty()) {
-      if (auto E = Sum.writeFile(O.SummaryFile, F == Format::Text)) {
-        llvm::errs() << "mapsleuth: error: " << errorText(std::move(E)) << "\n";
-        return 1;
-      }
-    } else if (F == Format::Text) {
-      Sum.writeText(Out);
-    } else {
-      Out << llvm::formatv("{0}", Sum.toJSON()) << "\n";
-    }
-    Out.flush();
-  }
+  if (WantSummary)
+    if (int Rc = writeSummary(O, F, Sum, Out))
+      return Rc;
   if (Bar.on() || N == 0) {
     llvm::errs() << "mapsleuth: batch: " << N << " cores, "
                  << N - Sum.failed() << " analyzed, " << Sum.failed()
