@@ -854,8 +854,8 @@ int runBatch(const BatchOptions &O) {
   Bar.clear();
 
   if (WantSummary)
-    if (int Rc = writeSummary(O, F, Sum, Out))
-      return Rc;
+    if (int Exit = writeSummary(O, F, Sum, Out))
+      return Exit;
   if (Bar.on() || N == 0) {
     llvm::errs() << "mapsleuth: batch: " << N << " cores, "
                  << N - Sum.failed() << " analyzed, " << Sum.failed()
