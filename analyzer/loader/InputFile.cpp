@@ -74,21 +74,25 @@ public:
   // skipped, not written: the file stays sparse (a Go core is mostly
   // untouched heap; an 8 GB corpus inflates to 0.3 GB of blocks), and
   // finish() sets the length, so the holes read back as zeros.
+  // Consecutive pages that are not all zeros go out in one write.
   Error write(const void *P, size_t N) {
     const char *C = static_cast<const char *>(P);
+    const char *Run = C; // the pages not yet written, from Run to C
+    uint64_t RunAt = Offset;
     while (N) {
       size_t InPage = Page - static_cast<size_t>(Offset % Page);
       size_t Len = std::min(N, InPage);
-      if (!(Len == Page && isZero(C, Len))) {
-        if (auto E = writeAt(C, Len, Offset))
+      if (Len == Page && isZero(C, Len)) {
+        if (auto E = writeAt(Run, static_cast<size_t>(C - Run), RunAt))
           return E;
-        Stored += Len;
+        Run = C + Len;
+        RunAt = Offset + Len;
       }
       C += Len;
       N -= Len;
       Offset += Len;
     }
-    return Error::success();
+    return writeAt(Run, static_cast<size_t>(C - Run), RunAt);
   }
   // Bytes written so far that take disk blocks (zero pages are holes).
   uint64_t stored() const { return Stored; }
@@ -106,6 +110,7 @@ private:
     return std::memcmp(C, Zeros, N) == 0;
   }
   Error writeAt(const char *C, size_t N, uint64_t At) {
+    Stored += N;
     while (N) {
       ssize_t W = ::pwrite(FD, C, N, static_cast<off_t>(At));
       if (W < 0) {
