@@ -90,12 +90,10 @@ InfoReport Session::info() const {
   return buildInfoReport(*T, &*BI);
 }
 
-Error Session::loadRuntime(bool DwarfNow) {
+Error Session::loadRuntime() {
   if (P)
     return Error::success();
-  auto Prog = GoProgram::open(*T, {},
-                              DwarfNow ? GoProgram::DwarfOpening::Concurrently
-                                       : GoProgram::DwarfOpening::OnFirstUse);
+  auto Prog = GoProgram::open(*T);
   // What a truncated core lacks may be what the runtime model needed: the
   // error then says so, in the same line.
   auto Cut = [&](Error E) -> Error {
@@ -137,8 +135,9 @@ Expected<GoroutinesReport> Session::goroutines(bool WithStacks,
 }
 
 Expected<AnalysisReport> Session::analyze() {
-  // The diagnosis reads DWARF (variable locations): start opening it now.
-  if (auto E = loadRuntime(/*DwarfNow=*/true))
+  // DWARF is opened when the diagnosis first needs it (an argument the
+  // other sources do not settle).
+  if (auto E = loadRuntime())
     return E;
   AnalysisReport R = diagnose(*P, *GS, *U);
   for (const auto &W : RuntimeWarnings)

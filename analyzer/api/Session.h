@@ -89,8 +89,7 @@ private:
   Session() = default;
   static Expected<std::unique_ptr<Session>>
   fromTarget(Expected<std::unique_ptr<Target>> T, std::string CorePath);
-  // DwarfNow: start opening DWARF concurrently (the caller will need it).
-  Error loadRuntime(bool DwarfNow = false);
+  Error loadRuntime();
 
   std::unique_ptr<Target> T;
   std::unique_ptr<GoProgram> P;

@@ -132,6 +132,19 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   return std::make_pair(Win, P);
 }
 
+// choose() over an argument's candidates (Args: FrameArgs or OpArgs),
+// asking DWARF only when the other sources do not settle it: no valid
+// candidate, or none at high confidence or better. DWARF is opened on
+// first use, so an analysis that never needs it never inflates it.
+template <typename Args, typename Validate>
+std::optional<std::pair<Candidate, ProvenanceReport>>
+chooseArg(const Args &FA, const ArgSpec &A, Validate V) {
+  auto Pick = choose(FA.candidates(A, /*WithDwarf=*/false), V);
+  if (Pick && Pick->second.Conf >= Confidence::High)
+    return Pick;
+  return choose(FA.candidates(A, /*WithDwarf=*/true), V);
+}
+
 // The argument candidates of one map operation: those of its entry frame,
 // then those of inner entry points that were handed the same arguments
 // (Go 1.27's mapaccess1 passes (t, h, key) unchanged to mapaccess2;
@@ -143,10 +156,11 @@ public:
            EmulationCache &Emu) {
     Frames.emplace_back(P, St, Phys, &Emu);
   }
-  std::vector<Candidate> candidates(const ArgSpec &A) const {
+  std::vector<Candidate> candidates(const ArgSpec &A,
+                                    bool WithDwarf = true) const {
     std::vector<Candidate> Out;
     for (size_t I = 0; I < Frames.size(); ++I) {
-      for (Candidate C : Frames[I].candidates(A)) {
+      for (Candidate C : Frames[I].candidates(A, WithDwarf)) {
         if (I > 0)
           C.Detail = "in " + Frames[I].frame().Function + ": " + C.Detail;
         Out.push_back(std::move(C));
@@ -313,11 +327,11 @@ bool Diagnoser::validMapHeader(uint64_t V, bool NilOK, std::string &Why) {
 void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
                                     const MapFuncInfo &MF, Recovered &R) {
   FrameArgs FA(P, St, physicalOf(St, Frame), &Emu);
-  auto Cs = FA.candidates({MF.IterWord, 1, "it", 0});
   const bool Swiss = P.mapImpl() == MapImpl::Swiss;
   const char *IterStruct = Swiss ? "internal/runtime/maps.Iter" : "runtime.hiter";
   const char *TypeField = Swiss ? "typ" : "t", *MapField = Swiss ? "m" : "h";
-  auto Pick = choose(Cs, [&](const Candidate &C, std::string &Why) {
+  auto Pick = chooseArg(FA, ArgSpec{MF.IterWord, 1, "it", 0},
+                        [&](const Candidate &C, std::string &Why) {
     auto Iter = StructView::read(P.memory(), P.layouts(), IterStruct, C.Words[0]);
     if (!Iter) {
       Why = errorText(Iter.takeError());
@@ -365,7 +379,6 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
   if (MF.KeyWord < 0 || MF.Key == KeyPass::None || !KeyType)
     return std::nullopt;
   ArgSpec A{MF.KeyWord, MF.Key == KeyPass::String ? 2 : 1, "key", 2};
-  auto Cs = FA.candidates(A);
   DecodeLimits L;
   auto Decode = [&](const Candidate &C) -> GoValue {
     switch (MF.Key) {
@@ -377,7 +390,7 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
       return decodeValueFromWords(Types, *KeyType, C.Words, L);
     }
   };
-  auto Pick = choose(Cs, [&](const Candidate &C, std::string &Why) {
+  auto Pick = chooseArg(FA, A, [&](const Candidate &C, std::string &Why) {
     if (C.Words.size() != static_cast<size_t>(A.NumWords)) {
       Why = "incomplete";
       return false;
@@ -444,7 +457,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
       FA.add(P, St, I, Emu);
   }
   if (MF->TypeWord >= 0) {
-    auto Pick = choose(FA.candidates({MF->TypeWord, 1, "t", 0}),
+    auto Pick = chooseArg(FA, ArgSpec{MF->TypeWord, 1, "t", 0},
                        [&](const Candidate &C, std::string &Why) {
                          return validMapType(C.Words[0], Why);
                        });
@@ -457,7 +470,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
     }
   }
   CurMapType = R.MapType;
-  auto Pick = choose(FA.candidates({MF->MapWord, 1, "h", 1}),
+  auto Pick = chooseArg(FA, ArgSpec{MF->MapWord, 1, "h", 1},
                      [&](const Candidate &C, std::string &Why) {
                        return validMapHeader(C.Words[0], NilOK, Why);
                      });
@@ -868,7 +881,7 @@ void Diagnoser::findGrowthStep(const Stack &St, const MapBlock &B,
       continue;
     Racer.GrowthFunction = N.str();
     FrameArgs GA(P, St, I);
-    auto Pick = choose(GA.candidates({0, 1, "t", 0}),
+    auto Pick = chooseArg(GA, ArgSpec{0, 1, "t", 0},
                        [&](const Candidate &C, std::string &Why) {
                          auto Table = StructView::read(
                              P.memory(), P.layouts(),

@@ -9,20 +9,8 @@
 namespace ms {
 
 Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
-                                                     const LocateOptions &Opts,
-                                                     DwarfOpening Dw) {
+                                                     const LocateOptions &Opts) {
   std::unique_ptr<GoProgram> P(new GoProgram(T));
-  if (Dw == DwarfOpening::Concurrently) {
-    // Reads only the executable (its own libelf handle): nothing the rest
-    // of open() and the analysis touch meanwhile.
-    try {
-      P->DwarfPending = std::async(std::launch::async, [&X = T.exe()] {
-        return openDwarf(X);
-      });
-    } catch (const std::system_error &) {
-      // No thread to be had: open it on first use instead.
-    }
-  }
   auto BI = readBuildInfo(T.exe());
   if (!BI)
     return BI.takeError();
@@ -70,7 +58,7 @@ Expected<std::unique_ptr<GoProgram>> GoProgram::open(const Target &T,
 const DwarfInfo *GoProgram::dwarf() const {
   if (!DwarfTried) {
     DwarfTried = true;
-    auto D = DwarfPending.valid() ? DwarfPending.get() : openDwarf(T.exe());
+    auto D = openDwarf(T.exe());
     if (!D)
       DwarfWarn.add(D.takeError(), "DWARF unusable, using built-in tables");
     else

@@ -68,10 +68,12 @@ const StackFrame *FrameArgs::caller() const {
   return nullptr;
 }
 
-std::vector<Candidate> FrameArgs::candidates(const ArgSpec &A) const {
+std::vector<Candidate> FrameArgs::candidates(const ArgSpec &A,
+                                             bool WithDwarf) const {
   std::vector<Candidate> Out;
   fromRegisters(A, Out);
-  fromDwarf(A, Out);
+  if (WithDwarf)
+    fromDwarf(A, Out);
   fromSpill(A, Out);
   fromDataflow(A, Out);
   return Out;

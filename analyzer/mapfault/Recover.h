@@ -54,8 +54,12 @@ public:
   FrameArgs(const GoProgram &P, const Stack &St, size_t Phys,
             EmulationCache *Emu = nullptr);
 
-  // Every candidate value for the argument, most trusted source first.
-  std::vector<Candidate> candidates(const ArgSpec &A) const;
+  // Every candidate value for the argument, most trusted source first;
+  // without the DWARF locations when not WithDwarf (opening DWARF is the
+  // largest cost of a small analysis, and what it locates of a Go
+  // argument is the same spill slot or register the other sources read).
+  std::vector<Candidate> candidates(const ArgSpec &A,
+                                    bool WithDwarf = true) const;
 
   const StackFrame &frame() const { return St.Frames[Phys]; }
   const StackFrame *caller() const; // next physical frame, if any
