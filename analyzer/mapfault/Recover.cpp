@@ -68,14 +68,23 @@ const StackFrame *FrameArgs::caller() const {
   return nullptr;
 }
 
+const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
+  auto [It, New] = Sources.try_emplace({A.FirstWord, A.NumWords});
+  if (New) {
+    fromRegisters(A, It->second.Before);
+    fromSpill(A, It->second.After);
+    fromDataflow(A, It->second.After);
+  }
+  return It->second;
+}
+
 std::vector<Candidate> FrameArgs::candidates(const ArgSpec &A,
                                              bool WithDwarf) const {
-  std::vector<Candidate> Out;
-  fromRegisters(A, Out);
+  const NoDwarf &S = withoutDwarf(A);
+  std::vector<Candidate> Out = S.Before;
   if (WithDwarf)
     fromDwarf(A, Out);
-  fromSpill(A, Out);
-  fromDataflow(A, Out);
+  Out.insert(Out.end(), S.After.begin(), S.After.end());
   return Out;
 }
 

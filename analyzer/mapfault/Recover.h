@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,10 +77,20 @@ private:
   registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
                    unsigned Depth) const;
 
+  // The candidates of the sources that need no DWARF, around where the
+  // DWARF locations go in the trust order: registers before, spill slots
+  // and dataflow after. Kept per argument (first word, words): a choice
+  // asks without DWARF first and again with it when that did not settle.
+  struct NoDwarf {
+    std::vector<Candidate> Before, After;
+  };
+  const NoDwarf &withoutDwarf(const ArgSpec &A) const;
+
   const GoProgram &P;
   const Stack &St;
   size_t Phys;
   EmulationCache *Emu;
+  mutable std::map<std::pair<int, int>, NoDwarf> Sources;
 };
 
 } // namespace ms
