@@ -111,6 +111,8 @@ Expected<std::unique_ptr<Disassembler>> Disassembler::create(uint16_t ElfMachine
 }
 
 bool Instruction::writes(int Reg) const {
+  if (Undecoded)
+    return true;
   return std::find(RegsWritten.begin(), RegsWritten.end(), Reg) !=
          RegsWritten.end();
 }
@@ -389,8 +391,23 @@ std::vector<Instruction> Disassembler::decode(llvm::ArrayRef<uint8_t> Bytes,
   cs_insn *CI = cs_malloc(P->H);
   if (!CI)
     return Out;
-  while (Out.size() < MaxInsns && cs_disasm_iter(P->H, &Code, &Size, &PC, CI))
-    Out.push_back(P->convert(*CI));
+  while (Out.size() < MaxInsns) {
+    if (cs_disasm_iter(P->H, &Code, &Size, &PC, CI)) {
+      Out.push_back(P->convert(*CI));
+      continue;
+    }
+    if (P->X86 || Size < 4)
+      break;
+    Instruction U;
+    U.Addr = PC;
+    U.Size = 4;
+    U.Mnemonic = "(undecoded)";
+    U.Undecoded = true;
+    Out.push_back(std::move(U));
+    Code += 4;
+    Size -= 4;
+    PC += 4;
+  }
   cs_free(CI, 1);
   return Out;
 }
@@ -398,7 +415,7 @@ std::vector<Instruction> Disassembler::decode(llvm::ArrayRef<uint8_t> Bytes,
 Expected<Instruction> Disassembler::decodeOne(llvm::ArrayRef<uint8_t> Bytes,
                                               uint64_t Addr) const {
   auto V = decode(Bytes, Addr, 1);
-  if (V.empty())
+  if (V.empty() || V.front().Undecoded)
     return makeError("cannot decode an instruction at {0}", hex(Addr));
   return std::move(V.front());
 }

@@ -74,6 +74,10 @@ struct Instruction {
   int Cond = 0;
   bool UpdatesFlags = false;
   bool Writeback = false;
+  // Bytes the disassembler does not know (arm64: one 4-byte word, e.g. an
+  // atomic newer than the disassembler): it may write any register and any
+  // memory, and nothing is known of it but its size.
+  bool Undecoded = false;
   uint64_t next() const { return Addr + Size; }
   std::string text() const { return OpText.empty() ? Mnemonic : Mnemonic + " " + OpText; }
   bool writes(int Reg) const;
@@ -85,7 +89,9 @@ public:
   static Expected<std::unique_ptr<Disassembler>> create(uint16_t ElfMachine);
   ~Disassembler();
   // Decodes instructions from Bytes (located at Addr) until the bytes end,
-  // MaxInsns are decoded, or an undecodable byte sequence is met.
+  // MaxInsns are decoded, or an undecodable byte sequence is met (arm64:
+  // an undecodable word is kept as an Undecoded instruction and decoding
+  // goes on, since every instruction is 4 bytes).
   std::vector<Instruction> decode(llvm::ArrayRef<uint8_t> Bytes, uint64_t Addr,
                                   size_t MaxInsns = SIZE_MAX) const;
   // Decodes exactly one instruction, or an error naming the address.

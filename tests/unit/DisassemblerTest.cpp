@@ -72,6 +72,32 @@ std::vector<uint8_t> words(std::initializer_list<uint32_t> Ws) {
   return B;
 }
 
+TEST(Disassembler, Arm64WordItDoesNotKnowIsKeptAndDecodingGoesOn) {
+  auto D = Disassembler::create(llvm::ELF::EM_AARCH64);
+  ASSERT_TRUE(static_cast<bool>(D));
+  // orr x4, xzr, #1; ldaddal x4, x8, [x6] (an LSE atomic Go emits for
+  // atomic.AddInt64, unknown to this Capstone); add x8, x8, x4;
+  // b #-12 (back to the start: a loop the dataflow must see)
+  const auto Code = words({0xb24003e4, 0xf8e400c8, 0x8b040108, 0x17fffffd});
+  auto V = (*D)->decode(Code, 0x9eea4);
+  ASSERT_EQ(V.size(), 4u);
+  EXPECT_FALSE(V[0].Undecoded);
+  EXPECT_TRUE(V[1].Undecoded);
+  EXPECT_EQ(V[1].Addr, 0x9eea8u);
+  EXPECT_EQ(V[1].Size, 4u);
+  // It may write anything: no register survives it for the dataflow.
+  EXPECT_TRUE(V[1].writes(2));
+  EXPECT_TRUE(V[1].writes(8));
+  EXPECT_EQ(V[2].Addr, 0x9eeacu);
+  EXPECT_EQ(V[2].Mnemonic, "add");
+  EXPECT_EQ(V[3].Class, InsnClass::Jump);
+  ASSERT_TRUE(V[3].Target.has_value());
+  EXPECT_EQ(*V[3].Target, 0x9eea4u);
+  // One undecodable word is no instruction for decodeOne.
+  EXPECT_FALSE(static_cast<bool>(
+      (*D)->decodeOne(llvm::ArrayRef<uint8_t>(Code.data() + 4, 4), 0x9eea8)));
+}
+
 TEST(Disassembler, Arm64OperandsTheDataflowReads) {
   auto D = Disassembler::create(llvm::ELF::EM_AARCH64);
   ASSERT_TRUE(static_cast<bool>(D));
