@@ -175,10 +175,23 @@ struct StoreRec {
 struct Seed {
   int Reg;
   uint64_t V;
+  uint64_t Slot = 0;      // the stack slot whose core value gave it
+  uint64_t SlotValue = 0; // that value
+  size_t StoreInsn = 0;   // instruction index of the path's store there
+};
+
+// A reached run whose own stores to the caller's frame are not what the
+// core holds there: the path did not run (the frame is frozen at the call).
+struct Contradiction {
+  uint64_t Addr = 0;     // the slot
+  unsigned Size = 0;     // the store's width
+  uint64_t PathValue = 0, CoreValue = 0;
+  size_t StoreIndex = 0; // instruction index of the store
 };
 
 struct Run {
   bool Reached = false;
+  std::optional<Contradiction> Contradicted;
   std::string Fail;
   Val Target;
   std::vector<size_t> Trace;             // instruction index per step
@@ -194,6 +207,11 @@ public:
   Machine(const GoProgram &P, const Code &C, uint64_t EntrySP,
           uint64_t FrameLo, uint64_t FrameHi)
       : P(P), C(C), EntrySP(EntrySP), FrameLo(FrameLo), FrameHi(FrameHi) {}
+
+  // Frame bytes from this address up are the caller's alone while the
+  // callee runs (below: the callee's argument and spill area): a reached
+  // run's last store there must be what the core holds. Unset: no check.
+  void setCallerOwnsFrom(std::optional<uint64_t> A) { OwnsFrom = A; }
 
   // Runs from the function's entry take the registers the caller passed
   // from this, the first time one is read before being written.
@@ -358,6 +376,11 @@ private:
   mutable bool UsedEntry = false;
   FlagState F;
   std::map<uint64_t, std::pair<bool, uint8_t>> Overlay; // known?, byte
+  // Frame bytes whose overlay value was computed from heap or global
+  // memory as it is now: no proof against the core.
+  std::set<uint64_t> HeapBytes;
+  std::optional<uint64_t> OwnsFrom;
+  std::optional<Contradiction> contradiction(const Run &R) const;
   const std::map<uint64_t, size_t> *Later = nullptr;
   size_t StepNo = 0;
   int LastDest = -1;
@@ -409,6 +432,7 @@ void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   if (!A) {
     // A store to an unknown address could hit anything on the stack.
     Overlay.clear();
+    HeapBytes.clear();
     for (uint64_t B = FrameLo; B < FrameHi && B - FrameLo < 65536; ++B)
       Overlay[B] = {false, 0};
     return;
@@ -416,6 +440,10 @@ void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   for (unsigned I = 0; I < Size && I < 16; ++I) {
     Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0)};
     Cur->LastWrite[*A + I] = StepNo;
+    if (X.Heap || PathHeap)
+      HeapBytes.insert(*A + I);
+    else
+      HeapBytes.erase(*A + I);
   }
   Cur->Stores.push_back({*A, Size, SrcReg, StepNo});
 }
@@ -694,6 +722,10 @@ std::optional<bool> Machine::amd64Control(const Amd64Insn &In,
 
 bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
                    bool &Jumped) {
+  if (I.Undecoded) {
+    Fail = "an instruction the disassembler does not know at " + hex(I.Addr);
+    return false;
+  }
   if (C.I.Arm64)
     return stepArm64(I, Fail, Next, Jumped);
   LastDest = -1;
@@ -1202,6 +1234,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   Regs = {};
   F = {};
   Overlay.clear();
+  HeapBytes.clear();
   PathHeap = false;
   Written = 0;
   FromEntry = C.Insns[Start].Addr == C.Entry;
@@ -1229,6 +1262,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
       R.Reached = true;
       R.Target = reg(Reg, 8);
       R.Target.Heap |= PathHeap;
+      R.Contradicted = contradiction(R);
       return R;
     }
     const Instruction &I = C.Insns[PC];
@@ -1239,6 +1273,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
       R.Reached = true;
       R.Target = reg(Reg, 8);
       R.Target.Heap |= PathHeap;
+      R.Contradicted = contradiction(R);
       return R;
     }
     if (!step(I, R.Fail, Next, Jumped))
@@ -1258,6 +1293,42 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   }
   R.Fail = "too many steps";
   return R;
+}
+
+// The first of the run's last stores to the caller's own frame slots whose
+// known value (not computed from memory others may have changed) differs
+// from the core's bytes there.
+std::optional<Contradiction> Machine::contradiction(const Run &R) const {
+  if (!OwnsFrom)
+    return std::nullopt;
+  for (auto It = R.Stores.rbegin(); It != R.Stores.rend(); ++It) {
+    const StoreRec &S = *It;
+    if (S.Addr < *OwnsFrom || S.Addr + S.Size > FrameHi || S.Size > 8)
+      continue;
+    uint64_t Path = 0, Core = 0;
+    bool Usable = true;
+    for (unsigned B = 0; B < S.Size && Usable; ++B) {
+      auto LW = R.LastWrite.find(S.Addr + B);
+      auto O = Overlay.find(S.Addr + B);
+      // Only the path's last store to each byte, known and not from memory.
+      if (LW == R.LastWrite.end() || LW->second != S.Step ||
+          O == Overlay.end() || !O->second.first || HeapBytes.count(S.Addr + B)) {
+        Usable = false;
+        break;
+      }
+      auto Byte = P.memory().readU8(S.Addr + B);
+      if (!Byte) {
+        llvm::consumeError(Byte.takeError());
+        Usable = false;
+        break;
+      }
+      Path |= uint64_t(O->second.second) << (8 * B);
+      Core |= uint64_t(*Byte) << (8 * B);
+    }
+    if (Usable && Path != Core)
+      return Contradiction{S.Addr, S.Size, Path, Core, R.Trace[S.Step]};
+  }
+  return std::nullopt;
 }
 
 Machine::Reach Machine::mayReach(size_t Start, size_t Target,
@@ -1401,7 +1472,7 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
           break;
       }
       if (!R.DestVal[*Def].Known && !Out.count(*Def))
-        Out[*Def] = {Reg, Value};
+        Out[*Def] = {Reg, Value, Addr, *V, R.Trace[S->Step]};
       const Instruction &I = C.Insns[R.Trace[*Def]];
       const auto &O = I.Ops;
       llvm::StringRef M = I.Mnemonic;
@@ -1498,6 +1569,9 @@ bool debugEmulation() { return getenv("MAPSLEUTH_DEBUG_EMU") != nullptr; }
 struct CallFrame {
   size_t Target = 0; // the call's index in the code
   uint64_t EntrySP = 0, FrameLo = 0, FrameHi = 0;
+  // Frame bytes from here up are not the callee's to write (its arguments
+  // and their spill area lie below); unset when the callee is not known.
+  std::optional<uint64_t> CallerOwnsFrom;
 };
 
 Expected<CallFrame> callFrame(const GoProgram &P, const Code &C,
@@ -1520,6 +1594,15 @@ Expected<CallFrame> callFrame(const GoProgram &P, const Code &C,
   F.EntrySP = CallerSP + static_cast<uint64_t>(*D);
   F.FrameLo = CallerSP;
   F.FrameHi = F.EntrySP + 8 + 256;
+  if (auto T = C.Insns[F.Target].Target) {
+    auto Callee = P.pclntab().findFunc(*T);
+    if (Callee && Callee->Args >= 0)
+      // (arm64: 0(RSP) is the word the callee's frame record sits on)
+      F.CallerOwnsFrom = CallerSP + static_cast<uint64_t>(Callee->Args) +
+                         (C.I.Arm64 ? 8 : 0);
+    else if (!Callee)
+      llvm::consumeError(Callee.takeError());
+  }
   return F;
 }
 
@@ -1561,19 +1644,32 @@ public:
   std::optional<uint64_t> Agreed;
   bool Heap = false, Conflict = false;
   std::string Detail;
+  // Paths that reached the call but left the caller's frame otherwise than
+  // the core holds it: they did not run (in words, for the detail).
+  std::vector<std::string> RuledOut;
+  // Why the register was unknown at the call on the first path that
+  // reached it without knowing it, in words.
+  std::string Unknown;
+  size_t Steps = 0; // instructions re-executed, all starts
   // Runs from the entry that reach the call without knowing the value:
   // to try again with the registers the caller's caller passed.
   std::vector<size_t> EntryRetry;
 
 private:
   Machine machine() const {
-    return Machine(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
+    Machine M(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
+    M.setCallerOwnsFrom(F.CallerOwnsFrom);
+    return M;
   }
   // R again with the values the path's last stores left on the stack
   // (Seeds), up to three rounds, while that follows the same path.
   Run seeded(Machine &Mc, size_t S, const Run &First, Run R,
              std::map<size_t, Seed> &Seeds) const;
-  void agree(const Run &R, size_t S, bool Seeded, bool UsedEntry);
+  void agree(const Run &R, size_t S, const std::map<size_t, Seed> &Seeds,
+             bool UsedEntry);
+  std::string slot(uint64_t Addr) const;
+  std::string startWords(size_t S) const;
+  std::string unknownOrigin(const Run &R, size_t S) const;
 
   const GoProgram &P;
   const Code &C;
@@ -1617,17 +1713,103 @@ void Reexecutions::tryStart(size_t S, bool WithEntry) {
     return;
   std::map<size_t, Seed> Seeds;
   R = seeded(Mc, S, First, std::move(R), Seeds);
+  Steps += First.Trace.size() + R.Trace.size();
   if (debugEmulation())
     llvm::errs() << "emu start " << hex(C.Insns[S].Addr) << " reached="
                  << R.Reached << " known=" << R.Target.Known << " value="
                  << hex(R.Target.V) << " steps=" << R.Trace.size()
-                 << " seeds=" << Seeds.size() << "\n";
+                 << " seeds=" << Seeds.size() << " contradicted="
+                 << bool(R.Contradicted) << "\n";
+  if (R.Contradicted) {
+    const Contradiction &X = *R.Contradicted;
+    RuledOut.push_back(startWords(S) + " (it stores " +
+                       std::to_string(X.PathValue) + " to " + slot(X.Addr) +
+                       " at " + hex(C.Insns[X.StoreIndex].Addr) +
+                       ", the core holds " + std::to_string(X.CoreValue) +
+                       ")");
+    return;
+  }
   if (!R.Target.Known) {
     if (!WithEntry && Entry && C.Insns[S].Addr == C.Entry)
       EntryRetry.push_back(S);
+    if (Unknown.empty())
+      Unknown = unknownOrigin(R, S);
     return;
   }
-  agree(R, S, !Seeds.empty(), Mc.usedEntryRegisters());
+  agree(R, S, Seeds, Mc.usedEntryRegisters());
+}
+
+// Where the unknown value of Reg at the call came from on run R (from
+// start S): the register moves back to its definition; a call's result
+// (Go returns results in registers and keeps no copy), a register the
+// caller was entered with, or an instruction whose inputs were unknown.
+std::string Reexecutions::unknownOrigin(const Run &R, size_t S) const {
+  int Want = Reg;
+  size_t At = R.DestReg.size();
+  for (int Depth = 0; Depth < 16; ++Depth) {
+    std::optional<size_t> Def;
+    for (size_t T = At; T-- > 0;)
+      if (R.DestReg[T] == Want) {
+        Def = T;
+        break;
+      }
+    std::string Name = P.arch().regName(static_cast<unsigned>(Want));
+    if (Want != Reg)
+      Name = P.arch().regName(static_cast<unsigned>(Reg)) + " (a copy of " +
+             Name + ")";
+    if (!Def) {
+      if (S > 0 && C.Insns[S - 1].Class == InsnClass::Call) {
+        std::string Callee = "the function";
+        if (auto T = C.Insns[S - 1].Target) {
+          if (auto Fn = P.pclntab().findFunc(*T))
+            Callee = Fn->Name;
+          else
+            llvm::consumeError(Fn.takeError());
+        }
+        return Name + " holds what " + Callee + " returned (the call at " +
+               hex(C.Insns[S - 1].Addr) +
+               "): a result comes back in registers and this path keeps no "
+               "copy of it in memory";
+      }
+      if (C.Insns[S].Addr == C.Entry)
+        return Name + " is as the caller was entered with it, and what its "
+                      "own caller passed is not known";
+      return Name + " is not set on the path from " + hex(C.Insns[S].Addr);
+    }
+    const Instruction &I = C.Insns[R.Trace[*Def]];
+    const auto &O = I.Ops;
+    // A plain register move: follow it.
+    if (I.Mnemonic == "mov" && O.size() == 2 && O[1].Kind == OpKind::Reg &&
+        O[1].Reg >= 0 && O[1].Reg < C.I.NumRegs && O[1].Reg != C.I.SP) {
+      Want = O[1].Reg;
+      At = *Def;
+      continue;
+    }
+    return Name + " is computed at " + hex(I.Addr) + " (" + I.Mnemonic +
+           ") from values the re-execution does not know";
+  }
+  return "";
+}
+
+// A frame slot as the caller's code names it.
+std::string Reexecutions::slot(uint64_t Addr) const {
+  std::string Reg = C.I.Arm64 ? "sp" : "rsp";
+  return "[" + Reg + "+" + hex(Addr - F.FrameLo) + "]";
+}
+
+// Where a re-execution started, in words.
+std::string Reexecutions::startWords(size_t S) const {
+  const uint64_t A = C.Insns[S].Addr;
+  if (A == C.Entry)
+    return "the path from the function's entry at " + hex(A);
+  if (S == F.Target + 1)
+    return "the path from " + hex(A) +
+           ", right after this same call one loop iteration earlier";
+  if (S > F.Target)
+    return "the path from " + hex(A) + ", after the call at " +
+           hex(C.Insns[S - 1].Addr) + " (a loop's back edge)";
+  return "the path from " + hex(A) + ", after the call at " +
+         hex(C.Insns[S - 1].Addr);
 }
 
 Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
@@ -1646,17 +1828,30 @@ Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
   return R;
 }
 
-void Reexecutions::agree(const Run &R, size_t S, bool Seeded,
-                         bool UsedEntry) {
+void Reexecutions::agree(const Run &R, size_t S,
+                         const std::map<size_t, Seed> &Seeds, bool UsedEntry) {
   if (Agreed && *Agreed != R.Target.V)
     Conflict = true;
   if (!Agreed) {
     Agreed = R.Target.V;
+    std::string From = startWords(S);
+    From.replace(0, std::string("the path from").size(), "from");
     Detail = "re-executed " + std::to_string(R.Trace.size()) +
-             " instructions of the caller from " + hex(C.Insns[S].Addr) +
-             (Seeded ? " (with values its last stores left on the stack)"
-                     : "") +
-             (UsedEntry ? " (with registers as its caller passed them)" : "");
+             " instructions of the caller " + From;
+    // The values the core's stack gave the path, where it stores them.
+    std::string Taken;
+    for (const auto &[Step, Sd] : Seeds) {
+      (void)Step;
+      Taken += std::string(Taken.empty() ? "" : ", ") +
+               P.arch().regName(static_cast<unsigned>(Sd.Reg)) + " = " +
+               std::to_string(Sd.V) + " as " + slot(Sd.Slot) + " holds " +
+               std::to_string(Sd.SlotValue) + " (stored at " +
+               hex(C.Insns[Sd.StoreInsn].Addr) + ")";
+    }
+    if (!Taken.empty())
+      Detail += ", taking " + Taken;
+    if (UsedEntry)
+      Detail += ", with registers as its caller passed them";
   }
   Heap |= R.Target.Heap;
 }
@@ -1710,12 +1905,15 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
     return makeError("re-executions from different points disagree");
   if (!X.Agreed)
     return makeError("no re-execution of the caller reaches the call with "
-                     "the register known");
+                     "the register known{0}",
+                     X.Unknown.empty() ? std::string() : ": " + X.Unknown);
   const bool Unexplored = X.someStopReaches();
   EmulationResult Res;
   Res.Value = *X.Agreed;
   Res.ReadsHeapOrGlobals = X.Heap;
   Res.Uncertain = Unexplored;
+  for (const auto &W : X.RuledOut)
+    X.Detail += "; " + W + " did not run";
   Res.Detail = X.Detail + (Unexplored ? "; other paths to the call could not "
                                         "be followed, so this one may not be "
                                         "the one that ran"
@@ -1735,8 +1933,14 @@ EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
   if (E)
     R = std::move(*E);
   else
-    llvm::consumeError(E.takeError());
+    Errors[Key] = llvm::toString(E.takeError());
   return Done.emplace(Key, std::move(R)).first->second;
+}
+
+std::string EmulationCache::error(uint64_t ReturnPC, uint64_t CallerSP,
+                                  int Reg, const EntryRegisters &Entry) const {
+  auto It = Errors.find(std::make_tuple(ReturnPC, CallerSP, Reg, bool(Entry)));
+  return It == Errors.end() ? std::string() : It->second;
 }
 
 } // namespace ms

@@ -68,6 +68,9 @@ public:
   const std::optional<EmulationResult> &
   get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
       const EntryRegisters &Entry = nullptr);
+  // Why get() gave nullopt for these (empty: it did not, or not asked).
+  std::string error(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
+                    const EntryRegisters &Entry = nullptr) const;
 
 private:
   const GoProgram &P;
@@ -75,6 +78,7 @@ private:
   std::map<std::tuple<uint64_t, uint64_t, int, bool>,
            std::optional<EmulationResult>>
       Done;
+  std::map<std::tuple<uint64_t, uint64_t, int, bool>, std::string> Errors;
 };
 
 } // namespace ms
