@@ -156,6 +156,10 @@ public:
            EmulationCache &Emu) {
     Frames.emplace_back(P, St, Phys, &Emu);
   }
+  // Why the first frame's caller gave no value for A.
+  std::string whyNoDataflow(const ArgSpec &A) const {
+    return Frames.empty() ? std::string() : Frames.front().whyNoDataflow(A);
+  }
   std::vector<Candidate> candidates(const ArgSpec &A,
                                     bool WithDwarf = true) const {
     std::vector<Candidate> Out;
@@ -205,6 +209,7 @@ private:
     std::optional<uint64_t> Map;
     std::optional<ProvenanceReport> MapProv;
     std::optional<KeyReport> Key;
+    std::optional<KeyMissingReport> KeyMissing;
     std::shared_ptr<GoValue> KeyValue; // the decoded key, for lookups
     std::optional<uint64_t> Iter;
     std::optional<ProvenanceReport> IterProv;
@@ -232,7 +237,8 @@ private:
                            Recovered &R);
   std::optional<KeyReport> recoverKey(const OpArgs &FA, const MapFuncInfo &MF,
                                       const TypeInfo *KeyType,
-                                      std::shared_ptr<GoValue> &Value);
+                                      std::shared_ptr<GoValue> &Value,
+                                      std::optional<KeyMissingReport> &Missing);
   void describeMap(MapReport &M, const Recovered &Found, AnalysisReport &R);
   static MapLimits entryLimits(const MapReader &Reader, const Recovered &Found,
                                const AnalysisReport &R);
@@ -375,7 +381,8 @@ void Diagnoser::recoverFromIterator(const Stack &St, size_t Frame,
 std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
                                                const MapFuncInfo &MF,
                                                const TypeInfo *KeyType,
-                                               std::shared_ptr<GoValue> &Value) {
+                                               std::shared_ptr<GoValue> &Value,
+                                               std::optional<KeyMissingReport> &Missing) {
   if (MF.KeyWord < 0 || MF.Key == KeyPass::None || !KeyType)
     return std::nullopt;
   ArgSpec A{MF.KeyWord, MF.Key == KeyPass::String ? 2 : 1, "key", 2};
@@ -390,7 +397,7 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
       return decodeValueFromWords(Types, *KeyType, C.Words, L);
     }
   };
-  auto Pick = chooseArg(FA, A, [&](const Candidate &C, std::string &Why) {
+  auto Valid = [&](const Candidate &C, std::string &Why) {
     if (C.Words.size() != static_cast<size_t>(A.NumWords)) {
       Why = "incomplete";
       return false;
@@ -411,7 +418,31 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
       return false;
     }
     return true;
-  });
+  };
+  auto Pick = chooseArg(FA, A, Valid);
+  if (!Pick || Pick->second.Stale) {
+    // Say what each source had, so "not recovered" has its reasons.
+    KeyMissingReport KM;
+    KM.Type = KeyType->Name;
+    bool SawSpill = false;
+    for (const Candidate &C : FA.candidates(A, /*WithDwarf=*/true)) {
+      std::string Why;
+      SawSpill |= C.Src == Source::SpillSlot;
+      if (!Valid(C, Why))
+        KM.Reasons.push_back(sourceName(C.Src).str() + ": rejected, " + Why +
+                             " (" + C.Detail + ")");
+      else if (C.Stale)
+        KM.Reasons.push_back(sourceName(C.Src).str() + ": " + C.Detail +
+                             ", probably an earlier call's key");
+    }
+    if (!SawSpill)
+      KM.Reasons.push_back("spill_slot: the map function keeps no record of "
+                           "where it saves its register arguments at this pc");
+    std::string NoFlow = FA.whyNoDataflow(A);
+    if (!NoFlow.empty())
+      KM.Reasons.push_back("callsite_dataflow: " + NoFlow);
+    Missing = std::move(KM);
+  }
   if (!Pick)
     return std::nullopt;
   GoValue V = Decode(Pick->first);
@@ -480,7 +511,7 @@ Diagnoser::Recovered Diagnoser::recover(const Stack &St, const MapBlock &B,
     R.MapProv = Pick->second;
   }
   if (R.MapType)
-    R.Key = recoverKey(FA, *MF, R.MapType->Key, R.KeyValue);
+    R.Key = recoverKey(FA, *MF, R.MapType->Key, R.KeyValue, R.KeyMissing);
   return R;
 }
 
@@ -825,6 +856,7 @@ void Diagnoser::reportFaultingMap(const Stack &St, const MapBlock &B,
   const bool NilMap = R.Fault.Kind == FaultKind::NilMapWrite;
   Recovered Found = recover(St, B, !R.MapFault || NilMap);
   R.Key = std::move(Found.Key);
+  R.KeyMissing = std::move(Found.KeyMissing);
   if (!Found.Map && !NilMap)
     return;
   MapReport M;

@@ -73,7 +73,7 @@ const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
   if (New) {
     fromRegisters(A, It->second.Before);
     fromSpill(A, It->second.After);
-    fromDataflow(A, It->second.After);
+    fromDataflow(A, It->second.After, It->second.NoDataflow);
   }
   return It->second;
 }
@@ -227,19 +227,24 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
 
 std::optional<std::pair<uint64_t, Confidence>>
 FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
-                            unsigned Depth) const {
+                            unsigned Depth, std::string *Why) const {
   if (Depth > 3 || CallerIdx >= St.Frames.size())
     return std::nullopt;
   const StackFrame &Cl = St.Frames[CallerIdx];
-  if (!Cl.Go || Cl.Exact)
-    return std::nullopt;
   std::string RName = P.arch().regName(static_cast<unsigned>(Reg));
+  auto Fail = [&](std::string Text) {
+    if (Why)
+      *Why = RName + " at the call in " + Cl.Function + ": " + Text;
+    return std::nullopt;
+  };
+  if (!Cl.Go)
+    return Fail("the caller is not Go code");
+  if (Cl.Exact)
+    return Fail("the caller was interrupted, not calling");
   CallSiteAnalysis Info;
   auto E = registerAtCall(P, Cl.PC, Reg, &Info);
-  if (!E) {
-    llvm::consumeError(E.takeError());
-    return std::nullopt;
-  }
+  if (!E)
+    return Fail(llvm::toString(E.takeError()));
   // Registers the caller got from its own caller, inside an address
   // expression (a field of the receiver: [rax+0x10] with rax from entry).
   auto Resolve = [&](int R) -> std::optional<uint64_t> {
@@ -293,15 +298,18 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
   // (Only for the first caller: each level asked costs a re-execution in
   // the level above.)
   EntryRegisters Entry = Depth == 0 ? EntryRegisters(Resolve) : nullptr;
+  std::string EmError;
   if (Emu) {
     Em = Emu->get(Cl.PC, Cl.SP, Reg, Entry);
+    if (!Em)
+      EmError = Emu->error(Cl.PC, Cl.SP, Reg, Entry);
   } else if (auto E = emulateRegisterAtCall(P, Cl.PC, Cl.SP, Reg, Entry)) {
     Em = std::move(*E);
   } else {
-    llvm::consumeError(E.takeError());
+    EmError = llvm::toString(E.takeError());
   }
   if (!Em)
-    return std::nullopt;
+    return Fail(EmError);
   Detail += (Detail.empty() ? "" : "; ") + RName + " computed by " +
             Info.Caller + ": " + Em->Detail +
             (Em->ReadsHeapOrGlobals ? " (reads heap or global memory as it is "
@@ -311,8 +319,8 @@ FrameArgs::registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
                                        : Confidence::High);
 }
 
-void FrameArgs::fromDataflow(const ArgSpec &A,
-                             std::vector<Candidate> &Out) const {
+void FrameArgs::fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out,
+                             std::string &Why) const {
   const StackFrame *Cl = caller();
   auto Regs = argRegisters(P.arch(), A);
   if (!Cl || !Regs)
@@ -321,7 +329,7 @@ void FrameArgs::fromDataflow(const ArgSpec &A,
   Candidate C = exactCandidate(Source::CallsiteDataflow);
   std::string Detail;
   for (int Reg : *Regs) {
-    auto V = registerAtCallIn(CallerIdx, Reg, Detail, 0);
+    auto V = registerAtCallIn(CallerIdx, Reg, Detail, 0, &Why);
     if (!V)
       return;
     C.Words.push_back(V->first);

@@ -65,17 +65,24 @@ public:
   const StackFrame &frame() const { return St.Frames[Phys]; }
   const StackFrame *caller() const; // next physical frame, if any
 
+  // Why the caller's code gave no value for the argument (empty when it
+  // gave one, or was not asked), in words.
+  std::string whyNoDataflow(const ArgSpec &A) const {
+    return withoutDwarf(A).NoDataflow;
+  }
+
 private:
   void fromRegisters(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromDwarf(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const;
-  void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out,
+                    std::string &Why) const;
   // The value of Reg at the call made by physical frame CallerIdx's callee
   // (i.e. at CallerIdx's PC), following values passed through from
-  // further callers. Appends to Detail.
+  // further callers. Appends to Detail; says in Why (if given) why not.
   std::optional<std::pair<uint64_t, Confidence>>
   registerAtCallIn(size_t CallerIdx, int Reg, std::string &Detail,
-                   unsigned Depth) const;
+                   unsigned Depth, std::string *Why = nullptr) const;
 
   // The candidates of the sources that need no DWARF, around where the
   // DWARF locations go in the trust order: registers before, spill slots
@@ -83,6 +90,7 @@ private:
   // asks without DWARF first and again with it when that did not settle.
   struct NoDwarf {
     std::vector<Candidate> Before, After;
+    std::string NoDataflow; // why the caller's code gave none
   };
   const NoDwarf &withoutDwarf(const ArgSpec &A) const;
 

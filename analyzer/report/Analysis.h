@@ -147,6 +147,14 @@ struct KeyReport {
   ProvenanceReport Provenance;
 };
 
+// A key the operation had but the core did not give back: its type and,
+// in words, what each source said (a call result held only in registers,
+// a spill slot not written, a value that failed validation).
+struct KeyMissingReport {
+  std::string Type;
+  std::vector<std::string> Reasons;
+};
+
 // The iterator of an iteration fault: where it is and, when it could be
 // decoded, its state (values detached from their types).
 struct IteratorReport {
@@ -194,6 +202,9 @@ struct AnalysisReport {
   FaultReport Fault;
   std::optional<MapReport> Map;
   std::optional<KeyReport> Key;
+  // The faulting operation had a key and no source gave it (Key is
+  // unset), or only a stale slot did.
+  std::optional<KeyMissingReport> KeyMissing;
   std::optional<IteratorReport> Iterator;
   std::vector<RacerReport> Racers;
   std::optional<StackReport> FaultingStack;

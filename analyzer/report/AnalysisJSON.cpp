@@ -475,6 +475,10 @@ Value toJSON(const ProvenanceReport &P) {
   return O;
 }
 
+Value toJSON(const KeyMissingReport &K) {
+  return Object{{"type", text(K.Type)}, {"reasons", jsonTexts(K.Reasons)}};
+}
+
 Value toJSON(const KeyReport &K) {
   return Object{{"type", text(K.Type)},
                 {"value", K.Value ? toJSON(*K.Value) : Value(nullptr)},
@@ -497,6 +501,7 @@ Value toJSON(const AnalysisReport &R) {
            {"fault", toJSON(R.Fault)},
            {"map", R.Map ? toJSON(*R.Map) : Value(nullptr)},
            {"key", R.Key ? toJSON(*R.Key) : Value(nullptr)},
+           {"key_missing", R.KeyMissing ? toJSON(*R.KeyMissing) : Value(nullptr)},
            {"iterator", R.Iterator ? toJSON(*R.Iterator) : Value(nullptr)},
            {"racers", std::move(Racers)},
            {"layouts", text(R.Layouts)},

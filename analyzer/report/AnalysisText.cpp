@@ -210,6 +210,10 @@ void writeSummary(llvm::raw_ostream &OS, const AnalysisReport &R,
     if (R.Key->InMap)
       OS << (*R.Key->InMap ? ", present in the map" : ", not in the map");
     OS << S.dim() << "  [" << sure(R.Key->Provenance) << "]" << S.off() << "\n";
+  } else if (R.KeyMissing) {
+    OS << "  key  not recovered" << S.dim() << "  ("
+       << (R.KeyMissing->Type.empty() ? "" : R.KeyMissing->Type + ": ")
+       << "no copy of it found in the core; why below)" << S.off() << "\n";
   }
   // Whatever was concluded above came from part of the process only.
   if (R.Core.Truncated)
@@ -291,8 +295,20 @@ void writeMapSection(llvm::raw_ostream &OS, const AnalysisReport &R,
     OS << "  warning    " << Wn << "\n";
 }
 
+// Why the key was not recovered: one line per source.
+void writeKeyMissing(llvm::raw_ostream &OS, const KeyMissingReport &KM) {
+  for (size_t I = 0; I < KM.Reasons.size(); ++I)
+    OS << (I ? "             " : "  why        ") << KM.Reasons[I] << "\n";
+}
+
 void writeKeySection(llvm::raw_ostream &OS, const AnalysisReport &R,
                      const Style &S) {
+  if (!R.Key && R.KeyMissing) {
+    OS << S.bold() << "key" << S.off() << "\n";
+    OS << "  value      not recovered  (" << R.KeyMissing->Type << ")\n";
+    writeKeyMissing(OS, *R.KeyMissing);
+    return;
+  }
   if (!R.Key)
     return;
   OS << S.bold() << "key" << S.off() << "\n";
@@ -328,6 +344,8 @@ void writeKeySection(llvm::raw_ostream &OS, const AnalysisReport &R,
   OS << "  found by   " << sourceName(R.Key->Provenance.Src) << ", "
      << confidenceName(R.Key->Provenance.Conf) << ": "
      << R.Key->Provenance.Detail << "\n";
+  if (R.Key->Provenance.Stale && R.KeyMissing)
+    writeKeyMissing(OS, *R.KeyMissing);
 }
 
 void writeRacersSection(llvm::raw_ostream &OS, const AnalysisReport &R,

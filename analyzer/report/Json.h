@@ -30,6 +30,7 @@ llvm::json::Array jsonTexts(llvm::ArrayRef<std::string> V);
 llvm::json::Value toJSON(const AnalysisReport &R);
 llvm::json::Value toJSON(const ProvenanceReport &P);
 llvm::json::Value toJSON(const KeyReport &K);
+llvm::json::Value toJSON(const KeyMissingReport &K);
 
 // Decoded Go values: strings as strings (invalid UTF-8 repaired), integers
 // exact (int64/uint64), floats as numbers (NaN/Inf as strings), complex as
