@@ -1838,18 +1838,20 @@ void Reexecutions::agree(const Run &R, size_t S,
     From.replace(0, std::string("the path from").size(), "from");
     Detail = "re-executed " + std::to_string(R.Trace.size()) +
              " instructions of the caller " + From;
-    // The values the core's stack gave the path, where it stores them.
-    std::string Taken;
+    // The values the core's stack gave the path, where it stores them
+    // (each slot once: one slot may seed several registers).
+    std::map<uint64_t, const Seed *> Slots;
     for (const auto &[Step, Sd] : Seeds) {
       (void)Step;
-      Taken += std::string(Taken.empty() ? "" : ", ") +
-               P.arch().regName(static_cast<unsigned>(Sd.Reg)) + " = " +
-               std::to_string(Sd.V) + " as " + slot(Sd.Slot) + " holds " +
-               std::to_string(Sd.SlotValue) + " (stored at " +
-               hex(C.Insns[Sd.StoreInsn].Addr) + ")";
+      Slots.emplace(Sd.Slot, &Sd);
     }
+    std::string Taken;
+    for (const auto &[Addr, Sd] : Slots)
+      Taken += std::string(Taken.empty() ? "" : ", ") + slot(Addr) + " = " +
+               std::to_string(Sd->SlotValue) + " (the path stores it at " +
+               hex(C.Insns[Sd->StoreInsn].Addr) + ")";
     if (!Taken.empty())
-      Detail += ", taking " + Taken;
+      Detail += ", with the core's " + Taken;
     if (UsedEntry)
       Detail += ", with registers as its caller passed them";
   }
