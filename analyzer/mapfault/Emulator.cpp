@@ -149,6 +149,11 @@ struct Code {
   std::map<uint64_t, size_t> Index;
   std::set<size_t> MorestackBranches; // conditional jumps to the morestack tail
   uint64_t Entry = 0;
+  // Some instruction computes an address inside the frame (a local whose
+  // address is taken: a pointer may then reach the frame). When none does,
+  // a store through a pointer the re-execution does not know cannot touch
+  // the frame.
+  bool FrameAddressTaken = true;
 };
 
 struct FlagState {
@@ -430,6 +435,13 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
 void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   auto A = address(M);
   if (!A) {
+    if (!C.FrameAddressTaken) {
+      // Not the frame: any byte the path stored outside it may be hit.
+      for (auto &[B, V] : Overlay)
+        if (B < FrameLo || B >= FrameHi)
+          V = {false, 0};
+      return;
+    }
     // A store to an unknown address could hit anything on the stack.
     Overlay.clear();
     HeapBytes.clear();
@@ -1522,6 +1534,32 @@ bool callsMorestack(const GoProgram &P, uint64_t Target) {
   return llvm::StringRef(Callee->Name).startswith("runtime.morestack");
 }
 
+// Whether some instruction of C computes an address from the stack pointer
+// into a register other than the stack and frame pointers (whose prologue
+// and epilogue moves are the frame's own bookkeeping): amd64 lea off(rsp)
+// or a move of rsp; arm64 add/sub/mov from sp. An undecoded instruction
+// might.
+bool takesFrameAddress(const Code &C, int FP) {
+  for (const auto &I : C.Insns) {
+    if (I.Undecoded)
+      return true;
+    if (I.Ops.size() < 2 || I.Ops[0].Kind != OpKind::Reg)
+      continue;
+    const int Dest = I.Ops[0].Reg;
+    if (Dest == C.I.SP || Dest == FP)
+      continue;
+    for (size_t K = 1; K < I.Ops.size(); ++K) {
+      const Operand &O = I.Ops[K];
+      if (O.Kind == OpKind::Reg && O.Reg == C.I.SP)
+        return true;
+      if (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
+          (O.Mem.Base == C.I.SP || O.Mem.Base == FP))
+        return true;
+    }
+  }
+  return false;
+}
+
 Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   auto DF = P.decodedFunction(PC);
   if (!DF)
@@ -1539,6 +1577,7 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
     C.Index[C.Insns[I].Addr] = I;
     C.Kinds.push_back(mnemonicKind(C.Insns[I].Mnemonic));
   }
+  C.FrameAddressTaken = takesFrameAddress(C, static_cast<int>(A.fpReg()));
   // Conditional jumps whose target soon calls runtime.morestack*.
   for (size_t I = 0; I < C.Insns.size(); ++I) {
     const auto &In = C.Insns[I];
