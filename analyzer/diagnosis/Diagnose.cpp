@@ -104,10 +104,18 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   for (const Candidate *C : Valid)
     if (C->Conf > W->Conf)
       W = C;
+  // A stale slot wins no tie against a value that is not stale.
+  if (W->Stale)
+    for (const Candidate *C : Valid)
+      if (!C->Stale && C->Conf == W->Conf && C->Words == W->Words) {
+        W = C;
+        break;
+      }
   Candidate Win = *W;
   ProvenanceReport P = provOf(Win);
   P.Rejected = Rejected;
   bool Doubted = false;
+  std::optional<Source> Seconded; // a low source of another kind agreeing
   for (const Candidate *C : Valid) {
     if (C == W)
       continue;
@@ -115,6 +123,8 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
       P.Agreeing.push_back(C->Src);
       if (C->Conf > Win.Conf && Win.Conf != Confidence::Exact)
         Win.Conf = std::min(C->Conf, Confidence::High);
+      if (C->Src != W->Src && (!C->Stale || !W->Stale))
+        Seconded = C->Src;
     } else {
       P.Conflicts.push_back(sourceName(C->Src).str() + " says " +
                             hex(C->Words.empty() ? 0 : C->Words[0]));
@@ -124,6 +134,14 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
       if (C->Conf >= Confidence::High)
         Doubted = true;
     }
+  }
+  // Two low sources of different kinds that fail in unrelated ways (a
+  // spill slot an earlier call may have left, memory read as it is now, a
+  // path that may not be the one that ran) and still give the same value.
+  if (Win.Conf == Confidence::Low && Seconded && !Doubted) {
+    Win.Conf = Confidence::High;
+    P.Detail += "; high because " + sourceName(*Seconded).str() +
+                ", which could be wrong for other reasons, gives the same";
   }
   if (Doubted && Win.Conf != Confidence::Exact)
     Win.Conf = Confidence::Low;
