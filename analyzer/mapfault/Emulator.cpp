@@ -54,6 +54,9 @@ enum class Mn : uint8_t {
   i_cdqe,
   i_cmp,
   i_cqo,
+  i_cdq,
+  i_div,
+  i_idiv,
   i_dec,
   i_endbr64,
   i_imul,
@@ -96,6 +99,9 @@ Mn mnemonicKind(llvm::StringRef M) {
       .Case("cdqe", Mn::i_cdqe)
       .Case("cmp", Mn::i_cmp)
       .Case("cqo", Mn::i_cqo)
+      .Case("cdq", Mn::i_cdq)
+      .Case("div", Mn::i_div)
+      .Case("idiv", Mn::i_idiv)
       .Case("dec", Mn::i_dec)
       .Case("endbr64", Mn::i_endbr64)
       .Case("imul", Mn::i_imul)
@@ -147,13 +153,16 @@ struct Code {
   llvm::ArrayRef<Instruction> Insns;
   std::vector<Mn> Kinds; // mnemonicKind of each instruction
   std::map<uint64_t, size_t> Index;
-  std::set<size_t> MorestackBranches; // conditional jumps to the morestack tail
+  // Conditional jumps one way of which soon calls what never comes back to
+  // this path (the stack check's morestack, a runtime panic): a path that
+  // reached the call went the other way. Index -> taken.
+  std::map<size_t, bool> KnownBranches;
   uint64_t Entry = 0;
-  // Some instruction computes an address inside the frame (a local whose
-  // address is taken: a pointer may then reach the frame). When none does,
-  // a store through a pointer the re-execution does not know cannot touch
-  // the frame.
-  bool FrameAddressTaken = true;
+  // The lowest frame offset (from the SP of the frame's body) whose
+  // address some instruction computes: a local whose address is taken, so
+  // a pointer may reach it and what lies above it. Slots below it cannot be
+  // reached through a pointer. Unset: no address in the frame is taken.
+  std::optional<uint64_t> LowestTakenOffset = 0;
 };
 
 struct FlagState {
@@ -435,18 +444,22 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
 void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   auto A = address(M);
   if (!A) {
-    if (!C.FrameAddressTaken) {
-      // Not the frame: any byte the path stored outside it may be hit.
-      for (auto &[B, V] : Overlay)
-        if (B < FrameLo || B >= FrameHi)
-          V = {false, 0};
-      return;
-    }
-    // A store to an unknown address could hit anything on the stack.
-    Overlay.clear();
-    HeapBytes.clear();
-    for (uint64_t B = FrameLo; B < FrameHi && B - FrameLo < 65536; ++B)
+    // A store through a pointer the run does not know: it may hit whatever
+    // the path stored outside the frame, the slots of the frame whose
+    // address the function takes (and those above them), and the caller's
+    // caller's frame above the entry SP (a pointer argument may point
+    // there). Slots below every taken address cannot be reached.
+    const uint64_t From =
+        C.LowestTakenOffset
+            ? std::min(FrameLo + *C.LowestTakenOffset, EntrySP)
+            : EntrySP;
+    for (auto &[B, V] : Overlay)
+      if (B < FrameLo || B >= From)
+        V = {false, 0};
+    for (uint64_t B = From; B < FrameHi && B - From < 65536; ++B) {
       Overlay[B] = {false, 0};
+      HeapBytes.erase(B);
+    }
     return;
   }
   for (unsigned I = 0; I < Size && I < 16; ++I) {
@@ -656,6 +669,60 @@ std::optional<bool> Machine::amd64MulDiv(const Amd64Insn &In,
     setReg(1, 8, {A.Known, static_cast<int64_t>(A.V) < 0 ? ~0ull : 0, A.Heap});
     return true;
   }
+  if (Op == Mn::i_cdq) {
+    Val A = reg(0, 4);
+    setReg(1, 4, {A.Known, sext(A.V, 4) < 0 ? 0xffffffffull : 0, A.Heap});
+    return true;
+  }
+  if ((Op == Mn::i_div || Op == Mn::i_idiv) && O.size() == 1) {
+    // rdx:rax (edx:eax) divided by the operand: quotient to rax, remainder
+    // to rdx. A zero divisor or a quotient that does not fit traps: this
+    // path did not run.
+    unsigned S = amd64Size(In, 0);
+    if (S != 8 && S != 4)
+      return Fail = "narrow " + M.str(), false;
+    Val Lo = reg(0, S), Hi = reg(1, S), D = read(O[0]);
+    Val Q = combine(true, 0, combine(true, 0, Lo, Hi), D);
+    if (!Q.Known) {
+      setReg(0, 8, unknown());
+      setReg(1, 8, unknown());
+      F.Known = false;
+      LastDest = 0;
+      return true;
+    }
+    const unsigned Bits = 8 * S;
+    unsigned __int128 N = (static_cast<unsigned __int128>(Hi.V) << Bits) | Lo.V;
+    uint64_t Quot = 0, Rem = 0;
+    if (D.V == 0)
+      return Fail = "division by zero at " + hex(I.Addr), false;
+    if (Op == Mn::i_div) {
+      unsigned __int128 Qt = N / D.V;
+      if (Qt >> Bits)
+        return Fail = "quotient overflow at " + hex(I.Addr), false;
+      Quot = static_cast<uint64_t>(Qt);
+      Rem = static_cast<uint64_t>(N % D.V);
+    } else {
+      // Sign-extend the dividend and divisor from their widths.
+      __int128 SN = S == 8 ? static_cast<__int128>(N)
+                           : static_cast<__int128>(static_cast<int64_t>(
+                                 static_cast<uint64_t>(N)));
+      const int64_t SD = sext(D.V, S);
+      if (SD == -1 && SN == (S == 8 ? -(static_cast<__int128>(1) << 63)
+                                    : -(static_cast<__int128>(1) << 31)))
+        return Fail = "quotient overflow at " + hex(I.Addr), false;
+      __int128 Qt = SN / SD;
+      if (Qt > (static_cast<__int128>(1) << (Bits - 1)) - 1 ||
+          Qt < -(static_cast<__int128>(1) << (Bits - 1)))
+        return Fail = "quotient overflow at " + hex(I.Addr), false;
+      Quot = static_cast<uint64_t>(Qt);
+      Rem = static_cast<uint64_t>(SN % SD);
+    }
+    setReg(0, S, combine(true, Quot & mask(S), Q, Q));
+    setReg(1, S, combine(true, Rem & mask(S), Q, Q));
+    F.Known = false;
+    LastDest = 0;
+    return true;
+  }
   return std::nullopt;
 }
 
@@ -851,8 +918,14 @@ bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
                          bool Heap, std::string &Fail, size_t &Next,
                          bool &Jumped) {
   auto Idx = C.Index.find(I.Addr)->second;
-  if (C.MorestackBranches.count(Idx))
-    return true; // the frame exists: the stack check did not fail
+  auto KB = C.KnownBranches.find(Idx);
+  if (KB != C.KnownBranches.end()) {
+    // The other way never comes back: the stack check did not fail, the
+    // bounds check did not panic.
+    if (KB->second)
+      return branchTo(I, Fail, Next, Jumped);
+    return true;
+  }
   if (!Cd && Exploring) {
     auto It = C.Index.find(I.Target.value_or(~0ull));
     if (It == C.Index.end())
@@ -1445,9 +1518,14 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
     if (S.Addr >= FrameLo && S.Addr < FrameHi)
       Final[S.Addr] = &S;
   auto LastDef = [&](size_t Before, int Reg) -> std::optional<size_t> {
-    for (size_t T = Before; T-- > 0;)
+    for (size_t T = Before; T-- > 0;) {
       if (R.DestReg[T] == Reg)
         return T;
+      // Written as a second result (rdx of a mul or div) or implicitly:
+      // no value to carry back through it.
+      if (C.Insns[R.Trace[T]].writes(Reg))
+        return std::nullopt;
+    }
     return std::nullopt;
   };
   for (const auto &[Addr, S] : Final) {
@@ -1534,28 +1612,80 @@ bool callsMorestack(const GoProgram &P, uint64_t Target) {
   return llvm::StringRef(Callee->Name).startswith("runtime.morestack");
 }
 
-// Whether some instruction of C computes an address from the stack pointer
-// into a register other than the stack and frame pointers (whose prologue
-// and epilogue moves are the frame's own bookkeeping): amd64 lea off(rsp)
-// or a move of rsp; arm64 add/sub/mov from sp. An undecoded instruction
-// might.
-bool takesFrameAddress(const Code &C, int FP) {
+// The lowest frame offset whose address some instruction of C computes
+// from the stack pointer into a register other than the stack and frame
+// pointers (whose prologue and epilogue moves are the frame's own
+// bookkeeping): amd64 lea off(rsp) with off >= 0 (a negative one is the
+// prologue's stack-bound check, below the frame) or a move of rsp; arm64
+// add/sub/mov from sp. An undecoded instruction might take any. nullopt:
+// none is taken.
+std::optional<uint64_t> lowestTakenOffset(const Code &C, int FP) {
+  std::optional<uint64_t> Low;
+  auto Take = [&](int64_t Off) {
+    if (Off < 0)
+      return;
+    if (!Low || static_cast<uint64_t>(Off) < *Low)
+      Low = static_cast<uint64_t>(Off);
+  };
   for (const auto &I : C.Insns) {
-    if (I.Undecoded)
-      return true;
+    if (I.Undecoded) {
+      Take(0);
+      continue;
+    }
     if (I.Ops.size() < 2 || I.Ops[0].Kind != OpKind::Reg)
       continue;
     const int Dest = I.Ops[0].Reg;
     if (Dest == C.I.SP || Dest == FP)
       continue;
+    const Operand &Src = I.Ops[1];
+    if (I.Class == InsnClass::Lea && Src.Kind == OpKind::Mem &&
+        Src.Mem.Base == C.I.SP && Src.Mem.Index == NoReg) {
+      Take(Src.Mem.Disp);
+      continue;
+    }
     for (size_t K = 1; K < I.Ops.size(); ++K) {
       const Operand &O = I.Ops[K];
-      if (O.Kind == OpKind::Reg && O.Reg == C.I.SP)
-        return true;
-      if (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
-          (O.Mem.Base == C.I.SP || O.Mem.Base == FP))
-        return true;
+      if ((O.Kind == OpKind::Reg && O.Reg == C.I.SP) ||
+          (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
+           (O.Mem.Base == C.I.SP || O.Mem.Base == FP))) {
+        // arm64 add xN, sp, #off: the immediate is the offset.
+        int64_t Off = 0;
+        if (C.I.Arm64 && I.Ops.size() == 3 && K == 1 &&
+            I.Ops[2].Kind == OpKind::Imm && I.Mnemonic == "add")
+          Off = I.Ops[2].Imm;
+        Take(Off);
+        break;
+      }
     }
+  }
+  return Low;
+}
+
+// Whether a call to Target never returns to the path that made it: the
+// stack check's runtime.morestack* (the function starts over) or a runtime
+// panic or throw.
+bool callsNoReturn(const GoProgram &P, uint64_t Target) {
+  auto Callee = P.pclntab().findFunc(Target);
+  if (!Callee) {
+    llvm::consumeError(Callee.takeError());
+    return false;
+  }
+  llvm::StringRef N = Callee->Name;
+  return N.startswith("runtime.morestack") || N.startswith("runtime.panic") ||
+         N.startswith("runtime.goPanic") || N == "runtime.gopanic" ||
+         N == "runtime.throw" || N == "runtime.fatal";
+}
+
+// Whether straight-line code from index J calls such a function before any
+// branch (within a few instructions).
+bool leadsToNoReturn(const GoProgram &P, const Code &C, size_t J) {
+  for (size_t K = J; K < C.Insns.size() && K < J + 12; ++K) {
+    const auto &T = C.Insns[K];
+    if (T.Class == InsnClass::Call)
+      return T.Target && callsNoReturn(P, *T.Target);
+    if (T.Class == InsnClass::Jump || T.Class == InsnClass::CondJump ||
+        T.Class == InsnClass::Ret || T.Undecoded)
+      return false;
   }
   return false;
 }
@@ -1577,8 +1707,7 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
     C.Index[C.Insns[I].Addr] = I;
     C.Kinds.push_back(mnemonicKind(C.Insns[I].Mnemonic));
   }
-  C.FrameAddressTaken = takesFrameAddress(C, static_cast<int>(A.fpReg()));
-  // Conditional jumps whose target soon calls runtime.morestack*.
+  C.LowestTakenOffset = lowestTakenOffset(C, static_cast<int>(A.fpReg()));
   for (size_t I = 0; I < C.Insns.size(); ++I) {
     const auto &In = C.Insns[I];
     if (In.Class != InsnClass::CondJump || !In.Target)
@@ -1586,14 +1715,10 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
     auto It = C.Index.find(*In.Target);
     if (It == C.Index.end())
       continue;
-    for (size_t J = It->second; J < C.Insns.size() && J < It->second + 12; ++J) {
-      const auto &T = C.Insns[J];
-      if (T.Class != InsnClass::Call)
-        continue;
-      if (T.Target && callsMorestack(P, *T.Target))
-        C.MorestackBranches.insert(I);
-      break;
-    }
+    const bool TargetDies = leadsToNoReturn(P, C, It->second);
+    const bool FallDies = leadsToNoReturn(P, C, I + 1);
+    if (TargetDies != FallDies)
+      C.KnownBranches[I] = FallDies;
   }
   return C;
 }
