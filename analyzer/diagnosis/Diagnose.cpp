@@ -104,10 +104,11 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   for (const Candidate *C : Valid)
     if (C->Conf > W->Conf)
       W = C;
-  // A stale slot wins no tie against a value that is not stale.
+  // A stale slot (probably an earlier call's value) wins no tie against a
+  // value that is not stale.
   if (W->Stale)
     for (const Candidate *C : Valid)
-      if (!C->Stale && C->Conf == W->Conf && C->Words == W->Words) {
+      if (!C->Stale && C->Conf == W->Conf) {
         W = C;
         break;
       }

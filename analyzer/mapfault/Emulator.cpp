@@ -54,6 +54,8 @@ enum class Mn : uint8_t {
   i_cdqe,
   i_cmp,
   i_cqo,
+  i_sbb,
+  i_adc,
   i_cdq,
   i_div,
   i_idiv,
@@ -99,6 +101,8 @@ Mn mnemonicKind(llvm::StringRef M) {
       .Case("cdqe", Mn::i_cdqe)
       .Case("cmp", Mn::i_cmp)
       .Case("cqo", Mn::i_cqo)
+      .Case("sbb", Mn::i_sbb)
+      .Case("adc", Mn::i_adc)
       .Case("cdq", Mn::i_cdq)
       .Case("div", Mn::i_div)
       .Case("idiv", Mn::i_idiv)
@@ -214,6 +218,7 @@ struct Run {
   std::vector<std::optional<Seed>> Applied;
   std::vector<StoreRec> Stores;
   std::map<uint64_t, size_t> LastWrite; // byte address -> last step writing it
+  bool UnknownStore = false; // stored through a pointer it did not know
 };
 
 class Machine {
@@ -238,6 +243,35 @@ public:
   }
   bool usedEntryRegisters() const { return UsedEntry; }
 
+  // Runs that start right after a call take the registers that call
+  // returned (Go's results come back in the argument registers) from
+  // this, the first time one is read before being written.
+  using Results = std::function<std::optional<Val>(int Reg)>;
+  void setStartResults(const Results *Rs, std::vector<int> Which) {
+    StartResults = Rs;
+    ResultRegs = 0;
+    for (int R : Which)
+      if (R >= 0 && R < 64)
+        ResultRegs |= 1ull << R;
+  }
+  bool usedStartResults() const { return UsedResults; }
+
+  // A run of a callee that returned long ago: it stops at its first return
+  // (Target is not used), and the stack it finds (its own frame, the
+  // argument area, its caller's frame as it is now) is not what it read
+  // then: a read there the path did not write is unknown.
+  // Also dead: the caller's frame bytes its path wrote after the call
+  // (CallerWrites), and all of them from CallerDeadFrom up when that path
+  // stored through a pointer it did not know.
+  void setReturnRun(uint64_t DeadLo, uint64_t DeadHi,
+                    const std::map<uint64_t, size_t> *CallerWrites,
+                    std::optional<uint64_t> CallerDeadFrom) {
+    StopAtRet = true;
+    Dead = {DeadLo, DeadHi};
+    DeadWrites = CallerWrites;
+    DeadFrom = CallerDeadFrom;
+  }
+
   // Runs from instruction index Start to the CALL at index Target.
   Run run(size_t Start, size_t Target, int Reg,
           const std::map<uint64_t, size_t> *LaterWrites,
@@ -247,6 +281,12 @@ public:
   // call? Follows both ways of branches whose condition is unknown.
   enum class Reach { No, Yes, Unknown };
   Reach mayReach(size_t Start, size_t Target, std::string &Why);
+
+  // A return run (setReturnRun) from the function's entry along every path
+  // (both ways of a branch it cannot decide, up to a few paths): Reg at the
+  // returns, when every path returns without a call and all agree. Steps:
+  // instructions executed on all paths.
+  std::optional<Val> returnValue(int Reg, std::string &Why, size_t &Steps);
 
 private:
   Val reg(int R, unsigned Size, bool High = false) const {
@@ -260,6 +300,14 @@ private:
       if (auto V = (*Entry)(R)) {
         Regs[static_cast<size_t>(R)] = known(*V);
         UsedEntry = true;
+      }
+    }
+    if (AfterCall && StartResults && (ResultRegs >> R & 1) &&
+        !(Written >> R & 1)) {
+      Written |= 1ull << R;
+      if (auto V = (*StartResults)(R)) {
+        Regs[static_cast<size_t>(R)] = *V;
+        UsedResults = true;
       }
     }
     Val X = Regs[static_cast<size_t>(R)];
@@ -386,6 +434,14 @@ private:
   mutable uint64_t Written = 0; // registers written (or asked for) this run
   const EntryRegisters *Entry = nullptr;
   uint64_t EntryRegs = 0; // which registers Entry may be asked for
+  const Results *StartResults = nullptr;
+  uint64_t ResultRegs = 0; // which registers StartResults may be asked for
+  bool AfterCall = false;  // this run starts right after a call
+  mutable bool UsedResults = false;
+  bool StopAtRet = false;
+  std::optional<std::pair<uint64_t, uint64_t>> Dead;
+  const std::map<uint64_t, size_t> *DeadWrites = nullptr;
+  std::optional<uint64_t> DeadFrom;
   bool FromEntry = false; // this run starts at the function's entry
   mutable bool UsedEntry = false;
   FlagState F;
@@ -395,6 +451,10 @@ private:
   std::set<uint64_t> HeapBytes;
   std::optional<uint64_t> OwnsFrom;
   std::optional<Contradiction> contradiction(const Run &R) const;
+  // contradiction() at the call Call; for a call through a register or
+  // memory the path knows, the callee's argument area is its.
+  std::optional<Contradiction> contradictionAt(const Run &R,
+                                               const Instruction &Call);
   const std::map<uint64_t, size_t> *Later = nullptr;
   size_t StepNo = 0;
   int LastDest = -1;
@@ -424,6 +484,11 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
       V |= uint64_t(O->second.second) << (8 * I);
       continue;
     }
+    if (Dead && B >= Dead->first && B < Dead->second)
+      return unknown();
+    if ((DeadWrites && DeadWrites->count(B)) ||
+        (DeadFrom && B >= *DeadFrom && B < FrameHi))
+      return unknown();
     // The core holds the byte's final value: wrong for a read that comes
     // before a later write on the path.
     if (Later) {
@@ -444,6 +509,7 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
 void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   auto A = address(M);
   if (!A) {
+    Cur->UnknownStore = true;
     // A store through a pointer the run does not know: it may hit whatever
     // the path stored outside the frame, the slots of the frame whose
     // address the function takes (and those above them), and the caller's
@@ -608,6 +674,24 @@ std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
     R &= mask(S);
     F.Known = false; // CF/OF of shifts are not modelled
     write(O[0], combine(true, R, A, N));
+    return true;
+  }
+  if ((Op == Mn::i_sbb || Op == Mn::i_adc) && O.size() == 2) {
+    // With the carry of the flags (a compare's borrow): sbb r, r is 0 or
+    // all ones whatever r holds.
+    unsigned S = amd64Size(In, 0);
+    const bool Same = O[0].Kind == OpKind::Reg && O[1].Kind == OpKind::Reg &&
+                      O[0].Reg == O[1].Reg && !O[0].HighByte;
+    Val A = read(O[0]), B = read(O[1]);
+    if (Same && Op == Mn::i_sbb)
+      A = B = known(0);
+    const bool CarryKnown = F.Known;
+    const uint64_t Carry = CarryKnown && flagBits().Carry ? 1 : 0;
+    uint64_t R = (Op == Mn::i_sbb ? A.V - B.V - Carry : A.V + B.V + Carry) & mask(S);
+    Val X = combine(CarryKnown, R, A, B);
+    X.Heap |= F.Heap;
+    F.Known = false; // the flags after it are not modelled
+    write(O[0], X);
     return true;
   }
   if ((Op == Mn::i_inc || Op == Mn::i_dec || Op == Mn::i_not || Op == Mn::i_neg) && O.size() == 1) {
@@ -1323,6 +1407,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   PathHeap = false;
   Written = 0;
   FromEntry = C.Insns[Start].Addr == C.Entry;
+  AfterCall = Start > 0 && C.Insns[Start - 1].Class == InsnClass::Call;
   // SP at the start from the pcsp table: SP = entry SP - delta(pc).
   auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
   if (!Fn) {
@@ -1347,10 +1432,16 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
       R.Reached = true;
       R.Target = reg(Reg, 8);
       R.Target.Heap |= PathHeap;
-      R.Contradicted = contradiction(R);
+      R.Contradicted = contradictionAt(R, C.Insns[PC]);
       return R;
     }
     const Instruction &I = C.Insns[PC];
+    if (StopAtRet && I.Class == InsnClass::Ret) {
+      R.Reached = true;
+      R.Target = reg(Reg, 8);
+      R.Target.Heap |= PathHeap;
+      return R;
+    }
     R.Trace.push_back(PC);
     size_t Next = PC + 1;
     bool Jumped = false;
@@ -1358,7 +1449,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
       R.Reached = true;
       R.Target = reg(Reg, 8);
       R.Target.Heap |= PathHeap;
-      R.Contradicted = contradiction(R);
+      R.Contradicted = contradictionAt(R, C.Insns[PC]);
       return R;
     }
     if (!step(I, R.Fail, Next, Jumped))
@@ -1378,6 +1469,36 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   }
   R.Fail = "too many steps";
   return R;
+}
+
+std::optional<Contradiction> Machine::contradictionAt(const Run &R,
+                                                      const Instruction &Call) {
+  if (OwnsFrom || StopAtRet || Call.Target || Call.Ops.empty())
+    return contradiction(R);
+  std::optional<uint64_t> T;
+  const Operand &O = Call.Ops[0];
+  if (O.Kind == OpKind::Reg) {
+    Val V = reg(O.Reg, 8);
+    if (V.Known)
+      T = V.V;
+  } else if (O.Kind == OpKind::Mem) {
+    Val V = load(O.Mem, 8);
+    if (V.Known)
+      T = V.V;
+  }
+  if (!T)
+    return std::nullopt;
+  auto Callee = P.pclntab().findFunc(*T);
+  if (!Callee) {
+    llvm::consumeError(Callee.takeError());
+    return std::nullopt;
+  }
+  if (Callee->Entry != *T || Callee->Args < 0)
+    return std::nullopt;
+  OwnsFrom = FrameLo + static_cast<uint64_t>(Callee->Args) + (C.I.Arm64 ? 8 : 0);
+  auto X = contradiction(R);
+  OwnsFrom.reset();
+  return X;
 }
 
 // The first of the run's last stores to the caller's own frame slots whose
@@ -1503,6 +1624,85 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
   }
   Exploring = false;
   return Result;
+}
+
+std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
+                                        size_t &Steps) {
+  struct State {
+    size_t PC;
+    std::array<Val, 32> Regs;
+    FlagState F;
+    std::map<uint64_t, std::pair<bool, uint8_t>> Overlay;
+    uint64_t Written;
+  };
+  Run Scratch;
+  Cur = &Scratch;
+  Later = nullptr;
+  Exploring = true;
+  Regs = {};
+  F = {};
+  Overlay.clear();
+  HeapBytes.clear();
+  PathHeap = false;
+  Written = 0;
+  FromEntry = true;
+  AfterCall = false;
+  Regs[static_cast<size_t>(C.I.SP)] = known(EntrySP);
+  std::vector<State> Work;
+  Work.push_back({0, Regs, F, Overlay, Written});
+  std::optional<Val> Agreed;
+  size_t Paths = 0;
+  Steps = 0;
+  auto Stop = [&](std::string W) -> std::optional<Val> {
+    Why = std::move(W);
+    Exploring = false;
+    return std::nullopt;
+  };
+  while (!Work.empty()) {
+    if (++Paths > 8)
+      return Stop("too many paths");
+    State St = std::move(Work.back());
+    Work.pop_back();
+    Regs = St.Regs;
+    F = St.F;
+    Overlay = std::move(St.Overlay);
+    Written = St.Written;
+    size_t PC = St.PC;
+    for (;;) {
+      if (++Steps > 4096)
+        return Stop("too many steps");
+      if (PC >= C.Insns.size())
+        return Stop("ran off the function");
+      const Instruction &I = C.Insns[PC];
+      if (I.Class == InsnClass::Ret) {
+        Val V = reg(Reg, 8);
+        V.Heap |= PathHeap;
+        if (!V.Known)
+          return Stop("the result is not known on a path to " + hex(I.Addr));
+        if (Agreed && Agreed->V != V.V)
+          return Stop("paths return different values");
+        if (!Agreed)
+          Agreed = V;
+        Agreed->Heap |= V.Heap;
+        break;
+      }
+      if (I.Class == InsnClass::Call)
+        return Stop("calls at " + hex(I.Addr));
+      std::string Fail;
+      size_t Next = PC + 1;
+      bool Jumped = false;
+      ForkTo.reset();
+      if (!step(I, Fail, Next, Jumped))
+        return Stop(Fail);
+      if (ForkTo)
+        Work.push_back({*ForkTo, Regs, F, Overlay, Written});
+      PC = Next;
+    }
+  }
+  Exploring = false;
+  if (!Agreed)
+    Why = "no path returns";
+  return Agreed;
 }
 
 // Values a run proves backwards: the last store of each register to a
@@ -1729,6 +1929,14 @@ namespace {
 
 bool debugEmulation() { return getenv("MAPSLEUTH_DEBUG_EMU") != nullptr; }
 
+// Re-executions asked for while re-executing a callee for its results: no
+// further callee is followed from there (the cost stays bounded).
+thread_local int ReturnNesting = 0;
+struct ReturnDepth {
+  ReturnDepth() { ++ReturnNesting; }
+  ~ReturnDepth() { --ReturnNesting; }
+};
+
 // The call that returns to ReturnPC and the caller's frame around it.
 struct CallFrame {
   size_t Target = 0; // the call's index in the code
@@ -1800,7 +2008,9 @@ public:
 
   // Re-executes from start S (WithEntry: with the registers the caller's
   // caller passed).
-  void tryStart(size_t S, bool WithEntry);
+  // WithResults: a start right after a call takes what that call
+  // returned, by re-executing the callee (a leaf) from its entry.
+  void tryStart(size_t S, bool WithEntry, bool WithResults = false);
   // Whether some start that stopped might still reach the call along a
   // path not followed.
   bool someStopReaches();
@@ -1818,6 +2028,9 @@ public:
   // Runs from the entry that reach the call without knowing the value:
   // to try again with the registers the caller's caller passed.
   std::vector<size_t> EntryRetry;
+  // Runs right after a call that reach the call without knowing the
+  // value: to try again with what that call returned.
+  std::vector<size_t> ResultRetry;
 
 private:
   Machine machine() const {
@@ -1833,6 +2046,13 @@ private:
              bool UsedEntry);
   std::string slot(uint64_t Addr) const;
   std::string startWords(size_t S) const;
+  std::optional<Val> calleeResult(size_t S, int R);
+  std::map<std::pair<size_t, int>, std::optional<Val>> Results;
+  std::map<size_t, std::string> Returns; // start -> what the callee gave
+  // The caller's path from each start kept for a retry with results: the
+  // frame bytes it writes, and whether it stores through an unknown pointer.
+  std::map<size_t, std::map<uint64_t, size_t>> PathWrites;
+  std::set<size_t> PathUnknownStore;
   std::string unknownOrigin(const Run &R, size_t S) const;
 
   const GoProgram &P;
@@ -1856,10 +2076,13 @@ private:
   std::vector<size_t> ToExplore;
 };
 
-void Reexecutions::tryStart(size_t S, bool WithEntry) {
+void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
   Machine Mc = machine();
   if (WithEntry)
     Mc.setEntryRegisters(&Memo, Passed);
+  Machine::Results Returned = [this, S](int R) { return calleeResult(S, R); };
+  if (WithResults)
+    Mc.setStartResults(&Returned, Passed);
   Run First = Mc.run(S, F.Target, Reg, nullptr, {});
   if (!WithEntry && !First.Reached &&
       !llvm::StringRef(First.Fail).startswith("passes another call") &&
@@ -1883,7 +2106,8 @@ void Reexecutions::tryStart(size_t S, bool WithEntry) {
                  << R.Reached << " known=" << R.Target.Known << " value="
                  << hex(R.Target.V) << " steps=" << R.Trace.size()
                  << " seeds=" << Seeds.size() << " contradicted="
-                 << bool(R.Contradicted) << "\n";
+                 << bool(R.Contradicted) << (WithResults ? " with-results" : "")
+                 << (Mc.usedStartResults() ? " used" : "") << "\n";
   if (R.Contradicted) {
     const Contradiction &X = *R.Contradicted;
     RuledOut.push_back(startWords(S) + " (it stores " +
@@ -1896,11 +2120,137 @@ void Reexecutions::tryStart(size_t S, bool WithEntry) {
   if (!R.Target.Known) {
     if (!WithEntry && Entry && C.Insns[S].Addr == C.Entry)
       EntryRetry.push_back(S);
+    if (!WithResults && S > 0 && C.Insns[S - 1].Class == InsnClass::Call) {
+      ResultRetry.push_back(S);
+      PathWrites[S] = First.LastWrite;
+      if (First.UnknownStore)
+        PathUnknownStore.insert(S);
+    }
     if (Unknown.empty())
       Unknown = unknownOrigin(R, S);
     return;
   }
   agree(R, S, Seeds, Mc.usedEntryRegisters());
+  if (Mc.usedStartResults() && Detail.find(" returned at ") == std::string::npos) {
+    auto It = Returns.find(S);
+    if (It != Returns.end())
+      Detail += ", taking " + It->second;
+  }
+}
+
+// The value of register R when the call just before start S returned:
+// the callee re-executed from its entry to its first return, with the
+// argument registers the caller had at that call (each re-executed in the
+// caller in turn). Only a callee that reaches its return without a call
+// of its own; its reads of the stack it did not write are unknown.
+std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
+  auto Key = std::make_pair(S, R);
+  auto Memo = Results.find(Key);
+  if (Memo != Results.end())
+    return Memo->second;
+  std::optional<Val> Out;
+  Results[Key] = std::nullopt; // (no recursion through the same start)
+  const Instruction &Call = C.Insns[S - 1];
+  const uint64_t RetPC = Call.next();
+  bool Heap = false;
+  // A register of the caller at that call, re-executed in the caller.
+  auto AtCall = [&](int A) -> std::optional<uint64_t> {
+    ReturnDepth Guard;
+    auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr);
+    if (!E) {
+      llvm::consumeError(E.takeError());
+      return std::nullopt;
+    }
+    if (E->Uncertain)
+      return std::nullopt;
+    Heap |= E->ReadsHeapOrGlobals;
+    if (debugEmulation())
+      llvm::errs() << "emu callee arg " << A << " = " << hex(E->Value) << "\n";
+    return E->Value;
+  };
+  std::optional<uint64_t> Target = Call.Target;
+  if (!Target && !Call.Ops.empty()) {
+    // Through a register (a func value), or memory through one (a
+    // closure's code pointer, an itab method): those words are not
+    // changed once made.
+    const Operand &O = Call.Ops[0];
+    if (O.Kind == OpKind::Reg && O.Reg >= 0 && O.Reg < C.I.NumRegs) {
+      Target = AtCall(O.Reg);
+    } else if (O.Kind == OpKind::Mem && O.Mem.Base >= 0 &&
+               O.Mem.Base < C.I.NumRegs && O.Mem.Index == NoReg) {
+      if (auto B = AtCall(O.Mem.Base)) {
+        auto W = P.memory().readUint(*B + static_cast<uint64_t>(O.Mem.Disp), 8);
+        if (W)
+          Target = *W;
+        else
+          llvm::consumeError(W.takeError());
+      }
+    }
+  }
+  if (!Target || callsNoReturn(P, *Target))
+    return Out;
+  auto CC = decode(P, *Target);
+  if (!CC) {
+    llvm::consumeError(CC.takeError());
+    return Out;
+  }
+  if (CC->Entry != *Target)
+    return Out;
+  auto Fn = P.pclntab().findFunc(*Target);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    return Out;
+  }
+  const std::string Callee = Fn->Name;
+  // Its frame: down to its deepest SP (the goroutine's stack ends there;
+  // below may lie heap objects, which are read as they are).
+  uint64_t Deepest = 0;
+  for (const auto &I : CC->Insns) {
+    auto D = P.pclntab().spDelta(*Fn, I.Addr);
+    if (!D) { // (the padding after the function has no SP)
+      llvm::consumeError(D.takeError());
+      continue;
+    }
+    Deepest = std::max<uint64_t>(Deepest, static_cast<uint64_t>(std::max<int64_t>(*D, 0)));
+  }
+  EntryRegisters Args = AtCall;
+  const uint64_t CalleeSP = F.FrameLo - (C.I.Arm64 ? 0 : 8);
+  const uint64_t Lo = CalleeSP - Deepest - 16;
+  // Dead: its own frame and the argument area it spills to (in the
+  // caller's frame, below what the caller keeps); the caller's slots its
+  // path wrote after the call. The rest of the caller's frame is as it was
+  // at the call (a closure or a struct the callee reads through a pointer).
+  const uint64_t ArgsHi = F.FrameLo + static_cast<uint64_t>(std::max(Fn->Args, 0)) +
+                          (C.I.Arm64 ? 8 : 0);
+  std::optional<uint64_t> CallerDeadFrom;
+  if (PathUnknownStore.count(S))
+    CallerDeadFrom = C.LowestTakenOffset
+                         ? std::min(F.FrameLo + *C.LowestTakenOffset, F.EntrySP)
+                         : F.EntrySP;
+  auto PW = PathWrites.find(S);
+  Machine M(P, *CC, CalleeSP, Lo, F.FrameHi);
+  M.setEntryRegisters(&Args, Passed);
+  M.setReturnRun(Lo, ArgsHi, PW == PathWrites.end() ? nullptr : &PW->second,
+                 CallerDeadFrom);
+  std::string Why;
+  size_t Steps = 0;
+  auto Ret = M.returnValue(R, Why, Steps);
+  if (debugEmulation())
+    llvm::errs() << "emu callee " << Callee << " for "
+                 << P.arch().regName(static_cast<unsigned>(R)) << ": "
+                 << (Ret ? hex(Ret->V) : Why) << " steps=" << Steps << "\n";
+  if (!Ret)
+    return Out;
+  Val V = *Ret;
+  V.Heap |= Heap;
+  Out = V;
+  Results[Key] = Out;
+  Returns.emplace(S, "what " + Callee + " returned at " + hex(Call.Addr) +
+                         " (re-executed from its entry, " +
+                         std::to_string(Steps) +
+                         " instructions, with the arguments the caller "
+                         "passed it)");
+  return Out;
 }
 
 // Where the unknown value of Reg at the call came from on run R (from
@@ -2067,6 +2417,10 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (!X.Agreed)
     for (size_t S : std::vector<size_t>(X.EntryRetry))
       X.tryStart(S, true);
+  // Then with what the call before a start returned (the callee re-run).
+  if (!X.Agreed && ReturnNesting == 0)
+    for (size_t S : std::vector<size_t>(X.ResultRetry))
+      X.tryStart(S, false, true);
   if (X.Conflict)
     return makeError("re-executions from different points disagree");
   if (!X.Agreed)
