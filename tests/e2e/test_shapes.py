@@ -1,0 +1,100 @@
+"""mapsleuth analyze on the shapes corpus (fixtures/shapes): small Go
+programs written as users write Go, whose keys come from loop arithmetic,
+struct fields reached through pointers, slice elements, function results,
+method values, interface calls, generics, closures, maps of maps, a
+sync.Pool, [16]byte, float64 and any keys, in several Go versions and
+build modes. The truth of each case is the key its goroutines noted
+(XORed) in a witness slot just before each map operation, read out of the
+core by fixtures/shapes/make_shapes.py.
+
+Per case: the fault kind and goroutine are right; a key (faulting or a
+racer's on the same map) stated at high or exact confidence is right.
+Over the corpus: the faulting key is right at high or exact confidence in
+at least 70% of the cases and shown (right, at any confidence, not stale)
+in at least 90%."""
+import json
+import pathlib
+
+import pytest
+
+import mstestlib
+from conftest import ROOT, analyze_json
+from mstestlib import mapsleuth_bin
+
+SHAPES = ROOT / "fixtures" / "shapes" / "cases"
+
+
+def shape_cases():
+    out = []
+    for t in sorted(SHAPES.glob("*/truth.json")):
+        out.append((t.parent.name, t.parent, json.loads(t.read_text())))
+    return out
+
+
+CASES = shape_cases()
+CASE_IDS = [c[0] for c in CASES]
+
+
+def analyze(case_dir):
+    cache = mstestlib.cache_dir(mapsleuth_bin()) / "shapes"
+    core = mstestlib.cached(case_dir / "core.zst", SHAPES, cache)
+    exe = mstestlib.cached(case_dir / "exe.xz", SHAPES, cache)
+    return analyze_json(core, exe)
+
+
+def same_key(ours, want):
+    """OURS, a report's key object, holds the noted key WANT."""
+    if ours is None or want is None:
+        return False
+    v, w = ours.get("value"), want["value"]
+    if want["type"] == "float":
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == w
+    if want["type"] in ("int", "uint"):
+        return isinstance(v, int) and not isinstance(v, bool) and v == w
+    return v == w
+
+
+def confident(k):
+    return k is not None and k["provenance"]["confidence"] in ("high", "exact") \
+        and not k["provenance"].get("stale")
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_shape_case(case):
+    _, case_dir, truth = case
+    p = analyze(case_dir)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["fault"]["kind"] == truth["fault"]["kind"]
+    assert r["fault"]["goroutine"] == truth["fault"]["goroutine"]
+    k = r["key"]
+    if confident(k):
+        assert same_key(k, truth["key"]), (k, truth["key"])
+    if k is None and truth["key"] is not None:
+        # Not recovered: the report says why.
+        assert r["key_missing"] and r["key_missing"]["reasons"], r["key_missing"]
+    noted = {x["goroutine"]: x["key"] for x in truth["racers"]}
+    for racer in r["racers"]:
+        want = noted.get(racer["goroutine"])
+        if racer["same_map"] and want is not None and confident(racer["key"]):
+            assert same_key(racer["key"], want), (racer["goroutine"], racer["key"], want)
+
+
+def test_shapes_key_rates():
+    assert len(CASES) >= 30, "the shapes corpus is missing"
+    high = shown = total = 0
+    misses = []
+    for name, case_dir, truth in CASES:
+        if truth["key"] is None:
+            continue
+        total += 1
+        p = analyze(case_dir)
+        k = json.loads(p.stdout)["key"]
+        if confident(k) and same_key(k, truth["key"]):
+            high += 1
+        if k is not None and not k["provenance"].get("stale") and same_key(k, truth["key"]):
+            shown += 1
+        else:
+            misses.append(name)
+    assert high >= 0.70 * total, (high, total, misses)
+    assert shown >= 0.90 * total, (shown, total, misses)
