@@ -11,12 +11,22 @@
 // overwrites later on the path are unknown at the time of the read; the
 // last store of a register to a slot tells its value there instead
 // ("seeds"), and invertible steps (moves, additions, xors with constants)
-// carry known values backwards. Only a value that every complete re-run
-// agrees on is returned.
+// carry known values backwards. A run that reaches the call but leaves one
+// of the caller's own slots (above the callee's argument area) otherwise
+// than the core holds it did not run: a loop's first iteration against its
+// back edge is decided by what memory says. Only a value that every
+// complete re-run not so ruled out agrees on is returned. Branches one way
+// of which ends in morestack or a runtime panic go the other way; a store
+// through a pointer the run does not know forgets only the frame slots
+// whose address the function takes (and those above them).
 //
 // A run from the caller's entry may take the registers the caller was
-// called with from its own caller (EntryRegisters). amd64 and arm64; other
-// architectures give an error.
+// called with from its own caller (EntryRegisters). A run right after a
+// call may take what that call returned: the callee (one without calls of
+// its own) is re-executed from its entry on every path to its returns,
+// with the argument registers the caller had at that call. amd64 and
+// arm64; other architectures give an error. Every run is bounded (steps,
+// paths), and callees are followed one level only.
 #pragma once
 
 #include <cstdint>
