@@ -255,6 +255,8 @@ public:
         ResultRegs |= 1ull << R;
   }
   bool usedStartResults() const { return UsedResults; }
+  // Instructions executed by every run of this machine so far.
+  uint64_t executed() const { return Executed; }
 
   // A run of a callee that returned long ago: it stops at its first return
   // (Target is not used), and the stack it finds (its own frame, the
@@ -439,6 +441,7 @@ private:
   bool AfterCall = false;  // this run starts right after a call
   mutable bool UsedResults = false;
   bool StopAtRet = false;
+  uint64_t Executed = 0;
   std::optional<std::pair<uint64_t, uint64_t>> Dead;
   const std::map<uint64_t, size_t> *DeadWrites = nullptr;
   std::optional<uint64_t> DeadFrom;
@@ -1423,7 +1426,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   }
   Regs[static_cast<size_t>(C.I.SP)] = known(EntrySP - static_cast<uint64_t>(*D));
   size_t PC = Start;
-  for (StepNo = 0; StepNo < MaxSteps; ++StepNo) {
+  for (StepNo = 0; StepNo < MaxSteps; ++StepNo, ++Executed) {
     if (PC >= C.Insns.size()) {
       R.Fail = "ran off the function";
       return R;
@@ -1584,6 +1587,7 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
     size_t PC = St.PC;
     std::map<size_t, unsigned> Visits;
     for (;;) {
+      ++Executed;
       if (++Steps > MaxSteps) {
         Why = "too many steps";
         Exploring = false;
@@ -1669,6 +1673,7 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
     Written = St.Written;
     size_t PC = St.PC;
     for (;;) {
+      ++Executed;
       if (++Steps > 4096)
         return Stop("too many steps");
       if (PC >= C.Insns.size())
@@ -1999,8 +2004,8 @@ std::vector<size_t> startPoints(const GoProgram &P, const Code &C) {
 class Reexecutions {
 public:
   Reexecutions(const GoProgram &P, const Code &C, const CallFrame &F,
-               int Reg, const EntryRegisters &Entry)
-      : P(P), C(C), F(F), Reg(Reg), Entry(Entry) {
+               int Reg, const EntryRegisters &Entry, StepBudget *Budget)
+      : P(P), C(C), F(F), Reg(Reg), Entry(Entry), Budget(Budget) {
     for (unsigned R : P.arch().goIntArgRegs())
       Passed.push_back(static_cast<int>(R));
     Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
@@ -2021,6 +2026,13 @@ public:
   // Paths that reached the call but left the caller's frame otherwise than
   // the core holds it: they did not run (in words, for the detail).
   std::vector<std::string> RuledOut;
+  // The budget ran out: no further start is tried.
+  bool Spent = false;
+  bool charge(const Machine &M) {
+    if (Budget && !Budget->take(M.executed()))
+      Spent = true;
+    return !Spent;
+  }
   // Why the register was unknown at the call on the first path that
   // reached it without knowing it, in words.
   std::string Unknown;
@@ -2053,6 +2065,7 @@ private:
   // frame bytes it writes, and whether it stores through an unknown pointer.
   std::map<size_t, std::map<uint64_t, size_t>> PathWrites;
   std::set<size_t> PathUnknownStore;
+  std::set<size_t> PartialPath; // the path stopped before the call
   std::string unknownOrigin(const Run &R, size_t S) const;
 
   const GoProgram &P;
@@ -2060,6 +2073,7 @@ private:
   const CallFrame &F;
   const int Reg;
   const EntryRegisters &Entry;
+  StepBudget *Budget;
   std::vector<int> Passed;
   // Each start and each re-run asks again: ask the caller's caller once.
   std::map<int, std::optional<uint64_t>> Asked;
@@ -2077,7 +2091,14 @@ private:
 };
 
 void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
+  if (Spent)
+    return;
   Machine Mc = machine();
+  struct Charge {
+    Reexecutions &X;
+    Machine &M;
+    ~Charge() { X.charge(M); }
+  } Charged{*this, Mc};
   if (WithEntry)
     Mc.setEntryRegisters(&Memo, Passed);
   Machine::Results Returned = [this, S](int R) { return calleeResult(S, R); };
@@ -2089,6 +2110,15 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
       !llvm::StringRef(First.Fail).startswith("leaves the function"))
     ToExplore.push_back(S);
   if (!First.Reached) {
+    // A branch on what the call before the start returned (an ok result):
+    // worth a retry with that call's results. Its path is not whole, so
+    // the callee will find the whole caller frame unknown.
+    if (!WithResults && S > 0 && C.Insns[S - 1].Class == InsnClass::Call &&
+        llvm::StringRef(First.Fail).startswith("branch on an unknown condition")) {
+      ResultRetry.push_back(S);
+      PathUnknownStore.insert(S);
+      PartialPath.insert(S);
+    }
     if (debugEmulation())
       llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
                    << " fails: " << First.Fail << "\n";
@@ -2156,14 +2186,14 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   // A register of the caller at that call, re-executed in the caller.
   auto AtCall = [&](int A) -> std::optional<uint64_t> {
     ReturnDepth Guard;
-    auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr);
+    auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget);
     if (!E) {
       llvm::consumeError(E.takeError());
       return std::nullopt;
     }
-    if (E->Uncertain)
-      return std::nullopt;
-    Heap |= E->ReadsHeapOrGlobals;
+    // (A value of one path among others the caller might have taken: the
+    // result is then no more than likely.)
+    Heap |= E->ReadsHeapOrGlobals || E->Uncertain;
     if (debugEmulation())
       llvm::errs() << "emu callee arg " << A << " = " << hex(E->Value) << "\n";
     return E->Value;
@@ -2223,7 +2253,9 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   const uint64_t ArgsHi = F.FrameLo + static_cast<uint64_t>(std::max(Fn->Args, 0)) +
                           (C.I.Arm64 ? 8 : 0);
   std::optional<uint64_t> CallerDeadFrom;
-  if (PathUnknownStore.count(S))
+  if (PartialPath.count(S))
+    CallerDeadFrom = F.FrameLo;
+  else if (PathUnknownStore.count(S))
     CallerDeadFrom = C.LowestTakenOffset
                          ? std::min(F.FrameLo + *C.LowestTakenOffset, F.EntrySP)
                          : F.EntrySP;
@@ -2235,6 +2267,7 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   std::string Why;
   size_t Steps = 0;
   auto Ret = M.returnValue(R, Why, Steps);
+  charge(M);
   if (debugEmulation())
     llvm::errs() << "emu callee " << Callee << " for "
                  << P.arch().regName(static_cast<unsigned>(R)) << ": "
@@ -2380,6 +2413,7 @@ bool Reexecutions::someStopReaches() {
     Machine Mc = machine();
     std::string Why;
     auto Reach = Mc.mayReach(S, F.Target, Why);
+    charge(Mc);
     if (debugEmulation())
       llvm::errs() << "emu explore " << hex(C.Insns[S].Addr) << ": "
                    << (Reach == Machine::Reach::No    ? "no path"
@@ -2396,7 +2430,11 @@ bool Reexecutions::someStopReaches() {
 
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
-                      int Reg, const EntryRegisters &Entry) {
+                      int Reg, const EntryRegisters &Entry, StepBudget *Budget) {
+  if (Budget && Budget->Left == 0)
+    return makeError("the re-execution budget of this diagnosis ({0} "
+                     "instructions) is spent",
+                     Budget->Spent);
   const uint16_t Elf = P.arch().elfMachine();
   if (Elf != llvm::ELF::EM_X86_64 && Elf != llvm::ELF::EM_AARCH64)
     return makeError("re-execution is implemented for amd64 and arm64 only");
@@ -2409,7 +2447,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   auto F = callFrame(P, *C, ReturnPC, CallerSP);
   if (!F)
     return F.takeError();
-  Reexecutions X(P, *C, *F, Reg, Entry);
+  Reexecutions X(P, *C, *F, Reg, Entry, Budget);
   for (size_t S : startPoints(P, *C))
     X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when
@@ -2421,13 +2459,18 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (!X.Agreed && ReturnNesting == 0)
     for (size_t S : std::vector<size_t>(X.ResultRetry))
       X.tryStart(S, false, true);
+  if (X.Spent && !X.Agreed)
+    return makeError("the re-execution budget of this diagnosis ({0} "
+                     "instructions) ran out",
+                     Budget->Spent);
   if (X.Conflict)
     return makeError("re-executions from different points disagree");
   if (!X.Agreed)
     return makeError("no re-execution of the caller reaches the call with "
                      "the register known{0}",
                      X.Unknown.empty() ? std::string() : ": " + X.Unknown);
-  const bool Unexplored = X.someStopReaches();
+  // (A budget spent before every start ran leaves paths unexplored.)
+  const bool Unexplored = X.someStopReaches() || X.Spent;
   EmulationResult Res;
   Res.Value = *X.Agreed;
   Res.ReadsHeapOrGlobals = X.Heap;
@@ -2449,12 +2492,17 @@ EmulationCache::get(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
   if (It != Done.end())
     return It->second;
   std::optional<EmulationResult> R;
-  auto E = emulateRegisterAtCall(P, ReturnPC, CallerSP, Reg, Entry);
+  auto E = emulateRegisterAtCall(P, ReturnPC, CallerSP, Reg, Entry, &Budget);
   if (E)
     R = std::move(*E);
   else
     Errors[Key] = llvm::toString(E.takeError());
   return Done.emplace(Key, std::move(R)).first->second;
+}
+
+EmulationCache::~EmulationCache() {
+  if (debugEmulation())
+    llvm::errs() << "emu budget: " << Budget.Spent << " instructions\n";
 }
 
 std::string EmulationCache::error(uint64_t ReturnPC, uint64_t CallerSP,

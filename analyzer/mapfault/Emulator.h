@@ -59,11 +59,27 @@ struct EmulationResult {
 // variables through the context register, an argument used as it came).
 using EntryRegisters = std::function<std::optional<uint64_t>(int Reg)>;
 
+// Instructions re-executed, all runs of one diagnosis together: when it is
+// spent, further re-executions give an error saying so (a damaged core or
+// a huge function cannot make a diagnosis run long).
+struct StepBudget {
+  uint64_t Left = 2'000'000;
+  uint64_t Spent = 0;
+  bool take(uint64_t N) {
+    Spent += N;
+    Left = N > Left ? 0 : Left - N;
+    return Left > 0;
+  }
+};
+
 // The value of register Reg (DWARF number) at the call whose return address
 // is ReturnPC, in the caller whose SP at the call was CallerSP.
+// Budget: charged with every instruction re-executed (nullptr: unbounded
+// but for each run's own limits).
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
-                      int Reg, const EntryRegisters &Entry = nullptr);
+                      int Reg, const EntryRegisters &Entry = nullptr,
+                      StepBudget *Budget = nullptr);
 
 // Re-executions already done for one program, by (return PC, caller SP,
 // register): one diagnosis asks for the same register of the same frame
@@ -73,6 +89,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
 class EmulationCache {
 public:
   explicit EmulationCache(const GoProgram &P) : P(P) {}
+  ~EmulationCache();
   // emulateRegisterAtCall, or nullopt where it fails. (Entry depends only
   // on the frame, which ReturnPC and CallerSP name.)
   const std::optional<EmulationResult> &
@@ -81,6 +98,8 @@ public:
   // Why get() gave nullopt for these (empty: it did not, or not asked).
   std::string error(uint64_t ReturnPC, uint64_t CallerSP, int Reg,
                     const EntryRegisters &Entry = nullptr) const;
+  // The diagnosis's budget, shared by every re-execution asked here.
+  StepBudget &budget() { return Budget; }
 
 private:
   const GoProgram &P;
@@ -89,6 +108,7 @@ private:
            std::optional<EmulationResult>>
       Done;
   std::map<std::tuple<uint64_t, uint64_t, int, bool>, std::string> Errors;
+  StepBudget Budget;
 };
 
 } // namespace ms

@@ -4,6 +4,7 @@
 
 #include "Corpus.h"
 #include "goruntime/Goroutines.h"
+#include "mapfault/Emulator.h"
 #include "mapfault/MapFunctions.h"
 
 using namespace ms;
@@ -80,6 +81,79 @@ TEST(FrameArgs, DwarfLocationsOnlyWhenAskedAndInPlace) {
          Frames, WithDwarf, SameSlot);
   EXPECT_GT(WithDwarf, Frames / 4);
   EXPECT_GT(SameSlot, 0u);
+}
+
+// The step budget of a diagnosis bounds every re-execution: a small one
+// runs out (an error saying so, or a value marked uncertain since starts
+// were left untried), a spent one refuses at once, and the default one
+// leaves the corpus's re-executions as they are.
+TEST(Emulation, StepBudgetBoundsTheReexecutions) {
+  ASSERT_FALSE(corpusCases().empty());
+  size_t Calls = 0, RanOut = 0, Settled = 0;
+  for (const std::string &Name : corpusCases()) {
+    SCOPED_TRACE(Name);
+    auto C = openCorpusCase(Name);
+    ASSERT_TRUE(C);
+    if (C->P->arch().goIntArgRegs().empty())
+      continue;
+    Warnings W;
+    auto Gs = readGoroutines(*C->P, W);
+    ASSERT_TRUE(static_cast<bool>(Gs)) << llvm::toString(Gs.takeError());
+    Unwinder U(*C->P, *Gs);
+    for (const GoroutineInfo &G : Gs->Goroutines) {
+      if (G.Dead())
+        continue;
+      const Stack St = U.unwindGoroutine(G);
+      for (size_t I = 0; I + 1 < St.Frames.size(); ++I) {
+        const StackFrame &F = St.Frames[I];
+        auto MF = classifyMapFunction(F.Function);
+        if (F.Inlined || !MF || !MF->EntryPoint || MF->KeyWord < 0)
+          continue;
+        size_t K = I + 1;
+        while (K < St.Frames.size() && St.Frames[K].Inlined)
+          ++K;
+        if (K >= St.Frames.size() || !St.Frames[K].Go || St.Frames[K].Exact)
+          continue;
+        const StackFrame &Cl = St.Frames[K];
+        const auto Regs = C->P->arch().goIntArgRegs();
+        if (static_cast<size_t>(MF->KeyWord) >= Regs.size())
+          continue;
+        const int Reg = static_cast<int>(Regs[MF->KeyWord]);
+        ++Calls;
+        StepBudget Full;
+        auto Whole = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Full);
+        EXPECT_LE(Full.Spent, 2'000'000u);
+        StepBudget Small;
+        Small.Left = 10;
+        auto Cut = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
+        if (!Cut) {
+          const std::string E = llvm::toString(Cut.takeError());
+          if (E.find("budget") != std::string::npos)
+            ++RanOut;
+        } else if (Small.Spent > 10) {
+          // What it found before running out is not settled.
+          EXPECT_TRUE(Cut->Uncertain) << Cut->Detail;
+          ++RanOut;
+        }
+        if (Whole && !Whole->Uncertain)
+          ++Settled;
+        if (!Whole)
+          llvm::consumeError(Whole.takeError());
+        // Spent: refused at once.
+        if (Small.Left == 0) {
+          auto After = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
+          ASSERT_FALSE(static_cast<bool>(After));
+          EXPECT_NE(llvm::toString(After.takeError()).find("is spent"),
+                    std::string::npos);
+        }
+      }
+    }
+  }
+  printf("  %zu key registers re-executed: %zu settled with the default "
+         "budget, %zu ran out of a 10-instruction one\n",
+         Calls, Settled, RanOut);
+  EXPECT_GT(Settled, 0u);
+  EXPECT_GT(RanOut, Calls / 2);
 }
 
 } // namespace
