@@ -2226,6 +2226,11 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   }
   if (CC->Entry != *Target)
     return Out;
+  // Only a callee that calls nothing but what never returns (morestack, a
+  // panic): asked before its arguments, which cost re-executions.
+  for (const auto &I : CC->Insns)
+    if (I.Class == InsnClass::Call && !(I.Target && callsNoReturn(P, *I.Target)))
+      return Out;
   auto Fn = P.pclntab().findFunc(*Target);
   if (!Fn) {
     llvm::consumeError(Fn.takeError());
