@@ -401,8 +401,19 @@ std::vector<Instruction> Disassembler::decode(llvm::ArrayRef<uint8_t> Bytes,
     Instruction U;
     U.Addr = PC;
     U.Size = 4;
-    U.Mnemonic = "(undecoded)";
-    U.Undecoded = true;
+    const uint32_t Word = static_cast<uint32_t>(Code[0]) |
+                          static_cast<uint32_t>(Code[1]) << 8 |
+                          static_cast<uint32_t>(Code[2]) << 16 |
+                          static_cast<uint32_t>(Code[3]) << 24;
+    if ((Word >> 16) == 0) {
+      // udf #imm16: permanently undefined, it traps (the padding between
+      // Go functions is udf #0).
+      U.Mnemonic = "udf";
+      U.Class = InsnClass::Trap;
+    } else {
+      U.Mnemonic = "(undecoded)";
+      U.Undecoded = true;
+    }
     Out.push_back(std::move(U));
     Code += 4;
     Size -= 4;

@@ -358,6 +358,8 @@ private:
   }
   Val load(const MemOperand &M, unsigned Size);
   void store(const MemOperand &M, unsigned Size, Val X, int SrcReg);
+  // A store through a pointer the run does not know.
+  void forgetUnknownStore();
   Val read(const Operand &O) {
     unsigned S = O.Size ? O.Size : 8;
     switch (O.Kind) {
@@ -509,28 +511,30 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
   return known(V, Heap);
 }
 
+void Machine::forgetUnknownStore() {
+  Cur->UnknownStore = true;
+  // A store through a pointer the run does not know: it may hit whatever
+  // the path stored outside the frame, the slots of the frame whose
+  // address the function takes (and those above them), and the caller's
+  // caller's frame above the entry SP (a pointer argument may point
+  // there). Slots below every taken address cannot be reached.
+  const uint64_t From =
+      C.LowestTakenOffset
+          ? std::min(FrameLo + *C.LowestTakenOffset, EntrySP)
+          : EntrySP;
+  for (auto &[B, V] : Overlay)
+    if (B < FrameLo || B >= From)
+      V = {false, 0};
+  for (uint64_t B = From; B < FrameHi && B - From < 65536; ++B) {
+    Overlay[B] = {false, 0};
+    HeapBytes.erase(B);
+  }
+}
+
 void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   auto A = address(M);
-  if (!A) {
-    Cur->UnknownStore = true;
-    // A store through a pointer the run does not know: it may hit whatever
-    // the path stored outside the frame, the slots of the frame whose
-    // address the function takes (and those above them), and the caller's
-    // caller's frame above the entry SP (a pointer argument may point
-    // there). Slots below every taken address cannot be reached.
-    const uint64_t From =
-        C.LowestTakenOffset
-            ? std::min(FrameLo + *C.LowestTakenOffset, EntrySP)
-            : EntrySP;
-    for (auto &[B, V] : Overlay)
-      if (B < FrameLo || B >= From)
-        V = {false, 0};
-    for (uint64_t B = From; B < FrameHi && B - From < 65536; ++B) {
-      Overlay[B] = {false, 0};
-      HeapBytes.erase(B);
-    }
-    return;
-  }
+  if (!A)
+    return forgetUnknownStore();
   for (unsigned I = 0; I < Size && I < 16; ++I) {
     Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0)};
     Cur->LastWrite[*A + I] = StepNo;
@@ -1130,8 +1134,10 @@ bool Machine::arm64LoadStore(const Arm64Insn &In, std::string &Fail) {
       }
     } else {
       Val X = O[K].Reg == ZeroReg ? known(0) : reg(O[K].Reg, 8);
-      if (!A)
-        return Fail = "store to an unknown address at " + hex(I.Addr), false;
+      if (!A) {
+        forgetUnknownStore();
+        continue;
+      }
       store(Slot, Each, X, O[K].Reg >= 0 ? O[K].Reg : -1);
     }
   }
@@ -1853,11 +1859,13 @@ std::optional<uint64_t> lowestTakenOffset(const Code &C, int FP) {
       if ((O.Kind == OpKind::Reg && O.Reg == C.I.SP) ||
           (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
            (O.Mem.Base == C.I.SP || O.Mem.Base == FP))) {
-        // arm64 add xN, sp, #off: the immediate is the offset.
+        // arm64 add xN, sp, #off: the immediate is the offset; sub xN, sp,
+        // #n points below the frame (the prologue's stack-bound check).
         int64_t Off = 0;
         if (C.I.Arm64 && I.Ops.size() == 3 && K == 1 &&
-            I.Ops[2].Kind == OpKind::Imm && I.Mnemonic == "add")
-          Off = I.Ops[2].Imm;
+            I.Ops[2].Kind == OpKind::Imm &&
+            (I.Mnemonic == "add" || I.Mnemonic == "sub"))
+          Off = I.Mnemonic == "add" ? I.Ops[2].Imm : -I.Ops[2].Imm;
         Take(Off);
         break;
       }

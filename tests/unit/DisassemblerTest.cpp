@@ -93,6 +93,14 @@ TEST(Disassembler, Arm64WordItDoesNotKnowIsKeptAndDecodingGoesOn) {
   EXPECT_EQ(V[3].Class, InsnClass::Jump);
   ASSERT_TRUE(V[3].Target.has_value());
   EXPECT_EQ(*V[3].Target, 0x9eea4u);
+  // udf #0, the padding between Go functions, is an instruction that traps,
+  // not an unknown one (an unknown one might take the frame's address).
+  const auto Pad = words({0x00000000});
+  auto U = (*D)->decode(Pad, 0x9eeb4);
+  ASSERT_EQ(U.size(), 1u);
+  EXPECT_FALSE(U[0].Undecoded);
+  EXPECT_EQ(U[0].Class, InsnClass::Trap);
+  EXPECT_FALSE(U[0].writes(2));
   // One undecodable word is no instruction for decodeOne.
   EXPECT_FALSE(static_cast<bool>(
       (*D)->decodeOne(llvm::ArrayRef<uint8_t>(Code.data() + 4, 4), 0x9eea8)));
