@@ -91,6 +91,14 @@ GoProgram::decodedFunction(uint64_t PC) const {
   DF->Entry = F->Entry;
   DF->Name = F->Name;
   DF->Insns = Disasm->decode(*Bytes, F->Entry);
+  for (const auto &I : DF->Insns)
+    if ((I.Class == disasm::InsnClass::Jump ||
+         I.Class == disasm::InsnClass::CondJump) && I.Target)
+      DF->BranchTargets.push_back(*I.Target);
+  std::sort(DF->BranchTargets.begin(), DF->BranchTargets.end());
+  DF->BranchTargets.erase(
+      std::unique(DF->BranchTargets.begin(), DF->BranchTargets.end()),
+      DF->BranchTargets.end());
   const DecodedFunction *R = DF.get();
   Decoded.emplace(F->Entry, std::move(DF));
   return R;

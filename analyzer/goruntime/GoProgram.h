@@ -8,6 +8,8 @@
 //   auto T = (*P)->types().findByName("main.routeKey");
 #pragma once
 
+#include <algorithm>
+
 #include <map>
 #include <memory>
 
@@ -65,6 +67,12 @@ public:
     uint64_t Entry = 0;
     std::string Name;
     std::vector<disasm::Instruction> Insns;
+    // Addresses some direct jump or conditional jump of the function goes
+    // to, sorted (a join, for code walking backwards).
+    std::vector<uint64_t> BranchTargets;
+    bool isBranchTarget(uint64_t A) const {
+      return std::binary_search(BranchTargets.begin(), BranchTargets.end(), A);
+    }
   };
   Expected<const DecodedFunction *> decodedFunction(uint64_t PC) const;
 

@@ -46,7 +46,7 @@ namespace {
 struct FuncCode {
   // The program's decoded function (GoProgram::decodedFunction), not a copy.
   llvm::ArrayRef<Instruction> Insns;
-  std::set<uint64_t> BranchTargets;
+  const GoProgram::DecodedFunction *DF = nullptr; // (its branch targets)
   std::string Name;
   uint64_t Entry = 0;
 };
@@ -59,9 +59,7 @@ Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
   C.Name = (*DF)->Name;
   C.Entry = (*DF)->Entry;
   C.Insns = (*DF)->Insns;
-  for (const auto &I : C.Insns)
-    if ((I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) && I.Target)
-      C.BranchTargets.insert(*I.Target);
+  C.DF = *DF;
   return C;
 }
 
@@ -272,7 +270,7 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
   bool Joins = false;
   for (size_t J = Idx; J-- > 0;) {
     const Instruction &I = C.Insns[J];
-    if (C.BranchTargets.count(C.Insns[J + 1 < C.Insns.size() ? J + 1 : J].Addr) &&
+    if (C.DF->isBranchTarget(C.Insns[J + 1 < C.Insns.size() ? J + 1 : J].Addr) &&
         J + 1 <= Idx)
       Joins = true;
     if (I.Class == InsnClass::Call) {
@@ -360,7 +358,7 @@ Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
       break;
     // A backward branch or a branch target before PC means the path is not
     // straight: be conservative.
-    if (C->BranchTargets.count(I.Addr) && I.Addr != C->Entry)
+    if (C->DF->isBranchTarget(I.Addr) && I.Addr != C->Entry)
       return false;
     if (I.Class == InsnClass::Call || I.writes(Reg))
       return false;

@@ -167,6 +167,7 @@ struct Code {
   // a pointer may reach it and what lies above it. Slots below it cannot be
   // reached through a pointer. Unset: no address in the frame is taken.
   std::optional<uint64_t> LowestTakenOffset = 0;
+  std::vector<size_t> Starts; // where re-executions start (startPoints)
 };
 
 struct FlagState {
@@ -2007,6 +2008,36 @@ std::vector<size_t> startPoints(const GoProgram &P, const Code &C) {
   return Starts;
 }
 
+// The decoded function around PC with what the re-execution derives from
+// it: kept in the diagnosis's budget (by entry) when there is one, else in
+// Own.
+Expected<const Code *> decodeFor(const GoProgram &P, uint64_t PC,
+                                 StepBudget *Budget, std::optional<Code> &Own) {
+  using Cache = std::map<uint64_t, Code>;
+  Cache *Kept = nullptr;
+  uint64_t Entry = 0;
+  if (Budget) {
+    if (!Budget->Codes)
+      Budget->Codes = std::make_shared<Cache>();
+    Kept = static_cast<Cache *>(Budget->Codes.get());
+    auto Fn = P.pclntab().findFunc(PC);
+    if (!Fn)
+      return Fn.takeError();
+    Entry = Fn->Entry;
+    auto It = Kept->find(Entry);
+    if (It != Kept->end())
+      return &It->second;
+  }
+  auto C = decode(P, PC);
+  if (!C)
+    return C.takeError();
+  C->Starts = startPoints(P, *C);
+  if (Kept)
+    return &Kept->emplace(Entry, std::move(*C)).first->second;
+  Own = std::move(*C);
+  return &*Own;
+}
+
 // The re-executions of the caller towards the call, from each start point:
 // the value of Reg they agree on, or that they disagree.
 class Reexecutions {
@@ -2227,11 +2258,24 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   }
   if (!Target || callsNoReturn(P, *Target))
     return Out;
-  auto CC = decode(P, *Target);
-  if (!CC) {
-    llvm::consumeError(CC.takeError());
+  // A leaf worth following is small (a getter, a method value, a table
+  // lookup): a large callee is not decoded to find out it calls.
+  {
+    auto Fn = P.pclntab().findFunc(*Target);
+    if (!Fn) {
+      llvm::consumeError(Fn.takeError());
+      return Out;
+    }
+    if (Fn->Entry != *Target || Fn->End - Fn->Entry > 1024)
+      return Out;
+  }
+  std::optional<Code> OwnCC;
+  auto CCp = decodeFor(P, *Target, Budget, OwnCC);
+  if (!CCp) {
+    llvm::consumeError(CCp.takeError());
     return Out;
   }
+  const Code *CC = *CCp;
   if (CC->Entry != *Target)
     return Out;
   // Only a callee that calls nothing but what never returns (morestack, a
@@ -2454,14 +2498,16 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (Reg < 0 || Reg >= static_cast<int>(P.arch().numIntRegs()) ||
       Reg == static_cast<int>(P.arch().spReg()))
     return makeError("register {0} is not a general register", Reg);
-  auto C = decode(P, ReturnPC - 1);
-  if (!C)
-    return C.takeError();
+  std::optional<Code> OwnC;
+  auto Cp = decodeFor(P, ReturnPC - 1, Budget, OwnC);
+  if (!Cp)
+    return Cp.takeError();
+  const Code *C = *Cp;
   auto F = callFrame(P, *C, ReturnPC, CallerSP);
   if (!F)
     return F.takeError();
   Reexecutions X(P, *C, *F, Reg, Entry, Budget);
-  for (size_t S : startPoints(P, *C))
+  for (size_t S : C->Starts)
     X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when
   // nothing else gave the value.)

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -65,6 +66,9 @@ using EntryRegisters = std::function<std::optional<uint64_t>(int Reg)>;
 struct StepBudget {
   uint64_t Left = 2'000'000;
   uint64_t Spent = 0;
+  // The callers and callees decoded for re-execution, kept for the
+  // diagnosis (a type of Emulator.cpp's own).
+  std::shared_ptr<void> Codes;
   bool take(uint64_t N) {
     Spent += N;
     Left = N > Left ? 0 : Left - N;
