@@ -1814,14 +1814,21 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
   return Out;
 }
 
-// Whether a call to Target calls runtime.morestack*.
-bool callsMorestack(const GoProgram &P, uint64_t Target) {
+// The name of the function that starts at or contains Target (nullopt:
+// none does).
+std::optional<std::string> calleeName(const GoProgram &P, uint64_t Target) {
   auto Callee = P.pclntab().findFunc(Target);
   if (!Callee) {
     llvm::consumeError(Callee.takeError());
-    return false;
+    return std::nullopt;
   }
-  return llvm::StringRef(Callee->Name).startswith("runtime.morestack");
+  return std::move(Callee->Name);
+}
+
+// Whether a call to Target calls runtime.morestack*.
+bool callsMorestack(const GoProgram &P, uint64_t Target) {
+  auto N = calleeName(P, Target);
+  return N && llvm::StringRef(*N).startswith("runtime.morestack");
 }
 
 // The lowest frame offset whose address some instruction of C computes
@@ -1875,19 +1882,18 @@ std::optional<uint64_t> lowestTakenOffset(const Code &C, int FP) {
   return Low;
 }
 
-// Whether a call to Target never returns to the path that made it: the
-// stack check's runtime.morestack* (the function starts over) or a runtime
-// panic or throw.
-bool callsNoReturn(const GoProgram &P, uint64_t Target) {
-  auto Callee = P.pclntab().findFunc(Target);
-  if (!Callee) {
-    llvm::consumeError(Callee.takeError());
-    return false;
-  }
-  llvm::StringRef N = Callee->Name;
+// Whether a function so named never returns to the path that called it:
+// the stack check's runtime.morestack* (the function starts over) or a
+// runtime panic or throw.
+bool neverReturns(llvm::StringRef N) {
   return N.startswith("runtime.morestack") || N.startswith("runtime.panic") ||
          N.startswith("runtime.goPanic") || N == "runtime.gopanic" ||
          N == "runtime.throw" || N == "runtime.fatal";
+}
+
+bool callsNoReturn(const GoProgram &P, uint64_t Target) {
+  auto N = calleeName(P, Target);
+  return N && neverReturns(*N);
 }
 
 // Whether straight-line code from index J calls such a function before any
@@ -2075,7 +2081,6 @@ public:
   // Why the register was unknown at the call on the first path that
   // reached it without knowing it, in words.
   std::string Unknown;
-  size_t Steps = 0; // instructions re-executed, all starts
   // Runs from the entry that reach the call without knowing the value:
   // to try again with the registers the caller's caller passed.
   std::vector<size_t> EntryRetry;
@@ -2169,7 +2174,6 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     return;
   std::map<size_t, Seed> Seeds;
   R = seeded(Mc, S, First, std::move(R), Seeds);
-  Steps += First.Trace.size() + R.Trace.size();
   if (debugEmulation())
     llvm::errs() << "emu start " << hex(C.Insns[S].Addr) << " reached="
                  << R.Reached << " known=" << R.Target.Known << " value="
@@ -2256,19 +2260,18 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
       }
     }
   }
-  if (!Target || callsNoReturn(P, *Target))
+  if (!Target)
     return Out;
+  auto Fn = P.pclntab().findFunc(*Target);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    return Out;
+  }
   // A leaf worth following is small (a getter, a method value, a table
   // lookup): a large callee is not decoded to find out it calls.
-  {
-    auto Fn = P.pclntab().findFunc(*Target);
-    if (!Fn) {
-      llvm::consumeError(Fn.takeError());
-      return Out;
-    }
-    if (Fn->Entry != *Target || Fn->End - Fn->Entry > 1024)
-      return Out;
-  }
+  if (Fn->Entry != *Target || Fn->End - Fn->Entry > 1024 ||
+      neverReturns(Fn->Name))
+    return Out;
   std::optional<Code> OwnCC;
   auto CCp = decodeFor(P, *Target, Budget, OwnCC);
   if (!CCp) {
@@ -2276,19 +2279,12 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
     return Out;
   }
   const Code *CC = *CCp;
-  if (CC->Entry != *Target)
-    return Out;
   // Only a callee that calls nothing but what never returns (morestack, a
   // panic): asked before its arguments, which cost re-executions.
   for (const auto &I : CC->Insns)
     if (I.Class == InsnClass::Call && !(I.Target && callsNoReturn(P, *I.Target)))
       return Out;
-  auto Fn = P.pclntab().findFunc(*Target);
-  if (!Fn) {
-    llvm::consumeError(Fn.takeError());
-    return Out;
-  }
-  const std::string Callee = Fn->Name;
+  const std::string &Callee = Fn->Name;
   // Its frame: down to its deepest SP (the goroutine's stack ends there;
   // below may lie heap objects, which are read as they are).
   uint64_t Deepest = 0;
