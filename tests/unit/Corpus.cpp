@@ -55,6 +55,28 @@ Expected<llvm::StringRef> exeBytes(const std::string &Path) {
 }
 } // namespace
 
+void forEachCorpusGoroutine(
+    llvm::function_ref<void(CorpusCase &, ms::Unwinder &,
+                            const ms::GoroutineInfo &)>
+        Body) {
+  for (const std::string &Name : corpusCases()) {
+    SCOPED_TRACE(Name);
+    auto C = openCorpusCase(Name);
+    if (!C)
+      continue; // (openCorpusCase failed the test)
+    ms::Warnings W;
+    auto Gs = ms::readGoroutines(*C->P, W);
+    if (!Gs) {
+      ADD_FAILURE() << "goroutines: " << llvm::toString(Gs.takeError());
+      continue;
+    }
+    ms::Unwinder U(*C->P, *Gs);
+    for (const ms::GoroutineInfo &G : Gs->Goroutines)
+      if (!G.Dead())
+        Body(*C, U, G);
+  }
+}
+
 uint64_t hexField(const llvm::json::Object &O, llvm::StringRef Key) {
   auto S = O.getString(Key);
   uint64_t V = 0;

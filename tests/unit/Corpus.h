@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/Support/JSON.h>
 
 #include "goruntime/GoProgram.h"
+#include "goruntime/Goroutines.h"
+#include "goruntime/Unwinder.h"
 #include "report/Json.h"
 #include "loader/Target.h"
 
@@ -33,6 +36,14 @@ struct CorpusCase {
 
 // Opens a case; fails the current test (and returns null) when it cannot.
 std::unique_ptr<CorpusCase> openCorpusCase(const std::string &Name);
+
+// Runs Body on every live goroutine of every corpus case, each case opened,
+// its goroutines read and an Unwinder made for them. A case that cannot be
+// is a test failure naming it; the others still run.
+void forEachCorpusGoroutine(
+    llvm::function_ref<void(CorpusCase &, ms::Unwinder &,
+                            const ms::GoroutineInfo &)>
+        Body);
 
 // "0xc000012345" -> value (0 for null or malformed).
 uint64_t hexField(const llvm::json::Object &O, llvm::StringRef Key);

@@ -17,6 +17,26 @@ bool sameCandidate(const Candidate &A, const Candidate &B) {
          A.Detail == B.Detail && A.Stale == B.Stale;
 }
 
+// Every physical frame of a map function entry point on every live
+// goroutine's stack in the corpus: Body(case, stack, frame index, its
+// function's description).
+void forEachMapEntryFrame(
+    llvm::function_ref<void(CorpusCase &, const Stack &, size_t,
+                            const MapFuncInfo &)>
+        Body) {
+  forEachCorpusGoroutine([&](CorpusCase &C, Unwinder &U, const GoroutineInfo &G) {
+    const Stack St = U.unwindGoroutine(G);
+    for (size_t I = 0; I < St.Frames.size(); ++I) {
+      const StackFrame &F = St.Frames[I];
+      auto MF = classifyMapFunction(F.Function);
+      if (F.Inlined || !MF || !MF->EntryPoint)
+        continue;
+      SCOPED_TRACE("goroutine " + std::to_string(G.Goid) + " " + F.Function);
+      Body(C, St, I, *MF);
+    }
+  });
+}
+
 // The diagnosis asks an argument's sources without DWARF first and adds
 // the DWARF locations only when that does not settle it. On every map
 // entry-point frame of every corpus core: without DWARF no DWARF location
@@ -27,55 +47,38 @@ bool sameCandidate(const Candidate &A, const Candidate &B) {
 TEST(FrameArgs, DwarfLocationsOnlyWhenAskedAndInPlace) {
   ASSERT_FALSE(corpusCases().empty());
   size_t Frames = 0, WithDwarf = 0, SameSlot = 0;
-  for (const std::string &Name : corpusCases()) {
-    SCOPED_TRACE(Name);
-    auto C = openCorpusCase(Name);
-    ASSERT_TRUE(C);
-    Warnings W;
-    auto Gs = readGoroutines(*C->P, W);
-    ASSERT_TRUE(static_cast<bool>(Gs)) << llvm::toString(Gs.takeError());
-    Unwinder U(*C->P, *Gs);
-    for (const GoroutineInfo &G : Gs->Goroutines) {
-      if (G.Dead())
-        continue;
-      const Stack St = U.unwindGoroutine(G);
-      for (size_t I = 0; I < St.Frames.size(); ++I) {
-        const StackFrame &F = St.Frames[I];
-        auto MF = classifyMapFunction(F.Function);
-        if (F.Inlined || !MF || !MF->EntryPoint || MF->MapWord < 0)
-          continue;
-        SCOPED_TRACE("goroutine " + std::to_string(G.Goid) + " " +
-                     F.Function);
-        ++Frames;
-        FrameArgs FA(*C->P, St, I);
-        const ArgSpec A{MF->MapWord, 1, "h", 1};
-        const auto Without = FA.candidates(A, /*WithDwarf=*/false);
-        const auto With = FA.candidates(A, /*WithDwarf=*/true);
-        std::vector<Candidate> Others;
-        const Candidate *Dw = nullptr;
-        for (const Candidate &X : With) {
-          if (X.Src == Source::DwarfLocation)
-            Dw = &X;
-          else
-            Others.push_back(X);
-        }
-        for (const Candidate &X : Without)
-          EXPECT_NE(X.Src, Source::DwarfLocation);
-        ASSERT_EQ(Others.size(), Without.size());
-        for (size_t J = 0; J < Others.size(); ++J)
-          EXPECT_TRUE(sameCandidate(Others[J], Without[J])) << J;
-        if (!Dw)
-          continue;
-        ++WithDwarf;
-        for (const Candidate &X : Without)
-          if (X.Src == Source::SpillSlot && X.Conf >= Confidence::High &&
-              Dw->Conf == Confidence::High) {
-            EXPECT_EQ(X.Words, Dw->Words) << Dw->Detail << " / " << X.Detail;
-            ++SameSlot;
-          }
-      }
+  forEachMapEntryFrame([&](CorpusCase &C, const Stack &St, size_t I,
+                           const MapFuncInfo &MF) {
+    if (MF.MapWord < 0)
+      return;
+    ++Frames;
+    FrameArgs FA(*C.P, St, I);
+    const ArgSpec A{MF.MapWord, 1, "h", 1};
+    const auto Without = FA.candidates(A, /*WithDwarf=*/false);
+    const auto With = FA.candidates(A, /*WithDwarf=*/true);
+    std::vector<Candidate> Others;
+    const Candidate *Dw = nullptr;
+    for (const Candidate &X : With) {
+      if (X.Src == Source::DwarfLocation)
+        Dw = &X;
+      else
+        Others.push_back(X);
     }
-  }
+    for (const Candidate &X : Without)
+      EXPECT_NE(X.Src, Source::DwarfLocation);
+    ASSERT_EQ(Others.size(), Without.size());
+    for (size_t J = 0; J < Others.size(); ++J)
+      EXPECT_TRUE(sameCandidate(Others[J], Without[J])) << J;
+    if (!Dw)
+      return;
+    ++WithDwarf;
+    for (const Candidate &X : Without)
+      if (X.Src == Source::SpillSlot && X.Conf >= Confidence::High &&
+          Dw->Conf == Confidence::High) {
+        EXPECT_EQ(X.Words, Dw->Words) << Dw->Detail << " / " << X.Detail;
+        ++SameSlot;
+      }
+  });
   printf("  %zu map entry frames, %zu with a DWARF location (%zu checked "
          "against a live spill slot)\n",
          Frames, WithDwarf, SameSlot);
@@ -90,65 +93,46 @@ TEST(FrameArgs, DwarfLocationsOnlyWhenAskedAndInPlace) {
 TEST(Emulation, StepBudgetBoundsTheReexecutions) {
   ASSERT_FALSE(corpusCases().empty());
   size_t Calls = 0, RanOut = 0, Settled = 0;
-  for (const std::string &Name : corpusCases()) {
-    SCOPED_TRACE(Name);
-    auto C = openCorpusCase(Name);
-    ASSERT_TRUE(C);
-    if (C->P->arch().goIntArgRegs().empty())
-      continue;
-    Warnings W;
-    auto Gs = readGoroutines(*C->P, W);
-    ASSERT_TRUE(static_cast<bool>(Gs)) << llvm::toString(Gs.takeError());
-    Unwinder U(*C->P, *Gs);
-    for (const GoroutineInfo &G : Gs->Goroutines) {
-      if (G.Dead())
-        continue;
-      const Stack St = U.unwindGoroutine(G);
-      for (size_t I = 0; I + 1 < St.Frames.size(); ++I) {
-        const StackFrame &F = St.Frames[I];
-        auto MF = classifyMapFunction(F.Function);
-        if (F.Inlined || !MF || !MF->EntryPoint || MF->KeyWord < 0)
-          continue;
-        size_t K = I + 1;
-        while (K < St.Frames.size() && St.Frames[K].Inlined)
-          ++K;
-        if (K >= St.Frames.size() || !St.Frames[K].Go || St.Frames[K].Exact)
-          continue;
-        const StackFrame &Cl = St.Frames[K];
-        const auto Regs = C->P->arch().goIntArgRegs();
-        if (static_cast<size_t>(MF->KeyWord) >= Regs.size())
-          continue;
-        const int Reg = static_cast<int>(Regs[MF->KeyWord]);
-        ++Calls;
-        StepBudget Full;
-        auto Whole = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Full);
-        EXPECT_LE(Full.Spent, 2'000'000u);
-        StepBudget Small;
-        Small.Left = 10;
-        auto Cut = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
-        if (!Cut) {
-          const std::string E = llvm::toString(Cut.takeError());
-          if (E.find("budget") != std::string::npos)
-            ++RanOut;
-        } else if (Small.Spent > 10) {
-          // What it found before running out is not settled.
-          EXPECT_TRUE(Cut->Uncertain) << Cut->Detail;
-          ++RanOut;
-        }
-        if (Whole && !Whole->Uncertain)
-          ++Settled;
-        if (!Whole)
-          llvm::consumeError(Whole.takeError());
-        // Spent: refused at once.
-        if (Small.Left == 0) {
-          auto After = emulateRegisterAtCall(*C->P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
-          ASSERT_FALSE(static_cast<bool>(After));
-          EXPECT_NE(llvm::toString(After.takeError()).find("is spent"),
-                    std::string::npos);
-        }
-      }
+  forEachMapEntryFrame([&](CorpusCase &C, const Stack &St, size_t I,
+                           const MapFuncInfo &MF) {
+    const auto Regs = C.P->arch().goIntArgRegs();
+    if (MF.KeyWord < 0 || static_cast<size_t>(MF.KeyWord) >= Regs.size())
+      return;
+    size_t K = I + 1;
+    while (K < St.Frames.size() && St.Frames[K].Inlined)
+      ++K;
+    if (K >= St.Frames.size() || !St.Frames[K].Go || St.Frames[K].Exact)
+      return;
+    const StackFrame &Cl = St.Frames[K];
+    const int Reg = static_cast<int>(Regs[MF.KeyWord]);
+    ++Calls;
+    StepBudget Full;
+    auto Whole = emulateRegisterAtCall(*C.P, Cl.PC, Cl.SP, Reg, nullptr, &Full);
+    EXPECT_LE(Full.Spent, 2'000'000u);
+    StepBudget Small;
+    Small.Left = 10;
+    auto Cut = emulateRegisterAtCall(*C.P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
+    if (!Cut) {
+      const std::string E = llvm::toString(Cut.takeError());
+      if (E.find("budget") != std::string::npos)
+        ++RanOut;
+    } else if (Small.Spent > 10) {
+      // What it found before running out is not settled.
+      EXPECT_TRUE(Cut->Uncertain) << Cut->Detail;
+      ++RanOut;
     }
-  }
+    if (Whole && !Whole->Uncertain)
+      ++Settled;
+    if (!Whole)
+      llvm::consumeError(Whole.takeError());
+    // Spent: refused at once.
+    if (Small.Left == 0) {
+      auto After = emulateRegisterAtCall(*C.P, Cl.PC, Cl.SP, Reg, nullptr, &Small);
+      ASSERT_FALSE(static_cast<bool>(After));
+      EXPECT_NE(llvm::toString(After.takeError()).find("is spent"),
+                std::string::npos);
+    }
+  });
   printf("  %zu key registers re-executed: %zu settled with the default "
          "budget, %zu ran out of a 10-instruction one\n",
          Calls, Settled, RanOut);

@@ -20,36 +20,25 @@ namespace {
 TEST(Unwinder, PossibleFramePCsBoundEveryFrame) {
   ASSERT_FALSE(corpusCases().empty());
   size_t Goroutines = 0, Bounded = 0, Frames = 0;
-  for (const std::string &Name : corpusCases()) {
-    SCOPED_TRACE(Name);
-    auto C = openCorpusCase(Name);
-    ASSERT_TRUE(C);
-    Warnings W;
-    auto Gs = readGoroutines(*C->P, W);
-    ASSERT_TRUE(static_cast<bool>(Gs)) << llvm::toString(Gs.takeError());
-    Unwinder U(*C->P, *Gs);
-    for (const GoroutineInfo &G : Gs->Goroutines) {
-      if (G.Dead())
+  forEachCorpusGoroutine([&](CorpusCase &, Unwinder &U, const GoroutineInfo &G) {
+    ++Goroutines;
+    std::set<uint64_t> PCs;
+    if (!U.possibleFramePCs(G, [&](uint64_t PC) { PCs.insert(PC); }))
+      return;
+    ++Bounded;
+    const Stack St = U.unwindGoroutine(G);
+    for (const StackFrame &F : St.Frames) {
+      if (!F.Go)
         continue;
-      ++Goroutines;
-      std::set<uint64_t> PCs;
-      if (!U.possibleFramePCs(G, [&](uint64_t PC) { PCs.insert(PC); }))
-        continue;
-      ++Bounded;
-      const Stack St = U.unwindGoroutine(G);
-      for (const StackFrame &F : St.Frames) {
-        if (!F.Go)
-          continue;
-        ++Frames;
-        SCOPED_TRACE("goroutine " + std::to_string(G.Goid) + " frame " +
-                     F.Function);
-        EXPECT_TRUE(PCs.count(F.PC)) << "pc " << std::hex << F.PC;
-        bool Named = false;
-        U.functionsAt(F.PC, [&](llvm::StringRef Fn) { Named |= Fn == F.Function; });
-        EXPECT_TRUE(Named);
-      }
+      ++Frames;
+      SCOPED_TRACE("goroutine " + std::to_string(G.Goid) + " frame " +
+                   F.Function);
+      EXPECT_TRUE(PCs.count(F.PC)) << "pc " << std::hex << F.PC;
+      bool Named = false;
+      U.functionsAt(F.PC, [&](llvm::StringRef Fn) { Named |= Fn == F.Function; });
+      EXPECT_TRUE(Named);
     }
-  }
+  });
   printf("  %zu goroutines, %zu bounded without unwinding (%zu frames "
          "checked)\n",
          Goroutines, Bounded, Frames);
