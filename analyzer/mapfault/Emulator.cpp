@@ -184,6 +184,15 @@ struct FlagBits {
   bool Zero = false, Sign = false, Carry = false, Overflow = false;
 };
 
+// A byte the path stored: whether its value is known, and whether it was
+// computed from heap or global memory as it is now (then it proves nothing
+// against the core).
+struct OverlayByte {
+  bool Known = false;
+  uint8_t Byte = 0;
+  bool Heap = false;
+};
+
 struct StoreRec {
   uint64_t Addr;
   unsigned Size;
@@ -451,10 +460,7 @@ private:
   bool FromEntry = false; // this run starts at the function's entry
   mutable bool UsedEntry = false;
   FlagState F;
-  std::map<uint64_t, std::pair<bool, uint8_t>> Overlay; // known?, byte
-  // Frame bytes whose overlay value was computed from heap or global
-  // memory as it is now: no proof against the core.
-  std::set<uint64_t> HeapBytes;
+  std::map<uint64_t, OverlayByte> Overlay; // bytes the path stored
   std::optional<uint64_t> OwnsFrom;
   std::optional<Contradiction> contradiction(const Run &R) const;
   // contradiction() at the call Call; for a call through a register or
@@ -485,9 +491,9 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
     uint64_t B = *A + I;
     auto O = Overlay.find(B);
     if (O != Overlay.end()) {
-      if (!O->second.first)
+      if (!O->second.Known)
         return unknown();
-      V |= uint64_t(O->second.second) << (8 * I);
+      V |= uint64_t(O->second.Byte) << (8 * I);
       continue;
     }
     if (Dead && B >= Dead->first && B < Dead->second)
@@ -525,11 +531,9 @@ void Machine::forgetUnknownStore() {
           : EntrySP;
   for (auto &[B, V] : Overlay)
     if (B < FrameLo || B >= From)
-      V = {false, 0};
-  for (uint64_t B = From; B < FrameHi && B - From < 65536; ++B) {
-    Overlay[B] = {false, 0};
-    HeapBytes.erase(B);
-  }
+      V = {};
+  for (uint64_t B = From; B < FrameHi && B - From < 65536; ++B)
+    Overlay[B] = {};
 }
 
 void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
@@ -537,12 +541,9 @@ void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
   if (!A)
     return forgetUnknownStore();
   for (unsigned I = 0; I < Size && I < 16; ++I) {
-    Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0)};
+    Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0),
+                       X.Heap || PathHeap};
     Cur->LastWrite[*A + I] = StepNo;
-    if (X.Heap || PathHeap)
-      HeapBytes.insert(*A + I);
-    else
-      HeapBytes.erase(*A + I);
   }
   Cur->Stores.push_back({*A, Size, SrcReg, StepNo});
 }
@@ -1413,7 +1414,6 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   Regs = {};
   F = {};
   Overlay.clear();
-  HeapBytes.clear();
   PathHeap = false;
   Written = 0;
   FromEntry = C.Insns[Start].Addr == C.Entry;
@@ -1528,7 +1528,7 @@ std::optional<Contradiction> Machine::contradiction(const Run &R) const {
       auto O = Overlay.find(S.Addr + B);
       // Only the path's last store to each byte, known and not from memory.
       if (LW == R.LastWrite.end() || LW->second != S.Step ||
-          O == Overlay.end() || !O->second.first || HeapBytes.count(S.Addr + B)) {
+          O == Overlay.end() || !O->second.Known || O->second.Heap) {
         Usable = false;
         break;
       }
@@ -1538,7 +1538,7 @@ std::optional<Contradiction> Machine::contradiction(const Run &R) const {
         Usable = false;
         break;
       }
-      Path |= uint64_t(O->second.second) << (8 * B);
+      Path |= uint64_t(O->second.Byte) << (8 * B);
       Core |= uint64_t(*Byte) << (8 * B);
     }
     if (Usable && Path != Core)
@@ -1553,7 +1553,7 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
     size_t PC;
     std::array<Val, 32> Regs;
     FlagState F;
-    std::map<uint64_t, std::pair<bool, uint8_t>> Overlay;
+    std::map<uint64_t, OverlayByte> Overlay;
   };
   Run Scratch;
   Cur = &Scratch;
@@ -1643,7 +1643,7 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
     size_t PC;
     std::array<Val, 32> Regs;
     FlagState F;
-    std::map<uint64_t, std::pair<bool, uint8_t>> Overlay;
+    std::map<uint64_t, OverlayByte> Overlay;
     uint64_t Written;
   };
   Run Scratch;
@@ -1653,7 +1653,6 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
   Regs = {};
   F = {};
   Overlay.clear();
-  HeapBytes.clear();
   PathHeap = false;
   Written = 0;
   FromEntry = true;
