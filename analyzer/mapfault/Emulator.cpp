@@ -170,6 +170,22 @@ struct Code {
   std::vector<size_t> Starts; // where re-executions start (startPoints)
 };
 
+// The lowest address of a frame (whose SP is FrameLo, entered with EntrySP)
+// that a pointer may reach: its slots whose address the function takes and
+// those above them, and the frame of its caller above the entry SP.
+uint64_t pointerReachableFrom(const Code &C, uint64_t FrameLo,
+                              uint64_t EntrySP) {
+  return C.LowestTakenOffset
+             ? std::min(FrameLo + *C.LowestTakenOffset, EntrySP)
+             : EntrySP;
+}
+
+// Whether instruction S follows a call (a re-execution start there takes
+// what that call returned, if anything).
+bool afterCall(const Code &C, size_t S) {
+  return S > 0 && C.Insns[S - 1].Class == InsnClass::Call;
+}
+
 struct FlagState {
   bool Known = false;
   uint64_t Res = 0, A = 0, B = 0;
@@ -525,10 +541,7 @@ void Machine::forgetUnknownStore() {
   // address the function takes (and those above them), and the caller's
   // caller's frame above the entry SP (a pointer argument may point
   // there). Slots below every taken address cannot be reached.
-  const uint64_t From =
-      C.LowestTakenOffset
-          ? std::min(FrameLo + *C.LowestTakenOffset, EntrySP)
-          : EntrySP;
+  const uint64_t From = pointerReachableFrom(C, FrameLo, EntrySP);
   for (auto &[B, V] : Overlay)
     if (B < FrameLo || B >= From)
       V = {};
@@ -1417,7 +1430,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   PathHeap = false;
   Written = 0;
   FromEntry = C.Insns[Start].Addr == C.Entry;
-  AfterCall = Start > 0 && C.Insns[Start - 1].Class == InsnClass::Call;
+  AfterCall = afterCall(C, Start);
   // SP at the start from the pcsp table: SP = entry SP - delta(pc).
   auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
   if (!Fn) {
@@ -2104,11 +2117,14 @@ private:
   std::optional<Val> calleeResult(size_t S, int R);
   std::map<std::pair<size_t, int>, std::optional<Val>> Results;
   std::map<size_t, std::string> Returns; // start -> what the callee gave
-  // The caller's path from each start kept for a retry with results: the
-  // frame bytes it writes, and whether it stores through an unknown pointer.
-  std::map<size_t, std::map<uint64_t, size_t>> PathWrites;
-  std::set<size_t> PathUnknownStore;
-  std::set<size_t> PartialPath; // the path stopped before the call
+  // What the caller's path from a start did to its frame, kept for a retry
+  // with the results of the call before the start.
+  struct PathAfterCall {
+    std::map<uint64_t, size_t> Writes; // frame bytes it wrote
+    bool UnknownStore = false; // stored through a pointer it did not know
+    bool Partial = false;      // stopped before the call: Writes not whole
+  };
+  std::map<size_t, PathAfterCall> Paths;
   std::string unknownOrigin(const Run &R, size_t S) const;
 
   const GoProgram &P;
@@ -2156,11 +2172,10 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     // A branch on what the call before the start returned (an ok result):
     // worth a retry with that call's results. Its path is not whole, so
     // the callee will find the whole caller frame unknown.
-    if (!WithResults && S > 0 && C.Insns[S - 1].Class == InsnClass::Call &&
+    if (!WithResults && afterCall(C, S) &&
         llvm::StringRef(First.Fail).startswith("branch on an unknown condition")) {
       ResultRetry.push_back(S);
-      PathUnknownStore.insert(S);
-      PartialPath.insert(S);
+      Paths[S].Partial = true;
     }
     if (debugEmulation())
       llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
@@ -2192,11 +2207,9 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
   if (!R.Target.Known) {
     if (!WithEntry && Entry && C.Insns[S].Addr == C.Entry)
       EntryRetry.push_back(S);
-    if (!WithResults && S > 0 && C.Insns[S - 1].Class == InsnClass::Call) {
+    if (!WithResults && afterCall(C, S)) {
       ResultRetry.push_back(S);
-      PathWrites[S] = First.LastWrite;
-      if (First.UnknownStore)
-        PathUnknownStore.insert(S);
+      Paths[S] = {First.LastWrite, First.UnknownStore, false};
     }
     if (Unknown.empty())
       Unknown = unknownOrigin(R, S);
@@ -2304,17 +2317,15 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   // at the call (a closure or a struct the callee reads through a pointer).
   const uint64_t ArgsHi = F.FrameLo + static_cast<uint64_t>(std::max(Fn->Args, 0)) +
                           (C.I.Arm64 ? 8 : 0);
+  const PathAfterCall &Path = Paths[S];
   std::optional<uint64_t> CallerDeadFrom;
-  if (PartialPath.count(S))
+  if (Path.Partial)
     CallerDeadFrom = F.FrameLo;
-  else if (PathUnknownStore.count(S))
-    CallerDeadFrom = C.LowestTakenOffset
-                         ? std::min(F.FrameLo + *C.LowestTakenOffset, F.EntrySP)
-                         : F.EntrySP;
-  auto PW = PathWrites.find(S);
+  else if (Path.UnknownStore)
+    CallerDeadFrom = pointerReachableFrom(C, F.FrameLo, F.EntrySP);
   Machine M(P, *CC, CalleeSP, Lo, F.FrameHi);
   M.setEntryRegisters(&Args, Passed);
-  M.setReturnRun(Lo, ArgsHi, PW == PathWrites.end() ? nullptr : &PW->second,
+  M.setReturnRun(Lo, ArgsHi, Path.Partial ? nullptr : &Path.Writes,
                  CallerDeadFrom);
   std::string Why;
   size_t Steps = 0;
@@ -2357,7 +2368,7 @@ std::string Reexecutions::unknownOrigin(const Run &R, size_t S) const {
       Name = P.arch().regName(static_cast<unsigned>(Reg)) + " (a copy of " +
              Name + ")";
     if (!Def) {
-      if (S > 0 && C.Insns[S - 1].Class == InsnClass::Call) {
+      if (afterCall(C, S)) {
         std::string Callee = "the function";
         if (auto T = C.Insns[S - 1].Target) {
           if (auto Fn = P.pclntab().findFunc(*T))
