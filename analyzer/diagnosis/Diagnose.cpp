@@ -457,6 +457,30 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
     if (!SawSpill)
       KM.Reasons.push_back("spill_slot: the map function keeps no record of "
                            "where it saves its register arguments at this pc");
+    // A string whose data pointer is known but not its length: say where
+    // the bytes are and how they begin.
+    for (const Candidate &C : FA.candidates(A, /*WithDwarf=*/false)) {
+      if (C.Src != Source::SpillSlot || MF.Key != KeyPass::String ||
+          C.KnownWords != 1u || C.Words.empty())
+        continue;
+      constexpr uint64_t Show = 32;
+      auto Bytes = P.memory().readBytes(C.Words[0], Show);
+      std::string Begin = Bytes ? quoteGoString(llvm::StringRef(
+                                      reinterpret_cast<const char *>(Bytes->data()),
+                                      Bytes->size()))
+                                : std::string();
+      if (!Bytes)
+        llvm::consumeError(Bytes.takeError());
+      KM.Data = C.Words[0];
+      KM.Reasons.push_back(
+          "the key's data is at " + hex(C.Words[0]) +
+          " (this call's pointer, from the spill slot); its length is in no "
+          "slot found" +
+          (Begin.empty() ? std::string(" and the bytes there are not in the core")
+                         : ", and the " + std::to_string(Show) +
+                               " bytes there are " + Begin));
+      break;
+    }
     std::string NoFlow = FA.whyNoDataflow(A);
     if (!NoFlow.empty())
       KM.Reasons.push_back("callsite_dataflow: " + NoFlow);

@@ -366,6 +366,207 @@ Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
   return true;
 }
 
+namespace {
+// The instructions from index J on that reach a call of runtime.morestack*
+// before any branch or return: the stack check's slow path, which saves
+// the argument registers, grows the stack and starts the function over.
+// Returns the index past that path's closing jump, or nullopt.
+std::optional<size_t> morestackPathEnd(const GoProgram &P, const FuncCode &C,
+                                       size_t J) {
+  bool Called = false;
+  for (size_t K = J; K < C.Insns.size() && K < J + 16; ++K) {
+    const Instruction &I = C.Insns[K];
+    if (I.Undecoded || I.Class == InsnClass::CondJump ||
+        I.Class == InsnClass::Ret)
+      return std::nullopt;
+    if (I.Class == InsnClass::Call) {
+      if (!I.Target)
+        return std::nullopt;
+      auto Callee = P.pclntab().findFunc(*I.Target);
+      if (!Callee) {
+        llvm::consumeError(Callee.takeError());
+        return std::nullopt;
+      }
+      if (!llvm::StringRef(Callee->Name).startswith("runtime.morestack"))
+        return std::nullopt;
+      Called = true;
+    }
+    if (I.Class == InsnClass::Jump)
+      return Called && I.Target == C.Entry ? std::optional<size_t>(K + 1)
+                                           : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Whether mnemonic M only reads its memory operands.
+bool readsMemoryOnly(const Instruction &I) {
+  if (I.Class == InsnClass::Load || I.Class == InsnClass::Lea ||
+      I.Class == InsnClass::Nop)
+    return true;
+  llvm::StringRef M(I.Mnemonic);
+  return M.startswith("cmp") || M.startswith("test") || M.startswith("ucomis") ||
+         M.startswith("prefetch");
+}
+} // namespace
+
+Expected<std::optional<uint64_t>>
+argSavedOnEveryPath(const GoProgram &P, uint64_t PC, int Reg, int64_t HomeOff) {
+  auto C = decodeFunction(P, PC);
+  if (!C)
+    return C.takeError();
+  auto Fn = P.pclntab().findFunc(PC);
+  if (!Fn)
+    return Fn.takeError();
+  auto Runs = P.pclntab().pcValueRuns(*Fn, Fn->PcSp);
+  if (!Runs)
+    return Runs.takeError();
+  // An instruction's SP relative to the entry SP (nullopt: not recorded).
+  auto SPAt = [&](uint64_t A) -> std::optional<int64_t> {
+    for (const auto &R : *Runs)
+      if (A >= R.Start && A < R.End)
+        return -static_cast<int64_t>(R.Value);
+    return std::nullopt;
+  };
+  const int SP = spOf(P);
+  const int FP = static_cast<int>(P.arch().fpReg());
+  // The entry-SP-relative bytes [Lo, Hi) a memory operand may touch;
+  // nullopt when it is not SP-based (then it cannot be the home: Go code
+  // reaches a frame slot only through SP, or through an address taken
+  // from SP, which is checked separately).
+  struct Range { int64_t Lo, Hi; };
+  auto Touches = [&](const Instruction &I, const Operand &O)
+      -> std::optional<Range> {
+    if (O.Kind != OpKind::Mem || O.Mem.Base != SP)
+      return std::nullopt;
+    auto S = SPAt(I.Addr);
+    if (!S)
+      return Range{INT64_MIN / 2, INT64_MAX / 2};
+    int64_t Lo = *S + O.Mem.Disp;
+    // A pre-indexed store (arm64 str x30, [sp, #-n]!) writes at the new SP.
+    int64_t Size = std::max<int64_t>(O.Size, 8);
+    if (I.Class == InsnClass::Store && I.Ops.size() == 3 &&
+        I.Ops[1].Kind == OpKind::Reg)
+      Size *= 2; // a pair
+    if (O.Mem.Index != NoReg)
+      return Range{INT64_MIN / 2, INT64_MAX / 2};
+    return Range{Lo, Lo + Size};
+  };
+  auto IsHome = [&](const Range &R) {
+    return R.Lo < HomeOff + 8 && HomeOff < R.Hi;
+  };
+  // A store of Reg, as one word at exactly the home.
+  auto StoresRegToHome = [&](const Instruction &I) {
+    if (I.Class != InsnClass::Store || I.Writeback || I.Ops.size() < 2 ||
+        I.Ops.back().Kind != OpKind::Mem)
+      return false;
+    auto R = Touches(I, I.Ops.back());
+    if (!R)
+      return false;
+    // str reg, [sp, #home]; stp r1, r2, [sp, #off] with reg one of the pair.
+    if (I.Ops.size() == 2)
+      return I.Ops[0].Kind == OpKind::Reg && I.Ops[0].Reg == Reg &&
+             R->Lo == HomeOff && R->Hi == HomeOff + 8;
+    if (I.Ops.size() == 3 && I.Ops[0].Kind == OpKind::Reg &&
+        I.Ops[1].Kind == OpKind::Reg)
+      return (I.Ops[0].Reg == Reg && R->Lo == HomeOff) ||
+             (I.Ops[1].Reg == Reg && R->Lo + 8 == HomeOff);
+    return false;
+  };
+  auto AmdStoresRegToHome = [&](const Instruction &I) {
+    // amd64 operand order: destination first.
+    if (I.Class != InsnClass::Store || I.Ops.size() != 2 ||
+        I.Ops[1].Kind != OpKind::Reg || I.Ops[1].Reg != Reg ||
+        I.Ops[0].Kind != OpKind::Mem || I.Ops[0].Size != 8)
+      return false;
+    auto R = Touches(I, I.Ops[0]);
+    return R && R->Lo == HomeOff && R->Hi == HomeOff + 8;
+  };
+  const bool Arm64 = P.arch().elfMachine() == llvm::ELF::EM_AARCH64;
+  auto SavesReg = [&](const Instruction &I) {
+    return Arm64 ? StoresRegToHome(I) : AmdStoresRegToHome(I);
+  };
+
+  // The entry path: from the entry, through the stack check, to the first
+  // join or other branch. Reg holds the argument until written.
+  std::optional<uint64_t> Saved;
+  std::set<size_t> Allowed; // stores of Reg known to hold the argument
+  std::vector<std::pair<size_t, size_t>> Stubs; // morestack paths [from, to)
+  bool RegIntact = true;
+  size_t K = 0;
+  for (; K < C->Insns.size(); ++K) {
+    const Instruction &I = C->Insns[K];
+    if (I.Addr >= PC && !Saved)
+      return std::optional<uint64_t>();
+    if (K > 0 && C->DF->isBranchTarget(I.Addr))
+      break;
+    if (I.Undecoded || I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+        I.Class == InsnClass::Jump)
+      break;
+    if (RegIntact && SavesReg(I)) {
+      Allowed.insert(K);
+      if (!Saved)
+        Saved = I.Addr;
+    }
+    if (I.writes(Reg))
+      RegIntact = false;
+    if (I.Class == InsnClass::CondJump) {
+      if (!I.Target)
+        break;
+      auto T = std::find_if(C->Insns.begin(), C->Insns.end(),
+                            [&](const Instruction &X) { return X.Addr == *I.Target; });
+      auto End = T == C->Insns.end()
+                     ? std::nullopt
+                     : morestackPathEnd(P, *C, static_cast<size_t>(T - C->Insns.begin()));
+      if (End) {
+        size_t From = static_cast<size_t>(T - C->Insns.begin());
+        Stubs.push_back({From, *End});
+        // The stub saves the registers as they were at entry.
+        for (size_t S = From; S < *End; ++S)
+          if (SavesReg(C->Insns[S]))
+            Allowed.insert(S);
+        continue;
+      }
+      // A branch away: later stores are not on every path. Keep walking
+      // the fall-through only to allow its stores of the intact register.
+      if (!Saved)
+        return std::optional<uint64_t>();
+    }
+  }
+  if (!Saved)
+    return std::optional<uint64_t>();
+  // PC must not be in a morestack path (there the store may not have run).
+  for (const auto &[From, To] : Stubs)
+    if (PC >= C->Insns[From].Addr && PC < C->Insns[To - 1].next())
+      return std::optional<uint64_t>();
+  // Nothing else writes the home or takes an address that could.
+  for (size_t J = 0; J < C->Insns.size(); ++J) {
+    const Instruction &I = C->Insns[J];
+    if (Allowed.count(J))
+      continue;
+    if (I.Undecoded)
+      return std::optional<uint64_t>();
+    for (const Operand &O : I.Ops) {
+      if (O.Kind == OpKind::Mem && O.Mem.Base == FP && FP != SP &&
+          !readsMemoryOnly(I))
+        return std::optional<uint64_t>();
+      auto R = Touches(I, O);
+      if (!R || !IsHome(*R))
+        continue;
+      if (I.Class == InsnClass::Lea || !readsMemoryOnly(I))
+        return std::optional<uint64_t>();
+    }
+    // arm64 add xN, sp, #off pointing at the home.
+    if (Arm64 && I.Ops.size() == 3 && I.Ops[1].Kind == OpKind::Reg &&
+        I.Ops[1].Reg == SP && I.Ops[2].Kind == OpKind::Imm &&
+        I.Mnemonic == "add") {
+      auto S = SPAt(I.Addr);
+      if (!S || *S + I.Ops[2].Imm == HomeOff)
+        return std::optional<uint64_t>();
+    }
+  }
+  return Saved;
+}
+
 Expected<EvalResult> evaluate(const GoProgram &P, const ValueExpr &E,
                               uint64_t CallerSP) {
   return evaluate(P, E, CallerSP, [](int) { return std::nullopt; });

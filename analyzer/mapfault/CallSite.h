@@ -63,6 +63,20 @@ Expected<ValueExpr> registerAtCall(const GoProgram &P, uint64_t ReturnPC,
 Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
                                            int Reg);
 
+// Whether the function containing PC has saved argument register Reg, as
+// it was at entry, to the stack word at HomeOff bytes above its entry SP
+// (the argument's spill home in the caller's frame) on every path from its
+// entry to PC: the store lies on the entry path before any branch but the
+// stack check's (whose morestack path starts the function over), and
+// nothing else in the function writes that word, except stores of Reg
+// itself while it still holds the argument, or takes its address. Returns
+// the store's address, nullopt when this cannot be shown. FUNCDATA_ArgInfo
+// may call such a slot stale at PC: its liveness is kept per argument, and
+// a string argument the function only half spilled on this path counts as
+// not spilled.
+Expected<std::optional<uint64_t>>
+argSavedOnEveryPath(const GoProgram &P, uint64_t PC, int Reg, int64_t HomeOff);
+
 // Evaluates an expression against the target's memory: CallerSP is the
 // caller's stack pointer at the call (the callee frame's CFA on amd64).
 // Loads from the stack read the frozen frame; loads from globals read the

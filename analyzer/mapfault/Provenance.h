@@ -13,6 +13,7 @@ enum class Source {
   SpillSlot,
   CallsiteDataflow,
   CallerVariable,
+  StackScan, // another header in the goroutine's live stack with the same data
   HeapScan,
   Code,    // read from the program's code (an immediate, a static string)
   Memory,  // read from a structure already recovered (e.g. g._panic)

@@ -39,6 +39,7 @@ llvm::StringRef sourceName(Source S) {
   case Source::SpillSlot: return "spill_slot";
   case Source::CallsiteDataflow: return "callsite_dataflow";
   case Source::CallerVariable: return "caller_variable";
+  case Source::StackScan: return "stack_scan";
   case Source::HeapScan: return "heap_scan";
   case Source::Code: return "code";
   case Source::Memory: return "memory";
@@ -73,6 +74,7 @@ const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
   if (New) {
     fromRegisters(A, It->second.Before);
     fromSpill(A, It->second.After);
+    fromStackHeaders(A, It->second.After);
     fromDataflow(A, It->second.After, It->second.NoDataflow);
   }
   return It->second;
@@ -198,10 +200,11 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
   }
   // argp: the caller's SP at the call plus the fixed frame area.
   const uint64_t ArgP = F.FP + (P.arch().callPushesReturnAddress() ? 0 : 8);
+  auto Regs = argRegisters(P.arch(), A);
   Candidate C;
   C.Src = Source::SpillSlot;
   bool AllLive = true;
-  std::string Where;
+  std::string Where, Saved;
   for (int W = 0; W < A.NumWords; ++W) {
     size_t S = static_cast<size_t>(A.FirstWord + W);
     if (S >= Slots.size())
@@ -214,14 +217,114 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
       return;
     }
     C.Words.push_back(*V);
-    AllLive &= It.Live;
+    if (W == 0)
+      C.Slot = ArgP + It.Offset;
+    bool Live = It.Live;
+    // A slot the liveness map calls stale may still provably hold this
+    // call's argument: the function saved the register there on every
+    // path to its PC (the map functions save a string key's pointer
+    // before their nil-map check, its length only after).
+    if (!Live && Regs && It.Size == 8) {
+      auto At = argSavedOnEveryPath(P, F.SymPC, (*Regs)[static_cast<size_t>(W)],
+                                    8 + static_cast<int64_t>(It.Offset));
+      if (!At)
+        llvm::consumeError(At.takeError());
+      else if (*At) {
+        Live = true;
+        C.KnownWords |= 1u << W;
+        Saved += (Saved.empty() ? "" : "; ") + hex(ArgP + It.Offset) +
+                 " is this call's: " + F.Function + " saves " +
+                 P.arch().regName(static_cast<unsigned>((*Regs)[static_cast<size_t>(W)])) +
+                 " there at " + hex(**At) + " on every path to this pc";
+      }
+    } else if (Live) {
+      C.KnownWords |= 1u << W;
+    }
+    AllLive &= Live;
     Where += (Where.empty() ? "" : ", ") + hex(ArgP + It.Offset);
   }
   C.Conf = AllLive ? Confidence::High : Confidence::Low;
   C.Stale = !AllLive;
   C.Detail = std::string(AllLive ? "live" : "stale (not live at this pc)") +
              " register-argument spill slot at " + Where +
-             " in the caller's frame (FUNCDATA_ArgInfo)";
+             " in the caller's frame (FUNCDATA_ArgInfo" +
+             (Saved.empty() ? "" : "; " + Saved) + ")";
+  Out.push_back(std::move(C));
+}
+
+void FrameArgs::fromStackHeaders(const ArgSpec &A,
+                                 std::vector<Candidate> &Out) const {
+  // A string whose data pointer is this call's but whose length is not
+  // known: the spill slot candidate just added says which.
+  if (A.NumWords != 2 || Out.empty() || Out.back().Src != Source::SpillSlot ||
+      Out.back().KnownWords != 1u)
+    return;
+  const uint64_t Ptr = Out.back().Words[0];
+  const uint64_t Home = Out.back().Slot;
+  const StackFrame *Cl = caller();
+  if (!Cl || !Ptr)
+    return;
+  // The goroutine's live frames from the caller up: what its callers hold
+  // now. The words a dead frame below left behind may be any earlier
+  // call's.
+  uint64_t Lo = Cl->SP, Hi = 0;
+  for (size_t I = Phys + 1; I < St.Frames.size(); ++I)
+    if (!St.Frames[I].Inlined && !St.Frames[I].SystemStack && St.Frames[I].FP)
+      Hi = std::max(Hi, St.Frames[I].FP);
+  constexpr uint64_t MaxScan = 256 << 10, MaxLen = 1 << 20;
+  if (Hi <= Lo)
+    return;
+  Hi = std::min(Hi, Lo + MaxScan);
+  auto Bytes = P.memory().readBytes(Lo, Hi - Lo);
+  if (!Bytes) {
+    llvm::consumeError(Bytes.takeError());
+    return;
+  }
+  auto Word = [&](uint64_t Off) {
+    uint64_t V = 0;
+    for (unsigned B = 0; B < 8; ++B)
+      V |= static_cast<uint64_t>((*Bytes)[Off + B]) << (8 * B);
+    return V;
+  };
+  std::map<uint64_t, std::vector<uint64_t>> ByLen; // length -> where
+  for (uint64_t Off = 0; Off + 16 <= Bytes->size(); Off += 8) {
+    const uint64_t At = Lo + Off;
+    if (Word(Off) != Ptr || (At >= Home && At < Home + 16))
+      continue;
+    uint64_t Len = Word(Off + 8);
+    if (Len == 0 || Len > MaxLen)
+      continue;
+    // The bytes must be there, and not end in a run of NULs: zeroed room
+    // after the key (a buffer's spare capacity), not a key.
+    auto Data = P.memory().readBytes(Ptr, Len);
+    if (!Data) {
+      llvm::consumeError(Data.takeError());
+      continue;
+    }
+    size_t Nuls = 0;
+    while (Nuls < Data->size() && (*Data)[Data->size() - 1 - Nuls] == 0)
+      ++Nuls;
+    if (Nuls >= 8)
+      continue;
+    ByLen[Len].push_back(At);
+  }
+  if (ByLen.size() != 1)
+    return;
+  const auto &[Len, Where] = *ByLen.begin();
+  Candidate C;
+  C.Src = Source::StackScan;
+  C.Conf = Confidence::Low;
+  C.Words = {Ptr, Len};
+  C.KnownWords = 1u;
+  std::string At;
+  for (size_t I = 0; I < Where.size() && I < 3; ++I)
+    At += (I ? ", " : "") + hex(Where[I]);
+  if (Where.size() > 3)
+    At += " and " + std::to_string(Where.size() - 3) + " more";
+  C.Detail = "the data pointer is this call's (the spill slot at " + hex(Home) +
+             "); the length is that of the only other string or slice header "
+             "in the goroutine's live frames pointing at the same bytes (" + At +
+             "): the key may be a shorter prefix of it";
   Out.push_back(std::move(C));
 }
 

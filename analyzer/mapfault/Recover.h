@@ -10,6 +10,9 @@
 //                     (FUNCDATA_ArgInfo; live or stale per ArgLiveInfo)
 //   callsite_dataflow the caller's code before the CALL (Capstone)
 //   caller_variable   the caller's DWARF variables of the right type
+//   stack_scan        a string whose pointer the spill slot holds for sure:
+//                     the length of another header in the live stack
+//                     pointing at the same bytes
 // Every candidate is kept; the caller validates and ranks them.
 #pragma once
 
@@ -36,6 +39,10 @@ struct Candidate {
   std::string Detail; // how, in words
   // A spill slot not live at the PC: it may hold an earlier call's value.
   bool Stale = false;
+  // Bit W: word W is known to be this call's even when the candidate as a
+  // whole is stale (a string whose pointer was saved, its length not).
+  uint32_t KnownWords = 0;
+  uint64_t Slot = 0; // spill_slot: the address word 0 was read from
 };
 
 // One argument of a frame: which register words it occupies.
@@ -75,6 +82,11 @@ private:
   void fromRegisters(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromDwarf(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // A string argument whose data pointer the spill slot holds for sure
+  // but not its length: the length of the other header(s) pointing at the
+  // same bytes from the goroutine's live frames, when they all agree (low:
+  // the key may be a prefix).
+  void fromStackHeaders(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out,
                     std::string &Why) const;
   // The value of Reg at the call made by physical frame CallerIdx's callee

@@ -153,6 +153,9 @@ struct KeyReport {
 struct KeyMissingReport {
   std::string Type;
   std::vector<std::string> Reasons;
+  // A string key whose data pointer is known (this call's) but not its
+  // length: where its bytes are.
+  std::optional<uint64_t> Data;
 };
 
 // The iterator of an iteration fault: where it is and, when it could be

@@ -476,7 +476,9 @@ Value toJSON(const ProvenanceReport &P) {
 }
 
 Value toJSON(const KeyMissingReport &K) {
-  return Object{{"type", text(K.Type)}, {"reasons", jsonTexts(K.Reasons)}};
+  return Object{{"type", text(K.Type)},
+                {"reasons", jsonTexts(K.Reasons)},
+                {"data", optHex(K.Data)}};
 }
 
 Value toJSON(const KeyReport &K) {

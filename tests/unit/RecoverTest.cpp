@@ -140,4 +140,64 @@ TEST(Emulation, StepBudgetBoundsTheReexecutions) {
   EXPECT_GT(RanOut, Calls / 2);
 }
 
+// A spill slot is this call's when its liveness says so or when the map
+// function provably saved the register there on every path to its PC;
+// the word-by-word knowledge must never be wrong. On the faulting
+// goroutine of every corpus case with a string key: each word of the key
+// argument marked known holds the truth (the data pointer; the length),
+// the stale-but-saved pointers of the Swiss nil-map writes (saved before
+// the nil check, the length only after) are among them, and a stack_scan
+// candidate, where one is offered, has that data pointer.
+TEST(FrameArgs, SavedSpillWordsAreThisCalls) {
+  ASSERT_FALSE(corpusCases().empty());
+  size_t Known = 0, SavedOnly = 0, Scanned = 0, ScannedRight = 0;
+  forEachCorpusGoroutine([&](CorpusCase &C, Unwinder &U, const GoroutineInfo &G) {
+    const auto *Fault = C.truth().getObject("fault");
+    const auto *Key = C.truth().getObject("key");
+    // Only the faulting goroutine's key is in the truth.
+    if (!Fault || !Key || !Key->getString("data") ||
+        Fault->getInteger("goroutine").getValueOr(-1) != G.Goid)
+      return;
+    const Stack St = U.unwindGoroutine(G);
+    size_t I = 0;
+    std::optional<MapFuncInfo> MF;
+    for (; I < St.Frames.size(); ++I) {
+      MF = classifyMapFunction(St.Frames[I].Function);
+      if (!St.Frames[I].Inlined && MF && MF->EntryPoint)
+        break;
+    }
+    if (I == St.Frames.size() || MF->Key != KeyPass::String)
+      return;
+    SCOPED_TRACE(C.Name);
+    const uint64_t Data = hexField(*Key, "data");
+    const uint64_t Len = static_cast<uint64_t>(Key->getInteger("len").getValueOr(-1));
+    FrameArgs FA(*C.P, St, I);
+    for (const Candidate &X : FA.candidates(ArgSpec{MF->KeyWord, 2, "key", 2}, false)) {
+      if (X.Src == Source::StackScan) {
+        ++Scanned;
+        EXPECT_EQ(X.Words[0], Data) << X.Detail;
+        EXPECT_EQ(X.Conf, Confidence::Low);
+        ScannedRight += X.Words[0] == Data && X.Words[1] == Len;
+        continue;
+      }
+      if (X.Src != Source::SpillSlot)
+        continue;
+      if (X.KnownWords & 1u) {
+        ++Known;
+        EXPECT_EQ(X.Words[0], Data) << X.Detail;
+        SavedOnly += X.Stale;
+      }
+      if (X.KnownWords & 2u) {
+        EXPECT_EQ(X.Words[1], Len) << X.Detail;
+      }
+    }
+  });
+  printf("  %zu key spill slots with a known pointer (%zu stale but saved), "
+         "%zu stack_scan candidates (%zu with the right length)\n",
+         Known, SavedOnly, Scanned, ScannedRight);
+  EXPECT_GE(SavedOnly, 7u);
+  EXPECT_GT(Known, SavedOnly);
+  EXPECT_GE(ScannedRight, 7u);
+}
+
 } // namespace
