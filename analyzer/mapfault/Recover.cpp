@@ -76,6 +76,7 @@ const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
     fromSpill(A, It->second.After);
     fromStackHeaders(A, It->second.After);
     fromDataflow(A, It->second.After, It->second.NoDataflow);
+    confirmByPointer(A, It->second.After);
   }
   return It->second;
 }
@@ -250,6 +251,28 @@ void FrameArgs::fromSpill(const ArgSpec &A, std::vector<Candidate> &Out) const {
              " in the caller's frame (FUNCDATA_ArgInfo" +
              (Saved.empty() ? "" : "; " + Saved) + ")";
   Out.push_back(std::move(C));
+}
+
+void FrameArgs::confirmByPointer(const ArgSpec &A,
+                                 std::vector<Candidate> &Out) const {
+  if (A.NumWords != 2)
+    return;
+  const Candidate *Saved = nullptr;
+  for (const Candidate &C : Out)
+    if (C.Src == Source::SpillSlot && C.KnownWords == 1u && !C.Words.empty())
+      Saved = &C;
+  if (!Saved)
+    return;
+  for (Candidate &C : Out) {
+    if (C.Src != Source::CallsiteDataflow || C.Conf != Confidence::Low ||
+        C.Stale || C.Words.size() != 2 || C.Words[0] != Saved->Words[0])
+      continue;
+    C.Conf = Confidence::High;
+    C.Detail += "; high because its data pointer " + hex(C.Words[0]) +
+                " is the one this call was passed (" + frame().Function +
+                " saved it in the spill slot at " + hex(Saved->Slot) +
+                "): the header read still points at the same bytes";
+  }
 }
 
 void FrameArgs::fromStackHeaders(const ArgSpec &A,

@@ -87,6 +87,10 @@ private:
   // same bytes from the goroutine's live frames, when they all agree (low:
   // the key may be a prefix).
   void fromStackHeaders(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // A string that the caller's code gives at low confidence (read from
+  // memory as it is now, or by a path that may not be the one that ran)
+  // whose data pointer is the one the spill slot holds for sure: high.
+  void confirmByPointer(const ArgSpec &A, std::vector<Candidate> &Out) const;
   void fromDataflow(const ArgSpec &A, std::vector<Candidate> &Out,
                     std::string &Why) const;
   // The value of Reg at the call made by physical frame CallerIdx's callee

@@ -10,7 +10,7 @@ core by fixtures/shapes/make_shapes.py.
 Per case: the fault kind and goroutine are right; a key (faulting or a
 racer's on the same map) stated at high or exact confidence is right.
 Over the corpus: the faulting key is right at high or exact confidence in
-at least 70% of the cases and shown (right, at any confidence, not stale)
+at least 80% of the cases and shown (right, at any confidence, not stale)
 in at least 90%."""
 import json
 import pathlib
@@ -96,5 +96,5 @@ def test_shapes_key_rates():
             shown += 1
         else:
             misses.append(name)
-    assert high >= 0.70 * total, (high, total, misses)
+    assert high >= 0.80 * total, (high, total, misses)
     assert shown >= 0.90 * total, (shown, total, misses)
