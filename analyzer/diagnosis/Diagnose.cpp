@@ -82,6 +82,15 @@ ProvenanceReport provOf(const Candidate &C) {
   return P;
 }
 
+// Whether two candidates' values were found independently: stack_scan
+// builds on the spill slot's pointer, so their agreement proves nothing.
+bool independent(const Candidate &A, const Candidate &B) {
+  auto Pair = [](Source X, Source Y) {
+    return X == Source::StackScan && Y == Source::SpillSlot;
+  };
+  return !Pair(A.Src, B.Src) && !Pair(B.Src, A.Src);
+}
+
 // Validates candidates in order and picks one: the most trusted valid one,
 // its confidence raised by agreement and lowered by disagreement.
 template <typename Validate>
@@ -124,7 +133,7 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
       P.Agreeing.push_back(C->Src);
       if (C->Conf > Win.Conf && Win.Conf != Confidence::Exact)
         Win.Conf = std::min(C->Conf, Confidence::High);
-      if (C->Src != W->Src && (!C->Stale || !W->Stale))
+      if (C->Src != W->Src && (!C->Stale || !W->Stale) && independent(*C, *W))
         Seconded = C->Src;
     } else {
       P.Conflicts.push_back(sourceName(C->Src).str() + " says " +
@@ -419,6 +428,14 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
   auto Valid = [&](const Candidate &C, std::string &Why) {
     if (C.Words.size() != static_cast<size_t>(A.NumWords)) {
       Why = "incomplete";
+      return false;
+    }
+    // Half this call's: the pointer was saved on every path, the length
+    // word was not (an earlier call's length beside this call's bytes).
+    if (MF.Key == KeyPass::String && C.Src == Source::SpillSlot &&
+        C.KnownWords == 1u) {
+      Why = "its data pointer is this call's but its length word (" +
+            std::to_string(C.Words[1]) + ") is not";
       return false;
     }
     if (MF.Key == KeyPass::String && C.Words[1] > (1u << 24)) {

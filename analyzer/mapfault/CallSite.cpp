@@ -4,6 +4,7 @@
 #include <set>
 
 #include <llvm/ADT/ArrayRef.h>
+#include <llvm/BinaryFormat/ELF.h>
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
@@ -49,6 +50,11 @@ struct FuncCode {
   const GoProgram::DecodedFunction *DF = nullptr; // (its branch targets)
   std::string Name;
   uint64_t Entry = 0;
+  // lowestTakenStackOffset of Insns, once asked.
+  mutable std::optional<std::optional<uint64_t>> Taken;
+  // The index of the instruction whose register is traced (the call):
+  // a stack slot read back for a register must hold from the store to it.
+  size_t UseIdx = SIZE_MAX;
 };
 
 Expected<FuncCode> decodeFunction(const GoProgram &P, uint64_t PC) {
@@ -258,6 +264,71 @@ std::optional<ValueExpr> addSubImmDef(const DefSite &D) {
   return std::nullopt;
 }
 
+// Whether I only reads its memory operands.
+bool readsMemoryOnly(const Instruction &I) {
+  if (I.Class == InsnClass::Load || I.Class == InsnClass::Lea ||
+      I.Class == InsnClass::Nop)
+    return true;
+  llvm::StringRef M(I.Mnemonic);
+  return M.startswith("cmp") || M.startswith("test") || M.startswith("ucomis") ||
+         M.startswith("prefetch");
+}
+
+// The stack offset (from the SP after the prologue) to which I stores all
+// 8 bytes of Reg: amd64 mov [sp+off], reg; arm64 str reg, [sp, #off].
+std::optional<int64_t> storesRegToStack(const Instruction &I, int Reg, int SP) {
+  if (I.Class != InsnClass::Store || I.Ops.size() != 2 || I.Writeback)
+    return std::nullopt;
+  const Operand *R = nullptr, *M = nullptr;
+  for (const Operand &O : I.Ops) {
+    if (O.Kind == OpKind::Reg)
+      R = &O;
+    else if (O.Kind == OpKind::Mem)
+      M = &O;
+  }
+  if (!R || !M || R->Reg != Reg || (R->Size && R->Size != 8) ||
+      M->Mem.Base != SP || M->Mem.Index != NoReg || (M->Size && M->Size != 8))
+    return std::nullopt;
+  return M->Mem.Disp;
+}
+
+// Whether an instruction of [From, To) may write the 8 stack bytes at Off:
+// through SP, or through a pointer to a slot at or below Off (one whose
+// address the function takes).
+bool stackSlotWritten(const GoProgram &P, const FuncCode &C, size_t From,
+                      size_t To, int64_t Off) {
+  const int SP = spOf(P);
+  if (!C.Taken)
+    C.Taken = lowestTakenStackOffset(C.Insns, SP, static_cast<int>(P.arch().fpReg()),
+                                     P.arch().elfMachine() == llvm::ELF::EM_AARCH64);
+  const bool Reachable = *C.Taken && static_cast<int64_t>(**C.Taken) <= Off;
+  for (size_t K = From; K < To; ++K) {
+    const Instruction &I = C.Insns[K];
+    if (I.Undecoded || I.Class == InsnClass::Push || I.Class == InsnClass::Pop)
+      return true;
+    if (readsMemoryOnly(I))
+      continue;
+    for (const Operand &O : I.Ops) {
+      if (O.Kind != OpKind::Mem)
+        continue;
+      if (O.Mem.Base != SP) {
+        if (Reachable && !O.Mem.Absolute && !O.Mem.PCRelative)
+          return true;
+        continue;
+      }
+      if (O.Mem.Index != NoReg)
+        return true;
+      const int64_t Size = std::max<int64_t>(O.Size, 8) * (I.Ops.size() == 3 ? 2 : 1);
+      if (O.Mem.Disp < Off + 8 && Off < O.Mem.Disp + Size)
+        return true;
+    }
+    // A write through SP the operands do not show (arm64 writeback).
+    if (I.Writeback || I.writes(SP))
+      return true;
+  }
+  return false;
+}
+
 // Backward search from index Idx (exclusive) for the definition of Reg.
 ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
                 unsigned Depth) {
@@ -276,6 +347,24 @@ ValueExpr defOf(const GoProgram &P, const FuncCode &C, size_t Idx, int Reg,
     if (I.Class == InsnClass::Call) {
       E.Why = "the register was clobbered by the call at " + hex(I.Addr);
       return E;
+    }
+    // On the straight path to the use the register was stored to a stack
+    // slot nothing wrote since: the frozen slot holds its value (whatever
+    // joins lie before the store).
+    if (!Joins) {
+      auto Off = storesRegToStack(I, Reg, SP);
+      if (Off && !stackSlotWritten(P, C, J + 1, std::min(C.UseIdx, C.Insns.size()), *Off)) {
+        E.Trail.push_back(hex(I.Addr) + ": " + I.text() +
+                          " (stored there, not overwritten before the use)");
+        E.K = ValueExpr::Kind::Load;
+        E.Size = 8;
+        auto B = std::make_shared<ValueExpr>();
+        B->K = ValueExpr::Kind::StackAddr;
+        B->Offset = 0;
+        E.Base = B;
+        E.Offset = *Off;
+        return E;
+      }
     }
     if (!I.writes(Reg))
       continue;
@@ -340,12 +429,65 @@ Expected<ValueExpr> registerAtCall(const GoProgram &P, uint64_t ReturnPC,
   if (Idx == C->Insns.size() || C->Insns[Idx].Class != InsnClass::Call)
     return makeError("no call instruction ends at {0} in {1}", hex(ReturnPC),
                      C->Name);
+  C->UseIdx = Idx;
   if (Info) {
     Info->CallPC = C->Insns[Idx].Addr;
     Info->Callee = C->Insns[Idx].Target.value_or(0);
     Info->Caller = C->Name;
   }
   return defOf(P, *C, Idx, Reg, 0);
+}
+
+// The lowest frame offset whose address some instruction of Insns computes
+// from the stack pointer into a register other than the stack and frame
+// pointers (whose prologue and epilogue moves are the frame's own
+// bookkeeping): amd64 lea off(rsp) with off >= 0 (a negative one is the
+// prologue's stack-bound check, below the frame) or a move of rsp; arm64
+// add/sub/mov from sp. An undecoded instruction might take any. nullopt:
+// none is taken.
+std::optional<uint64_t> lowestTakenStackOffset(llvm::ArrayRef<Instruction> Insns,
+                                               int SP, int FP, bool Arm64) {
+  std::optional<uint64_t> Low;
+  auto Take = [&](int64_t Off) {
+    if (Off < 0)
+      return;
+    if (!Low || static_cast<uint64_t>(Off) < *Low)
+      Low = static_cast<uint64_t>(Off);
+  };
+  for (const auto &I : Insns) {
+    if (I.Undecoded) {
+      Take(0);
+      continue;
+    }
+    if (I.Ops.size() < 2 || I.Ops[0].Kind != OpKind::Reg)
+      continue;
+    const int Dest = I.Ops[0].Reg;
+    if (Dest == SP || Dest == FP)
+      continue;
+    const Operand &Src = I.Ops[1];
+    if (I.Class == InsnClass::Lea && Src.Kind == OpKind::Mem &&
+        Src.Mem.Base == SP && Src.Mem.Index == NoReg) {
+      Take(Src.Mem.Disp);
+      continue;
+    }
+    for (size_t K = 1; K < I.Ops.size(); ++K) {
+      const Operand &O = I.Ops[K];
+      if ((O.Kind == OpKind::Reg && O.Reg == SP) ||
+          (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
+           (O.Mem.Base == SP || O.Mem.Base == FP))) {
+        // arm64 add xN, sp, #off: the immediate is the offset; sub xN, sp,
+        // #n points below the frame (the prologue's stack-bound check).
+        int64_t Off = 0;
+        if (Arm64 && I.Ops.size() == 3 && K == 1 &&
+            I.Ops[2].Kind == OpKind::Imm &&
+            (I.Mnemonic == "add" || I.Mnemonic == "sub"))
+          Off = I.Mnemonic == "add" ? I.Ops[2].Imm : -I.Ops[2].Imm;
+        Take(Off);
+        break;
+      }
+    }
+  }
+  return Low;
 }
 
 Expected<bool> registerUntouchedSinceEntry(const GoProgram &P, uint64_t PC,
@@ -398,15 +540,6 @@ std::optional<size_t> morestackPathEnd(const GoProgram &P, const FuncCode &C,
   return std::nullopt;
 }
 
-// Whether mnemonic M only reads its memory operands.
-bool readsMemoryOnly(const Instruction &I) {
-  if (I.Class == InsnClass::Load || I.Class == InsnClass::Lea ||
-      I.Class == InsnClass::Nop)
-    return true;
-  llvm::StringRef M(I.Mnemonic);
-  return M.startswith("cmp") || M.startswith("test") || M.startswith("ucomis") ||
-         M.startswith("prefetch");
-}
 } // namespace
 
 Expected<std::optional<uint64_t>>

@@ -14,12 +14,16 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/STLFunctionalExtras.h>
 
 #include "support/Error.h"
 
 namespace ms {
 
+namespace disasm {
+struct Instruction;
+}
 class GoProgram;
 
 struct ValueExpr {
@@ -56,6 +60,15 @@ struct CallSiteAnalysis {
 // address is ReturnPC, in the caller function containing it.
 Expected<ValueExpr> registerAtCall(const GoProgram &P, uint64_t ReturnPC,
                                    int Reg, CallSiteAnalysis *Info = nullptr);
+
+// The lowest frame offset (from the SP after the prologue) whose address
+// some instruction of a function's code computes into a register other
+// than the stack and frame pointers: a pointer that may reach that slot
+// and those above it. An undecoded instruction may take any (0). nullopt:
+// none is taken.
+std::optional<uint64_t>
+lowestTakenStackOffset(llvm::ArrayRef<disasm::Instruction> Insns, int SP, int FP,
+                       bool Arm64);
 
 // Whether Reg still holds its value from function entry at PC (no write to
 // it on the straight-line path from entry to PC, and no call in between).

@@ -12,6 +12,7 @@
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
+#include "mapfault/CallSite.h"
 
 namespace ms {
 
@@ -1843,57 +1844,6 @@ bool callsMorestack(const GoProgram &P, uint64_t Target) {
   return N && llvm::StringRef(*N).startswith("runtime.morestack");
 }
 
-// The lowest frame offset whose address some instruction of C computes
-// from the stack pointer into a register other than the stack and frame
-// pointers (whose prologue and epilogue moves are the frame's own
-// bookkeeping): amd64 lea off(rsp) with off >= 0 (a negative one is the
-// prologue's stack-bound check, below the frame) or a move of rsp; arm64
-// add/sub/mov from sp. An undecoded instruction might take any. nullopt:
-// none is taken.
-std::optional<uint64_t> lowestTakenOffset(const Code &C, int FP) {
-  std::optional<uint64_t> Low;
-  auto Take = [&](int64_t Off) {
-    if (Off < 0)
-      return;
-    if (!Low || static_cast<uint64_t>(Off) < *Low)
-      Low = static_cast<uint64_t>(Off);
-  };
-  for (const auto &I : C.Insns) {
-    if (I.Undecoded) {
-      Take(0);
-      continue;
-    }
-    if (I.Ops.size() < 2 || I.Ops[0].Kind != OpKind::Reg)
-      continue;
-    const int Dest = I.Ops[0].Reg;
-    if (Dest == C.I.SP || Dest == FP)
-      continue;
-    const Operand &Src = I.Ops[1];
-    if (I.Class == InsnClass::Lea && Src.Kind == OpKind::Mem &&
-        Src.Mem.Base == C.I.SP && Src.Mem.Index == NoReg) {
-      Take(Src.Mem.Disp);
-      continue;
-    }
-    for (size_t K = 1; K < I.Ops.size(); ++K) {
-      const Operand &O = I.Ops[K];
-      if ((O.Kind == OpKind::Reg && O.Reg == C.I.SP) ||
-          (I.Class == InsnClass::Lea && O.Kind == OpKind::Mem &&
-           (O.Mem.Base == C.I.SP || O.Mem.Base == FP))) {
-        // arm64 add xN, sp, #off: the immediate is the offset; sub xN, sp,
-        // #n points below the frame (the prologue's stack-bound check).
-        int64_t Off = 0;
-        if (C.I.Arm64 && I.Ops.size() == 3 && K == 1 &&
-            I.Ops[2].Kind == OpKind::Imm &&
-            (I.Mnemonic == "add" || I.Mnemonic == "sub"))
-          Off = I.Mnemonic == "add" ? I.Ops[2].Imm : -I.Ops[2].Imm;
-        Take(Off);
-        break;
-      }
-    }
-  }
-  return Low;
-}
-
 // Whether a function so named never returns to the path that called it:
 // the stack check's runtime.morestack* (the function starts over) or a
 // runtime panic or throw.
@@ -1939,7 +1889,8 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
     C.Index[C.Insns[I].Addr] = I;
     C.Kinds.push_back(mnemonicKind(C.Insns[I].Mnemonic));
   }
-  C.LowestTakenOffset = lowestTakenOffset(C, static_cast<int>(A.fpReg()));
+  C.LowestTakenOffset = lowestTakenStackOffset(C.Insns, C.I.SP,
+                                               static_cast<int>(A.fpReg()), C.I.Arm64);
   for (size_t I = 0; I < C.Insns.size(); ++I) {
     const auto &In = C.Insns[I];
     if (In.Class != InsnClass::CondJump || !In.Target)

@@ -4,6 +4,7 @@
 #include "loader/Target.h"
 #include "mapfault/CallSite.h"
 #include "mapfault/Emulator.h"
+#include "mapfault/MapFunctions.h"
 
 namespace ms {
 
@@ -283,15 +284,49 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
       Out.back().KnownWords != 1u)
     return;
   const uint64_t Ptr = Out.back().Words[0];
-  const uint64_t Home = Out.back().Slot;
-  const StackFrame *Cl = caller();
-  if (!Cl || !Ptr)
+  if (!Ptr)
     return;
-  // The goroutine's live frames from the caller up: what its callers hold
-  // now. The words a dead frame below left behind may be any earlier
-  // call's.
-  uint64_t Lo = Cl->SP, Hi = 0;
-  for (size_t I = Phys + 1; I < St.Frames.size(); ++I)
+  // The goroutine's live frames above the map functions' (an entry point
+  // may call another with the same arguments): what its callers hold now.
+  // The words a dead frame below left behind may be any earlier call's,
+  // and so may the map functions' own spill slots, whose length word
+  // (saved only on some paths) may be an earlier call's beside this
+  // call's pointer: they are left out.
+  std::vector<std::pair<uint64_t, uint64_t>> Skip; // [from, to)
+  size_t User = Phys;
+  for (; User < St.Frames.size(); ++User) {
+    const StackFrame &F = St.Frames[User];
+    if (F.Inlined)
+      continue;
+    if (!F.Go || !classifyMapFunction(F.Function))
+      break;
+    const uint64_t ArgP = F.FP + (P.arch().callPushesReturnAddress() ? 0 : 8);
+    uint64_t Extent = 64; // when the layout is not described
+    if (auto Fn = P.pclntab().findFunc(F.PC)) {
+      if (auto Items = P.pclntab().argInfo(*Fn, F.SymPC)) {
+        uint64_t Max = 0;
+        bool Whole = true;
+        for (const auto &It : *Items) {
+          if (It.K == ArgInfoItem::Kind::Slot)
+            Max = std::max<uint64_t>(Max, It.Offset + It.Size);
+          else if (It.K == ArgInfoItem::Kind::DotDotDot ||
+                   It.K == ArgInfoItem::Kind::OffsetTooLarge)
+            Whole = false;
+        }
+        if (Whole && Max)
+          Extent = Max;
+      } else {
+        llvm::consumeError(Items.takeError());
+      }
+    } else {
+      llvm::consumeError(Fn.takeError());
+    }
+    Skip.push_back({ArgP, ArgP + Extent});
+  }
+  if (User >= St.Frames.size() || !St.Frames[User].Go)
+    return;
+  uint64_t Lo = St.Frames[User].SP, Hi = 0;
+  for (size_t I = User; I < St.Frames.size(); ++I)
     if (!St.Frames[I].Inlined && !St.Frames[I].SystemStack && St.Frames[I].FP)
       Hi = std::max(Hi, St.Frames[I].FP);
   constexpr uint64_t MaxScan = 256 << 10, MaxLen = 1 << 20;
@@ -312,7 +347,10 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
   std::map<uint64_t, std::vector<uint64_t>> ByLen; // length -> where
   for (uint64_t Off = 0; Off + 16 <= Bytes->size(); Off += 8) {
     const uint64_t At = Lo + Off;
-    if (Word(Off) != Ptr || (At >= Home && At < Home + 16))
+    if (Word(Off) != Ptr ||
+        std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {
+          return At + 16 > R.first && At < R.second;
+        }))
       continue;
     uint64_t Len = Word(Off + 8);
     if (Len == 0 || Len > MaxLen)
@@ -344,7 +382,7 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
     At += (I ? ", " : "") + hex(Where[I]);
   if (Where.size() > 3)
     At += " and " + std::to_string(Where.size() - 3) + " more";
-  C.Detail = "the data pointer is this call's (the spill slot at " + hex(Home) +
+  C.Detail = "the data pointer is this call's (the spill slot at " + hex(Out.back().Slot) +
              "); the length is that of the only other string or slice header "
              "in the goroutine's live frames pointing at the same bytes (" + At +
              "): the key may be a shorter prefix of it";

@@ -213,7 +213,10 @@ void writeSummary(llvm::raw_ostream &OS, const AnalysisReport &R,
   } else if (R.KeyMissing) {
     OS << "  key  not recovered" << S.dim() << "  ("
        << (R.KeyMissing->Type.empty() ? "" : R.KeyMissing->Type + ": ")
-       << "no copy of it found in the core; why below)" << S.off() << "\n";
+       << (R.KeyMissing->Data ? "its bytes are at " + hex(*R.KeyMissing->Data) +
+                                    ", its length is in no copy found"
+                              : std::string("no copy of it found in the core"))
+       << "; why below)" << S.off() << "\n";
   }
   // Whatever was concluded above came from part of the process only.
   if (R.Core.Truncated)

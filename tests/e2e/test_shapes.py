@@ -49,6 +49,8 @@ def same_key(ours, want):
     v, w = ours.get("value"), want["value"]
     if want["type"] == "float":
         return isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == w
+    if want["type"] == "uint" and isinstance(v, str) and v.startswith("0x"):
+        return int(v, 16) == w  # a pointer key
     if want["type"] in ("int", "uint"):
         return isinstance(v, int) and not isinstance(v, bool) and v == w
     return v == w
