@@ -423,6 +423,7 @@ private:
   std::optional<bool> amd64Alu(const Amd64Insn &In);
   std::optional<bool> amd64MulDiv(const Amd64Insn &In, std::string &Fail);
   std::optional<bool> amd64CondSet(const Amd64Insn &In);
+  std::optional<bool> amd64RepStos(const Amd64Insn &In);
   std::optional<bool> amd64Stack(const Amd64Insn &In, std::string &Fail);
   std::optional<bool> amd64Control(const Amd64Insn &In, std::string &Fail,
                                    size_t &Next, bool &Jumped);
@@ -857,6 +858,37 @@ std::optional<bool> Machine::amd64CondSet(const Amd64Insn &In) {
   return std::nullopt;
 }
 
+// rep stos{b,w,d,q}: rcx units of al/ax/eax/rax stored from rdi up (the
+// ABI keeps the direction flag clear; Go zeroes large stack objects so).
+// With the count and the address known the bytes are stored; otherwise it
+// is a store the run cannot place.
+std::optional<bool> Machine::amd64RepStos(const Amd64Insn &In) {
+  const llvm::StringRef M = In.M;
+  if (!M.startswith("rep stos"))
+    return std::nullopt;
+  const unsigned Unit = M.endswith("q") ? 8 : M.endswith("d") ? 4 : M.endswith("w") ? 2 : 1;
+  constexpr int Rax = 0, Rcx = 2, Rdi = 5; // DWARF numbers
+  const Val N = reg(Rcx, 8), D = reg(Rdi, 8), X = reg(Rax, 8);
+  constexpr uint64_t MaxBytes = 256 << 10;
+  if (!N.Known || !D.Known || N.V > MaxBytes / Unit) {
+    forgetUnknownStore();
+    setReg(Rcx, 8, known(0));
+    setReg(Rdi, 8, unknown());
+    return true;
+  }
+  const uint64_t Bytes = N.V * Unit;
+  for (uint64_t B = 0; B < Bytes; ++B) {
+    Overlay[D.V + B] = {X.Known, static_cast<uint8_t>(X.V >> (8 * (B % Unit))),
+                        X.Heap || PathHeap};
+    Cur->LastWrite[D.V + B] = StepNo;
+  }
+  if (Bytes)
+    Cur->Stores.push_back({D.V, static_cast<unsigned>(Bytes), -1, StepNo});
+  setReg(Rcx, 8, known(0));
+  setReg(Rdi, 8, known(D.V + Bytes));
+  return true;
+}
+
 // push and pop.
 std::optional<bool> Machine::amd64Stack(const Amd64Insn &In,
                                         std::string &Fail) {
@@ -925,6 +957,8 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   if (auto R = amd64MulDiv(In, Fail))
     return *R;
   if (auto R = amd64CondSet(In))
+    return *R;
+  if (auto R = amd64RepStos(In))
     return *R;
   if (auto R = amd64Stack(In, Fail))
     return *R;
@@ -2050,6 +2084,10 @@ public:
   // Runs right after a call that reach the call without knowing the
   // value: to try again with what that call returned.
   std::vector<size_t> ResultRetry;
+  // Starts whose path reached the call, not ruled out, without knowing the
+  // value (and not settled by a retry): each may be where the last call
+  // before this one was, so a value another start found is not certain.
+  std::set<size_t> ReachedUnknown;
 
 private:
   Machine machine() const {
@@ -2156,6 +2194,7 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     return;
   }
   if (!R.Target.Known) {
+    ReachedUnknown.insert(S);
     if (!WithEntry && Entry && C.Insns[S].Addr == C.Entry)
       EntryRetry.push_back(S);
     if (!WithResults && afterCall(C, S)) {
@@ -2166,6 +2205,7 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
       Unknown = unknownOrigin(R, S);
     return;
   }
+  ReachedUnknown.erase(S);
   agree(R, S, Seeds, Mc.usedEntryRegisters());
   if (Mc.usedStartResults() && Detail.find(" returned at ") == std::string::npos) {
     auto It = Returns.find(S);
@@ -2375,7 +2415,10 @@ std::string Reexecutions::startWords(size_t S) const {
 
 Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
                          std::map<size_t, Seed> &Seeds) const {
-  for (int Round = 0; Round < 3 && !R.Target.Known; ++Round) {
+  // (Also for a known value whose path stored through a pointer it did
+  // not know: with the pointer seeded the store may miss the frame, and
+  // the frame's slots stay checked against the core.)
+  for (int Round = 0; Round < 3 && (!R.Target.Known || R.UnknownStore); ++Round) {
     auto More = seedsFrom(P, C, R, F.FrameLo, F.FrameHi);
     size_t Before = Seeds.size();
     Seeds.insert(More.begin(), More.end());
@@ -2486,7 +2529,8 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                      "the register known{0}",
                      X.Unknown.empty() ? std::string() : ": " + X.Unknown);
   // (A budget spent before every start ran leaves paths unexplored.)
-  const bool Unexplored = X.someStopReaches() || X.Spent;
+  const bool Unexplored =
+      X.someStopReaches() || X.Spent || !X.ReachedUnknown.empty();
   EmulationResult Res;
   Res.Value = *X.Agreed;
   Res.ReadsHeapOrGlobals = X.Heap;

@@ -18,7 +18,12 @@
 // complete re-run not so ruled out agrees on is returned. Branches one way
 // of which ends in morestack or a runtime panic go the other way; a store
 // through a pointer the run does not know forgets only the frame slots
-// whose address the function takes (and those above them).
+// whose address the function takes (and those above them), and the path is
+// run again with the pointer seeded from the slot the path stores it to,
+// so that the frame stays checked. rep stos (Go's zeroing of large stack
+// objects) is executed. A value found is uncertain when another start's
+// path, not ruled out, reaches the call without knowing it: that start may
+// be where the last call before this one was.
 //
 // A run from the caller's entry may take the registers the caller was
 // called with from its own caller (EntryRegisters). A run right after a
