@@ -179,9 +179,21 @@ Expected<std::unique_ptr<TriageDb>> TriageDb::open(const std::string &Path) {
     if (Verdict != "ok")
       return inputError(Path, "damaged triage database: {0}", Verdict);
   }
-  if (auto E = D->exec("PRAGMA journal_mode=WAL"))
-    return inputError(Path, "cannot use the triage database: {0}",
-                      errorText(std::move(E)));
+  // Switching a new file to WAL takes an exclusive lock, and SQLite may
+  // answer "locked" at once instead of waiting while another run that just
+  // opened the same new file reads it: wait here, as long as the busy
+  // timeout would.
+  for (int Try = 0;; ++Try) {
+    char *Msg = nullptr;
+    const int Rc = sqlite3_exec(Raw, "PRAGMA journal_mode=WAL", nullptr, nullptr, &Msg);
+    if (Rc == SQLITE_OK)
+      break;
+    std::string M = Msg ? Msg : sqlite3_errmsg(Raw);
+    sqlite3_free(Msg);
+    if (((Rc & 0xff) != SQLITE_BUSY && (Rc & 0xff) != SQLITE_LOCKED) || Try >= 600)
+      return inputError(Path, "cannot use the triage database: {0}", M);
+    sqlite3_sleep(50);
+  }
   if (auto E = D->migrate())
     return inputError(Path, "cannot update the triage database: {0}",
                       errorText(std::move(E)));
