@@ -1906,6 +1906,61 @@ bool leadsToNoReturn(const GoProgram &P, const Code &C, size_t J) {
   return false;
 }
 
+// Whether the conditional jump at index J is a wrapper's check for a
+// panic in progress (the method value, promoted-method and pointer-receiver
+// wrappers of Go 1.24 and earlier: if g._panic != nil && g._panic.argp ==
+// FP { g._panic.argp = SP }): a load through the g register tested
+// against zero (amd64 mov r, [g+off]; test r, r; jne; arm64 ldr x, [g,
+// #off]; cbnz x), whose taken side only stores through that register and
+// jumps back to the fall-through within a few instructions. It changes
+// the panic record, nothing the wrapper computes: the body after it is
+// the same either way, so the run follows the fall-through.
+bool panicArgpCheck(const Code &C, size_t J, int G) {
+  const Instruction &Br = C.Insns[J];
+  int X = -1;
+  size_t LoadAt = 0;
+  if (C.I.Arm64) {
+    if (Br.Mnemonic != "cbnz" || Br.Ops.size() != 2 || Br.Ops[0].Kind != OpKind::Reg ||
+        J < 1)
+      return false;
+    X = Br.Ops[0].Reg;
+    LoadAt = J - 1;
+  } else {
+    if (Br.Mnemonic != "jne" || J < 2)
+      return false;
+    const Instruction &T = C.Insns[J - 1];
+    if (T.Mnemonic != "test" || T.Ops.size() != 2 || T.Ops[0].Kind != OpKind::Reg ||
+        T.Ops[1].Kind != OpKind::Reg || T.Ops[0].Reg != T.Ops[1].Reg)
+      return false;
+    X = T.Ops[0].Reg;
+    LoadAt = J - 2;
+  }
+  const Instruction &L = C.Insns[LoadAt];
+  if (L.Class != InsnClass::Load || L.Ops.size() != 2 || L.Ops[0].Kind != OpKind::Reg ||
+      L.Ops[0].Reg != X || L.Ops[1].Kind != OpKind::Mem || L.Ops[1].Mem.Base != G ||
+      L.Ops[1].Mem.Index != NoReg)
+    return false;
+  auto It = C.Index.find(*Br.Target);
+  if (It == C.Index.end())
+    return false;
+  const uint64_t Back = Br.next();
+  for (size_t K = It->second; K < C.Insns.size() && K < It->second + 8; ++K) {
+    const Instruction &I = C.Insns[K];
+    if (I.Undecoded || I.Class == InsnClass::Call || I.Class == InsnClass::Ret)
+      return false;
+    // Stores only through the panic record.
+    for (const Operand &O : I.Ops)
+      if (O.Kind == OpKind::Mem && (O.Written || I.Class == InsnClass::Store) &&
+          O.Mem.Base != X)
+        return false;
+    if (I.Class == InsnClass::Jump)
+      return I.Target && *I.Target == Back;
+    if (I.Class == InsnClass::CondJump && (!I.Target || *I.Target != Back))
+      return false;
+  }
+  return false;
+}
+
 Expected<Code> decode(const GoProgram &P, uint64_t PC) {
   auto DF = P.decodedFunction(PC);
   if (!DF)
@@ -1936,6 +1991,8 @@ Expected<Code> decode(const GoProgram &P, uint64_t PC) {
     const bool FallDies = leadsToNoReturn(P, C, I + 1);
     if (TargetDies != FallDies)
       C.KnownBranches[I] = FallDies;
+    else if (auto G = A.goGReg(); G && panicArgpCheck(C, I, static_cast<int>(*G)))
+      C.KnownBranches[I] = false;
   }
   return C;
 }
