@@ -12,7 +12,12 @@
 
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
+#include "goruntime/GoValue.h"
+#include "goruntime/Types.h"
 #include "mapfault/CallSite.h"
+#include "mapfault/MapFunctions.h"
+#include "mapfault/MapKeys.h"
+#include "mapfault/MapState.h"
 
 namespace ms {
 
@@ -1808,17 +1813,20 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
     int Reg = S->SrcReg;
     uint64_t Value = *V;
     size_t At = S->Step;
+    bool Low32 = false; // the value carried is a 32-bit one
     // Walk back through invertible definitions.
     for (int Depth = 0; Depth < 8; ++Depth) {
       auto Def = LastDef(At, Reg);
       if (!Def)
         break;
-      if (S->Size == 4 && Depth == 0) {
-        // A 32-bit store shows only the low half; the definition must be
-        // 32-bit too (zero-extended) for the seed to be whole.
+      if ((S->Size == 4 && Depth == 0) || Low32) {
+        // A 32-bit store (or a 32-bit step carried back) shows only the
+        // low half; the definition must be 32-bit too (zero-extended) for
+        // the seed to be whole.
         const Instruction &DI = C.Insns[R.Trace[*Def]];
         if (DI.Ops.empty() || DI.Ops[0].Size != 4)
           break;
+        Value &= 0xffffffffu;
       }
       if (!R.DestVal[*Def].Known && !Out.count(*Def))
         Out[*Def] = {Reg, Value, Addr, *V, R.Trace[S->Step]};
@@ -1843,7 +1851,9 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
         break;
       } else if (M == "lea" && O.size() == 2 && O[1].Mem.Index == NoReg &&
                  O[1].Mem.Base >= 0 && O[1].Mem.Base < 16 &&
-                 O[1].Mem.Base != C.I.SP && O[0].Size == 8) {
+                 O[1].Mem.Base != C.I.SP && (O[0].Size == 8 || O[0].Size == 4)) {
+        // lea r32, [r + d] tells r's low half only.
+        Low32 = O[0].Size == 4;
         Reg = O[1].Mem.Base;
         Value -= static_cast<uint64_t>(O[1].Mem.Disp);
       } else if ((M == "add" || M == "sub" || M == "xor") && O.size() == 2 &&
@@ -2161,6 +2171,14 @@ private:
   std::string slot(uint64_t Addr) const;
   std::string startWords(size_t S) const;
   std::optional<Val> calleeResult(size_t S, int R);
+  // Result register R of a call to map read entry point Name (described
+  // by MF), with its arguments as the caller had them (AtCall): the
+  // address of the key's element in the map as the core holds it (or of
+  // the zero value, or the ok flag), when the key is found or the map is
+  // walked whole without it.
+  std::optional<Val>
+  mapReadResult(const MapFuncInfo &MF, llvm::StringRef Name, int R,
+                const std::function<std::optional<uint64_t>(int)> &AtCall);
   std::map<std::pair<size_t, int>, std::optional<Val>> Results;
   std::map<size_t, std::string> Returns; // start -> what the callee gave
   // What the caller's path from a start did to its frame, kept for a retry
@@ -2271,6 +2289,107 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
   }
 }
 
+std::optional<Val> Reexecutions::mapReadResult(
+    const MapFuncInfo &MF, llvm::StringRef Name, int R,
+    const std::function<std::optional<uint64_t>(int)> &AtCall) {
+  const auto Regs = P.arch().goIntArgRegs();
+  const bool Two = Name.contains("mapaccess2");
+  if (Name.contains("_fat") || MF.TypeWord < 0 || MF.MapWord < 0 || MF.KeyWord < 0)
+    return std::nullopt;
+  const int Result = R == static_cast<int>(Regs[0]) ? 0
+                     : Two && R == static_cast<int>(Regs[1]) ? 1
+                                                              : -1;
+  if (Result < 0)
+    return std::nullopt;
+  auto Arg = [&](int Word) -> std::optional<uint64_t> {
+    if (Word < 0 || static_cast<size_t>(Word) >= Regs.size())
+      return std::nullopt;
+    return AtCall(static_cast<int>(Regs[static_cast<size_t>(Word)]));
+  };
+  auto T = Arg(MF.TypeWord), M = Arg(MF.MapWord);
+  if (!T || !M)
+    return std::nullopt;
+  GoProgram &GP = const_cast<GoProgram &>(P);
+  TypeTable &Types = GP.types();
+  auto TI = Types.typeAt(*T);
+  if (!TI) {
+    llvm::consumeError(TI.takeError());
+    return std::nullopt;
+  }
+  if ((*TI)->K != Kind::Map || !(*TI)->Key)
+    return std::nullopt;
+  const TypeInfo &KeyT = *(*TI)->Key;
+  const DecodeLimits L = keyDecodeLimits();
+  GoValue KeyV;
+  switch (MF.Key) {
+  case KeyPass::Pointer: {
+    auto A = Arg(MF.KeyWord);
+    if (!A)
+      return std::nullopt;
+    KeyV = decodeValue(Types, KeyT, *A, L);
+    break;
+  }
+  case KeyPass::String: {
+    auto A = Arg(MF.KeyWord), N = Arg(MF.KeyWord + 1);
+    if (!A || !N)
+      return std::nullopt;
+    KeyV = decodeValueFromWords(Types, KeyT, {*A, *N}, L);
+    break;
+  }
+  case KeyPass::Value32:
+  case KeyPass::Value64:
+  case KeyPass::PtrValue: {
+    auto A = Arg(MF.KeyWord);
+    if (!A)
+      return std::nullopt;
+    KeyV = decodeValueFromWords(
+        Types, KeyT, {MF.Key == KeyPass::Value32 ? *A & 0xffffffffu : *A}, L);
+    break;
+  }
+  default:
+    return std::nullopt;
+  }
+  if (KeyV.hasErrors())
+    return std::nullopt;
+  MapReader Reader(GP);
+  MapLimits Lim;
+  auto Keep = keyMayEqualFilter(Reader, KeyT, KeyV);
+  if (!Keep)
+    return std::nullopt; // (every entry of a big map would be kept)
+  Lim.Keep = std::move(Keep);
+  auto St = Reader.decode(**TI, *M, Lim);
+  if (!St) {
+    llvm::consumeError(St.takeError());
+    return std::nullopt;
+  }
+  KeyLookupOptions O;
+  O.DecodeElem = false;
+  O.ComputeHome = false;
+  auto Found = findKey(Reader, *St, KeyV, O);
+  if (!Found) {
+    llvm::consumeError(Found.takeError());
+    return std::nullopt;
+  }
+  if (Found->Result == KeyLookup::Verdict::Present && Found->Matches.size() == 1) {
+    if (Result == 1)
+      return known(1);
+    const uint64_t Elem = St->Entries[Found->Matches[0].Entry].ElemAddr;
+    return Elem ? std::optional<Val>(known(Elem)) : std::nullopt;
+  }
+  if (Found->Result == KeyLookup::Verdict::Absent) {
+    if (Result == 1)
+      return known(0);
+    // The element of a key not in the map: the runtime's zero value.
+    auto Z = P.globalAddress("runtime.zeroVal");
+    if (!Z) {
+      llvm::consumeError(Z.takeError());
+      return std::nullopt;
+    }
+    return known(*Z);
+  }
+  return std::nullopt;
+}
+
 // The value of register R when the call just before start S returned:
 // the callee re-executed from its entry to its first return, with the
 // argument registers the caller had at that call (each re-executed in the
@@ -2325,6 +2444,20 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   auto Fn = P.pclntab().findFunc(*Target);
   if (!Fn) {
     llvm::consumeError(Fn.takeError());
+    return Out;
+  }
+  // A map read (v := m[k]; v, ok := m[k]): what it returned is where the
+  // map holds k's element now (or the zero value), looked up in the core.
+  if (auto MF = classifyMapFunction(Fn->Name);
+      MF && MF->EntryPoint && MF->Op == MapOp::Access && Fn->Entry == *Target) {
+    Out = mapReadResult(*MF, Fn->Name, R, AtCall);
+    if (Out) {
+      Out->Heap = true; // the map as it is now
+      Results[Key] = Out;
+      Returns.emplace(S, "what " + Fn->Name + " returned at " + hex(Call.Addr) +
+                             " (the key looked up in the map as the core "
+                             "holds it)");
+    }
     return Out;
   }
   // A leaf worth following is small (a getter, a method value, a table

@@ -25,6 +25,10 @@
 // path, not ruled out, reaches the call without knowing it: that start may
 // be where the last call before this one was.
 //
+// A run right after a map read (v := m[k]) takes what it returned: k
+// looked up in the map as the core holds it (the element's address, or the
+// zero value's; the ok flag), a value read as memory is now.
+//
 // A run from the caller's entry may take the registers the caller was
 // called with from its own caller (EntryRegisters). A run right after a
 // call may take what that call returned: the callee (one without calls of
