@@ -100,3 +100,34 @@ def test_shapes_key_rates():
             misses.append(name)
     assert high >= 0.80 * total, (high, total, misses)
     assert shown >= 0.90 * total, (shown, total, misses)
+
+
+# One case per way of recovering a key that only some shapes need: each
+# must keep giving its key (at high, or shown at all for the "low" ones),
+# so that a change breaking one way fails here even while the rates above
+# still hold. What each case exercises:
+NEEDS_HIGH = {
+    "go1.26-default-loopmod": "re-execution from a loop's back edge, a path ruled out by the frame",
+    "go1.26-default-funcresult": "a leaf callee's result; its data pointer confirmed by the saved spill slot",
+    "go1.27-default-reqpath": "a field read through a pointer, confirmed by the saved data pointer",
+    "go1.24-default-methodvalue": "a method-value wrapper's panic check passed over",
+    "go1.26-default-ringbuf": "rep stos executed; a path through an unknown pointer re-run with it seeded",
+    "go1.26-default-ptrkey": "a register read back from the slot it was stored to (p = p.next)",
+    "go1.26-arm64-reqpath": "arm64: the saved data pointer",
+}
+NEEDS_SHOWN = {
+    "go1.26-default-mapvalkey": "a key loaded from what a map read returned, looked up in the core",
+    "go1.26-default-int32key": "a key read from the heap as it is now",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEEDS_HIGH) + sorted(NEEDS_SHOWN))
+def test_shape_way_of_recovery(name):
+    found = [c for c in CASES if c[0] == name]
+    assert found, "case %s is not in the shapes corpus" % name
+    _, case_dir, truth = found[0]
+    k = json.loads(analyze(case_dir).stdout)["key"]
+    why = NEEDS_HIGH.get(name) or NEEDS_SHOWN[name]
+    assert k is not None and not k["provenance"].get("stale") and same_key(k, truth["key"]), (why, k)
+    if name in NEEDS_HIGH:
+        assert confident(k), (why, k["provenance"])
