@@ -93,6 +93,7 @@ public:
   }
   bool callPushesReturnAddress() const override { return true; }
   unsigned minFrameSize() const override { return 0; }
+  uint64_t goArenaBaseOffset() const override { return 0xffff800000000000ULL; }
   uint64_t ucontextOffsetFromHandlerSP() const override {
     // rt_sigframe: pretcode (8 bytes), then struct ucontext.
     return 8;

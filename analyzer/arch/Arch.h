@@ -98,6 +98,9 @@ public:
   // Minimum frame size of a Go function with a frame (arm64 keeps the
   // saved LR at 0(SP)).
   virtual unsigned minFrameSize() const = 0;
+  // The Go heap's arenaBaseOffset on linux (runtime/malloc.go): arena
+  // index = (address - offset) / 64 MiB.
+  virtual uint64_t goArenaBaseOffset() const = 0;
 
   // Registers saved by the kernel in a signal frame's ucontext_t.
   virtual Expected<RegisterSet> regsFromUcontext(const Memory &M,

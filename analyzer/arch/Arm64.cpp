@@ -103,6 +103,7 @@ public:
   }
   bool callPushesReturnAddress() const override { return false; }
   unsigned minFrameSize() const override { return 8; }
+  uint64_t goArenaBaseOffset() const override { return 0; }
   uint64_t ucontextOffsetFromHandlerSP() const override {
     // rt_sigframe on arm64: struct siginfo (128 bytes), then ucontext.
     return 128;

@@ -11,6 +11,8 @@ const std::vector<const char *> &layoutSpecStructs() {
       "runtime.hchan", "runtime.timer", "runtime.ancestorInfo",
       "runtime._panic", "runtime._defer", "runtime.funcval",
       "runtime.stkframe",
+      // the heap: which object holds an address
+      "runtime.mheap", "runtime.heapArena", "runtime.mspan",
       // signals (linux)
       "runtime.sigctxt", "runtime.ucontext", "runtime.sigcontext",
       "runtime.mcontext", "runtime.stackt", "runtime.siginfo",
@@ -60,6 +62,7 @@ const std::vector<const char *> &layoutSpecGlobals() {
       "runtime.runtimeInitTime", "runtime.zerobase", "runtime.debug",
       "runtime.faketime", "runtime.crashing", "runtime.signalsOK",
       "runtime.cgoHasExtraM", "runtime.newprocs", "runtime.sigtable",
+      "runtime.mheap_",
   };
   return G;
 }

@@ -1,0 +1,152 @@
+#include "goruntime/Heap.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "arch/Arch.h"
+#include "goruntime/CodeRefs.h"
+#include "goruntime/FieldReader.h"
+#include "goruntime/GoProgram.h"
+#include "goruntime/Layouts.h"
+#include "support/Memory.h"
+
+namespace ms {
+
+namespace {
+// runtime/malloc.go on 64-bit linux: heapArenaBytes = 64 MiB, arenaL1Bits
+// = 0, arenaL2Bits = 48 - 26; pageSize = 8 KiB.
+constexpr uint64_t LogArenaBytes = 26;
+constexpr uint64_t ArenaL2Entries = uint64_t(1) << (48 - LogArenaBytes);
+constexpr uint64_t PageShift = 13;
+constexpr uint64_t PagesPerArena = (uint64_t(1) << LogArenaBytes) >> PageShift;
+constexpr uint8_t SpanInUse = 1; // mSpanInUse (mSpanManual: stacks)
+
+// class_to_size (runtime/sizeclasses.go; internal/runtime/gc from 1.26),
+// the same in every supported version.
+constexpr uint16_t ClassToSize[] = {
+    0,     8,     16,    24,    32,    48,    64,    80,    96,    112,
+    128,   144,   160,   176,   192,   208,   224,   240,   256,   288,
+    320,   352,   384,   416,   448,   480,   512,   576,   640,   704,
+    768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304,
+    2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,  6528,  6784,
+    6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
+    18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+} // namespace
+
+Expected<HeapIndex> HeapIndex::open(const GoProgram &P) {
+  HeapIndex H(P);
+  const RuntimeLayouts &L = P.layouts();
+  struct {
+    const char *Struct, *Field;
+    uint64_t *Out;
+  } Fields[] = {
+      {"runtime.mheap", "arenas", &H.ArenasOff},
+      {"runtime.heapArena", "spans", &H.SpansOff},
+      {"runtime.mspan", "startAddr", &H.StartOff},
+      {"runtime.mspan", "npages", &H.NPagesOff},
+      {"runtime.mspan", "elemsize", &H.ElemOff},
+      {"runtime.mspan", "spanclass", &H.ClassOff},
+      {"runtime.mspan", "state", &H.StateOff},
+  };
+  for (auto &F : Fields) {
+    auto Off = L.offsetOf(F.Struct, F.Field);
+    if (!Off)
+      return addContext(Off.takeError(), "the heap's layout");
+    *F.Out = *Off;
+  }
+  const Memory &M = P.memory();
+  // The L2 array an arenas[0] pointer found at Addr leads to is readable.
+  auto Plausible = [&](uint64_t ArenasAddr) {
+    auto L2 = probe(M.readU64(ArenasAddr));
+    return L2 && *L2 && probe(M.readU64(*L2)).has_value();
+  };
+  if (auto A = probe(P.globalAddress("runtime.mheap_"))) {
+    H.Mheap = *A;
+    H.How = "symbol";
+  } else {
+    // Stripped: the functions that index the arenas load
+    // runtime.mheap_.arenas[0] by its address.
+    for (const char *U : {"runtime.spanOfHeap", "runtime.findObject",
+                          "runtime.(*mheap).allocSpan", "runtime.markBitsForAddr"}) {
+      auto Refs = probe(dataRefsOf(P, U));
+      if (!Refs)
+        continue;
+      for (uint64_t R : *Refs)
+        if (R >= H.ArenasOff && Plausible(R)) {
+          H.Mheap = R - H.ArenasOff;
+          H.How = std::string("code of ") + U;
+          break;
+        }
+      if (H.Mheap)
+        break;
+    }
+    if (!H.Mheap)
+      return makeError("cannot find runtime.mheap_ (no symbol, and no "
+                       "arena index among the data the heap's functions use)");
+  }
+  if (!Plausible(H.Mheap + H.ArenasOff))
+    return makeError("runtime.mheap_ at {0}: its arena index (arenas[0]) is "
+                     "not in the core",
+                     hex(H.Mheap));
+  return H;
+}
+
+Expected<HeapObject> HeapIndex::objectAt(uint64_t Addr) const {
+  const Memory &M = P->memory();
+  const uint64_t Ri = (Addr - P->arch().goArenaBaseOffset()) >> LogArenaBytes;
+  if (Ri >= ArenaL2Entries)
+    return makeError("{0} is outside the heap's address range", hex(Addr));
+  auto L2 = M.readU64(Mheap + ArenasOff);
+  if (!L2)
+    return addContext(L2.takeError(), "reading runtime.mheap_.arenas[0]");
+  auto Arena = M.readU64(*L2 + Ri * 8);
+  if (!Arena)
+    return addContext(Arena.takeError(), "reading the heap's arena index");
+  if (!*Arena)
+    return makeError("{0} is in no heap arena", hex(Addr));
+  const uint64_t Page = (Addr >> PageShift) % PagesPerArena;
+  auto Span = M.readU64(*Arena + SpansOff + Page * 8);
+  if (!Span)
+    return addContext(Span.takeError(), "reading the arena's span table");
+  if (!*Span)
+    return makeError("no span owns the page of {0}", hex(Addr));
+  // The span's fields, read in one piece.
+  const uint64_t SpanSize = std::max({StartOff + 8, NPagesOff + 8, ElemOff + 8,
+                                      ClassOff + 1, StateOff + 1});
+  auto Raw = M.readBytes(*Span, SpanSize);
+  if (!Raw)
+    return addContext(Raw.takeError(), "reading the span at " + hex(*Span));
+  FieldReader F(*Raw, "mspan");
+  const uint64_t Start = F.u64(StartOff), NPages = F.u64(NPagesOff),
+                 Elem = F.u64(ElemOff);
+  const uint8_t Class = F.u8(ClassOff), State = F.u8(StateOff);
+  if (Error E = F.check())
+    return E;
+  const uint64_t Bytes = NPages << PageShift;
+  if (State != SpanInUse)
+    return makeError("{0} is in a span not in use by the heap (state {1})",
+                     hex(Addr), unsigned(State));
+  if (Addr < Start || Addr - Start >= Bytes || !Elem || Elem > Bytes)
+    return makeError("the span at {0} ({1}, {2} pages) does not hold {3}",
+                     hex(*Span), hex(Start), NPages, hex(Addr));
+  HeapObject O;
+  O.SpanBase = Start;
+  O.SpanBytes = Bytes;
+  O.Size = Elem;
+  O.SizeClass = Class >> 1;
+  O.NoScan = Class & 1;
+  if (O.SizeClass >= std::size(ClassToSize) ||
+      (O.SizeClass && ClassToSize[O.SizeClass] != O.Size))
+    return makeError("the span at {0} has size class {1} but objects of {2} "
+                     "bytes",
+                     hex(*Span), O.SizeClass, O.Size);
+  O.Base = Start + (Addr - Start) / O.Size * O.Size;
+  if (O.Base + O.Size > Start + Bytes)
+    return makeError("{0} lies in the tail of the span at {1}, past its last "
+                     "object",
+                     hex(Addr), hex(*Span));
+  O.SmallerClassSize = O.SizeClass > 1 ? ClassToSize[O.SizeClass - 1] : 0;
+  return O;
+}
+
+} // namespace ms
