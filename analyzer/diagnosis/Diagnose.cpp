@@ -83,11 +83,14 @@ ProvenanceReport provOf(const Candidate &C) {
 }
 
 // Whether two candidates' values were found independently: stack_scan
-// builds on the spill slot's pointer, so their agreement proves nothing.
+// builds on the spill slot's pointer, so their agreement proves nothing;
+// data_extent is a reading of the bytes that seconds nothing.
 bool independent(const Candidate &A, const Candidate &B) {
   auto Pair = [](Source X, Source Y) {
     return X == Source::StackScan && Y == Source::SpillSlot;
   };
+  if (A.Src == Source::DataExtent || B.Src == Source::DataExtent)
+    return false;
   return !Pair(A.Src, B.Src) && !Pair(B.Src, A.Src);
 }
 

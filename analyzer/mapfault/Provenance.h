@@ -14,6 +14,7 @@ enum class Source {
   CallsiteDataflow,
   CallerVariable,
   StackScan, // another header in the goroutine's live stack with the same data
+  DataExtent, // a string's length taken from the text at its data pointer
   HeapScan,
   Code,    // read from the program's code (an immediate, a static string)
   Memory,  // read from a structure already recovered (e.g. g._panic)

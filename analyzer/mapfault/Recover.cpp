@@ -1,6 +1,7 @@
 #include "mapfault/Recover.h"
 
 #include "goruntime/GoProgram.h"
+#include "goruntime/Heap.h"
 #include "loader/Target.h"
 #include "mapfault/CallSite.h"
 #include "mapfault/Emulator.h"
@@ -41,6 +42,7 @@ llvm::StringRef sourceName(Source S) {
   case Source::CallsiteDataflow: return "callsite_dataflow";
   case Source::CallerVariable: return "caller_variable";
   case Source::StackScan: return "stack_scan";
+  case Source::DataExtent: return "data_extent";
   case Source::HeapScan: return "heap_scan";
   case Source::Code: return "code";
   case Source::Memory: return "memory";
@@ -76,6 +78,7 @@ const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
     fromRegisters(A, It->second.Before);
     fromSpill(A, It->second.After);
     fromStackHeaders(A, It->second.After);
+    fromDataExtent(A, It->second.After);
     fromDataflow(A, It->second.After, It->second.NoDataflow);
     confirmByPointer(A, It->second.After);
   }
@@ -386,6 +389,114 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
              "); the length is that of the only other string or slice header "
              "in the goroutine's live frames pointing at the same bytes (" + At +
              "): the key may be a shorter prefix of it";
+  Out.push_back(std::move(C));
+}
+
+namespace {
+// The length of the run of text at the start of B: valid UTF-8 without
+// control characters (tab, newline and carriage return allowed).
+size_t textPrefix(llvm::ArrayRef<uint8_t> B) {
+  size_t I = 0;
+  while (I < B.size()) {
+    const uint8_t C = B[I];
+    if (C < 0x80) {
+      if ((C < 0x20 && C != '\t' && C != '\n' && C != '\r') || C == 0x7f)
+        break;
+      ++I;
+      continue;
+    }
+    size_t N = (C & 0xe0) == 0xc0 ? 2 : (C & 0xf0) == 0xe0 ? 3
+             : (C & 0xf8) == 0xf0 ? 4 : 0;
+    if (!N || C == 0xc0 || C == 0xc1 || C > 0xf4 || I + N > B.size())
+      break;
+    bool Ok = true;
+    for (size_t K = 1; K < N; ++K)
+      Ok &= (B[I + K] & 0xc0) == 0x80;
+    if (!Ok)
+      break;
+    I += N;
+  }
+  return I;
+}
+} // namespace
+
+void FrameArgs::fromDataExtent(const ArgSpec &A,
+                               std::vector<Candidate> &Out) const {
+  if (A.NumWords != 2)
+    return;
+  const Candidate *Half = nullptr;
+  for (const Candidate &C : Out) {
+    if (C.Src == Source::StackScan)
+      return; // a header gave the length
+    if (C.Src == Source::SpillSlot && C.KnownWords == 1u && !C.Words.empty())
+      Half = &C;
+  }
+  if (!Half || !Half->Words[0])
+    return;
+  const uint64_t Ptr = Half->Words[0];
+  // Where the bytes are: a heap object, or a buffer in the goroutine's
+  // live frames (a conversion's 32-byte stack buffer). Anything else
+  // (read-only data packs string constants without separators) gives no
+  // end.
+  uint64_t Room = 0;
+  std::string Where;
+  auto Heap = HeapIndex::open(P);
+  auto Obj = Heap ? Heap->objectAt(Ptr) : Expected<HeapObject>(Heap.takeError());
+  if (Obj) {
+    if (!Obj->NoScan)
+      return; // a string's bytes are allocated without pointers
+    Room = Obj->Base + Obj->Size - Ptr;
+    Where = "the " + std::to_string(Obj->Size) + "-byte heap object at " +
+            hex(Obj->Base);
+    if (Obj->tinyBlock()) {
+      Where += " (a tiny-allocator block several small strings may share)";
+    }
+  } else {
+    llvm::consumeError(Obj.takeError());
+    uint64_t Lo = UINT64_MAX, Hi = 0;
+    for (const StackFrame &F : St.Frames)
+      if (F.Go && !F.SystemStack && !F.Inlined && F.FP) {
+        Lo = std::min(Lo, F.SP);
+        Hi = std::max(Hi, F.FP);
+      }
+    constexpr uint64_t TmpBuf = 32; // runtime.tmpBuf
+    if (Ptr < Lo || Ptr >= Hi)
+      return;
+    Room = std::min(TmpBuf, Hi - Ptr);
+    Where = "the goroutine's stack (a conversion's " + std::to_string(TmpBuf) +
+            "-byte buffer at most)";
+  }
+  constexpr uint64_t MaxRoom = 64 << 10;
+  if (!Room || Room > MaxRoom)
+    return;
+  auto Bytes = P.memory().readBytes(Ptr, Room);
+  if (!Bytes) {
+    llvm::consumeError(Bytes.takeError());
+    return;
+  }
+  const size_t Len = textPrefix(*Bytes);
+  if (!Len)
+    return;
+  Candidate C;
+  C.Src = Source::DataExtent;
+  C.Conf = Confidence::Low;
+  C.Words = {Ptr, Len};
+  C.KnownWords = 1u;
+  std::string End;
+  if (Len == Room) {
+    End = "the end of the object";
+  } else {
+    const uint8_t B = (*Bytes)[Len];
+    bool Zeros = std::all_of(Bytes->begin() + Len, Bytes->end(),
+                             [](uint8_t X) { return X == 0; });
+    End = "the byte " + hex(B) + " at +" + std::to_string(Len) +
+          (Zeros ? " (zeros to the end of the object)" : "");
+  }
+  C.Detail = "the data pointer is this call's (the spill slot at " + hex(Half->Slot) +
+             "); its length is in no copy found, so it is taken as the text "
+             "there, ended by " + End + ", in " + Where +
+             ": bytes an earlier occupant left after the key would make it "
+             "too long";
   Out.push_back(std::move(C));
 }
 

@@ -13,6 +13,9 @@
 //   stack_scan        a string whose pointer the spill slot holds for sure:
 //                     the length of another header in the live stack
 //                     pointing at the same bytes
+//   data_extent       such a string with no header to take the length
+//                     from: the text at the pointer, within the heap
+//                     object (or stack buffer) holding it
 // Every candidate is kept; the caller validates and ranks them.
 #pragma once
 
@@ -87,6 +90,13 @@ private:
   // same bytes from the goroutine's live frames, when they all agree (low:
   // the key may be a prefix).
   void fromStackHeaders(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The same string when no header gave its length: the run of text at
+  // the pointer, ended by a byte that is not text (a NUL, a control
+  // byte, invalid UTF-8) or by the end of the heap object holding it (low:
+  // bytes an earlier object left after the key can make it too long; not
+  // bounded below by the object's size class, since a strings.Builder's
+  // key lies in a buffer that append grew).
+  void fromDataExtent(const ArgSpec &A, std::vector<Candidate> &Out) const;
   // A string that the caller's code gives at low confidence (read from
   // memory as it is now, or by a path that may not be the one that ran)
   // whose data pointer is the one the spill slot holds for sure: high.

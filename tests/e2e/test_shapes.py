@@ -118,6 +118,9 @@ NEEDS_HIGH = {
 NEEDS_SHOWN = {
     "go1.26-default-mapvalkey": "a key loaded from what a map read returned, looked up in the core",
     "go1.26-default-int32key": "a key read from the heap as it is now",
+    "go1.26-default-sprintfkey": "a string whose length is in no copy: the text in its heap object",
+    "go1.26-default-strconcat": "a string whose length is in no copy: the text in its stack buffer",
+    "go1.26-arm64-sprintfkey": "arm64: a string whose length is in no copy, in a tiny-allocator block",
 }
 
 
