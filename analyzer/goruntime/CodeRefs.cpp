@@ -6,6 +6,7 @@
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
 #include "loader/Target.h"
+#include "support/Warnings.h"
 
 namespace ms {
 
@@ -60,6 +61,32 @@ Expected<std::vector<uint64_t>> dataRefsOf(const GoProgram &P,
       Page.erase(R);
   }
   return Out;
+}
+
+// Finds a global by symbol/DWARF or, in a stripped executable, among the
+// data addresses the given runtime functions refer to.
+uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
+                    std::initializer_list<const char *> Users,
+                    llvm::function_ref<bool(uint64_t)> Plausible,
+                    std::string &How, Warnings &W) {
+  if (auto A = probe(P.globalAddress(Name))) {
+    How = "symbol";
+    return *A;
+  }
+  // No symbol, no DWARF: look in the code that uses it.
+  for (const char *U : Users) {
+    auto Refs = dataRefsOf(P, U);
+    if (!Refs) {
+      W.add(Refs.takeError(), "looking for " + Name.str() + " in " + U);
+      continue;
+    }
+    for (uint64_t R : *Refs)
+      if (Plausible(R)) {
+        How = std::string("code of ") + U;
+        return R;
+      }
+  }
+  return 0;
 }
 
 } // namespace ms

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <string>
 #include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/ADT/StringRef.h>
 
 #include "support/Error.h"
@@ -16,9 +19,19 @@
 namespace ms {
 
 class GoProgram;
+class Warnings;
 
 // Distinct data addresses referenced by function Name, in code order.
 Expected<std::vector<uint64_t>> dataRefsOf(const GoProgram &P,
                                            llvm::StringRef FuncName);
+
+// The address of runtime global Name: by symbol or DWARF, or in a stripped
+// executable the first address that one of the functions USERS refers to
+// and PLAUSIBLE accepts (0: not found). HOW says which ("symbol", "code of
+// runtime.allgadd"); failures to decode a user go to W.
+uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
+                    std::initializer_list<const char *> Users,
+                    llvm::function_ref<bool(uint64_t)> Plausible,
+                    std::string &How, Warnings &W);
 
 } // namespace ms

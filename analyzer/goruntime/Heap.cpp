@@ -9,6 +9,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/Layouts.h"
 #include "support/Memory.h"
+#include "support/Warnings.h"
 
 namespace ms {
 
@@ -88,7 +89,54 @@ Expected<HeapIndex> HeapIndex::open(const GoProgram &P) {
     return makeError("runtime.mheap_ at {0}: its arena index (arenas[0]) is "
                      "not in the core",
                      hex(H.Mheap));
+  H.readTinyBlocks();
   return H;
+}
+
+void HeapIndex::readTinyBlocks() {
+  const RuntimeLayouts &L = P->layouts();
+  const Memory &M = P->memory();
+  auto McacheOff = probe(L.offsetOf("runtime.p", "mcache"));
+  auto TinyOff = probe(L.offsetOf("runtime.mcache", "tiny"));
+  auto TinyOffsetOff = probe(L.offsetOf("runtime.mcache", "tinyoffset"));
+  if (!McacheOff || !TinyOff || !TinyOffsetOff)
+    return;
+  constexpr uint64_t MaxProcs = 1 << 12;
+  // runtime.allp: a slice of *p, each P's mcache readable.
+  auto Slice = [&](uint64_t Addr) -> std::optional<std::pair<uint64_t, uint64_t>> {
+    auto Data = probe(M.readU64(Addr));
+    auto Len = probe(M.readU64(Addr + 8));
+    auto Cap = probe(M.readU64(Addr + 16));
+    if (!Data || !Len || !Cap || !*Len || *Len > *Cap || *Len > MaxProcs)
+      return std::nullopt;
+    auto P0 = probe(M.readU64(*Data));
+    if (!P0 || !*P0 || !probe(M.readU64(*P0 + *McacheOff)))
+      return std::nullopt;
+    return std::make_pair(*Data, *Len);
+  };
+  std::string How;
+  Warnings W;
+  const uint64_t Allp =
+      findGlobal(*P, "runtime.allp", {"runtime.procresize", "runtime.forEachP"},
+                 [&](uint64_t A) { return Slice(A).has_value(); }, How, W);
+  auto S = Allp ? Slice(Allp) : std::nullopt;
+  if (!S)
+    return;
+  for (uint64_t I = 0; I < S->second; ++I) {
+    auto Pp = probe(M.readU64(S->first + 8 * I));
+    auto C = Pp && *Pp ? probe(M.readU64(*Pp + *McacheOff)) : std::nullopt;
+    auto T = C && *C ? probe(M.readU64(*C + *TinyOff)) : std::nullopt;
+    auto Off = C && *C ? probe(M.readU64(*C + *TinyOffsetOff)) : std::nullopt;
+    if (T && *T && Off && *Off <= 16)
+      Tiny.push_back({*T, *T + *Off});
+  }
+}
+
+std::optional<uint64_t> HeapIndex::tinyBlockEnd(uint64_t Base) const {
+  for (const auto &[T, End] : Tiny)
+    if (T == Base)
+      return End;
+  return std::nullopt;
 }
 
 Expected<HeapObject> HeapIndex::objectAt(uint64_t Addr) const {

@@ -13,7 +13,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/Error.h"
 
@@ -48,6 +51,11 @@ public:
   // stack span, ...). Every word it reads must be in the core.
   Expected<HeapObject> objectAt(uint64_t Addr) const;
 
+  // Where allocation stopped in the tiny block at Base when it is some P's
+  // current one (its mcache's tiny, tinyoffset): bytes of the block from
+  // there on belong to no object yet.
+  std::optional<uint64_t> tinyBlockEnd(uint64_t Base) const;
+
   uint64_t mheapAddress() const { return Mheap; }
   const std::string &how() const { return How; } // "symbol", "code of ..."
 
@@ -59,6 +67,9 @@ private:
   uint64_t ArenasOff = 0, SpansOff = 0;
   uint64_t StartOff = 0, NPagesOff = 0, ElemOff = 0, ClassOff = 0,
            StateOff = 0;
+  // Each P's current tiny block: (tiny, tiny + tinyoffset).
+  std::vector<std::pair<uint64_t, uint64_t>> Tiny;
+  void readTinyBlocks();
 };
 
 } // namespace ms

@@ -12,7 +12,7 @@ const std::vector<const char *> &layoutSpecStructs() {
       "runtime._panic", "runtime._defer", "runtime.funcval",
       "runtime.stkframe",
       // the heap: which object holds an address
-      "runtime.mheap", "runtime.heapArena", "runtime.mspan",
+      "runtime.mheap", "runtime.heapArena", "runtime.mspan", "runtime.mcache",
       // signals (linux)
       "runtime.sigctxt", "runtime.ucontext", "runtime.sigcontext",
       "runtime.mcontext", "runtime.stackt", "runtime.siginfo",

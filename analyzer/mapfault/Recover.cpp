@@ -450,6 +450,14 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
             hex(Obj->Base);
     if (Obj->tinyBlock()) {
       Where += " (a tiny-allocator block several small strings may share)";
+      // Some P's current tiny block: nothing is allocated past its offset.
+      if (auto End = Heap->tinyBlockEnd(Obj->Base)) {
+        if (Ptr >= *End)
+          return;
+        Room = *End - Ptr;
+        Where += ", some P's current one, allocated up to +" +
+                 std::to_string(*End - Obj->Base);
+      }
     }
   } else {
     llvm::consumeError(Obj.takeError());
