@@ -63,12 +63,10 @@ Expected<std::vector<uint64_t>> dataRefsOf(const GoProgram &P,
   return Out;
 }
 
-// Finds a global by symbol/DWARF or, in a stripped executable, among the
-// data addresses the given runtime functions refer to.
 uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
                     std::initializer_list<const char *> Users,
                     llvm::function_ref<bool(uint64_t)> Plausible,
-                    std::string &How, Warnings &W) {
+                    std::string &How, Warnings &W, uint64_t FieldOffset) {
   if (auto A = probe(P.globalAddress(Name))) {
     How = "symbol";
     return *A;
@@ -81,9 +79,9 @@ uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
       continue;
     }
     for (uint64_t R : *Refs)
-      if (Plausible(R)) {
+      if (R >= FieldOffset && Plausible(R)) {
         How = std::string("code of ") + U;
-        return R;
+        return R - FieldOffset;
       }
   }
   return 0;

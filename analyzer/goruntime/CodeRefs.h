@@ -26,12 +26,14 @@ Expected<std::vector<uint64_t>> dataRefsOf(const GoProgram &P,
                                            llvm::StringRef FuncName);
 
 // The address of runtime global Name: by symbol or DWARF, or in a stripped
-// executable the first address that one of the functions USERS refers to
-// and PLAUSIBLE accepts (0: not found). HOW says which ("symbol", "code of
-// runtime.allgadd"); failures to decode a user go to W.
+// executable through the first address that one of the functions USERS
+// refers to and PLAUSIBLE accepts, which is the global's field at
+// FIELD_OFFSET (the users load runtime.mheap_.arenas, not mheap_); 0: not
+// found. PLAUSIBLE is given that referenced address. HOW says which
+// ("symbol", "code of runtime.allgadd"); failures to decode a user go to W.
 uint64_t findGlobal(const GoProgram &P, llvm::StringRef Name,
                     std::initializer_list<const char *> Users,
                     llvm::function_ref<bool(uint64_t)> Plausible,
-                    std::string &How, Warnings &W);
+                    std::string &How, Warnings &W, uint64_t FieldOffset = 0);
 
 } // namespace ms

@@ -22,27 +22,11 @@ const char *const RuntimeStatusNames[] = {
     "idle", "runnable", "running", "syscall", "waiting", "moribund_unused",
     "dead", "enqueue_unused", "copystack", "preempted", "leaked", "deadextra"};
 
-struct SliceHdr {
-  uint64_t Data = 0, Len = 0, Cap = 0;
-};
-
-Expected<SliceHdr> readSlice(const Memory &M, uint64_t Addr) {
-  auto Bytes = M.readBytes(Addr, 24);
-  if (!Bytes)
-    return Bytes.takeError();
-  const ByteReader Words(*Bytes);
-  auto Data = Words.word(0), Len = Words.word(1), Cap = Words.word(2);
-  if (!Data || !Len || !Cap)
-    return makeError("slice header at {0}: {1} bytes read", hex(Addr),
-                     Words.size());
-  return SliceHdr{*Data, *Len, *Cap};
-}
-
 // Does the word at Addr look like runtime.allgs: a slice of pointers to
 // g structs whose goids are distinct and whose stacks make sense.
 bool plausibleAllgs(const GoProgram &P, uint64_t Addr) {
   const Memory &M = P.memory();
-  auto Slice = probe(readSlice(M, Addr));
+  auto Slice = probe(readGoSlice(M, Addr));
   if (!Slice || Slice->Len == 0 || Slice->Len > Slice->Cap ||
       Slice->Len > MaxGoroutines || !Slice->Data)
     return false;
@@ -313,7 +297,7 @@ Expected<std::vector<uint64_t>> GoroutineReader::readAllgs() {
   if (!S.AllgsAddr)
     return makeError("cannot find runtime.allgs (no symbol, no DWARF, and "
                      "no plausible slice among the data runtime.allgadd uses)");
-  auto AllG = readSlice(Mem, S.AllgsAddr);
+  auto AllG = readGoSlice(Mem, S.AllgsAddr);
   if (!AllG)
     return addContext(AllG.takeError(), "reading runtime.allgs");
   const uint64_t N = AllG->Len;

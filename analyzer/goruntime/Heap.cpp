@@ -8,6 +8,7 @@
 #include "goruntime/FieldReader.h"
 #include "goruntime/GoProgram.h"
 #include "goruntime/Layouts.h"
+#include "goruntime/ModuleData.h"
 #include "support/Memory.h"
 #include "support/Warnings.h"
 
@@ -61,30 +62,16 @@ Expected<HeapIndex> HeapIndex::open(const GoProgram &P) {
     auto L2 = probe(M.readU64(ArenasAddr));
     return L2 && *L2 && probe(M.readU64(*L2)).has_value();
   };
-  if (auto A = probe(P.globalAddress("runtime.mheap_"))) {
-    H.Mheap = *A;
-    H.How = "symbol";
-  } else {
-    // Stripped: the functions that index the arenas load
-    // runtime.mheap_.arenas[0] by its address.
-    for (const char *U : {"runtime.spanOfHeap", "runtime.findObject",
-                          "runtime.(*mheap).allocSpan", "runtime.markBitsForAddr"}) {
-      auto Refs = probe(dataRefsOf(P, U));
-      if (!Refs)
-        continue;
-      for (uint64_t R : *Refs)
-        if (R >= H.ArenasOff && Plausible(R)) {
-          H.Mheap = R - H.ArenasOff;
-          H.How = std::string("code of ") + U;
-          break;
-        }
-      if (H.Mheap)
-        break;
-    }
-    if (!H.Mheap)
-      return makeError("cannot find runtime.mheap_ (no symbol, and no "
-                       "arena index among the data the heap's functions use)");
-  }
+  // By symbol or, stripped, through the functions that index the arenas:
+  // they load runtime.mheap_.arenas[0] by its address.
+  Warnings W;
+  H.Mheap = findGlobal(P, "runtime.mheap_",
+                       {"runtime.spanOfHeap", "runtime.findObject",
+                        "runtime.(*mheap).allocSpan", "runtime.markBitsForAddr"},
+                       Plausible, H.How, W, H.ArenasOff);
+  if (!H.Mheap)
+    return makeError("cannot find runtime.mheap_ (no symbol, and no "
+                     "arena index among the data the heap's functions use)");
   if (!Plausible(H.Mheap + H.ArenasOff))
     return makeError("runtime.mheap_ at {0}: its arena index (arenas[0]) is "
                      "not in the core",
@@ -102,17 +89,15 @@ void HeapIndex::readTinyBlocks() {
   if (!McacheOff || !TinyOff || !TinyOffsetOff)
     return;
   constexpr uint64_t MaxProcs = 1 << 12;
-  // runtime.allp: a slice of *p, each P's mcache readable.
-  auto Slice = [&](uint64_t Addr) -> std::optional<std::pair<uint64_t, uint64_t>> {
-    auto Data = probe(M.readU64(Addr));
-    auto Len = probe(M.readU64(Addr + 8));
-    auto Cap = probe(M.readU64(Addr + 16));
-    if (!Data || !Len || !Cap || !*Len || *Len > *Cap || *Len > MaxProcs)
+  // runtime.allp: a slice of *p, the first P's mcache readable.
+  auto Slice = [&](uint64_t Addr) -> std::optional<GoSlice> {
+    auto S = probe(readGoSlice(M, Addr));
+    if (!S || !S->Len || S->Len > S->Cap || S->Len > MaxProcs)
       return std::nullopt;
-    auto P0 = probe(M.readU64(*Data));
+    auto P0 = probe(M.readU64(S->Data));
     if (!P0 || !*P0 || !probe(M.readU64(*P0 + *McacheOff)))
       return std::nullopt;
-    return std::make_pair(*Data, *Len);
+    return S;
   };
   std::string How;
   Warnings W;
@@ -122,8 +107,8 @@ void HeapIndex::readTinyBlocks() {
   auto S = Allp ? Slice(Allp) : std::nullopt;
   if (!S)
     return;
-  for (uint64_t I = 0; I < S->second; ++I) {
-    auto Pp = probe(M.readU64(S->first + 8 * I));
+  for (uint64_t I = 0; I < S->Len; ++I) {
+    auto Pp = probe(M.readU64(S->Data + 8 * I));
     auto C = Pp && *Pp ? probe(M.readU64(*Pp + *McacheOff)) : std::nullopt;
     auto T = C && *C ? probe(M.readU64(*C + *TinyOff)) : std::nullopt;
     auto Off = C && *C ? probe(M.readU64(*C + *TinyOffsetOff)) : std::nullopt;
@@ -178,8 +163,6 @@ Expected<HeapObject> HeapIndex::objectAt(uint64_t Addr) const {
     return makeError("the span at {0} ({1}, {2} pages) does not hold {3}",
                      hex(*Span), hex(Start), NPages, hex(Addr));
   HeapObject O;
-  O.SpanBase = Start;
-  O.SpanBytes = Bytes;
   O.Size = Elem;
   O.SizeClass = Class >> 1;
   O.NoScan = Class & 1;
@@ -193,7 +176,6 @@ Expected<HeapObject> HeapIndex::objectAt(uint64_t Addr) const {
     return makeError("{0} lies in the tail of the span at {1}, past its last "
                      "object",
                      hex(Addr), hex(*Span));
-  O.SmallerClassSize = O.SizeClass > 1 ? ClassToSize[O.SizeClass - 1] : 0;
   return O;
 }
 

@@ -27,14 +27,8 @@ class GoProgram;
 struct HeapObject {
   uint64_t Base = 0;      // the object's first byte
   uint64_t Size = 0;      // its size (the span's elemsize)
-  uint64_t SpanBase = 0;  // the span's first byte
-  uint64_t SpanBytes = 0; // npages * 8 KiB
   unsigned SizeClass = 0; // 0: a large object (a span of its own)
   bool NoScan = false;    // the object holds no pointers
-  // The size of the size class below (0 for class 1 and large objects):
-  // a request for N bytes that got this object had N > SmallerClassSize
-  // (what was written into it may be shorter: append rounds up).
-  uint64_t SmallerClassSize = 0;
   // A tiny-allocator block (16-byte, no pointers): several small
   // pointer-free allocations may share it.
   bool tinyBlock() const { return NoScan && SizeClass == 2; }
@@ -56,7 +50,6 @@ public:
   // there on belong to no object yet.
   std::optional<uint64_t> tinyBlockEnd(uint64_t Base) const;
 
-  uint64_t mheapAddress() const { return Mheap; }
   const std::string &how() const { return How; } // "symbol", "code of ..."
 
 private:

@@ -219,6 +219,18 @@ std::optional<uint64_t> moduleDataFieldOffset(const GoVersion &V,
   return L.at(Field);
 }
 
+Expected<GoSlice> readGoSlice(const Memory &M, uint64_t Addr) {
+  auto Bytes = M.readBytes(Addr, 24);
+  if (!Bytes)
+    return Bytes.takeError();
+  const ByteReader Words(*Bytes);
+  auto Data = Words.word(0), Len = Words.word(1), Cap = Words.word(2);
+  if (!Data || !Len || !Cap)
+    return makeError("slice header at {0}: {1} bytes read", hex(Addr),
+                     Words.size());
+  return GoSlice{*Data, *Len, *Cap};
+}
+
 Expected<PcHeader> readPcHeader(const Memory &M, uint64_t Addr) {
   auto B = M.readBytes(Addr, PcHeaderSize);
   if (!B)

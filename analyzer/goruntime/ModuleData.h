@@ -30,6 +30,10 @@ struct GoSlice {
   bool operator==(const GoSlice &O) const = default;
 };
 
+// The slice header (data, len, cap) at Addr; an error when its 24 bytes
+// are not in memory.
+Expected<GoSlice> readGoSlice(const Memory &M, uint64_t Addr);
+
 // One entry of moduledata.textsectmap (several only for very large
 // binaries or architectures with limited branch range).
 struct TextSection {
