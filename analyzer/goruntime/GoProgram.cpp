@@ -67,6 +67,19 @@ const DwarfInfo *GoProgram::dwarf() const {
   return Dwarf.get();
 }
 
+Expected<const HeapIndex *> GoProgram::heap() const {
+  if (!Heap && HeapError.empty()) {
+    auto H = HeapIndex::open(*this);
+    if (H)
+      Heap.emplace(std::move(*H));
+    else
+      HeapError = llvm::toString(H.takeError());
+  }
+  if (!Heap)
+    return makeError("{0}", HeapError);
+  return &*Heap;
+}
+
 Expected<const GoProgram::DecodedFunction *>
 GoProgram::decodedFunction(uint64_t PC) const {
   auto F = Pcln->findFunc(PC);

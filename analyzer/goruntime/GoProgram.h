@@ -12,11 +12,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "disasm/Disassembler.h"
 #include "dwarf/DwarfInfo.h"
 
 #include "goruntime/BuildInfo.h"
+#include "goruntime/Heap.h"
 #include "goruntime/Layouts.h"
 #include "goruntime/ModuleData.h"
 #include "goruntime/Pclntab.h"
@@ -75,6 +78,9 @@ public:
     }
   };
   Expected<const DecodedFunction *> decodedFunction(uint64_t PC) const;
+  // The index of the heap (HeapIndex::open), built on first use and kept;
+  // when there is none, the error says why (every call).
+  Expected<const HeapIndex *> heap() const;
 
   // Problems found so far (including any from opening DWARF lazily).
   std::vector<std::string> warnings() const;
@@ -91,6 +97,8 @@ private:
   mutable Warnings DwarfWarn;
   mutable std::unique_ptr<disasm::Disassembler> Disasm;
   mutable std::map<uint64_t, std::unique_ptr<DecodedFunction>> Decoded;
+  mutable std::optional<HeapIndex> Heap;
+  mutable std::string HeapError; // why there is no Heap, once tried
   std::unique_ptr<RuntimeLayouts> Layouts;
   Warnings Warn;
 };

@@ -440,8 +440,8 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // end.
   uint64_t Room = 0;
   std::string Where;
-  auto Heap = HeapIndex::open(P);
-  auto Obj = Heap ? Heap->objectAt(Ptr) : Expected<HeapObject>(Heap.takeError());
+  auto Heap = P.heap();
+  auto Obj = Heap ? (*Heap)->objectAt(Ptr) : Expected<HeapObject>(Heap.takeError());
   if (Obj) {
     if (!Obj->NoScan)
       return; // a string's bytes are allocated without pointers
@@ -451,7 +451,7 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     if (Obj->tinyBlock()) {
       Where += " (a tiny-allocator block several small strings may share)";
       // Some P's current tiny block: nothing is allocated past its offset.
-      if (auto End = Heap->tinyBlockEnd(Obj->Base)) {
+      if (auto End = (*Heap)->tinyBlockEnd(Obj->Base)) {
         if (Ptr >= *End)
           return;
         Room = *End - Ptr;
