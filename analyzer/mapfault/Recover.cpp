@@ -279,23 +279,62 @@ void FrameArgs::confirmByPointer(const ArgSpec &A,
   }
 }
 
-void FrameArgs::fromStackHeaders(const ArgSpec &A,
-                                 std::vector<Candidate> &Out) const {
-  // A string whose data pointer is this call's but whose length is not
-  // known: the spill slot candidate just added says which.
-  if (A.NumWords != 2 || Out.empty() || Out.back().Src != Source::SpillSlot ||
-      Out.back().KnownWords != 1u)
-    return;
-  const uint64_t Ptr = Out.back().Words[0];
-  if (!Ptr)
-    return;
-  // The goroutine's live frames above the map functions' (an entry point
-  // may call another with the same arguments): what its callers hold now.
-  // The words a dead frame below left behind may be any earlier call's,
-  // and so may the map functions' own spill slots, whose length word
-  // (saved only on some paths) may be an earlier call's beside this
-  // call's pointer: they are left out.
-  std::vector<std::pair<uint64_t, uint64_t>> Skip; // [from, to)
+namespace {
+// The string and slice headers in the stack words Bytes (read at Lo) whose
+// data pointer is Ptr: length -> where, leaving out words in Skip ([from,
+// to) ranges), lengths 0 or beyond MaxLen, and lengths whose bytes are not
+// in the core or end in 8 or more NULs (zeroed room after the key, a
+// buffer's spare capacity, not a key).
+std::map<uint64_t, std::vector<uint64_t>>
+headersTo(const GoProgram &P, uint64_t Ptr, uint64_t Lo,
+          llvm::ArrayRef<uint8_t> Bytes,
+          const std::vector<std::pair<uint64_t, uint64_t>> &Skip,
+          uint64_t MaxLen) {
+  auto Word = [&](uint64_t Off) {
+    uint64_t V = 0;
+    for (unsigned B = 0; B < 8; ++B)
+      V |= static_cast<uint64_t>(Bytes[Off + B]) << (8 * B);
+    return V;
+  };
+  std::map<uint64_t, std::vector<uint64_t>> ByLen; // length -> where
+  for (uint64_t Off = 0; Off + 16 <= Bytes.size(); Off += 8) {
+    const uint64_t At = Lo + Off;
+    if (Word(Off) != Ptr ||
+        std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {
+          return At + 16 > R.first && At < R.second;
+        }))
+      continue;
+    uint64_t Len = Word(Off + 8);
+    if (Len == 0 || Len > MaxLen)
+      continue;
+    auto Data = P.memory().readBytes(Ptr, Len);
+    if (!Data) {
+      llvm::consumeError(Data.takeError());
+      continue;
+    }
+    size_t Nuls = 0;
+    while (Nuls < Data->size() && (*Data)[Data->size() - 1 - Nuls] == 0)
+      ++Nuls;
+    if (Nuls >= 8)
+      continue;
+    ByLen[Len].push_back(At);
+  }
+  return ByLen;
+}
+
+// "0x1, 0x2, 0x3 and 2 more".
+std::string addressList(const std::vector<uint64_t> &Where) {
+  std::string At;
+  for (size_t I = 0; I < Where.size() && I < 3; ++I)
+    At += (I ? ", " : "") + hex(Where[I]);
+  if (Where.size() > 3)
+    At += " and " + std::to_string(Where.size() - 3) + " more";
+  return At;
+}
+} // namespace
+
+size_t FrameArgs::mapCaller(
+    std::vector<std::pair<uint64_t, uint64_t>> &Skip) const {
   size_t User = Phys;
   for (; User < St.Frames.size(); ++User) {
     const StackFrame &F = St.Frames[User];
@@ -326,6 +365,27 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
     }
     Skip.push_back({ArgP, ArgP + Extent});
   }
+  return User;
+}
+
+void FrameArgs::fromStackHeaders(const ArgSpec &A,
+                                 std::vector<Candidate> &Out) const {
+  // A string whose data pointer is this call's but whose length is not
+  // known: the spill slot candidate just added says which.
+  if (A.NumWords != 2 || Out.empty() || Out.back().Src != Source::SpillSlot ||
+      Out.back().KnownWords != 1u)
+    return;
+  const uint64_t Ptr = Out.back().Words[0];
+  if (!Ptr)
+    return;
+  // The goroutine's live frames above the map functions' (an entry point
+  // may call another with the same arguments): what its callers hold now.
+  // The words a dead frame below left behind may be any earlier call's,
+  // and so may the map functions' own spill slots, whose length word
+  // (saved only on some paths) may be an earlier call's beside this
+  // call's pointer: they are left out.
+  std::vector<std::pair<uint64_t, uint64_t>> Skip; // [from, to)
+  const size_t User = mapCaller(Skip);
   if (User >= St.Frames.size() || !St.Frames[User].Go)
     return;
   uint64_t Lo = St.Frames[User].SP, Hi = 0;
@@ -341,37 +401,7 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
     llvm::consumeError(Bytes.takeError());
     return;
   }
-  auto Word = [&](uint64_t Off) {
-    uint64_t V = 0;
-    for (unsigned B = 0; B < 8; ++B)
-      V |= static_cast<uint64_t>((*Bytes)[Off + B]) << (8 * B);
-    return V;
-  };
-  std::map<uint64_t, std::vector<uint64_t>> ByLen; // length -> where
-  for (uint64_t Off = 0; Off + 16 <= Bytes->size(); Off += 8) {
-    const uint64_t At = Lo + Off;
-    if (Word(Off) != Ptr ||
-        std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {
-          return At + 16 > R.first && At < R.second;
-        }))
-      continue;
-    uint64_t Len = Word(Off + 8);
-    if (Len == 0 || Len > MaxLen)
-      continue;
-    // The bytes must be there, and not end in a run of NULs: zeroed room
-    // after the key (a buffer's spare capacity), not a key.
-    auto Data = P.memory().readBytes(Ptr, Len);
-    if (!Data) {
-      llvm::consumeError(Data.takeError());
-      continue;
-    }
-    size_t Nuls = 0;
-    while (Nuls < Data->size() && (*Data)[Data->size() - 1 - Nuls] == 0)
-      ++Nuls;
-    if (Nuls >= 8)
-      continue;
-    ByLen[Len].push_back(At);
-  }
+  const auto ByLen = headersTo(P, Ptr, Lo, *Bytes, Skip, MaxLen);
   if (ByLen.size() != 1)
     return;
   const auto &[Len, Where] = *ByLen.begin();
@@ -380,11 +410,7 @@ void FrameArgs::fromStackHeaders(const ArgSpec &A,
   C.Conf = Confidence::Low;
   C.Words = {Ptr, Len};
   C.KnownWords = 1u;
-  std::string At;
-  for (size_t I = 0; I < Where.size() && I < 3; ++I)
-    At += (I ? ", " : "") + hex(Where[I]);
-  if (Where.size() > 3)
-    At += " and " + std::to_string(Where.size() - 3) + " more";
+  const std::string At = addressList(Where);
   C.Detail = "the data pointer is this call's (the spill slot at " + hex(Out.back().Slot) +
              "); the length is that of the only other string or slice header "
              "in the goroutine's live frames pointing at the same bytes (" + At +
@@ -419,6 +445,46 @@ size_t textPrefix(llvm::ArrayRef<uint8_t> B) {
   return I;
 }
 } // namespace
+
+std::map<uint64_t, std::vector<uint64_t>>
+FrameArgs::deadHeaders(uint64_t Ptr, uint64_t MaxLen) const {
+  std::vector<std::pair<uint64_t, uint64_t>> Skip;
+  const size_t User = mapCaller(Skip);
+  if (User >= St.Frames.size() || !St.Frames[User].Go)
+    return {};
+  // From the caller's SP down over the frames below it on the goroutine's
+  // stack (the map functions', the panic's or fatal error's) and 4 KiB
+  // past the lowest, not below the goroutine's stack.lo.
+  const uint64_t Hi = St.Frames[User].SP;
+  uint64_t Lo = Hi, G = 0;
+  for (size_t I = 0; I < User; ++I) {
+    const StackFrame &F = St.Frames[I];
+    if (F.Inlined || F.SystemStack || !F.SP || F.SP > Hi)
+      continue;
+    Lo = std::min(Lo, F.SP);
+    G = F.StackOf;
+  }
+  constexpr uint64_t Below = 4 << 10, MaxScan = 64 << 10;
+  uint64_t StackLo = 0;
+  if (G) {
+    if (auto F = P.layouts().field("runtime.g", "stack.lo")) {
+      if (auto V = probe(P.memory().readU64(G + F->Offset)))
+        StackLo = *V;
+    } else {
+      llvm::consumeError(F.takeError());
+    }
+  }
+  if (StackLo && StackLo <= Lo)
+    Lo = std::max(StackLo, Lo >= Below ? Lo - Below : 0);
+  if (Lo >= Hi || Hi - Lo > MaxScan)
+    return {};
+  auto Bytes = P.memory().readBytes(Lo, Hi - Lo);
+  if (!Bytes) {
+    llvm::consumeError(Bytes.takeError());
+    return {};
+  }
+  return headersTo(P, Ptr, Lo, *Bytes, Skip, MaxLen);
+}
 
 void FrameArgs::fromDataExtent(const ArgSpec &A,
                                std::vector<Candidate> &Out) const {
@@ -505,6 +571,38 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
              "there, ended by " + End + ", in " + Where +
              ": bytes an earlier occupant left after the key would make it "
              "too long";
+  // A header with this pointer that an earlier call left in the stack
+  // below the caller's frame: the call that made the key returned it from
+  // there (a strings.Builder's buffer, a concatenation's result). Only a
+  // length within the text counts, and only when all such headers agree:
+  // it can end the key where the text runs on into the next small object
+  // of a shared tiny block.
+  const auto Dead = deadHeaders(Ptr, Len);
+  if (Dead.size() == 1) {
+    const auto &[N, At] = *Dead.begin();
+    if (N < Len) {
+      C.Words[1] = N;
+      C.Detail = "the data pointer is this call's (the spill slot at " +
+                 hex(Half->Slot) + "); its length is in no live copy, but a "
+                 "string header an earlier call left in the stack below the "
+                 "caller's frame (at " + addressList(At) + "; such as the "
+                 "call that made the key) gives " + std::to_string(N) +
+                 " bytes. The text there runs on to +" + std::to_string(Len) +
+                 " (ended by " + End + ", in " + Where + "): the bytes past " +
+                 std::to_string(N) + " are taken as another object's";
+    } else {
+      C.Detail += "; a string header an earlier call left in the stack "
+                  "below the caller's frame (at " + addressList(At) +
+                  ") gives the same length";
+    }
+  } else if (Dead.size() > 1) {
+    std::string Lens;
+    for (const auto &[N, At] : Dead)
+      Lens += (Lens.empty() ? "" : ", ") + std::to_string(N) + " at " +
+              addressList(At);
+    C.Detail += "; string headers earlier calls left in the stack below the "
+                "caller's frame disagree (" + Lens + ")";
+  }
   Out.push_back(std::move(C));
 }
 

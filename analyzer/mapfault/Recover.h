@@ -90,13 +90,26 @@ private:
   // same bytes from the goroutine's live frames, when they all agree (low:
   // the key may be a prefix).
   void fromStackHeaders(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The first frame above the map functions' (the user code that called
+  // them; St.Frames.size() when none), with the map functions' argument
+  // areas added to Skip: their spill slots may pair this call's pointer
+  // with an earlier call's length.
+  size_t mapCaller(std::vector<std::pair<uint64_t, uint64_t>> &Skip) const;
   // The same string when no header gave its length: the run of text at
   // the pointer, ended by a byte that is not text (a NUL, a control
   // byte, invalid UTF-8) or by the end of the heap object holding it (low:
   // bytes an earlier object left after the key can make it too long; not
   // bounded below by the object's size class, since a strings.Builder's
-  // key lies in a buffer that append grew).
+  // key lies in a buffer that append grew). Ended sooner by the one
+  // length that headers with this pointer left in dead frames agree on
+  // (deadHeaders), when it lies within the text.
   void fromDataExtent(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The string and slice headers with data pointer Ptr and a length up to
+  // MaxLen that earlier calls left in the goroutine's stack below the
+  // caller's frame (length -> where), the map functions' argument areas
+  // left out.
+  std::map<uint64_t, std::vector<uint64_t>> deadHeaders(uint64_t Ptr,
+                                                        uint64_t MaxLen) const;
   // A string that the caller's code gives at low confidence (read from
   // memory as it is now, or by a path that may not be the one that ran)
   // whose data pointer is the one the spill slot holds for sure: high.

@@ -125,6 +125,8 @@ NEEDS_SHOWN = {
     "go1.26-arm64-sprintfkey": "arm64: a string whose length is in no copy, in a tiny-allocator block",
     "go1.25-stripped-joinkey": "stripped: the heap object found through the code that indexes the arenas",
     "go1.26-default-nilconcat": "a nil-map write of a concatenation: the text in its heap object",
+    "go1.24-default-joinkey": "a string header left below the caller's frame ends a key whose text "
+                              "runs on into the next object of a shared tiny block",
 }
 
 
