@@ -102,8 +102,8 @@ choose(const std::vector<Candidate> &Cs, Validate V) {
   std::vector<const Candidate *> Valid;
   std::vector<std::string> Rejected;
   for (const auto &C : Cs) {
-    std::string Why;
-    if (V(C, Why))
+    std::string Why = C.Refuted;
+    if (Why.empty() && V(C, Why))
       Valid.push_back(&C);
     else
       Rejected.push_back(sourceName(C.Src).str() + ": " + Why);
@@ -429,6 +429,10 @@ std::optional<KeyReport> Diagnoser::recoverKey(const OpArgs &FA,
     }
   };
   auto Valid = [&](const Candidate &C, std::string &Why) {
+    if (!C.Refuted.empty()) { // (choose() never takes one; the reasons list)
+      Why = C.Refuted;
+      return false;
+    }
     if (C.Words.size() != static_cast<size_t>(A.NumWords)) {
       Why = "incomplete";
       return false;

@@ -1,6 +1,7 @@
 #include "goruntime/Heap.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "arch/Arch.h"
@@ -9,6 +10,7 @@
 #include "goruntime/GoProgram.h"
 #include "goruntime/Layouts.h"
 #include "goruntime/ModuleData.h"
+#include "loader/Target.h"
 #include "support/Memory.h"
 #include "support/Warnings.h"
 
@@ -177,6 +179,45 @@ Expected<HeapObject> HeapIndex::objectAt(uint64_t Addr) const {
                      "object",
                      hex(Addr), hex(*Span));
   return O;
+}
+
+std::vector<HeaderRef> headersCovering(const GoProgram &P, uint64_t Addr,
+                                       uint64_t MaxBack, uint64_t MaxLen,
+                                       size_t Limit) {
+  std::vector<HeaderRef> Out;
+  const uint64_t Lo = Addr >= MaxBack ? Addr - MaxBack : 0;
+  const RegionMemory &M = P.target().regionMemory();
+  uint64_t Scanned = 0;
+  // A pass over a big core may leave its pages out of this process's RAM.
+  struct Release {
+    const RegionMemory &M;
+    const uint64_t &Scanned;
+    ~Release() {
+      if (Scanned > (256u << 20))
+        M.releaseResident();
+    }
+  } Rel{M, Scanned};
+  for (const RegionMemory::Region &R : M.regions()) {
+    if (R.Source != RegionSource::Core)
+      continue;
+    Scanned += R.Bytes.size();
+    const uint8_t *B = R.Bytes.data();
+    const uint64_t Skew = (8 - R.Start % 8) % 8;
+    for (uint64_t Off = Skew; Off + 16 <= R.Bytes.size(); Off += 8) {
+      uint64_t D;
+      std::memcpy(&D, B + Off, 8);
+      if (D > Addr || D < Lo)
+        continue;
+      uint64_t L;
+      std::memcpy(&L, B + Off + 8, 8);
+      if (L <= Addr - D || L > MaxLen)
+        continue;
+      Out.push_back({R.Start + Off, D, L});
+      if (Out.size() >= Limit)
+        return Out;
+    }
+  }
+  return Out;
 }
 
 } // namespace ms

@@ -65,4 +65,21 @@ private:
   void readTinyBlocks();
 };
 
+// A pair of words (data, length) in the core's saved memory: a string or
+// slice header, or two words that look like one.
+struct HeaderRef {
+  uint64_t At = 0;   // where the pair is
+  uint64_t Data = 0; // its first word
+  uint64_t Len = 0;  // its second
+};
+
+// The 8-byte-aligned word pairs anywhere in the core's saved memory whose
+// data lies at most MaxBack below Addr and whose length, at most MaxLen,
+// reaches past it (Data <= Addr < Data + Len): every string or slice that
+// holds the byte at Addr. At most Limit, in address order. One pass over
+// the core (a live target has no saved memory: none).
+std::vector<HeaderRef> headersCovering(const GoProgram &P, uint64_t Addr,
+                                       uint64_t MaxBack, uint64_t MaxLen,
+                                       size_t Limit = 64);
+
 } // namespace ms

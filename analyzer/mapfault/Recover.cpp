@@ -603,6 +603,63 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     C.Detail += "; string headers earlier calls left in the stack below the "
                 "caller's frame disagree (" + Lens + ")";
   }
+  // Bytes that some other string holds: the key may be any part of it (a
+  // strings.Cut, TrimSpace or Split result), and the text runs to that
+  // string's end, not the key's. Any header in the core covering the
+  // key's first byte counts, except the map functions' own argument
+  // slots and a header of exactly this key in the goroutine's stack (the
+  // call that made it).
+  std::vector<std::pair<uint64_t, uint64_t>> Skip;
+  mapCaller(Skip);
+  uint64_t StackLo = UINT64_MAX, StackHi = 0;
+  for (size_t I = 0; I < St.Frames.size(); ++I) {
+    const StackFrame &F = St.Frames[I];
+    if (F.Inlined || F.SystemStack || !F.SP)
+      continue;
+    StackLo = std::min(StackLo, F.SP);
+    StackHi = std::max(StackHi, F.FP);
+  }
+  StackLo = StackLo >= (4u << 10) ? StackLo - (4u << 10) : 0;
+  constexpr uint64_t MaxBack = 64 << 10, MaxLen = 1 << 20;
+  for (const HeaderRef &H : headersCovering(P, Ptr, MaxBack, MaxLen)) {
+    if (std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {
+          return H.At + 16 > R.first && H.At < R.second;
+        }))
+      continue;
+    const bool OnStack = H.At >= StackLo && H.At < StackHi;
+    if (OnStack && H.Data == Ptr && H.Len == C.Words[1])
+      continue;
+    // Only where Go values are: this goroutine's stack, a heap object with
+    // pointers, the program's globals (not the runtime's own off-heap
+    // structures: an mcache's tiny block and offset look like a header).
+    const ModuleData &MD = P.module();
+    const bool Global = (H.At >= MD.Data && H.At < MD.EData) ||
+                        (H.At >= MD.Bss && H.At < MD.EBss);
+    if (!OnStack && !Global) {
+      auto Obj = Heap ? (*Heap)->objectAt(H.At) : Expected<HeapObject>(makeError("no heap"));
+      if (!Obj) {
+        llvm::consumeError(Obj.takeError());
+        continue;
+      }
+      if (Obj->NoScan)
+        continue;
+    }
+    // Only a header of text counts (two unrelated words rarely are one).
+    auto Text = P.memory().readBytes(H.Data, std::min<uint64_t>(H.Len, 4096));
+    if (!Text) {
+      llvm::consumeError(Text.takeError());
+      continue;
+    }
+    if (textPrefix(*Text) != Text->size())
+      continue;
+    C.Refuted = "the text at the key's data pointer lies in a longer string: "
+                "the header at " + hex(H.At) + " gives " +
+                std::to_string(H.Len) + " bytes at " + hex(H.Data) + " (" +
+                (H.Data == Ptr ? "the same start" :
+                 "from " + std::to_string(Ptr - H.Data) + " bytes before") +
+                "), so the key may be any part of it";
+    break;
+  }
   Out.push_back(std::move(C));
 }
 

@@ -46,6 +46,10 @@ struct Candidate {
   // whole is stale (a string whose pointer was saved, its length not).
   uint32_t KnownWords = 0;
   uint64_t Slot = 0; // spill_slot: the address word 0 was read from
+  // Why the words cannot be taken as the argument although the source
+  // gave them (empty: nothing against them); such a candidate is never
+  // chosen, only listed among the reasons a value is missing.
+  std::string Refuted;
 };
 
 // One argument of a frame: which register words it occupies.

@@ -125,9 +125,30 @@ NEEDS_SHOWN = {
     "go1.26-arm64-sprintfkey": "arm64: a string whose length is in no copy, in a tiny-allocator block",
     "go1.25-stripped-joinkey": "stripped: the heap object found through the code that indexes the arenas",
     "go1.26-default-nilconcat": "a nil-map write of a concatenation: the text in its heap object",
+    "go1.26-default-itoakey": "a tiny-block key whose mcache (tiny, tinyoffset) pair is no string covering it",
     "go1.24-default-joinkey": "a string header left below the caller's frame ends a key whose text "
                               "runs on into the next object of a shared tiny block",
 }
+
+
+# Keys whose bytes lie inside a longer string (a strings.Cut prefix, a
+# TrimSpace substring) on Swiss maps, where only the data pointer was
+# saved: the text runs to the longer string's end, so it is not the key.
+# No value, and the reasons say why (was: the longer text, at low).
+SUBSTRING_KEYS = ["go1.26-default-prefixkey", "go1.27-default-trimkey"]
+
+
+@pytest.mark.parametrize("name", SUBSTRING_KEYS)
+def test_substring_key_is_not_guessed(name):
+    found = [c for c in CASES if c[0] == name]
+    assert found, "case %s is not in the shapes corpus" % name
+    _, case_dir, truth = found[0]
+    r = json.loads(analyze(case_dir).stdout)
+    k = r["key"]
+    assert k is None or same_key(k, truth["key"]), k
+    if k is None:
+        reasons = " ".join(r["key_missing"]["reasons"])
+        assert "lies in a longer string" in reasons, reasons
 
 
 @pytest.mark.parametrize("name", sorted(NEEDS_HIGH) + sorted(NEEDS_SHOWN))
