@@ -18,7 +18,7 @@ constexpr size_t PrCursigOff = 12;
 constexpr size_t PrPidOff = 32;
 constexpr size_t PrRegOff = 112;
 // struct elf_prpsinfo on 64-bit Linux.
-constexpr size_t PsPidOff = 24, PsPPidOff = 28, PsFnameOff = 40,
+constexpr size_t PsPidOff = 24, PsFnameOff = 40,
                  PsArgsOff = 56, PsSize = 136;
 constexpr uint64_t MaxNtFileEntries = 1 << 20;
 
