@@ -306,6 +306,11 @@ public:
     DeadFrom = CallerDeadFrom;
   }
 
+  // The caller's frame bytes written after the call being run to, before
+  // the point the core was saved at: the core holds their later values, so
+  // a read there the run did not write itself is unknown.
+  void setWrittenLater(const std::map<uint64_t, size_t> *W) { DeadWrites = W; }
+
   // Runs from instruction index Start to the CALL at index Target.
   Run run(size_t Start, size_t Target, int Reg,
           const std::map<uint64_t, size_t> *LaterWrites,
@@ -2113,8 +2118,10 @@ Expected<const Code *> decodeFor(const GoProgram &P, uint64_t PC,
 class Reexecutions {
 public:
   Reexecutions(const GoProgram &P, const Code &C, const CallFrame &F,
-               int Reg, const EntryRegisters &Entry, StepBudget *Budget)
-      : P(P), C(C), F(F), Reg(Reg), Entry(Entry), Budget(Budget) {
+               int Reg, const EntryRegisters &Entry, StepBudget *Budget,
+               const std::map<uint64_t, size_t> *WrittenLater = nullptr)
+      : P(P), C(C), F(F), Reg(Reg), Entry(Entry), Budget(Budget),
+        WrittenLater(WrittenLater) {
     for (unsigned R : P.arch().goIntArgRegs())
       Passed.push_back(static_cast<int>(R));
     Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
@@ -2160,6 +2167,8 @@ private:
   Machine machine() const {
     Machine M(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
     M.setCallerOwnsFrom(F.CallerOwnsFrom);
+    if (WrittenLater)
+      M.setWrittenLater(WrittenLater);
     return M;
   }
   // R again with the values the path's last stores left on the stack
@@ -2197,6 +2206,7 @@ private:
   const int Reg;
   const EntryRegisters &Entry;
   StepBudget *Budget;
+  const std::map<uint64_t, size_t> *WrittenLater;
   std::vector<int> Passed;
   // Each start and each re-run asks again: ask the caller's caller once.
   std::map<int, std::optional<uint64_t>> Asked;
@@ -2406,9 +2416,13 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   const uint64_t RetPC = Call.next();
   bool Heap = false;
   // A register of the caller at that call, re-executed in the caller.
+  // (The caller's slots its path wrote after this call hold their later
+  // values in the core: a loop counter stored back before the map call.)
+  const PathAfterCall &After = Paths[S];
   auto AtCall = [&](int A) -> std::optional<uint64_t> {
     ReturnDepth Guard;
-    auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget);
+    auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget,
+                                   After.Partial ? nullptr : &After.Writes);
     if (!E) {
       llvm::consumeError(E.takeError());
       return std::nullopt;
@@ -2610,6 +2624,15 @@ Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
   // the frame's slots stay checked against the core.)
   for (int Round = 0; Round < 3 && (!R.Target.Known || R.UnknownStore); ++Round) {
     auto More = seedsFrom(P, C, R, F.FrameLo, F.FrameHi);
+    // A slot written after the call being run to holds that later value,
+    // not the one this path stored.
+    if (WrittenLater)
+      for (auto It = More.begin(); It != More.end();) {
+        const uint64_t A = It->second.Slot;
+        auto W = WrittenLater->lower_bound(A);
+        It = W != WrittenLater->end() && W->first < A + 8 ? More.erase(It)
+                                                          : std::next(It);
+      }
     size_t Before = Seeds.size();
     Seeds.insert(More.begin(), More.end());
     if (Seeds.size() == Before)
@@ -2677,7 +2700,8 @@ bool Reexecutions::someStopReaches() {
 
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
-                      int Reg, const EntryRegisters &Entry, StepBudget *Budget) {
+                      int Reg, const EntryRegisters &Entry, StepBudget *Budget,
+                      const std::map<uint64_t, size_t> *WrittenLater) {
   if (Budget && Budget->Left == 0)
     return makeError("the re-execution budget of this diagnosis ({0} "
                      "instructions) is spent",
@@ -2696,7 +2720,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   auto F = callFrame(P, *C, ReturnPC, CallerSP);
   if (!F)
     return F.takeError();
-  Reexecutions X(P, *C, *F, Reg, Entry, Budget);
+  Reexecutions X(P, *C, *F, Reg, Entry, Budget, WrittenLater);
   for (size_t S : C->Starts)
     X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when

@@ -88,11 +88,14 @@ struct StepBudget {
 // The value of register Reg (DWARF number) at the call whose return address
 // is ReturnPC, in the caller whose SP at the call was CallerSP.
 // Budget: charged with every instruction re-executed (nullptr: unbounded
-// but for each run's own limits).
+// but for each run's own limits). WrittenLater: the caller's frame bytes
+// its code wrote after that call returned (when the value is wanted for a
+// later point): their values in the core are not the ones at the call.
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                       int Reg, const EntryRegisters &Entry = nullptr,
-                      StepBudget *Budget = nullptr);
+                      StepBudget *Budget = nullptr,
+                      const std::map<uint64_t, size_t> *WrittenLater = nullptr);
 
 // Re-executions already done for one program, by (return PC, caller SP,
 // register): one diagnosis asks for the same register of the same frame

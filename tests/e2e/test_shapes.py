@@ -138,6 +138,23 @@ NEEDS_SHOWN = {
 SUBSTRING_KEYS = ["go1.26-default-prefixkey", "go1.27-default-trimkey"]
 
 
+# A key computed by a callee re-executed with what its caller passed, where
+# the caller stores a loop counter back to its slot between that call and
+# the map call (go1.24 fnvkey: i++ after shardOf): the slot's value in the
+# core is the next iteration's. Was shown wrong at low; now no value from
+# that path (at most a stale slot, never shown as the key).
+WRITTEN_AFTER_THE_CALL = ["go1.24-default-fnvkey"]
+
+
+@pytest.mark.parametrize("name", WRITTEN_AFTER_THE_CALL)
+def test_no_wrong_key_from_a_slot_written_after_the_call(name):
+    found = [c for c in CASES if c[0] == name]
+    assert found, "case %s is not in the shapes corpus" % name
+    _, case_dir, truth = found[0]
+    k = json.loads(analyze(case_dir).stdout)["key"]
+    assert k is None or k["provenance"].get("stale") or same_key(k, truth["key"]), k
+
+
 @pytest.mark.parametrize("name", SUBSTRING_KEYS)
 def test_substring_key_is_not_guessed(name):
     found = [c for c in CASES if c[0] == name]
