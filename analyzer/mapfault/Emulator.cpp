@@ -2512,15 +2512,14 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   // at the call (a closure or a struct the callee reads through a pointer).
   const uint64_t ArgsHi = F.FrameLo + static_cast<uint64_t>(std::max(Fn->Args, 0)) +
                           (C.I.Arm64 ? 8 : 0);
-  const PathAfterCall &Path = Paths[S];
   std::optional<uint64_t> CallerDeadFrom;
-  if (Path.Partial)
+  if (After.Partial)
     CallerDeadFrom = F.FrameLo;
-  else if (Path.UnknownStore)
+  else if (After.UnknownStore)
     CallerDeadFrom = pointerReachableFrom(C, F.FrameLo, F.EntrySP);
   Machine M(P, *CC, CalleeSP, Lo, F.FrameHi);
   M.setEntryRegisters(&Args, Passed);
-  M.setReturnRun(Lo, ArgsHi, Path.Partial ? nullptr : &Path.Writes,
+  M.setReturnRun(Lo, ArgsHi, After.Partial ? nullptr : &After.Writes,
                  CallerDeadFrom);
   std::string Why;
   size_t Steps = 0;

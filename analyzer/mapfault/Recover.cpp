@@ -446,24 +446,30 @@ size_t textPrefix(llvm::ArrayRef<uint8_t> B) {
 }
 } // namespace
 
+FrameArgs::FrameSpan FrameArgs::ownFrames() const {
+  FrameSpan S;
+  for (const StackFrame &F : St.Frames) {
+    if (F.Inlined || F.SystemStack || !F.SP)
+      continue;
+    S.Lo = std::min(S.Lo, F.SP);
+    S.Hi = std::max(S.Hi, F.FP);
+    S.G = F.StackOf;
+  }
+  return S;
+}
+
 std::map<uint64_t, std::vector<uint64_t>>
-FrameArgs::deadHeaders(uint64_t Ptr, uint64_t MaxLen) const {
-  std::vector<std::pair<uint64_t, uint64_t>> Skip;
-  const size_t User = mapCaller(Skip);
+FrameArgs::deadHeaders(uint64_t Ptr, uint64_t MaxLen, size_t User,
+                       const std::vector<std::pair<uint64_t, uint64_t>> &Skip,
+                       const FrameSpan &Own) const {
   if (User >= St.Frames.size() || !St.Frames[User].Go)
     return {};
   // From the caller's SP down over the frames below it on the goroutine's
   // stack (the map functions', the panic's or fatal error's) and 4 KiB
   // past the lowest, not below the goroutine's stack.lo.
   const uint64_t Hi = St.Frames[User].SP;
-  uint64_t Lo = Hi, G = 0;
-  for (size_t I = 0; I < User; ++I) {
-    const StackFrame &F = St.Frames[I];
-    if (F.Inlined || F.SystemStack || !F.SP || F.SP > Hi)
-      continue;
-    Lo = std::min(Lo, F.SP);
-    G = F.StackOf;
-  }
+  const uint64_t G = Own.G;
+  uint64_t Lo = std::min(Hi, Own.Lo);
   constexpr uint64_t Below = 4 << 10, MaxScan = 64 << 10;
   uint64_t StackLo = 0;
   if (G) {
@@ -500,6 +506,7 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   if (!Half || !Half->Words[0])
     return;
   const uint64_t Ptr = Half->Words[0];
+  const FrameSpan Own = ownFrames();
   // Where the bytes are: a heap object, or a buffer in the goroutine's
   // live frames (a conversion's 32-byte stack buffer). Anything else
   // (read-only data packs string constants without separators) gives no
@@ -527,16 +534,10 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     }
   } else {
     llvm::consumeError(Obj.takeError());
-    uint64_t Lo = UINT64_MAX, Hi = 0;
-    for (const StackFrame &F : St.Frames)
-      if (F.Go && !F.SystemStack && !F.Inlined && F.FP) {
-        Lo = std::min(Lo, F.SP);
-        Hi = std::max(Hi, F.FP);
-      }
     constexpr uint64_t TmpBuf = 32; // runtime.tmpBuf
-    if (Ptr < Lo || Ptr >= Hi)
+    if (Ptr < Own.Lo || Ptr >= Own.Hi)
       return;
-    Room = std::min(TmpBuf, Hi - Ptr);
+    Room = std::min(TmpBuf, Own.Hi - Ptr);
     Where = "the goroutine's stack (a conversion's " + std::to_string(TmpBuf) +
             "-byte buffer at most)";
   }
@@ -577,7 +578,9 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // length within the text counts, and only when all such headers agree:
   // it can end the key where the text runs on into the next small object
   // of a shared tiny block.
-  const auto Dead = deadHeaders(Ptr, Len);
+  std::vector<std::pair<uint64_t, uint64_t>> Skip; // [from, to)
+  const size_t User = mapCaller(Skip);
+  const auto Dead = deadHeaders(Ptr, Len, User, Skip, Own);
   if (Dead.size() == 1) {
     const auto &[N, At] = *Dead.begin();
     if (N < Len) {
@@ -609,17 +612,8 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // key's first byte counts, except the map functions' own argument
   // slots and a header of exactly this key in the goroutine's stack (the
   // call that made it).
-  std::vector<std::pair<uint64_t, uint64_t>> Skip;
-  mapCaller(Skip);
-  uint64_t StackLo = UINT64_MAX, StackHi = 0;
-  for (size_t I = 0; I < St.Frames.size(); ++I) {
-    const StackFrame &F = St.Frames[I];
-    if (F.Inlined || F.SystemStack || !F.SP)
-      continue;
-    StackLo = std::min(StackLo, F.SP);
-    StackHi = std::max(StackHi, F.FP);
-  }
-  StackLo = StackLo >= (4u << 10) ? StackLo - (4u << 10) : 0;
+  const uint64_t StackLo = Own.Lo >= (4u << 10) ? Own.Lo - (4u << 10) : 0,
+                 StackHi = Own.Hi;
   constexpr uint64_t MaxBack = 64 << 10, MaxLen = 1 << 20;
   for (const HeaderRef &H : headersCovering(P, Ptr, MaxBack, MaxLen)) {
     if (std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {

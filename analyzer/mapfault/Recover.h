@@ -108,12 +108,20 @@ private:
   // length that headers with this pointer left in dead frames agree on
   // (deadHeaders), when it lies within the text.
   void fromDataExtent(const ArgSpec &A, std::vector<Candidate> &Out) const;
+  // The goroutine's own frames (not those on g0 or gsignal): the lowest
+  // SP, the highest caller SP, and the g whose stack holds them.
+  struct FrameSpan {
+    uint64_t Lo = UINT64_MAX, Hi = 0, G = 0;
+  };
+  FrameSpan ownFrames() const;
   // The string and slice headers with data pointer Ptr and a length up to
   // MaxLen that earlier calls left in the goroutine's stack below the
-  // caller's frame (length -> where), the map functions' argument areas
-  // left out.
-  std::map<uint64_t, std::vector<uint64_t>> deadHeaders(uint64_t Ptr,
-                                                        uint64_t MaxLen) const;
+  // caller's frame, St.Frames[User] (length -> where), the map functions'
+  // argument areas (Skip, from mapCaller) left out.
+  std::map<uint64_t, std::vector<uint64_t>>
+  deadHeaders(uint64_t Ptr, uint64_t MaxLen, size_t User,
+              const std::vector<std::pair<uint64_t, uint64_t>> &Skip,
+              const FrameSpan &Own) const;
   // A string that the caller's code gives at low confidence (read from
   // memory as it is now, or by a path that may not be the one that ran)
   // whose data pointer is the one the spill slot holds for sure: high.
