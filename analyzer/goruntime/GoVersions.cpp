@@ -56,6 +56,7 @@ std::vector<GoVersionTraits> makeTable() {
   R.Minor = 25;
   R.LayoutTable = "go1.25";
   R.FuncIDs = FuncIDNumbering::Go125;
+  R.Arm64BytealgRegisterABI = true;
   T.push_back(R);
   // go1.26: noswissmap gone.
   R.Minor = 26;

@@ -64,6 +64,12 @@ struct GoVersionTraits {
   bool InjectedCallsExact = false;
   // Nested generic instantiations print as "F[...]___[...]" pieces (1.27+).
   bool NestedGenericShortNames = false;
+
+  // ---- assembly helpers (internal/bytealg/*_arm64.s) ----
+  // On arm64, IndexByte(String), Index(String) and Count(String) take
+  // their arguments in registers (<ABIInternal>) rather than on the stack
+  // (1.25+; on amd64 they are ABI0 in every version).
+  bool Arm64BytealgRegisterABI = false;
 };
 
 // All rows, oldest first.

@@ -1,5 +1,6 @@
 #include "mapfault/Emulator.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "disasm/Disassembler.h"
 #include "goruntime/GoProgram.h"
 #include "goruntime/GoValue.h"
+#include "goruntime/GoVersions.h"
 #include "goruntime/Types.h"
 #include "mapfault/CallSite.h"
 #include "mapfault/MapFunctions.h"
@@ -186,6 +188,35 @@ uint64_t pointerReachableFrom(const Code &C, uint64_t FrameLo,
              : EntrySP;
 }
 
+Expected<const Code *> decodeFor(const GoProgram &P, uint64_t PC,
+                                 StepBudget *Budget, std::optional<Code> &Own);
+bool callsNoReturn(const GoProgram &P, uint64_t Target);
+bool isStringHelper(llvm::StringRef Name);
+
+// Whether a return run may follow a call of the function so named: not
+// the runtime's (it allocates, schedules and synchronizes: what it returns
+// depends on state the core no longer has), but for its string helpers.
+bool followableCallee(llvm::StringRef Name) {
+  if (isStringHelper(Name))
+    return true;
+  return !Name.startswith("runtime.") && !Name.startswith("internal/runtime/") &&
+         !Name.startswith("sync.");
+}
+
+// How far below its entry SP function Fn (decoded as C) moves its SP.
+uint64_t deepestFrame(const GoProgram &P, const Func &Fn, const Code &C) {
+  uint64_t Deepest = 0;
+  for (const auto &I : C.Insns) {
+    auto D = P.pclntab().spDelta(Fn, I.Addr);
+    if (!D) { // (the padding after the function has no SP)
+      llvm::consumeError(D.takeError());
+      continue;
+    }
+    Deepest = std::max<uint64_t>(Deepest, static_cast<uint64_t>(std::max<int64_t>(*D, 0)));
+  }
+  return Deepest;
+}
+
 // Whether instruction S follows a call (a re-execution start there takes
 // what that call returned, if anything).
 bool afterCall(const Code &C, size_t S) {
@@ -309,7 +340,12 @@ public:
   // The caller's frame bytes written after the call being run to, before
   // the point the core was saved at: the core holds their later values, so
   // a read there the run did not write itself is unknown.
-  void setWrittenLater(const std::map<uint64_t, size_t> *W) { DeadWrites = W; }
+  // Known: of those bytes, the ones whose value at the call is proven.
+  void setWrittenLater(const std::map<uint64_t, size_t> *W,
+                       const std::map<uint64_t, uint8_t> *Known = nullptr) {
+    DeadWrites = W;
+    DeadKnown = Known;
+  }
 
   // Runs from instruction index Start to the CALL at index Target.
   Run run(size_t Start, size_t Target, int Reg,
@@ -323,9 +359,21 @@ public:
 
   // A return run (setReturnRun) from the function's entry along every path
   // (both ways of a branch it cannot decide, up to a few paths): Reg at the
-  // returns, when every path returns without a call and all agree. Steps:
-  // instructions executed on all paths.
+  // returns, when every path that returns agrees (a path that panics never
+  // returned). Steps: instructions executed on all paths.
   std::optional<Val> returnValue(int Reg, std::string &Why, size_t &Steps);
+
+  // Calls a return run meets are followed, Depth levels down: a Go
+  // function is re-executed in turn from its entry with the registers it
+  // is passed (a return run of its own), a string search of
+  // internal/bytealg is computed from the bytes it searches. Without this,
+  // a call ends the run.
+  void setNestedCalls(StepBudget *B, int Depth) {
+    Budget = B;
+    NestDepth = Depth;
+  }
+  // The functions the return runs followed, in the order met.
+  const std::vector<std::string> &followed() const { return Followed; }
 
 private:
   Val reg(int R, unsigned Size, bool High = false) const {
@@ -484,6 +532,7 @@ private:
   uint64_t Executed = 0;
   std::optional<std::pair<uint64_t, uint64_t>> Dead;
   const std::map<uint64_t, size_t> *DeadWrites = nullptr;
+  const std::map<uint64_t, uint8_t> *DeadKnown = nullptr;
   std::optional<uint64_t> DeadFrom;
   bool FromEntry = false; // this run starts at the function's entry
   mutable bool UsedEntry = false;
@@ -504,6 +553,29 @@ private:
   bool Exploring = false;
   std::optional<size_t> ForkTo;
   bool PathHeap = false; // a branch was decided on memory others may change
+
+  // What every path of a return run that returned left: the registers
+  // in Want (each known only when all paths agree) and the bytes it
+  // stored outside its own frame (unknown where the paths differ).
+  struct Returned {
+    std::array<std::optional<Val>, 32> Regs;
+    std::map<uint64_t, OverlayByte> Stores;
+  };
+  std::optional<Returned> returnAll(uint64_t Want, std::string &Why,
+                                    size_t &Steps);
+  // A call met by a return run (setNestedCalls): its results set, the
+  // registers it may change unknown. False (Why) when it cannot be
+  // followed.
+  bool callInReturnRun(const Instruction &I, size_t &Steps, std::string &Why);
+  // An internal/bytealg search or runtime comparison called at I, computed
+  // from the bytes it reads: true when Name is one (Done: it could be).
+  bool stringHelper(llvm::StringRef Name, uint64_t SP,
+                    std::array<std::optional<Val>, 32> &Out, size_t &Steps,
+                    std::string &Why, bool &Done);
+  StepBudget *Budget = nullptr;
+  int NestDepth = 0;
+  std::vector<std::string> Followed;
+  std::map<uint64_t, OverlayByte> InitialOverlay; // a nested run's start
 };
 
 Val Machine::load(const MemOperand &M, unsigned Size) {
@@ -512,7 +584,11 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
     return unknown();
   uint64_t V = 0;
   // Below the frame lie the callees' frames: not what the caller read.
-  if (*A < FrameLo && FrameLo - *A <= (1u << 16))
+  // (A return run's frame reaches down to the deepest SP of the function
+  // it runs, and the functions it calls run in machines of their own:
+  // what it reads below is no frame but memory next to the stack, a heap
+  // object beside a goroutine stack the heap allocated.)
+  if (!StopAtRet && *A < FrameLo && FrameLo - *A <= (1u << 16))
     return unknown();
   bool Heap = !(*A >= FrameLo && *A + Size <= FrameHi);
   for (unsigned I = 0; I < Size; ++I) {
@@ -526,8 +602,14 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
     }
     if (Dead && B >= Dead->first && B < Dead->second)
       return unknown();
-    if ((DeadWrites && DeadWrites->count(B)) ||
-        (DeadFrom && B >= *DeadFrom && B < FrameHi))
+    if (DeadWrites && DeadWrites->count(B)) {
+      auto K = DeadKnown ? DeadKnown->find(B) : decltype(DeadKnown->end()){};
+      if (!DeadKnown || K == DeadKnown->end())
+        return unknown();
+      V |= uint64_t(K->second) << (8 * I);
+      continue;
+    }
+    if (DeadFrom && B >= *DeadFrom && B < FrameHi)
       return unknown();
     // The core holds the byte's final value: wrong for a read that comes
     // before a later write on the path.
@@ -1590,14 +1672,26 @@ std::optional<Contradiction> Machine::contradiction(const Run &R) const {
         Usable = false;
         break;
       }
-      auto Byte = P.memory().readU8(S.Addr + B);
-      if (!Byte) {
-        llvm::consumeError(Byte.takeError());
+      // (A byte written after the call holds that later value in the
+      // core: compared only with what its value at the call is proven.)
+      std::optional<uint8_t> AtCall;
+      if (DeadWrites && DeadWrites->count(S.Addr + B)) {
+        auto K = DeadKnown ? DeadKnown->find(S.Addr + B) : decltype(DeadKnown->end()){};
+        if (DeadKnown && K != DeadKnown->end())
+          AtCall = K->second;
+      } else {
+        auto Byte = P.memory().readU8(S.Addr + B);
+        if (Byte)
+          AtCall = *Byte;
+        else
+          llvm::consumeError(Byte.takeError());
+      }
+      if (!AtCall) {
         Usable = false;
         break;
       }
       Path |= uint64_t(O->second.Byte) << (8 * B);
-      Core |= uint64_t(*Byte) << (8 * B);
+      Core |= uint64_t(*AtCall) << (8 * B);
     }
     if (Usable && Path != Core)
       return Contradiction{S.Addr, S.Size, Path, Core, R.Trace[S.Step]};
@@ -1697,12 +1791,23 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
 
 std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
                                         size_t &Steps) {
+  if (Reg < 0 || Reg >= 32)
+    return std::nullopt;
+  auto R = returnAll(1ull << Reg, Why, Steps);
+  if (!R)
+    return std::nullopt;
+  return R->Regs[static_cast<size_t>(Reg)];
+}
+
+std::optional<Machine::Returned>
+Machine::returnAll(uint64_t Want, std::string &Why, size_t &Steps) {
   struct State {
     size_t PC;
     std::array<Val, 32> Regs;
     FlagState F;
     std::map<uint64_t, OverlayByte> Overlay;
     uint64_t Written;
+    bool PathHeap;
   };
   Run Scratch;
   Cur = &Scratch;
@@ -1710,22 +1815,28 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
   Exploring = true;
   Regs = {};
   F = {};
-  Overlay.clear();
+  Overlay = InitialOverlay;
   PathHeap = false;
   Written = 0;
   FromEntry = true;
   AfterCall = false;
   Regs[static_cast<size_t>(C.I.SP)] = known(EntrySP);
   std::vector<State> Work;
-  Work.push_back({0, Regs, F, Overlay, Written});
-  std::optional<Val> Agreed;
-  size_t Paths = 0;
-  Steps = 0;
-  auto Stop = [&](std::string W) -> std::optional<Val> {
+  Work.push_back({0, Regs, F, Overlay, Written, false});
+  Returned Out;
+  // Per wanted register: agreed so far (a path left it unknown, or two
+  // paths differ: why, for the first such).
+  std::array<std::string, 32> Lost;
+  size_t Paths = 0, Returns = 0;
+  const size_t StepsAtStart = Steps;
+  auto Stop = [&](std::string W) -> std::optional<Returned> {
     Why = std::move(W);
     Exploring = false;
     return std::nullopt;
   };
+  // Bytes outside its own frame (from its deepest SP up to the return
+  // address or link register's slot).
+  auto OwnFrame = [&](uint64_t B) { return B >= FrameLo && B < EntrySP + (C.I.Arm64 ? 0 : 8); };
   while (!Work.empty()) {
     if (++Paths > 8)
       return Stop("too many paths");
@@ -1735,28 +1846,31 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
     F = St.F;
     Overlay = std::move(St.Overlay);
     Written = St.Written;
+    PathHeap = St.PathHeap;
     size_t PC = St.PC;
+    bool Returning = false;
     for (;;) {
       ++Executed;
-      if (++Steps > 4096)
+      if (++Steps - StepsAtStart > 4096 || Steps > 16384)
         return Stop("too many steps");
       if (PC >= C.Insns.size())
         return Stop("ran off the function");
       const Instruction &I = C.Insns[PC];
       if (I.Class == InsnClass::Ret) {
-        Val V = reg(Reg, 8);
-        V.Heap |= PathHeap;
-        if (!V.Known)
-          return Stop("the result is not known on a path to " + hex(I.Addr));
-        if (Agreed && Agreed->V != V.V)
-          return Stop("paths return different values");
-        if (!Agreed)
-          Agreed = V;
-        Agreed->Heap |= V.Heap;
+        Returning = true;
         break;
       }
-      if (I.Class == InsnClass::Call)
-        return Stop("calls at " + hex(I.Addr));
+      if (I.Class == InsnClass::Call) {
+        // A path that panics (or starts over on a bigger stack) did not
+        // return: it is not the path the callee took.
+        if (I.Target && callsNoReturn(P, *I.Target))
+          break;
+        std::string W;
+        if (!callInReturnRun(I, Steps, W))
+          return Stop(W);
+        PC = PC + 1;
+        continue;
+      }
       std::string Fail;
       size_t Next = PC + 1;
       bool Jumped = false;
@@ -1764,14 +1878,286 @@ std::optional<Val> Machine::returnValue(int Reg, std::string &Why,
       if (!step(I, Fail, Next, Jumped))
         return Stop(Fail);
       if (ForkTo)
-        Work.push_back({*ForkTo, Regs, F, Overlay, Written});
+        Work.push_back({*ForkTo, Regs, F, Overlay, Written, PathHeap});
       PC = Next;
     }
+    if (!Returning)
+      continue;
+    const std::string At = hex(C.Insns[PC].Addr);
+    for (int R = 0; R < 32; ++R) {
+      if (!(Want >> R & 1) || !Lost[static_cast<size_t>(R)].empty())
+        continue;
+      Val V = reg(R, 8);
+      V.Heap |= PathHeap;
+      auto &O = Out.Regs[static_cast<size_t>(R)];
+      if (!V.Known) {
+        Lost[static_cast<size_t>(R)] = "the result is not known on a path to " + At;
+        O.reset();
+      } else if (Returns && (!O || O->V != V.V)) {
+        Lost[static_cast<size_t>(R)] = "paths return different values";
+        O.reset();
+      } else if (!Returns) {
+        O = V;
+      } else {
+        O->Heap |= V.Heap;
+      }
+    }
+    // Its stores outside its frame: kept where every path agrees.
+    std::map<uint64_t, OverlayByte> Mine;
+    for (const auto &[B, V] : Overlay)
+      if (!OwnFrame(B)) {
+        auto It = InitialOverlay.find(B);
+        if (It == InitialOverlay.end() || It->second.Known != V.Known ||
+            It->second.Byte != V.Byte)
+          Mine[B] = {V.Known, V.Byte, V.Heap || PathHeap};
+      }
+    if (!Returns) {
+      Out.Stores = std::move(Mine);
+    } else {
+      for (auto &[B, V] : Out.Stores) {
+        auto It = Mine.find(B);
+        if (It == Mine.end() || It->second.Known != V.Known ||
+            It->second.Byte != V.Byte)
+          V = {};
+      }
+      for (const auto &[B, V] : Mine)
+        if (!Out.Stores.count(B))
+          Out.Stores[B] = {};
+    }
+    ++Returns;
   }
   Exploring = false;
-  if (!Agreed)
-    Why = "no path returns";
-  return Agreed;
+  if (!Returns)
+    return Stop("no path returns");
+  for (int R = 0; R < 32; ++R)
+    if ((Want >> R & 1) && !Out.Regs[static_cast<size_t>(R)] && Why.empty())
+      Why = Lost[static_cast<size_t>(R)];
+  return Out;
+}
+
+bool Machine::callInReturnRun(const Instruction &I, size_t &Steps,
+                              std::string &Why) {
+  if (!I.Target)
+    return Why = "calls through a register at " + hex(I.Addr), false;
+  auto Fn = P.pclntab().findFunc(*I.Target);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    return Why = "calls " + hex(*I.Target) + " (no function there) at " + hex(I.Addr), false;
+  }
+  if (Fn->Entry != *I.Target)
+    return Why = "calls into the middle of " + Fn->Name + " at " + hex(I.Addr), false;
+  const Val SP = reg(C.I.SP, 8);
+  if (!SP.Known)
+    return Why = "calls with an unknown sp at " + hex(I.Addr), false;
+  const Arch &A = P.arch();
+  std::array<std::optional<Val>, 32> Results;
+  bool Done = false;
+  if (stringHelper(Fn->Name, SP.V, Results, Steps, Why, Done)) {
+    if (!Done)
+      return false;
+  } else {
+    if (NestDepth <= 0 || !followableCallee(Fn->Name))
+      return Why = "calls " + Fn->Name + " at " + hex(I.Addr), false;
+    if (Fn->End - Fn->Entry > 4096)
+      return Why = "calls " + Fn->Name + " (too large to follow) at " + hex(I.Addr), false;
+    std::optional<Code> Own;
+    auto CC = decodeFor(P, *I.Target, Budget, Own);
+    if (!CC) {
+      llvm::consumeError(CC.takeError());
+      return Why = "calls " + Fn->Name + " (not decoded) at " + hex(I.Addr), false;
+    }
+    const uint64_t CalleeSP = SP.V - (C.I.Arm64 ? 0 : 8);
+    const uint64_t Lo = CalleeSP - deepestFrame(P, *Fn, **CC) - 16;
+    Machine N(P, **CC, CalleeSP, Lo, FrameHi);
+    // Its frame is dead like its caller's; what its caller stored is as
+    // the path left it.
+    N.StopAtRet = true;
+    N.Dead = {Lo, Dead ? std::max(Dead->second, CalleeSP) : CalleeSP};
+    N.DeadWrites = DeadWrites;
+    N.DeadKnown = DeadKnown;
+    N.DeadFrom = DeadFrom;
+    N.InitialOverlay = Overlay;
+    bool ArgHeap = false;
+    EntryRegisters Args = [&](int R) -> std::optional<uint64_t> {
+      Val V = reg(R, 8);
+      if (!V.Known)
+        return std::nullopt;
+      ArgHeap |= V.Heap;
+      return V.V;
+    };
+    std::vector<int> Passed;
+    uint64_t Want = 0;
+    for (unsigned R : A.goIntArgRegs()) {
+      Passed.push_back(static_cast<int>(R));
+      Want |= 1ull << R;
+    }
+    Passed.push_back(static_cast<int>(A.goClosureContextReg()));
+    N.setEntryRegisters(&Args, Passed);
+    N.setNestedCalls(Budget, NestDepth - 1);
+    std::string NWhy;
+    auto Ret = N.returnAll(Want, NWhy, Steps);
+    Executed += N.executed();
+    if (!Ret)
+      return Why = Fn->Name + " (called at " + hex(I.Addr) + "): " + NWhy, false;
+    Results = Ret->Regs;
+    for (auto &V : Results)
+      if (V)
+        V->Heap |= ArgHeap;
+    for (const auto &[B, V] : Ret->Stores)
+      Overlay[B] = {V.Known, V.Byte, V.Heap || ArgHeap};
+    Followed.push_back(Fn->Name);
+    for (const auto &F : N.followed())
+      Followed.push_back(F);
+  }
+  // Go's calls keep only the stack and frame pointers and g: every other
+  // register is the callee's to change.
+  const int Fp = static_cast<int>(A.fpReg());
+  const int G = A.goGReg() ? static_cast<int>(*A.goGReg()) : -1;
+  for (int R = 0; R < C.I.NumRegs && R < 32; ++R) {
+    if (R == C.I.SP || R == Fp || R == G)
+      continue;
+    Written |= 1ull << R;
+    Regs[static_cast<size_t>(R)] = Results[static_cast<size_t>(R)].value_or(unknown());
+  }
+  F = {};
+  return true;
+}
+
+namespace {
+// The string searches and comparisons of internal/bytealg and the runtime
+// that Go code calls (assembly: nothing to re-execute), by what they do.
+enum class Helper { IndexByteString, IndexByte, IndexString, Index,
+                    CountString, Count, Memequal, Cmpstring };
+struct HelperInfo {
+  Helper H;
+  unsigned Words;    // argument words (a byte argument takes one)
+  bool AlwaysInRegs; // <ABIInternal> on every architecture and version
+  // The byte argument (the one to search for), if any: on the stack, the
+  // caller stores only its byte.
+  int ByteArg = -1;
+};
+std::optional<HelperInfo> helperNamed(llvm::StringRef N) {
+  return llvm::StringSwitch<std::optional<HelperInfo>>(N)
+      .Case("internal/bytealg.IndexByteString", HelperInfo{Helper::IndexByteString, 3, false, 2})
+      .Case("internal/bytealg.IndexByte", HelperInfo{Helper::IndexByte, 4, false, 3})
+      .Case("internal/bytealg.IndexString", HelperInfo{Helper::IndexString, 4, false})
+      .Case("internal/bytealg.Index", HelperInfo{Helper::Index, 6, false})
+      .Case("internal/bytealg.CountString", HelperInfo{Helper::CountString, 3, false, 2})
+      .Case("internal/bytealg.Count", HelperInfo{Helper::Count, 4, false, 3})
+      .Case("runtime.memequal", HelperInfo{Helper::Memequal, 3, true})
+      .Case("runtime.cmpstring", HelperInfo{Helper::Cmpstring, 4, true})
+      .Default(std::nullopt);
+}
+} // namespace
+
+bool isStringHelper(llvm::StringRef Name) {
+  Name.consume_back(".abi0");
+  return helperNamed(Name).has_value();
+}
+
+bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
+                           std::array<std::optional<Val>, 32> &Out,
+                           size_t &Steps, std::string &Why, bool &Done) {
+  Done = false;
+  Name.consume_back(".abi0");
+  auto H = helperNamed(Name);
+  if (!H)
+    return false;
+  const Arch &A = P.arch();
+  const auto ArgRegs = A.goIntArgRegs();
+  const bool InRegs =
+      H->AlwaysInRegs ||
+      (C.I.Arm64 && traitsOf(P.version()).Arm64BytealgRegisterABI);
+  // ABI0: the arguments in the caller's outgoing area (arm64 keeps 0(RSP)
+  // for the callee's saved link register), the result after them.
+  const uint64_t Area = SP + (C.I.Arm64 ? 8 : 0);
+  bool Heap = false;
+  std::vector<uint64_t> W;
+  for (unsigned K = 0; K < H->Words; ++K) {
+    Val V;
+    if (InRegs) {
+      V = K < ArgRegs.size() ? reg(static_cast<int>(ArgRegs[K]), 8) : unknown();
+    } else {
+      MemOperand M;
+      M.Absolute = Area + 8 * K;
+      V = load(M, static_cast<int>(K) == H->ByteArg ? 1 : 8);
+    }
+    if (!V.Known)
+      return Why = Name.str() + "'s argument " + std::to_string(K) + " is not known", true;
+    Heap |= V.Heap;
+    W.push_back(V.V);
+  }
+  // The bytes a helper reads, as the path left them or the core holds
+  // them (a string's bytes do not change once made).
+  auto Bytes = [&](uint64_t Addr, uint64_t Len, std::string &S) {
+    if (Len > (1u << 16))
+      return false;
+    S.resize(static_cast<size_t>(Len));
+    for (uint64_t K = 0; K < Len; ++K) {
+      MemOperand M;
+      M.Absolute = Addr + K;
+      Val V = load(M, 1);
+      if (!V.Known)
+        return false;
+      Heap |= V.Heap;
+      S[static_cast<size_t>(K)] = static_cast<char>(V.V);
+    }
+    Steps += Len / 8;
+    return true;
+  };
+  std::string S1, S2;
+  int64_t R = 0;
+  auto Find = [](const std::string &Hay, llvm::StringRef Needle) {
+    auto P = llvm::StringRef(Hay).find(Needle);
+    return P == llvm::StringRef::npos ? int64_t(-1) : static_cast<int64_t>(P);
+  };
+  bool Ok = false;
+  switch (H->H) {
+  case Helper::IndexByteString:
+  case Helper::CountString:
+  case Helper::IndexByte:
+  case Helper::Count: {
+    const bool Slice = H->H == Helper::IndexByte || H->H == Helper::Count;
+    const char Ch = static_cast<char>(W[Slice ? 3 : 2] & 0xff);
+    Ok = Bytes(W[0], W[1], S1);
+    if (Ok && (H->H == Helper::IndexByteString || H->H == Helper::IndexByte))
+      R = Find(S1, llvm::StringRef(&Ch, 1));
+    else if (Ok)
+      R = static_cast<int64_t>(std::count(S1.begin(), S1.end(), Ch));
+    break;
+  }
+  case Helper::IndexString:
+  case Helper::Index: {
+    const unsigned B = H->H == Helper::Index ? 3 : 2;
+    Ok = Bytes(W[0], W[1], S1) && Bytes(W[B], W[B + 1], S2);
+    if (Ok)
+      R = Find(S1, S2);
+    break;
+  }
+  case Helper::Memequal:
+    Ok = Bytes(W[0], W[2], S1) && Bytes(W[1], W[2], S2);
+    R = S1 == S2;
+    break;
+  case Helper::Cmpstring: {
+    Ok = Bytes(W[0], W[1], S1) && Bytes(W[2], W[3], S2);
+    const int Cm = S1.compare(S2);
+    R = Cm < 0 ? -1 : Cm > 0 ? 1 : 0;
+    break;
+  }
+  }
+  if (!Ok)
+    return Why = Name.str() + " reads bytes the re-execution does not know", true;
+  const Val Result = known(static_cast<uint64_t>(R), Heap);
+  if (InRegs) {
+    Out[ArgRegs[0]] = Result;
+  } else {
+    MemOperand M;
+    M.Absolute = Area + 8 * H->Words;
+    store(M, 8, Result, -1);
+  }
+  Followed.push_back(Name.str());
+  Done = true;
+  return true;
 }
 
 // Values a run proves backwards: the last store of each register to a
@@ -2119,9 +2505,10 @@ class Reexecutions {
 public:
   Reexecutions(const GoProgram &P, const Code &C, const CallFrame &F,
                int Reg, const EntryRegisters &Entry, StepBudget *Budget,
-               const std::map<uint64_t, size_t> *WrittenLater = nullptr)
+               const std::map<uint64_t, size_t> *WrittenLater = nullptr,
+               const std::map<uint64_t, uint8_t> *LaterKnown = nullptr)
       : P(P), C(C), F(F), Reg(Reg), Entry(Entry), Budget(Budget),
-        WrittenLater(WrittenLater) {
+        WrittenLater(WrittenLater), LaterKnown(LaterKnown) {
     for (unsigned R : P.arch().goIntArgRegs())
       Passed.push_back(static_cast<int>(R));
     Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
@@ -2168,7 +2555,7 @@ private:
     Machine M(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
     M.setCallerOwnsFrom(F.CallerOwnsFrom);
     if (WrittenLater)
-      M.setWrittenLater(WrittenLater);
+      M.setWrittenLater(WrittenLater, LaterKnown);
     return M;
   }
   // R again with the values the path's last stores left on the stack
@@ -2196,9 +2583,15 @@ private:
     std::map<uint64_t, size_t> Writes; // frame bytes it wrote
     bool UnknownStore = false; // stored through a pointer it did not know
     bool Partial = false;      // stopped before the call: Writes not whole
+    // Of the frame bytes it wrote, those whose value at its start (and so
+    // at the call) it proves: loaded before it stored there, the load's
+    // value given by a seed.
+    std::map<uint64_t, uint8_t> Known;
   };
   std::map<size_t, PathAfterCall> Paths;
   std::string unknownOrigin(const Run &R, size_t S) const;
+  std::map<uint64_t, uint8_t> slotsAtStart(const Run &R,
+                                           const std::map<size_t, Seed> &Seeds) const;
 
   const GoProgram &P;
   const Code &C;
@@ -2207,6 +2600,7 @@ private:
   const EntryRegisters &Entry;
   StepBudget *Budget;
   const std::map<uint64_t, size_t> *WrittenLater;
+  const std::map<uint64_t, uint8_t> *LaterKnown;
   std::vector<int> Passed;
   // Each start and each re-run asks again: ask the caller's caller once.
   std::map<int, std::optional<uint64_t>> Asked;
@@ -2284,7 +2678,8 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
       EntryRetry.push_back(S);
     if (!WithResults && afterCall(C, S)) {
       ResultRetry.push_back(S);
-      Paths[S] = {First.LastWrite, First.UnknownStore, false};
+      Paths[S] = {First.LastWrite, First.UnknownStore, false,
+                  slotsAtStart(R, Seeds)};
     }
     if (Unknown.empty())
       Unknown = unknownOrigin(R, S);
@@ -2422,7 +2817,8 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   auto AtCall = [&](int A) -> std::optional<uint64_t> {
     ReturnDepth Guard;
     auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget,
-                                   After.Partial ? nullptr : &After.Writes);
+                                   After.Partial ? nullptr : &After.Writes,
+                                   After.Partial ? nullptr : &After.Known);
     if (!E) {
       llvm::consumeError(E.takeError());
       return std::nullopt;
@@ -2476,7 +2872,7 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   }
   // A leaf worth following is small (a getter, a method value, a table
   // lookup): a large callee is not decoded to find out it calls.
-  if (Fn->Entry != *Target || Fn->End - Fn->Entry > 1024 ||
+  if (Fn->Entry != *Target || Fn->End - Fn->Entry > 4096 ||
       neverReturns(Fn->Name))
     return Out;
   std::optional<Code> OwnCC;
@@ -2486,23 +2882,19 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
     return Out;
   }
   const Code *CC = *CCp;
-  // Only a callee that calls nothing but what never returns (morestack, a
-  // panic): asked before its arguments, which cost re-executions.
+  // A callee that calls the runtime (to allocate its result, say) gives
+  // nothing a re-execution can know: found out before its arguments, which
+  // cost re-executions of the caller.
   for (const auto &I : CC->Insns)
-    if (I.Class == InsnClass::Call && !(I.Target && callsNoReturn(P, *I.Target)))
-      return Out;
+    if (I.Class == InsnClass::Call && I.Target && !callsNoReturn(P, *I.Target)) {
+      auto N = calleeName(P, *I.Target);
+      if (!N || !followableCallee(*N))
+        return Out;
+    }
   const std::string &Callee = Fn->Name;
   // Its frame: down to its deepest SP (the goroutine's stack ends there;
   // below may lie heap objects, which are read as they are).
-  uint64_t Deepest = 0;
-  for (const auto &I : CC->Insns) {
-    auto D = P.pclntab().spDelta(*Fn, I.Addr);
-    if (!D) { // (the padding after the function has no SP)
-      llvm::consumeError(D.takeError());
-      continue;
-    }
-    Deepest = std::max<uint64_t>(Deepest, static_cast<uint64_t>(std::max<int64_t>(*D, 0)));
-  }
+  const uint64_t Deepest = deepestFrame(P, *Fn, *CC);
   EntryRegisters Args = AtCall;
   const uint64_t CalleeSP = F.FrameLo - (C.I.Arm64 ? 0 : 8);
   const uint64_t Lo = CalleeSP - Deepest - 16;
@@ -2521,6 +2913,8 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   M.setEntryRegisters(&Args, Passed);
   M.setReturnRun(Lo, ArgsHi, After.Partial ? nullptr : &After.Writes,
                  CallerDeadFrom);
+  // (Cut calls Index, which calls IndexByteString.)
+  M.setNestedCalls(Budget, 2);
   std::string Why;
   size_t Steps = 0;
   auto Ret = M.returnValue(R, Why, Steps);
@@ -2535,11 +2929,15 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   V.Heap |= Heap;
   Out = V;
   Results[Key] = Out;
+  std::string Through;
+  for (const auto &N : M.followed())
+    if (Through.find(N) == std::string::npos)
+      Through += (Through.empty() ? ", following its calls of " : ", ") + N;
   Returns.emplace(S, "what " + Callee + " returned at " + hex(Call.Addr) +
                          " (re-executed from its entry, " +
                          std::to_string(Steps) +
                          " instructions, with the arguments the caller "
-                         "passed it)");
+                         "passed it" + Through + ")");
   return Out;
 }
 
@@ -2614,6 +3012,36 @@ std::string Reexecutions::startWords(size_t S) const {
            hex(C.Insns[S - 1].Addr) + " (a loop's back edge)";
   return "the path from " + hex(A) + ", after the call at " +
          hex(C.Insns[S - 1].Addr);
+}
+
+// The frame slots whose value at the start of seeded run R its seeds
+// prove: a plain 8-byte load from [sp + d] (sp is the frame's in the body)
+// of bytes the path had not stored to yet, whose destination a seed gives.
+std::map<uint64_t, uint8_t>
+Reexecutions::slotsAtStart(const Run &R, const std::map<size_t, Seed> &Seeds) const {
+  std::map<uint64_t, uint8_t> Out;
+  for (const auto &[T, Sd] : Seeds) {
+    if (T >= R.Trace.size())
+      continue;
+    const Instruction &I = C.Insns[R.Trace[T]];
+    const auto &O = I.Ops;
+    const bool Load = C.I.Arm64 ? I.Mnemonic == "ldr" && !I.Writeback
+                                : I.Mnemonic == "mov";
+    if (!Load || O.size() != 2 || O[0].Kind != OpKind::Reg || O[0].Size != 8 ||
+        O[0].Reg != Sd.Reg || O[1].Kind != OpKind::Mem ||
+        O[1].Mem.Base != C.I.SP || O[1].Mem.Index != NoReg || O[1].Mem.Disp < 0)
+      continue;
+    const uint64_t A = F.FrameLo + static_cast<uint64_t>(O[1].Mem.Disp);
+    bool Stored = false;
+    for (const auto &St : R.Stores)
+      if (St.Step < T && St.Addr < A + 8 && A < St.Addr + St.Size)
+        Stored = true;
+    if (Stored)
+      continue;
+    for (unsigned B = 0; B < 8; ++B)
+      Out[A + B] = static_cast<uint8_t>(Sd.V >> (8 * B));
+  }
+  return Out;
 }
 
 Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
@@ -2700,7 +3128,8 @@ bool Reexecutions::someStopReaches() {
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                       int Reg, const EntryRegisters &Entry, StepBudget *Budget,
-                      const std::map<uint64_t, size_t> *WrittenLater) {
+                      const std::map<uint64_t, size_t> *WrittenLater,
+                      const std::map<uint64_t, uint8_t> *LaterKnown) {
   if (Budget && Budget->Left == 0)
     return makeError("the re-execution budget of this diagnosis ({0} "
                      "instructions) is spent",
@@ -2719,7 +3148,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   auto F = callFrame(P, *C, ReturnPC, CallerSP);
   if (!F)
     return F.takeError();
-  Reexecutions X(P, *C, *F, Reg, Entry, Budget, WrittenLater);
+  Reexecutions X(P, *C, *F, Reg, Entry, Budget, WrittenLater, LaterKnown);
   for (size_t S : C->Starts)
     X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when

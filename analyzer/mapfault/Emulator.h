@@ -91,11 +91,15 @@ struct StepBudget {
 // but for each run's own limits). WrittenLater: the caller's frame bytes
 // its code wrote after that call returned (when the value is wanted for a
 // later point): their values in the core are not the ones at the call.
+// LaterKnown: of those bytes, the ones whose value at the call the later
+// path proves (it loaded them before storing there, and what it stored is
+// in the core).
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                       int Reg, const EntryRegisters &Entry = nullptr,
                       StepBudget *Budget = nullptr,
-                      const std::map<uint64_t, size_t> *WrittenLater = nullptr);
+                      const std::map<uint64_t, size_t> *WrittenLater = nullptr,
+                      const std::map<uint64_t, uint8_t> *LaterKnown = nullptr);
 
 // Re-executions already done for one program, by (return PC, caller SP,
 // register): one diagnosis asks for the same register of the same frame
