@@ -239,7 +239,10 @@ struct FlagBits {
 
 // A byte the path stored: whether its value is known, and whether it was
 // computed from heap or global memory as it is now (then it proves nothing
-// against the core).
+// against the core, and a load of it reads memory as it is now). A store
+// on a path some branch of which was decided by such memory is not itself
+// from memory: if it differs from the core, that path (as re-executed)
+// did not run.
 struct OverlayByte {
   bool Known = false;
   uint8_t Byte = 0;
@@ -598,6 +601,7 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
       if (!O->second.Known)
         return unknown();
       V |= uint64_t(O->second.Byte) << (8 * I);
+      Heap |= O->second.Heap;
       continue;
     }
     if (Dead && B >= Dead->first && B < Dead->second)
@@ -649,7 +653,7 @@ void Machine::store(const MemOperand &M, unsigned Size, Val X, int SrcReg) {
     return forgetUnknownStore();
   for (unsigned I = 0; I < Size && I < 16; ++I) {
     Overlay[*A + I] = {X.Known, static_cast<uint8_t>(I < 8 ? X.V >> (8 * I) : 0),
-                       X.Heap || PathHeap};
+                       X.Heap};
     Cur->LastWrite[*A + I] = StepNo;
   }
   Cur->Stores.push_back({*A, Size, SrcReg, StepNo});
@@ -971,7 +975,7 @@ std::optional<bool> Machine::amd64RepStos(const Amd64Insn &In) {
   const uint64_t Bytes = N.V * Unit;
   for (uint64_t B = 0; B < Bytes; ++B) {
     Overlay[D.V + B] = {X.Known, static_cast<uint8_t>(X.V >> (8 * (B % Unit))),
-                        X.Heap || PathHeap};
+                        X.Heap};
     Cur->LastWrite[D.V + B] = StepNo;
   }
   if (Bytes)
@@ -2055,6 +2059,27 @@ bool isStringHelper(llvm::StringRef Name) {
   return helperNamed(Name).has_value();
 }
 
+// The helper named Name when it takes its arguments in registers in this
+// program.
+std::optional<HelperInfo> stringHelperInRegs(const GoProgram &P,
+                                             llvm::StringRef Name) {
+  if (Name.endswith(".abi0"))
+    return std::nullopt;
+  auto H = helperNamed(Name);
+  if (!H)
+    return std::nullopt;
+  const bool Arm64 = P.arch().elfMachine() == llvm::ELF::EM_AARCH64;
+  if (H->AlwaysInRegs || (Arm64 && traitsOf(P.version()).Arm64BytealgRegisterABI))
+    return H;
+  return std::nullopt;
+}
+
+// What helper H returns for argument words W, reading the bytes it
+// compares or searches with Bytes (nullopt: some are not known).
+std::optional<int64_t>
+helperResult(const HelperInfo &H, const std::vector<uint64_t> &W,
+             const std::function<bool(uint64_t, uint64_t, std::string &)> &Bytes);
+
 bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
                            std::array<std::optional<Val>, 32> &Out,
                            size_t &Steps, std::string &Why, bool &Done) {
@@ -2065,9 +2090,7 @@ bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
     return false;
   const Arch &A = P.arch();
   const auto ArgRegs = A.goIntArgRegs();
-  const bool InRegs =
-      H->AlwaysInRegs ||
-      (C.I.Arm64 && traitsOf(P.version()).Arm64BytealgRegisterABI);
+  const bool InRegs = stringHelperInRegs(P, Name).has_value();
   // ABI0: the arguments in the caller's outgoing area (arm64 keeps 0(RSP)
   // for the callee's saved link register), the result after them.
   const uint64_t Area = SP + (C.I.Arm64 ? 8 : 0);
@@ -2105,6 +2128,25 @@ bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
     Steps += Len / 8;
     return true;
   };
+  auto R = helperResult(*H, W, Bytes);
+  if (!R)
+    return Why = Name.str() + " reads bytes the re-execution does not know", true;
+  const Val Result = known(static_cast<uint64_t>(*R), Heap);
+  if (InRegs) {
+    Out[ArgRegs[0]] = Result;
+  } else {
+    MemOperand M;
+    M.Absolute = Area + 8 * H->Words;
+    store(M, 8, Result, -1);
+  }
+  Followed.push_back(Name.str());
+  Done = true;
+  return true;
+}
+
+std::optional<int64_t>
+helperResult(const HelperInfo &H, const std::vector<uint64_t> &W,
+             const std::function<bool(uint64_t, uint64_t, std::string &)> &Bytes) {
   std::string S1, S2;
   int64_t R = 0;
   auto Find = [](const std::string &Hay, llvm::StringRef Needle) {
@@ -2112,15 +2154,15 @@ bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
     return P == llvm::StringRef::npos ? int64_t(-1) : static_cast<int64_t>(P);
   };
   bool Ok = false;
-  switch (H->H) {
+  switch (H.H) {
   case Helper::IndexByteString:
   case Helper::CountString:
   case Helper::IndexByte:
   case Helper::Count: {
-    const bool Slice = H->H == Helper::IndexByte || H->H == Helper::Count;
+    const bool Slice = H.H == Helper::IndexByte || H.H == Helper::Count;
     const char Ch = static_cast<char>(W[Slice ? 3 : 2] & 0xff);
     Ok = Bytes(W[0], W[1], S1);
-    if (Ok && (H->H == Helper::IndexByteString || H->H == Helper::IndexByte))
+    if (Ok && (H.H == Helper::IndexByteString || H.H == Helper::IndexByte))
       R = Find(S1, llvm::StringRef(&Ch, 1));
     else if (Ok)
       R = static_cast<int64_t>(std::count(S1.begin(), S1.end(), Ch));
@@ -2128,7 +2170,7 @@ bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
   }
   case Helper::IndexString:
   case Helper::Index: {
-    const unsigned B = H->H == Helper::Index ? 3 : 2;
+    const unsigned B = H.H == Helper::Index ? 3 : 2;
     Ok = Bytes(W[0], W[1], S1) && Bytes(W[B], W[B + 1], S2);
     if (Ok)
       R = Find(S1, S2);
@@ -2146,18 +2188,8 @@ bool Machine::stringHelper(llvm::StringRef Name, uint64_t SP,
   }
   }
   if (!Ok)
-    return Why = Name.str() + " reads bytes the re-execution does not know", true;
-  const Val Result = known(static_cast<uint64_t>(R), Heap);
-  if (InRegs) {
-    Out[ArgRegs[0]] = Result;
-  } else {
-    MemOperand M;
-    M.Absolute = Area + 8 * H->Words;
-    store(M, 8, Result, -1);
-  }
-  Followed.push_back(Name.str());
-  Done = true;
-  return true;
+    return std::nullopt;
+  return R;
 }
 
 // Values a run proves backwards: the last store of each register to a
@@ -2499,6 +2531,169 @@ Expected<const Code *> decodeFor(const GoProgram &P, uint64_t PC,
   return &*Own;
 }
 
+// Whether some path from instruction index From on to Target (not through
+// a call, a return or an indirect jump) may store to the frame slot at
+// offset Off from the body's SP: a store there, or through any other
+// pointer when the slot's address may be taken.
+// Whether instruction I may store to the frame slot at offset Off from
+// the body's SP.
+bool mayStoreTo(const Code &C, const Instruction &I, uint64_t Off) {
+  const bool Taken = C.LowestTakenOffset && Off + 8 > *C.LowestTakenOffset;
+  if (I.Undecoded)
+    return true;
+  for (const auto &O : I.Ops)
+    if (O.Written && O.Kind == OpKind::Mem) {
+      if (O.Mem.Base == C.I.SP && O.Mem.Index == NoReg) {
+        const uint64_t D = static_cast<uint64_t>(O.Mem.Disp);
+        if (O.Mem.Disp < 0 || (D < Off + 8 && Off < D + (O.Size ? O.Size : 16)))
+          return true;
+      } else if (Taken || O.Mem.Base == C.I.SP) {
+        return true;
+      }
+    }
+  // (rep stos writes through rdi, an operand Capstone may not list.)
+  return llvm::StringRef(I.Mnemonic).startswith("rep");
+}
+
+bool mayStoreOnTheWay(const Code &C, size_t From, size_t Target, uint64_t Off) {
+  std::vector<size_t> Work = {From};
+  std::set<size_t> Seen;
+  while (!Work.empty()) {
+    const size_t K = Work.back();
+    Work.pop_back();
+    if (K >= C.Insns.size() || !Seen.insert(K).second)
+      continue;
+    if (Seen.size() > 4096)
+      return true;
+    const Instruction &I = C.Insns[K];
+    if (K != From) {
+      if (K == Target)
+        continue;
+      if (I.Undecoded)
+        return true;
+    }
+    if (K != From && mayStoreTo(C, I, Off))
+      return true;
+    if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+        I.Class == InsnClass::Trap)
+      continue;
+    if (I.Class == InsnClass::Jump) {
+      if (!I.Target)
+        return true;
+      auto It = C.Index.find(*I.Target);
+      if (It == C.Index.end())
+        return true;
+      Work.push_back(It->second);
+      continue;
+    }
+    if (I.Class == InsnClass::CondJump) {
+      auto It = C.Index.find(I.Target.value_or(~0ull));
+      if (It == C.Index.end())
+        return true;
+      Work.push_back(It->second);
+    }
+    Work.push_back(K + 1);
+  }
+  return false;
+}
+
+// A plain 8-byte store of a register to a frame slot, [sp + d] (amd64
+// mov, arm64 str): the register and d.
+std::optional<std::pair<int, uint64_t>> slotStore(const Code &C, const Instruction &I) {
+  const auto &O = I.Ops;
+  if (O.size() != 2)
+    return std::nullopt;
+  const Operand *Mem = nullptr, *Src = nullptr;
+  if (!C.I.Arm64 && I.Mnemonic == "mov") {
+    Mem = &O[0];
+    Src = &O[1];
+  } else if (C.I.Arm64 && I.Mnemonic == "str" && !I.Writeback) {
+    Mem = &O[1];
+    Src = &O[0];
+  } else {
+    return std::nullopt;
+  }
+  if (Mem->Kind != OpKind::Mem || Mem->Mem.Base != C.I.SP ||
+      Mem->Mem.Index != NoReg || Mem->Mem.Disp < 0 || Src->Kind != OpKind::Reg ||
+      Src->Size != 8 || Src->Reg < 0 || Src->Reg >= C.I.NumRegs ||
+      Src->Reg == C.I.SP || Src->Shift != ShiftKind::None)
+    return std::nullopt;
+  return std::make_pair(Src->Reg, static_cast<uint64_t>(Mem->Mem.Disp));
+}
+
+// Stores every path from instruction index From on to Target passes (not
+// through a call), of a register no instruction on the way there changes,
+// to a slot nothing else stores to from From to Target: each slot's value
+// in the core is then that register's at From. (Register, slot offset.)
+std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
+                                                  size_t Target) {
+  // The instructions reachable from From without passing Target, and
+  // whether the walk meets anything it cannot follow.
+  auto Reach = [&](std::optional<size_t> Stop, std::set<size_t> &Seen) {
+    std::vector<size_t> Work = {From};
+    while (!Work.empty()) {
+      const size_t K = Work.back();
+      Work.pop_back();
+      if (K >= C.Insns.size() || (Stop && K == *Stop) || !Seen.insert(K).second)
+        continue;
+      if (Seen.size() > 1024)
+        return false;
+      const Instruction &I = C.Insns[K];
+      if (K != From && (K == Target || I.Undecoded))
+        continue;
+      if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+          I.Class == InsnClass::Trap)
+        continue;
+      auto To = [&]() -> std::optional<size_t> {
+        auto It = C.Index.find(I.Target.value_or(~0ull));
+        if (It == C.Index.end())
+          return std::nullopt;
+        return It->second;
+      };
+      if (I.Class == InsnClass::Jump) {
+        auto T = To();
+        if (!T)
+          return false;
+        Work.push_back(*T);
+        continue;
+      }
+      if (I.Class == InsnClass::CondJump) {
+        auto T = To();
+        if (!T)
+          return false;
+        Work.push_back(*T);
+      }
+      Work.push_back(K + 1);
+    }
+    return true;
+  };
+  std::vector<std::pair<int, uint64_t>> Out;
+  std::set<size_t> All;
+  if (!Reach(std::nullopt, All) || !All.count(Target))
+    return Out;
+  for (size_t X : All) {
+    if (X == From || X == Target)
+      continue;
+    auto St = slotStore(C, C.Insns[X]);
+    if (!St)
+      continue;
+    const auto [Reg, Off] = *St;
+    // Every path from From to Target passes X, the register unchanged
+    // and the slot not stored to on the way there ...
+    std::set<size_t> Before;
+    if (!Reach(X, Before) || Before.count(Target))
+      continue;
+    bool Clean = true;
+    for (size_t K : Before)
+      if (K != From && (C.Insns[K].writes(Reg) || mayStoreTo(C, C.Insns[K], Off)))
+        Clean = false;
+    // ... and nothing stores to the slot after it.
+    if (Clean && !mayStoreOnTheWay(C, X, Target, Off))
+      Out.push_back({Reg, Off});
+  }
+  return Out;
+}
+
 // The re-executions of the caller towards the call, from each start point:
 // the value of Reg they agree on, or that they disagree.
 class Reexecutions {
@@ -2652,9 +2847,59 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
   }
   // Reads of slots the path writes later see the wrong value in the core.
   Run R = Mc.run(S, F.Target, Reg, &First.LastWrite, {});
-  if (!R.Reached)
-    return;
   std::map<size_t, Seed> Seeds;
+  if (!R.Reached) {
+    // A loop counter read back from its slot, then a branch on what it
+    // indexes: the store of the counter back to its slot, before that
+    // branch, is the last one to reach the call when no path on from the
+    // branch stores there again; the core's value of the slot is then the
+    // stored register's, and gives the counter.
+    if (debugEmulation())
+      llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
+                   << " fails with the later writes unknown: " << R.Fail << "\n";
+    if (!llvm::StringRef(R.Fail).startswith("branch on an unknown condition") ||
+        R.Trace.empty())
+      return;
+    // And a store every path on from the branch passes, of a register
+    // unchanged until then: the register's value at the branch is the
+    // core's of that slot (a counter stored after an inlined search loop).
+    Run Ahead = R;
+    const size_t At = R.DestReg.size(); // the branch's step
+    const auto StoresAhead = storesAhead(C, R.Trace.back(), F.Target);
+    if (debugEmulation())
+      llvm::errs() << "emu stores ahead of " << hex(C.Insns[R.Trace.back()].Addr)
+                   << ": " << StoresAhead.size() << "\n";
+    std::set<uint64_t> Ahead8; // (their slots: checked by storesAhead)
+    for (const auto &[SReg, Off] : StoresAhead) {
+      const uint64_t A = F.FrameLo + Off;
+      Ahead8.insert(A);
+      Ahead.Stores.push_back({A, 8, SReg, At});
+      for (unsigned B = 0; B < 8; ++B)
+        Ahead.LastWrite[A + B] = At;
+    }
+    Seeds = seedsFrom(P, C, Ahead, F.FrameLo, F.FrameHi);
+    for (auto It = Seeds.begin(); It != Seeds.end();) {
+      const uint64_t A = It->second.Slot;
+      bool Later = false;
+      if (WrittenLater) {
+        auto W = WrittenLater->lower_bound(A);
+        Later = W != WrittenLater->end() && W->first < A + 8;
+      }
+      It = Later || (!Ahead8.count(A) &&
+                     mayStoreOnTheWay(C, R.Trace.back(), F.Target, A - F.FrameLo))
+               ? Seeds.erase(It)
+               : std::next(It);
+    }
+    if (Seeds.empty())
+      return;
+    R = Mc.run(S, F.Target, Reg, &First.LastWrite, Seeds);
+    if (debugEmulation())
+      llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
+                   << " seeded before its unknown branch: "
+                   << (R.Reached ? "reached" : R.Fail) << "\n";
+    if (!R.Reached)
+      return;
+  }
   R = seeded(Mc, S, First, std::move(R), Seeds);
   if (debugEmulation())
     llvm::errs() << "emu start " << hex(C.Insns[S].Addr) << " reached="
@@ -2820,7 +3065,10 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
                                    After.Partial ? nullptr : &After.Writes,
                                    After.Partial ? nullptr : &After.Known);
     if (!E) {
-      llvm::consumeError(E.takeError());
+      if (debugEmulation())
+        llvm::errs() << "emu callee arg " << A << ": " << llvm::toString(E.takeError()) << "\n";
+      else
+        llvm::consumeError(E.takeError());
       return std::nullopt;
     }
     // (A value of one path among others the caller might have taken: the
