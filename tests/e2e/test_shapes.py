@@ -123,6 +123,11 @@ NEEDS_HIGH = {
     "go1.24-default-trimkey": "a loop counter the caller stores back after the callee's call: its "
                               "value at the call proven by the later path; the string's heap object "
                               "lies just below the goroutine's stack",
+    "go1.26-default-trimprefix": "a loop counter read back from its slot, stored again before a branch "
+                                 "on the string it indexes: seeded from that store before the branch",
+    "go1.26-default-lastsegment": "a counter stored after an inlined search loop that every path passes: "
+                                  "its value at the loop's branch is the slot's; the first iteration's "
+                                  "path (i = 0) ruled out by that store although its branches read the heap",
 }
 NEEDS_SHOWN = {
     "go1.26-default-mapvalkey": "a key loaded from what a map read returned, looked up in the core",
