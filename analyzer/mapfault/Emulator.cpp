@@ -2597,6 +2597,83 @@ bool mayStoreOnTheWay(const Code &C, size_t From, size_t Target, uint64_t Off) {
   return false;
 }
 
+// The frame bytes (offsets from the body's SP) some path from instruction
+// index From on to Target (not through a call) may store to, and whether
+// one stores through another pointer; nullopt when the walk cannot tell.
+struct MaybeStored {
+  std::set<uint64_t> Slots;
+  bool ThroughPointer = false;
+};
+std::optional<MaybeStored> slotsMaybeStored(const Code &C, size_t From,
+                                            size_t Target) {
+  // The instructions reachable from From without a call, each with its
+  // successors; then those of them from which Target can be reached (a
+  // path that meets a call first is not one the path after the call took).
+  std::map<size_t, std::vector<size_t>> Succ;
+  std::vector<size_t> Work = {From};
+  while (!Work.empty()) {
+    const size_t K = Work.back();
+    Work.pop_back();
+    if (K >= C.Insns.size() || Succ.count(K))
+      continue;
+    if (Succ.size() > 4096)
+      return std::nullopt;
+    auto &Next = Succ[K];
+    const Instruction &I = C.Insns[K];
+    if (K != From && K == Target)
+      continue;
+    if (I.Undecoded)
+      return std::nullopt;
+    if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+        I.Class == InsnClass::Trap)
+      continue;
+    if (I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) {
+      auto It = C.Index.find(I.Target.value_or(~0ull));
+      if (It == C.Index.end())
+        return std::nullopt;
+      Next.push_back(It->second);
+    }
+    if (I.Class != InsnClass::Jump)
+      Next.push_back(K + 1);
+    for (size_t N : Next)
+      Work.push_back(N);
+  }
+  std::map<size_t, std::vector<size_t>> Pred;
+  for (const auto &[K, Ns] : Succ)
+    for (size_t N : Ns)
+      Pred[N].push_back(K);
+  std::set<size_t> ToTarget;
+  std::vector<size_t> Back = {Target};
+  while (!Back.empty()) {
+    const size_t K = Back.back();
+    Back.pop_back();
+    if (!ToTarget.insert(K).second)
+      continue;
+    for (size_t Pk : Pred[K])
+      Back.push_back(Pk);
+  }
+  MaybeStored Out;
+  for (size_t K : ToTarget) {
+    if (K == From || K == Target || !Succ.count(K))
+      continue;
+    const Instruction &I = C.Insns[K];
+    if (llvm::StringRef(I.Mnemonic).startswith("rep"))
+      return std::nullopt;
+    for (const auto &O : I.Ops)
+      if (O.Written && O.Kind == OpKind::Mem) {
+        if (O.Mem.Base == C.I.SP && O.Mem.Index == NoReg && O.Mem.Disp >= 0) {
+          for (unsigned B = 0; B < (O.Size ? O.Size : 16u); ++B)
+            Out.Slots.insert(static_cast<uint64_t>(O.Mem.Disp) + B);
+        } else if (O.Mem.Base == C.I.SP) {
+          return std::nullopt;
+        } else {
+          Out.ThroughPointer = true;
+        }
+      }
+  }
+  return Out;
+}
+
 // A plain 8-byte store of a register to a frame slot, [sp + d] (amd64
 // mov, arm64 str): the register and d.
 std::optional<std::pair<int, uint64_t>> slotStore(const Code &C, const Instruction &I) {
@@ -2782,6 +2859,9 @@ private:
     // at the call) it proves: loaded before it stored there, the load's
     // value given by a seed.
     std::map<uint64_t, uint8_t> Known;
+    // A partial path's Writes hold every frame byte a path on may write
+    // (false: not known, nothing in the frame is as it was at the call).
+    bool WritesKnown = true;
   };
   std::map<size_t, PathAfterCall> Paths;
   std::string unknownOrigin(const Run &R, size_t S) const;
@@ -2836,9 +2916,24 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     // worth a retry with that call's results. Its path is not whole, so
     // the callee will find the whole caller frame unknown.
     if (!WithResults && afterCall(C, S) &&
-        llvm::StringRef(First.Fail).startswith("branch on an unknown condition")) {
+        llvm::StringRef(First.Fail).startswith("branch on an unknown condition") &&
+        !First.Trace.empty()) {
       ResultRetry.push_back(S);
-      Paths[S].Partial = true;
+      // What it wrote up to the branch, and what any path on from there
+      // to the call may write: the core's value of those slots may be a
+      // later one for a re-execution up to the call before the start.
+      PathAfterCall &Pa = Paths[S];
+      Pa.Partial = true;
+      Pa.Writes = First.LastWrite;
+      Pa.UnknownStore = First.UnknownStore;
+      auto More = slotsMaybeStored(C, First.Trace.back(), F.Target);
+      if (!More) {
+        Pa.WritesKnown = false;
+      } else {
+        for (uint64_t Off : More->Slots)
+          Pa.Writes.emplace(F.FrameLo + Off, First.Trace.size());
+        Pa.UnknownStore |= More->ThroughPointer;
+      }
     }
     if (debugEmulation())
       llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
@@ -3060,9 +3155,11 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   // values in the core: a loop counter stored back before the map call.)
   const PathAfterCall &After = Paths[S];
   auto AtCall = [&](int A) -> std::optional<uint64_t> {
+    if (!After.WritesKnown)
+      return std::nullopt;
     ReturnDepth Guard;
     auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget,
-                                   After.Partial ? nullptr : &After.Writes,
+                                   &After.Writes,
                                    After.Partial ? nullptr : &After.Known);
     if (!E) {
       if (debugEmulation())
@@ -3116,6 +3213,41 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
                              " (the key looked up in the map as the core "
                              "holds it)");
     }
+    return Out;
+  }
+  // A string comparison or search of the runtime's assembly that takes its
+  // arguments in registers (runtime.memequal for a HasPrefix): computed
+  // from the bytes it reads, as the core holds them.
+  if (auto H = Fn->Entry == *Target ? stringHelperInRegs(P, Fn->Name) : std::nullopt) {
+    const auto Regs = P.arch().goIntArgRegs();
+    if (R != static_cast<int>(Regs[0]) || H->Words > Regs.size())
+      return Out;
+    std::vector<uint64_t> W;
+    for (unsigned K = 0; K < H->Words; ++K) {
+      auto V = AtCall(static_cast<int>(Regs[K]));
+      if (!V)
+        return Out;
+      W.push_back(static_cast<int>(K) == H->ByteArg ? *V & 0xff : *V);
+    }
+    auto Bytes = [&](uint64_t A, uint64_t N, std::string &Str) {
+      if (N > (1u << 16))
+        return false;
+      auto B = P.memory().readBytes(A, N);
+      if (!B) {
+        llvm::consumeError(B.takeError());
+        return false;
+      }
+      Str.assign(B->begin(), B->end());
+      return true;
+    };
+    auto V = helperResult(*H, W, Bytes);
+    if (!V)
+      return Out;
+    Out = known(static_cast<uint64_t>(*V), true);
+    Results[Key] = Out;
+    Returns.emplace(S, "what " + Fn->Name + " returned at " + hex(Call.Addr) +
+                           " (computed from the bytes it compares, as the "
+                           "core holds them)");
     return Out;
   }
   // A leaf worth following is small (a getter, a method value, a table
