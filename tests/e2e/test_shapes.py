@@ -87,7 +87,7 @@ def test_shape_case(case):
 def test_shapes_key_rates():
     assert len(CASES) >= 30, "the shapes corpus is missing"
     high = shown = total = 0
-    misses = []
+    misses, wrong = [], []
     for name, case_dir, truth in CASES:
         if truth["key"] is None:
             continue
@@ -100,6 +100,12 @@ def test_shapes_key_rates():
             shown += 1
         else:
             misses.append(name)
+            # A value shown as the key (not a stale slot) is never a wrong
+            # one, at any confidence (go1.26 multiret's i = 0 path showed
+            # key 1 at low while a change was being made).
+            if k is not None and not k["provenance"].get("stale"):
+                wrong.append((name, k["value"], truth["key"]["value"]))
+    assert not wrong, wrong
     assert high >= 0.70 * total, (high, total, misses)
     assert shown >= 0.95 * total, (shown, total, misses)
 
@@ -128,6 +134,9 @@ NEEDS_HIGH = {
     "go1.26-default-lastsegment": "a counter stored after an inlined search loop that every path passes: "
                                   "its value at the loop's branch is the slot's; the first iteration's "
                                   "path (i = 0) ruled out by that store although its branches read the heap",
+    "go1.24-default-trimprefix": "HasPrefix compiled as a call to runtime.memequal, its result computed "
+                                 "from the bytes it compares; the path after it, stopped at a branch "
+                                 "on that result, bounded by what the paths on from there may store",
 }
 NEEDS_SHOWN = {
     "go1.26-default-mapvalkey": "a key loaded from what a map read returned, looked up in the core",
