@@ -2771,6 +2771,49 @@ std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
   return Out;
 }
 
+// Whether some path from the entry of C reaches a return without calling
+// anything a return run cannot follow (the runtime, a call through a
+// register) or what never returns.
+bool returnsWithoutRuntime(const GoProgram &P, const Code &C) {
+  std::vector<size_t> Work = {0};
+  std::set<size_t> Seen;
+  std::map<uint64_t, bool> Ok; // call target -> followable
+  while (!Work.empty()) {
+    const size_t K = Work.back();
+    Work.pop_back();
+    if (K >= C.Insns.size() || !Seen.insert(K).second)
+      continue;
+    const Instruction &I = C.Insns[K];
+    if (I.Undecoded)
+      continue;
+    if (I.Class == InsnClass::Ret)
+      return true;
+    if (I.Class == InsnClass::Trap)
+      continue;
+    if (I.Class == InsnClass::Call) {
+      if (!I.Target)
+        continue;
+      auto It = Ok.find(*I.Target);
+      if (It == Ok.end()) {
+        auto N = calleeName(P, *I.Target);
+        It = Ok.emplace(*I.Target, N && !neverReturns(*N) &&
+                                       followableCallee(*N)).first;
+      }
+      if (!It->second)
+        continue;
+    }
+    if (I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) {
+      auto It = C.Index.find(I.Target.value_or(~0ull));
+      if (It != C.Index.end())
+        Work.push_back(It->second);
+      if (I.Class == InsnClass::Jump)
+        continue;
+    }
+    Work.push_back(K + 1);
+  }
+  return false;
+}
+
 // The re-executions of the caller towards the call, from each start point:
 // the value of Reg they agree on, or that they disagree.
 class Reexecutions {
@@ -3262,15 +3305,13 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
     return Out;
   }
   const Code *CC = *CCp;
-  // A callee that calls the runtime (to allocate its result, say) gives
-  // nothing a re-execution can know: found out before its arguments, which
-  // cost re-executions of the caller.
-  for (const auto &I : CC->Insns)
-    if (I.Class == InsnClass::Call && I.Target && !callsNoReturn(P, *I.Target)) {
-      auto N = calleeName(P, *I.Target);
-      if (!N || !followableCallee(*N))
-        return Out;
-    }
+  // A callee every return of which comes after a call of the runtime (to
+  // allocate its result, say) gives nothing a re-execution can know: found
+  // out before its arguments, which cost re-executions of the caller. One
+  // that calls the runtime only on some paths (strconv.Atoi's error) may
+  // return without.
+  if (!returnsWithoutRuntime(P, *CC))
+    return Out;
   const std::string &Callee = Fn->Name;
   // Its frame: down to its deepest SP (the goroutine's stack ends there;
   // below may lie heap objects, which are read as they are).

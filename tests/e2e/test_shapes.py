@@ -151,6 +151,8 @@ NEEDS_SHOWN = {
                               "runs on into the next object of a shared tiny block",
     "go1.24-default-fnvkey": "a callee's argument read from a slot the caller stores back after "
                              "that call (i++): the core holds the next value, the later path proves this one",
+    "go1.24-default-atoikey": "a callee that calls the runtime only on its error paths (strconv.Atoi): "
+                              "re-executed, the error paths not taken",
 }
 
 
