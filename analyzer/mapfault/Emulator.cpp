@@ -586,13 +586,10 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
   if (!A || Size > 8)
     return unknown();
   uint64_t V = 0;
-  // Below the frame lie the callees' frames: not what the caller read.
-  // (A return run's frame reaches down to the deepest SP of the function
-  // it runs, and the functions it calls run in machines of their own:
-  // what it reads below is no frame but memory next to the stack, a heap
-  // object beside a goroutine stack the heap allocated.)
-  if (!StopAtRet && *A < FrameLo && FrameLo - *A <= (1u << 16))
-    return unknown();
+  // (Below the frame lie dead callee frames, but Go code reads there only
+  // through a pointer into one, which escape analysis never lets it keep;
+  // what a path reads below is memory beside the stack: a heap object next
+  // to a goroutine stack the heap allocated.)
   bool Heap = !(*A >= FrameLo && *A + Size <= FrameHi);
   for (unsigned I = 0; I < Size; ++I) {
     uint64_t B = *A + I;
