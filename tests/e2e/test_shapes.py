@@ -134,6 +134,8 @@ NEEDS_HIGH = {
     "go1.26-default-lastsegment": "a counter stored after an inlined search loop that every path passes: "
                                   "its value at the loop's branch is the slot's; the first iteration's "
                                   "path (i = 0) ruled out by that store although its branches read the heap",
+    "go1.26-default-cutsuffix": "a string's bytes read just below the goroutine's stack by the caller's "
+                                "own path (TrimSuffix inlined): heap memory, not a dead callee frame",
     "go1.24-default-trimprefix": "HasPrefix compiled as a call to runtime.memequal, its result computed "
                                  "from the bytes it compares; the path after it, stopped at a branch "
                                  "on that result, bounded by what the paths on from there may store",
