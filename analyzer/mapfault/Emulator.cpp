@@ -536,6 +536,19 @@ private:
   std::optional<std::pair<uint64_t, uint64_t>> Dead;
   const std::map<uint64_t, size_t> *DeadWrites = nullptr;
   const std::map<uint64_t, uint8_t> *DeadKnown = nullptr;
+  // Whether byte B was written after the call being run to (DeadWrites);
+  // then AtCall is its value at the call, when that is proven (DeadKnown).
+  bool writtenLater(uint64_t B, std::optional<uint8_t> &AtCall) const {
+    AtCall.reset();
+    if (!DeadWrites || !DeadWrites->count(B))
+      return false;
+    if (DeadKnown) {
+      auto K = DeadKnown->find(B);
+      if (K != DeadKnown->end())
+        AtCall = K->second;
+    }
+    return true;
+  }
   std::optional<uint64_t> DeadFrom;
   bool FromEntry = false; // this run starts at the function's entry
   mutable bool UsedEntry = false;
@@ -603,11 +616,11 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
     }
     if (Dead && B >= Dead->first && B < Dead->second)
       return unknown();
-    if (DeadWrites && DeadWrites->count(B)) {
-      auto K = DeadKnown ? DeadKnown->find(B) : decltype(DeadKnown->end()){};
-      if (!DeadKnown || K == DeadKnown->end())
+    std::optional<uint8_t> AtCall;
+    if (writtenLater(B, AtCall)) {
+      if (!AtCall)
         return unknown();
-      V |= uint64_t(K->second) << (8 * I);
+      V |= uint64_t(*AtCall) << (8 * I);
       continue;
     }
     if (DeadFrom && B >= *DeadFrom && B < FrameHi)
@@ -1676,11 +1689,7 @@ std::optional<Contradiction> Machine::contradiction(const Run &R) const {
       // (A byte written after the call holds that later value in the
       // core: compared only with what its value at the call is proven.)
       std::optional<uint8_t> AtCall;
-      if (DeadWrites && DeadWrites->count(S.Addr + B)) {
-        auto K = DeadKnown ? DeadKnown->find(S.Addr + B) : decltype(DeadKnown->end()){};
-        if (DeadKnown && K != DeadKnown->end())
-          AtCall = K->second;
-      } else {
+      if (!writtenLater(S.Addr + B, AtCall)) {
         auto Byte = P.memory().readU8(S.Addr + B);
         if (Byte)
           AtCall = *Byte;
@@ -2038,6 +2047,7 @@ struct HelperInfo {
   int ByteArg = -1;
 };
 std::optional<HelperInfo> helperNamed(llvm::StringRef N) {
+  N.consume_back(".abi0"); // (as the symbol table names an ABI0 body)
   return llvm::StringSwitch<std::optional<HelperInfo>>(N)
       .Case("internal/bytealg.IndexByteString", HelperInfo{Helper::IndexByteString, 3, false, 2})
       .Case("internal/bytealg.IndexByte", HelperInfo{Helper::IndexByte, 4, false, 3})
@@ -2052,7 +2062,6 @@ std::optional<HelperInfo> helperNamed(llvm::StringRef N) {
 } // namespace
 
 bool isStringHelper(llvm::StringRef Name) {
-  Name.consume_back(".abi0");
   return helperNamed(Name).has_value();
 }
 
@@ -2528,10 +2537,29 @@ Expected<const Code *> decodeFor(const GoProgram &P, uint64_t PC,
   return &*Own;
 }
 
-// Whether some path from instruction index From on to Target (not through
-// a call, a return or an indirect jump) may store to the frame slot at
-// offset Off from the body's SP: a store there, or through any other
-// pointer when the slot's address may be taken.
+// The instructions control may pass to from instruction K of C within the
+// function (Out): none after a call, a return or a trap (the walks below
+// stop there). False when a jump's target is none of the function's
+// instructions (Out then holds the rest).
+bool successors(const Code &C, size_t K, std::vector<size_t> &Out) {
+  Out.clear();
+  const Instruction &I = C.Insns[K];
+  if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
+      I.Class == InsnClass::Trap)
+    return true;
+  bool Whole = true;
+  if (I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) {
+    auto It = C.Index.find(I.Target.value_or(~0ull));
+    if (It == C.Index.end())
+      Whole = false;
+    else
+      Out.push_back(It->second);
+  }
+  if (I.Class != InsnClass::Jump)
+    Out.push_back(K + 1);
+  return Whole;
+}
+
 // Whether instruction I may store to the frame slot at offset Off from
 // the body's SP.
 bool mayStoreTo(const Code &C, const Instruction &I, uint64_t Off) {
@@ -2552,8 +2580,12 @@ bool mayStoreTo(const Code &C, const Instruction &I, uint64_t Off) {
   return llvm::StringRef(I.Mnemonic).startswith("rep");
 }
 
+// Whether some path from instruction index From on to Target (not through
+// a call, a return or an indirect jump) may store to the frame slot at
+// offset Off from the body's SP: a store there, or through any other
+// pointer when the slot's address may be taken.
 bool mayStoreOnTheWay(const Code &C, size_t From, size_t Target, uint64_t Off) {
-  std::vector<size_t> Work = {From};
+  std::vector<size_t> Work = {From}, Next;
   std::set<size_t> Seen;
   while (!Work.empty()) {
     const size_t K = Work.back();
@@ -2562,34 +2594,15 @@ bool mayStoreOnTheWay(const Code &C, size_t From, size_t Target, uint64_t Off) {
       continue;
     if (Seen.size() > 4096)
       return true;
-    const Instruction &I = C.Insns[K];
     if (K != From) {
       if (K == Target)
         continue;
-      if (I.Undecoded)
+      if (mayStoreTo(C, C.Insns[K], Off))
         return true;
     }
-    if (K != From && mayStoreTo(C, I, Off))
+    if (!successors(C, K, Next))
       return true;
-    if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
-        I.Class == InsnClass::Trap)
-      continue;
-    if (I.Class == InsnClass::Jump) {
-      if (!I.Target)
-        return true;
-      auto It = C.Index.find(*I.Target);
-      if (It == C.Index.end())
-        return true;
-      Work.push_back(It->second);
-      continue;
-    }
-    if (I.Class == InsnClass::CondJump) {
-      auto It = C.Index.find(I.Target.value_or(~0ull));
-      if (It == C.Index.end())
-        return true;
-      Work.push_back(It->second);
-    }
-    Work.push_back(K + 1);
+    Work.insert(Work.end(), Next.begin(), Next.end());
   }
   return false;
 }
@@ -2616,24 +2629,11 @@ std::optional<MaybeStored> slotsMaybeStored(const Code &C, size_t From,
     if (Succ.size() > 4096)
       return std::nullopt;
     auto &Next = Succ[K];
-    const Instruction &I = C.Insns[K];
     if (K != From && K == Target)
       continue;
-    if (I.Undecoded)
+    if (C.Insns[K].Undecoded || !successors(C, K, Next))
       return std::nullopt;
-    if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
-        I.Class == InsnClass::Trap)
-      continue;
-    if (I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) {
-      auto It = C.Index.find(I.Target.value_or(~0ull));
-      if (It == C.Index.end())
-        return std::nullopt;
-      Next.push_back(It->second);
-    }
-    if (I.Class != InsnClass::Jump)
-      Next.push_back(K + 1);
-    for (size_t N : Next)
-      Work.push_back(N);
+    Work.insert(Work.end(), Next.begin(), Next.end());
   }
   std::map<size_t, std::vector<size_t>> Pred;
   for (const auto &[K, Ns] : Succ)
@@ -2704,7 +2704,7 @@ std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
   // The instructions reachable from From without passing Target, and
   // whether the walk meets anything it cannot follow.
   auto Reach = [&](std::optional<size_t> Stop, std::set<size_t> &Seen) {
-    std::vector<size_t> Work = {From};
+    std::vector<size_t> Work = {From}, Next;
     while (!Work.empty()) {
       const size_t K = Work.back();
       Work.pop_back();
@@ -2712,32 +2712,11 @@ std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
         continue;
       if (Seen.size() > 1024)
         return false;
-      const Instruction &I = C.Insns[K];
-      if (K != From && (K == Target || I.Undecoded))
+      if (K != From && (K == Target || C.Insns[K].Undecoded))
         continue;
-      if (I.Class == InsnClass::Call || I.Class == InsnClass::Ret ||
-          I.Class == InsnClass::Trap)
-        continue;
-      auto To = [&]() -> std::optional<size_t> {
-        auto It = C.Index.find(I.Target.value_or(~0ull));
-        if (It == C.Index.end())
-          return std::nullopt;
-        return It->second;
-      };
-      if (I.Class == InsnClass::Jump) {
-        auto T = To();
-        if (!T)
-          return false;
-        Work.push_back(*T);
-        continue;
-      }
-      if (I.Class == InsnClass::CondJump) {
-        auto T = To();
-        if (!T)
-          return false;
-        Work.push_back(*T);
-      }
-      Work.push_back(K + 1);
+      if (!successors(C, K, Next))
+        return false;
+      Work.insert(Work.end(), Next.begin(), Next.end());
     }
     return true;
   };
@@ -2772,7 +2751,7 @@ std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
 // anything a return run cannot follow (the runtime, a call through a
 // register) or what never returns.
 bool returnsWithoutRuntime(const GoProgram &P, const Code &C) {
-  std::vector<size_t> Work = {0};
+  std::vector<size_t> Work = {0}, Next;
   std::set<size_t> Seen;
   std::map<uint64_t, bool> Ok; // call target -> followable
   while (!Work.empty()) {
@@ -2785,8 +2764,6 @@ bool returnsWithoutRuntime(const GoProgram &P, const Code &C) {
       continue;
     if (I.Class == InsnClass::Ret)
       return true;
-    if (I.Class == InsnClass::Trap)
-      continue;
     if (I.Class == InsnClass::Call) {
       if (!I.Target)
         continue;
@@ -2796,17 +2773,13 @@ bool returnsWithoutRuntime(const GoProgram &P, const Code &C) {
         It = Ok.emplace(*I.Target, N && !neverReturns(*N) &&
                                        followableCallee(*N)).first;
       }
-      if (!It->second)
-        continue;
+      if (It->second)
+        Work.push_back(K + 1);
+      continue;
     }
-    if (I.Class == InsnClass::Jump || I.Class == InsnClass::CondJump) {
-      auto It = C.Index.find(I.Target.value_or(~0ull));
-      if (It != C.Index.end())
-        Work.push_back(It->second);
-      if (I.Class == InsnClass::Jump)
-        continue;
-    }
-    Work.push_back(K + 1);
+    // (A jump out of the function is no way to a return of its own.)
+    successors(C, K, Next);
+    Work.insert(Work.end(), Next.begin(), Next.end());
   }
   return false;
 }
@@ -2907,6 +2880,14 @@ private:
   std::string unknownOrigin(const Run &R, size_t S) const;
   std::map<uint64_t, uint8_t> slotsAtStart(const Run &R,
                                            const std::map<size_t, Seed> &Seeds) const;
+  // Whether the caller wrote some byte of the 8-byte slot at A after the
+  // call being run to (then the core holds that later value).
+  bool slotWrittenLater(uint64_t A) const {
+    if (!WrittenLater)
+      return false;
+    auto W = WrittenLater->lower_bound(A);
+    return W != WrittenLater->end() && W->first < A + 8;
+  }
 
   const GoProgram &P;
   const Code &C;
@@ -3015,12 +2996,7 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     Seeds = seedsFrom(P, C, Ahead, F.FrameLo, F.FrameHi);
     for (auto It = Seeds.begin(); It != Seeds.end();) {
       const uint64_t A = It->second.Slot;
-      bool Later = false;
-      if (WrittenLater) {
-        auto W = WrittenLater->lower_bound(A);
-        Later = W != WrittenLater->end() && W->first < A + 8;
-      }
-      It = Later || (!Ahead8.count(A) &&
+      It = slotWrittenLater(A) || (!Ahead8.count(A) &&
                      mayStoreOnTheWay(C, R.Trace.back(), F.Target, A - F.FrameLo))
                ? Seeds.erase(It)
                : std::next(It);
@@ -3471,13 +3447,8 @@ Run Reexecutions::seeded(Machine &Mc, size_t S, const Run &First, Run R,
     auto More = seedsFrom(P, C, R, F.FrameLo, F.FrameHi);
     // A slot written after the call being run to holds that later value,
     // not the one this path stored.
-    if (WrittenLater)
-      for (auto It = More.begin(); It != More.end();) {
-        const uint64_t A = It->second.Slot;
-        auto W = WrittenLater->lower_bound(A);
-        It = W != WrittenLater->end() && W->first < A + 8 ? More.erase(It)
-                                                          : std::next(It);
-      }
+    for (auto It = More.begin(); It != More.end();)
+      It = slotWrittenLater(It->second.Slot) ? More.erase(It) : std::next(It);
     size_t Before = Seeds.size();
     Seeds.insert(More.begin(), More.end());
     if (Seeds.size() == Before)
