@@ -612,9 +612,17 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // key's first byte counts, except the map functions' own argument
   // slots and a header of exactly this key in the goroutine's stack (the
   // call that made it).
+  //
+  // One exception: when Go values hold headers that start exactly at the
+  // key's data pointer, and all of them give the same length within the
+  // text, the key is that piece of the longer string (strings.Fields and
+  // Split store each field's header in the slice they return; the map
+  // call's own copy of the length is lost).
   const uint64_t StackLo = Own.Lo >= (4u << 10) ? Own.Lo - (4u << 10) : 0,
                  StackHi = Own.Hi;
   constexpr uint64_t MaxBack = 64 << 10, MaxLen = 1 << 20;
+  std::optional<HeaderRef> Longer;
+  std::map<uint64_t, std::vector<uint64_t>> Starts; // length -> where
   for (const HeaderRef &H : headersCovering(P, Ptr, MaxBack, MaxLen)) {
     if (std::any_of(Skip.begin(), Skip.end(), [&](const auto &R) {
           return H.At + 16 > R.first && H.At < R.second;
@@ -646,13 +654,44 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     }
     if (textPrefix(*Text) != Text->size())
       continue;
-    C.Refuted = "the text at the key's data pointer lies in a longer string: "
-                "the header at " + hex(H.At) + " gives " +
-                std::to_string(H.Len) + " bytes at " + hex(H.Data) + " (" +
-                (H.Data == Ptr ? "the same start" :
-                 "from " + std::to_string(Ptr - H.Data) + " bytes before") +
-                "), so the key may be any part of it";
-    break;
+    if (H.Data == Ptr)
+      Starts[H.Len].push_back(H.At);
+    else if (!Longer)
+      Longer = H;
+  }
+  auto Covering = [&](const HeaderRef &H) {
+    return "the header at " + hex(H.At) + " gives " + std::to_string(H.Len) +
+           " bytes at " + hex(H.Data) + " (" +
+           (H.Data == Ptr ? "the same start"
+                          : "from " + std::to_string(Ptr - H.Data) +
+                                " bytes before") +
+           ")";
+  };
+  if (Longer && Starts.size() == 1 && Starts.begin()->first <= C.Words[1]) {
+    const auto &[N, At] = *Starts.begin();
+    C.Words[1] = N;
+    C.Detail = "the data pointer is this call's (the spill slot at " +
+               hex(Half->Slot) + "); its length is in no copy the call "
+               "made, and the text there is part of a longer string (" +
+               Covering(*Longer) + "), but every string header in Go "
+               "values that starts at the key's first byte (at " +
+               addressList(At) + "; such as the slice a strings.Fields or "
+               "Split returned) gives " + std::to_string(N) +
+               " bytes: the key is taken as that piece";
+  } else if (Longer || !Starts.empty()) {
+    HeaderRef H;
+    if (Longer) {
+      H = *Longer;
+    } else {
+      H.Data = Ptr;
+      H.Len = Starts.begin()->first;
+      H.At = Starts.begin()->second.front();
+    }
+    C.Refuted = "the text at the key's data pointer lies in a longer string: " +
+                Covering(H) + ", so the key may be any part of it";
+    if (Longer && Starts.size() > 1)
+      C.Refuted += "; headers starting at the key's first byte disagree on "
+                   "its length";
   }
   Out.push_back(std::move(C));
 }

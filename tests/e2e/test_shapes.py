@@ -155,6 +155,8 @@ NEEDS_SHOWN = {
                              "that call (i++): the core holds the next value, the later path proves this one",
     "go1.24-default-atoikey": "a callee that calls the runtime only on its error paths (strconv.Atoi): "
                               "re-executed, the error paths not taken",
+    "go1.26-default-fieldsplit": "strings.Fields(line)[1]: the text runs on in the line, but the "
+                                 "headers the returned slice holds start at the key and give its length",
 }
 
 
