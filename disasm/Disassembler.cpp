@@ -378,6 +378,20 @@ Instruction Disassembler::Impl::convert(const cs_insn &CI) const {
     convertX86(CI, I);
   else
     convertArm64(CI, I);
+  // Capstone 4 reports the first operand of arm64's compare aliases (subs,
+  // adds, ands into the zero register) as written: they write the flags
+  // only.
+  if (!X86 && (I.Mnemonic == "cmp" || I.Mnemonic == "cmn" ||
+               I.Mnemonic == "tst" || I.Mnemonic == "ccmp" ||
+               I.Mnemonic == "ccmn")) {
+    for (Operand &Op : I.Ops)
+      if (Op.Kind == OpKind::Reg && Op.Written) {
+        Op.Written = false;
+        I.RegsWritten.erase(std::remove(I.RegsWritten.begin(),
+                                        I.RegsWritten.end(), Op.Reg),
+                            I.RegsWritten.end());
+      }
+  }
   return I;
 }
 

@@ -138,4 +138,20 @@ TEST(Disassembler, Arm64OperandsTheDataflowReads) {
   EXPECT_EQ(V[5].Ops[2].Imm, 0x1000) << "the shift applies to the immediate";
 }
 
+TEST(Disassembler, Arm64CompareWritesNoGeneralRegister) {
+  auto D = Disassembler::create(llvm::ELF::EM_AARCH64);
+  ASSERT_TRUE(static_cast<bool>(D));
+  // cmp x6, x5 (subs xzr, x6, x5)    eb0500df
+  // cmp w7, #0x7f (subs wzr, w7, #127) 7101fcff
+  // subs x6, x6, x5                    eb0500c6
+  auto V = (*D)->decode(words({0xeb0500df, 0x7101fcff, 0xeb0500c6}), 0x84b28);
+  ASSERT_EQ(V.size(), 3u);
+  EXPECT_EQ(V[0].Mnemonic, "cmp");
+  EXPECT_FALSE(V[0].writes(6)); // Capstone 4 says it does
+  EXPECT_FALSE(V[0].writes(5));
+  EXPECT_EQ(V[1].Mnemonic, "cmp");
+  EXPECT_FALSE(V[1].writes(7));
+  EXPECT_TRUE(V[2].writes(6)); // the flag-setting subtract itself does
+}
+
 } // namespace
