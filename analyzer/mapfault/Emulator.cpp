@@ -254,6 +254,10 @@ struct StoreRec {
   unsigned Size;
   int SrcReg; // -1 when not a plain register store
   size_t Step;
+  uint64_t Addend = 0; // the value stored is SrcReg's plus this
+  // The store instruction's index when it is not the step's (a store
+  // further on that every path passes, recorded at an earlier step).
+  std::optional<size_t> Insn = std::nullopt;
 };
 
 struct Seed {
@@ -262,6 +266,7 @@ struct Seed {
   uint64_t Slot = 0;      // the stack slot whose core value gave it
   uint64_t SlotValue = 0; // that value
   size_t StoreInsn = 0;   // instruction index of the path's store there
+  uint64_t Addend = 0;    // the store's value is the register's plus this
 };
 
 // A reached run whose own stores to the caller's frame are not what the
@@ -2240,7 +2245,7 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
       continue;
     }
     int Reg = S->SrcReg;
-    uint64_t Value = *V;
+    uint64_t Value = *V - S->Addend;
     size_t At = S->Step;
     bool Low32 = false; // the value carried is a 32-bit one
     // Walk back through invertible definitions.
@@ -2258,7 +2263,8 @@ std::map<size_t, Seed> seedsFrom(const GoProgram &P, const Code &C,
         Value &= 0xffffffffu;
       }
       if (!R.DestVal[*Def].Known && !Out.count(*Def))
-        Out[*Def] = {Reg, Value, Addr, *V, R.Trace[S->Step]};
+        Out[*Def] = {Reg, Value, Addr, *V, S->Insn.value_or(R.Trace[S->Step]),
+                     S->Addend};
       const Instruction &I = C.Insns[R.Trace[*Def]];
       const auto &O = I.Ops;
       llvm::StringRef M = I.Mnemonic;
@@ -2695,34 +2701,85 @@ std::optional<std::pair<int, uint64_t>> slotStore(const Code &C, const Instructi
   return std::make_pair(Src->Reg, static_cast<uint64_t>(Mem->Mem.Disp));
 }
 
-// Stores every path from instruction index From on to Target passes (not
-// through a call), of a register no instruction on the way there changes,
-// to a slot nothing else stores to from From to Target: each slot's value
-// in the core is then that register's at From. (Register, slot offset.)
-std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
-                                                  size_t Target) {
-  // The instructions reachable from From without passing Target, and
-  // whether the walk meets anything it cannot follow.
-  auto Reach = [&](std::optional<size_t> Stop, std::set<size_t> &Seen) {
-    std::vector<size_t> Work = {From}, Next;
-    while (!Work.empty()) {
-      const size_t K = Work.back();
-      Work.pop_back();
-      if (K >= C.Insns.size() || (Stop && K == *Stop) || !Seen.insert(K).second)
-        continue;
-      if (Seen.size() > 1024)
-        return false;
-      if (K != From && (K == Target || C.Insns[K].Undecoded))
-        continue;
-      if (!successors(C, K, Next))
-        return false;
-      Work.insert(Work.end(), Next.begin(), Next.end());
-    }
-    return true;
+// The instructions reachable from Start without passing Stop or Target
+// (Start itself expanded; Target and Stop not entered, Target recorded),
+// into Seen; false when the walk meets anything it cannot follow or grows
+// past 1024 instructions.
+bool reachable(const Code &C, size_t Start, std::optional<size_t> Stop,
+               size_t Target, std::set<size_t> &Seen) {
+  std::vector<size_t> Work = {Start}, Next;
+  while (!Work.empty()) {
+    const size_t K = Work.back();
+    Work.pop_back();
+    if (K >= C.Insns.size() || (Stop && K == *Stop) || !Seen.insert(K).second)
+      continue;
+    if (Seen.size() > 1024)
+      return false;
+    if (K != Start && (K == Target || C.Insns[K].Undecoded))
+      continue;
+    if (!successors(C, K, Next))
+      return false;
+    Work.insert(Work.end(), Next.begin(), Next.end());
+  }
+  return true;
+}
+
+// A register set to another (or itself) plus a constant: amd64 lea d(r),
+// inc, dec, add or sub with an immediate, arm64 add or sub with an
+// immediate, a 64-bit move. (Source register, constant.)
+std::optional<std::pair<int, uint64_t>> regPlusConst(const Code &C,
+                                                     const Instruction &I) {
+  const auto &O = I.Ops;
+  auto General = [&](const Operand &X) {
+    return X.Kind == OpKind::Reg && X.Reg >= 0 && X.Reg < C.I.NumRegs &&
+           X.Reg != C.I.SP && X.Size == 8 && X.Shift == ShiftKind::None &&
+           X.Ext == MemOperand::Extend::None;
   };
-  std::vector<std::pair<int, uint64_t>> Out;
+  if (O.empty() || !General(O[0]))
+    return std::nullopt;
+  if (I.Mnemonic == "mov" && O.size() == 2 && General(O[1]))
+    return std::make_pair(O[1].Reg, uint64_t{0});
+  if (!C.I.Arm64 && (I.Mnemonic == "inc" || I.Mnemonic == "dec") && O.size() == 1)
+    return std::make_pair(O[0].Reg, I.Mnemonic == "inc" ? uint64_t{1} : ~uint64_t{0});
+  if (!C.I.Arm64 && (I.Mnemonic == "add" || I.Mnemonic == "sub") &&
+      O.size() == 2 && O[1].Kind == OpKind::Imm) {
+    const uint64_t K = static_cast<uint64_t>(O[1].Imm);
+    return std::make_pair(O[0].Reg, I.Mnemonic == "add" ? K : uint64_t{0} - K);
+  }
+  if (!C.I.Arm64 && I.Mnemonic == "lea" && O.size() == 2 &&
+      O[1].Kind == OpKind::Mem && O[1].Mem.Index == NoReg &&
+      O[1].Mem.Base >= 0 && O[1].Mem.Base < C.I.NumRegs &&
+      O[1].Mem.Base != C.I.SP)
+    return std::make_pair(O[1].Mem.Base, static_cast<uint64_t>(O[1].Mem.Disp));
+  if (C.I.Arm64 && (I.Mnemonic == "add" || I.Mnemonic == "sub") &&
+      O.size() == 3 && General(O[1]) && O[2].Kind == OpKind::Imm &&
+      O[2].Shift == ShiftKind::None) {
+    const uint64_t K = static_cast<uint64_t>(O[2].Imm);
+    return std::make_pair(O[1].Reg, I.Mnemonic == "add" ? K : uint64_t{0} - K);
+  }
+  return std::nullopt;
+}
+
+struct StoreAhead {
+  int Reg;         // the register at From
+  uint64_t Off;    // the slot
+  uint64_t Addend; // the slot holds Reg's value at From plus this
+  size_t Store;    // the store's instruction index
+};
+
+// Stores every path from instruction index From on to Target passes (not
+// through a call), of a register no instruction on the way there changes
+// (or set, on every path, from such a register plus a constant: the
+// counter's i+1), to a slot nothing else stores to from From to Target:
+// each slot's value in the core is then that register's at From (plus the
+// constant).
+std::vector<StoreAhead> storesAhead(const Code &C, size_t From, size_t Target) {
+  auto Reach = [&](size_t Start, std::optional<size_t> Stop, std::set<size_t> &Seen) {
+    return reachable(C, Start, Stop, Target, Seen);
+  };
+  std::vector<StoreAhead> Out;
   std::set<size_t> All;
-  if (!Reach(std::nullopt, All) || !All.count(Target))
+  if (!Reach(From, std::nullopt, All) || !All.count(Target))
     return Out;
   for (size_t X : All) {
     if (X == From || X == Target)
@@ -2730,19 +2787,98 @@ std::vector<std::pair<int, uint64_t>> storesAhead(const Code &C, size_t From,
     auto St = slotStore(C, C.Insns[X]);
     if (!St)
       continue;
-    const auto [Reg, Off] = *St;
-    // Every path from From to Target passes X, the register unchanged
-    // and the slot not stored to on the way there ...
+    const auto [SReg, Off] = *St;
+    // Every path from From to Target passes X, and the slot is not stored
+    // to on the way there ...
     std::set<size_t> Before;
-    if (!Reach(X, Before) || Before.count(Target))
+    if (!Reach(From, X, Before) || Before.count(Target))
       continue;
     bool Clean = true;
-    for (size_t K : Before)
-      if (K != From && (C.Insns[K].writes(Reg) || mayStoreTo(C, C.Insns[K], Off)))
+    std::vector<size_t> Defs; // what sets the stored register on the way
+    for (size_t K : Before) {
+      if (K == From)
+        continue;
+      if (mayStoreTo(C, C.Insns[K], Off))
         Clean = false;
+      if (C.Insns[K].writes(SReg))
+        Defs.push_back(K);
+    }
     // ... and nothing stores to the slot after it.
-    if (Clean && !mayStoreOnTheWay(C, X, Target, Off))
-      Out.push_back({Reg, Off});
+    if (!Clean || mayStoreOnTheWay(C, X, Target, Off))
+      continue;
+    if (Defs.empty()) {
+      Out.push_back({SReg, Off, 0, X});
+      continue;
+    }
+    // The register stored set from another plus a constant, at D: every
+    // path from From to X passes D, none sets the stored register again
+    // after D, and none changes D's source register before X.
+    for (size_t D : Defs) {
+      auto Src = regPlusConst(C, C.Insns[D]);
+      if (!Src || Src->first == SReg)
+        continue;
+      std::set<size_t> ToD, AfterD;
+      if (!Reach(From, D, ToD) || ToD.count(X) || ToD.count(Target) ||
+          !Reach(D, X, AfterD) || AfterD.count(Target))
+        continue;
+      bool Ok = true;
+      for (size_t K : Before)
+        if (K != From && C.Insns[K].writes(Src->first))
+          Ok = false;
+      for (size_t K : AfterD)
+        if (K != D && C.Insns[K].writes(SReg))
+          Ok = false;
+      if (Ok)
+        Out.push_back({Src->first, Off, Src->second, X});
+      break;
+    }
+  }
+  return Out;
+}
+
+// Stores of a register to a frame slot that some path from instruction
+// index From on to Target passes (nothing else storing to the slot after
+// them), each with a definition D of the stored register from another (or
+// itself) plus a constant on the way there: if the path runs through D and
+// then the store, the source register's value at From is the core's of
+// the slot minus the constant. A guess, kept only when a run seeded with
+// it does take that path (a rune loop's i++ on its one-byte path, where
+// the other path's index comes from runtime.decoderune).
+struct GuessAhead {
+  StoreAhead Store;
+  size_t Def; // D's instruction index
+  int Stored; // the register the store stores
+};
+std::vector<GuessAhead> guessesAhead(const Code &C, size_t From, size_t Target) {
+  auto Reach = [&](size_t Start, std::optional<size_t> Stop, std::set<size_t> &Seen) {
+    return reachable(C, Start, Stop, Target, Seen);
+  };
+  std::vector<GuessAhead> Out;
+  std::set<size_t> All;
+  if (!Reach(From, std::nullopt, All) || !All.count(Target))
+    return Out;
+  for (size_t X : All) {
+    if (X == From || X == Target)
+      continue;
+    auto St = slotStore(C, C.Insns[X]);
+    if (!St)
+      continue;
+    const auto [SReg, Off] = *St;
+    if (mayStoreOnTheWay(C, X, Target, Off))
+      continue;
+    std::set<size_t> Before;
+    if (!Reach(From, X, Before))
+      continue;
+    for (size_t D : Before) {
+      if (D == From || !C.Insns[D].writes(SReg))
+        continue;
+      auto Src = regPlusConst(C, C.Insns[D]);
+      if (!Src)
+        continue;
+      Out.push_back({{Src->first, Off, Src->second, X}, D, SReg});
+      if (Out.size() >= 8)
+        return Out;
+    }
   }
   return Out;
 }
@@ -2803,7 +2939,11 @@ public:
   // caller passed).
   // WithResults: a start right after a call takes what that call
   // returned, by re-executing the callee (a leaf) from its entry.
-  void tryStart(size_t S, bool WithEntry, bool WithResults = false);
+  // Guess: a start whose path stops at a branch on a register that only
+  // some paths on store (a rune loop's index), run with each such path's
+  // guess; a value found so is uncertain.
+  void tryStart(size_t S, bool WithEntry, bool WithResults = false,
+                bool Guess = false);
   // Whether some start that stopped might still reach the call along a
   // path not followed.
   bool someStopReaches();
@@ -2834,6 +2974,10 @@ public:
   // value (and not settled by a retry): each may be where the last call
   // before this one was, so a value another start found is not certain.
   std::set<size_t> ReachedUnknown;
+  // Starts to try again with guesses (tryStart's Guess), and what the
+  // guess that gave the value assumed, in words.
+  std::vector<size_t> GuessRetry;
+  std::string Guessed;
 
 private:
   Machine machine() const {
@@ -2913,7 +3057,8 @@ private:
   std::vector<size_t> ToExplore;
 };
 
-void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
+void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults,
+                            bool Guess) {
   if (Spent)
     return;
   Machine Mc = machine();
@@ -2979,37 +3124,113 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults) {
     // And a store every path on from the branch passes, of a register
     // unchanged until then: the register's value at the branch is the
     // core's of that slot (a counter stored after an inlined search loop).
-    Run Ahead = R;
     const size_t At = R.DestReg.size(); // the branch's step
     const auto StoresAhead = storesAhead(C, R.Trace.back(), F.Target);
     if (debugEmulation())
       llvm::errs() << "emu stores ahead of " << hex(C.Insns[R.Trace.back()].Addr)
                    << ": " << StoresAhead.size() << "\n";
-    std::set<uint64_t> Ahead8; // (their slots: checked by storesAhead)
-    for (const auto &[SReg, Off] : StoresAhead) {
-      const uint64_t A = F.FrameLo + Off;
-      Ahead8.insert(A);
-      Ahead.Stores.push_back({A, 8, SReg, At});
-      for (unsigned B = 0; B < 8; ++B)
-        Ahead.LastWrite[A + B] = At;
+    // R again, seeded from the stores List says lie ahead and from the
+    // path's own stores.
+    auto SeededBy = [&](const std::vector<StoreAhead> &List,
+                        std::map<size_t, Seed> &Sd) -> std::optional<Run> {
+      Run Ahead = R;
+      std::set<uint64_t> Ahead8; // (their slots: checked by storesAhead)
+      for (const auto &[SReg, Off, Addend, Store] : List) {
+        const uint64_t A = F.FrameLo + Off;
+        Ahead8.insert(A);
+        Ahead.Stores.push_back({A, 8, SReg, At, Addend, Store});
+        for (unsigned B = 0; B < 8; ++B)
+          Ahead.LastWrite[A + B] = At;
+      }
+      Sd = seedsFrom(P, C, Ahead, F.FrameLo, F.FrameHi);
+      for (auto It = Sd.begin(); It != Sd.end();) {
+        const uint64_t A = It->second.Slot;
+        It = slotWrittenLater(A) || (!Ahead8.count(A) &&
+                       mayStoreOnTheWay(C, R.Trace.back(), F.Target, A - F.FrameLo))
+                 ? Sd.erase(It)
+                 : std::next(It);
+      }
+      if (Sd.empty())
+        return std::nullopt;
+      return Mc.run(S, F.Target, Reg, &First.LastWrite, Sd);
+    };
+    if (!Guess) {
+      auto R2 = SeededBy(StoresAhead, Seeds);
+      if (debugEmulation() && R2)
+        llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
+                     << " seeded before its unknown branch: "
+                     << (R2->Reached ? "reached" : R2->Fail) << "\n";
+      if (!R2 || !R2->Reached) {
+        if (!WithEntry && !WithResults)
+          GuessRetry.push_back(S);
+        return;
+      }
+      R = std::move(*R2);
+    } else {
+      // Each guess counts only when its run takes the guessed path: D,
+      // with the source register unchanged since the branch, then the
+      // store, with the stored register unchanged since D, and no later
+      // store to the slot.
+      auto Follows = [&](const Run &X, const GuessAhead &G) {
+        size_t T = At;
+        while (T < X.Trace.size() && X.Trace[T] != G.Def) {
+          if (T > At && C.Insns[X.Trace[T]].writes(G.Store.Reg))
+            return false;
+          ++T;
+        }
+        size_t U = T + 1;
+        while (U < X.Trace.size() && X.Trace[U] != G.Store.Store) {
+          if (C.Insns[X.Trace[U]].writes(G.Stored))
+            return false;
+          ++U;
+        }
+        if (U >= X.Trace.size())
+          return false;
+        auto W = X.LastWrite.find(F.FrameLo + G.Store.Off);
+        return W != X.LastWrite.end() && W->second == U;
+      };
+      std::optional<Run> Best;
+      const auto Guesses = guessesAhead(C, R.Trace.back(), F.Target);
+      if (debugEmulation())
+        llvm::errs() << "emu start " << hex(C.Insns[S].Addr) << " guesses: "
+                     << Guesses.size() << "\n";
+      for (const GuessAhead &G : Guesses) {
+        std::vector<StoreAhead> List;
+        for (const StoreAhead &A : StoresAhead)
+          if (A.Off != G.Store.Off)
+            List.push_back(A);
+        List.push_back(G.Store);
+        std::map<size_t, Seed> Sd;
+        auto R2 = SeededBy(List, Sd);
+        if (debugEmulation())
+          llvm::errs() << "emu guess " << hex(C.Insns[G.Def].Addr) << " -> "
+                       << hex(C.Insns[G.Store.Store].Addr) << ": "
+                       << (!R2 ? "no seeds" : !R2->Reached ? R2->Fail
+                           : !R2->Target.Known ? "unknown"
+                           : Follows(*R2, G) ? "follows" : "other path")
+                       << "\n";
+        if (!R2 || !R2->Reached || !R2->Target.Known || !Follows(*R2, G))
+          continue;
+        if (debugEmulation())
+          llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
+                       << " guessing the path through " << hex(C.Insns[G.Def].Addr)
+                       << ": " << hex(R2->Target.V) << "\n";
+        if (Best && Best->Target.V != R2->Target.V)
+          return; // two guesses, two values
+        if (!Best) {
+          Best = std::move(*R2);
+          Seeds = std::move(Sd);
+          Guessed = "assuming the path through " + hex(C.Insns[G.Def].Addr) +
+                    " and the store at " + hex(C.Insns[G.Store.Store].Addr) +
+                    " ran (it does when seeded so; another path from the "
+                    "branch at " + hex(C.Insns[R.Trace.back()].Addr) +
+                    " to that store could not be followed)";
+        }
+      }
+      if (!Best)
+        return;
+      R = std::move(*Best);
     }
-    Seeds = seedsFrom(P, C, Ahead, F.FrameLo, F.FrameHi);
-    for (auto It = Seeds.begin(); It != Seeds.end();) {
-      const uint64_t A = It->second.Slot;
-      It = slotWrittenLater(A) || (!Ahead8.count(A) &&
-                     mayStoreOnTheWay(C, R.Trace.back(), F.Target, A - F.FrameLo))
-               ? Seeds.erase(It)
-               : std::next(It);
-    }
-    if (Seeds.empty())
-      return;
-    R = Mc.run(S, F.Target, Reg, &First.LastWrite, Seeds);
-    if (debugEmulation())
-      llvm::errs() << "emu start " << hex(C.Insns[S].Addr)
-                   << " seeded before its unknown branch: "
-                   << (R.Reached ? "reached" : R.Fail) << "\n";
-    if (!R.Reached)
-      return;
   }
   R = seeded(Mc, S, First, std::move(R), Seeds);
   if (debugEmulation())
@@ -3482,7 +3703,11 @@ void Reexecutions::agree(const Run &R, size_t S,
     for (const auto &[Addr, Sd] : Slots)
       Taken += std::string(Taken.empty() ? "" : ", ") + slot(Addr) + " = " +
                std::to_string(Sd->SlotValue) + " (the path stores it at " +
-               hex(C.Insns[Sd->StoreInsn].Addr) + ")";
+               hex(C.Insns[Sd->StoreInsn].Addr) +
+               (Sd->Addend ? ", a register plus " +
+                                 std::to_string(static_cast<int64_t>(Sd->Addend))
+                           : std::string()) +
+               ")";
     if (!Taken.empty())
       Detail += ", with the core's " + Taken;
     if (UsedEntry)
@@ -3549,6 +3774,11 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (!X.Agreed && ReturnNesting == 0)
     for (size_t S : std::vector<size_t>(X.ResultRetry))
       X.tryStart(S, false, true);
+  // Last, starts stopped at a branch only some paths on from which store
+  // the register it depends on: with a guess of each such path.
+  if (!X.Agreed && ReturnNesting == 0)
+    for (size_t S : std::vector<size_t>(X.GuessRetry))
+      X.tryStart(S, false, false, true);
   if (X.Spent && !X.Agreed)
     return makeError("the re-execution budget of this diagnosis ({0} "
                      "instructions) ran out",
@@ -3560,8 +3790,10 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                      "the register known{0}",
                      X.Unknown.empty() ? std::string() : ": " + X.Unknown);
   // (A budget spent before every start ran leaves paths unexplored.)
-  const bool Unexplored =
-      X.someStopReaches() || X.Spent || !X.ReachedUnknown.empty();
+  const bool Unexplored = X.someStopReaches() || X.Spent ||
+                          !X.ReachedUnknown.empty() || !X.Guessed.empty();
+  if (!X.Guessed.empty())
+    X.Detail += ", " + X.Guessed;
   EmulationResult Res;
   Res.Value = *X.Agreed;
   Res.ReadsHeapOrGlobals = X.Heap;

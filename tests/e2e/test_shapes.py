@@ -139,6 +139,9 @@ NEEDS_HIGH = {
     "go1.24-default-trimprefix": "HasPrefix compiled as a call to runtime.memequal, its result computed "
                                  "from the bytes it compares; the path after it, stopped at a branch "
                                  "on that result, bounded by what the paths on from there may store",
+    "go1.24-default-lastsegment": "the counter's i+1 stored after an inlined search loop that every "
+                                  "path passes: the counter at the loop's branch is the slot's value "
+                                  "minus one",
 }
 NEEDS_SHOWN = {
     "go1.26-default-mapvalkey": "a key loaded from what a map read returned, looked up in the core",
@@ -157,6 +160,10 @@ NEEDS_SHOWN = {
                               "re-executed, the error paths not taken",
     "go1.26-default-fieldsplit": "strings.Fields(line)[1]: the text runs on in the line, but the "
                                  "headers the returned slice holds start at the key and give its length",
+    "go1.26-default-runekey": "a one-byte rune of a range over a string: the loop's index stored "
+                              "as i+1 only on the one-byte path (the other goes through "
+                              "runtime.decoderune); that path guessed and taken when seeded so (low)",
+    "go1.26-arm64-runekey": "arm64: the same guessed path; cmp writes only the flags",
 }
 
 
