@@ -631,10 +631,11 @@ Val Machine::load(const MemOperand &M, unsigned Size) {
     if (DeadFrom && B >= *DeadFrom && B < FrameHi)
       return unknown();
     // The core holds the byte's final value: wrong for a read that comes
-    // before a later write on the path.
+    // before a later write on the path (or the write of this same step: a
+    // read-modify-write such as incq [rsp+0x20] reads first).
     if (Later) {
       auto L = Later->find(B);
-      if (L != Later->end() && L->second > StepNo)
+      if (L != Later->end() && L->second >= StepNo)
         return unknown();
     }
     auto Byte = P.memory().readU8(B);
@@ -2996,6 +2997,13 @@ private:
   std::string slot(uint64_t Addr) const;
   std::string startWords(size_t S) const;
   std::optional<Val> calleeResult(size_t S, int R);
+  // Result register R of a call of the runtime's string conversion or
+  // concatenation Name, from its arguments (AtCall); Heap is set when
+  // that read memory as it is now.
+  std::optional<uint64_t>
+  conversionResult(llvm::StringRef Name, int R,
+                   const std::function<std::optional<uint64_t>(int)> &AtCall,
+                   bool &Heap) const;
   // Result register R of a call to map read entry point Name (described
   // by MF), with its arguments as the caller had them (AtCall): the
   // address of the key's element in the map as the core holds it (or of
@@ -3377,6 +3385,84 @@ std::optional<Val> Reexecutions::mapReadResult(
 // argument registers the caller had at that call (each re-executed in the
 // caller in turn). Only a callee that reaches its return without a call
 // of its own; its reads of the stack it did not write are unknown.
+std::optional<uint64_t> Reexecutions::conversionResult(
+    llvm::StringRef Name, int R,
+    const std::function<std::optional<uint64_t>(int)> &AtCall,
+    bool &Heap) const {
+  constexpr uint64_t TmpBuf = 32; // runtime.tmpStringBufSize
+  const auto Regs = P.arch().goIntArgRegs();
+  if (Regs.size() < 9)
+    return std::nullopt;
+  const bool WantPtr = R == static_cast<int>(Regs[0]);
+  if (!WantPtr && R != static_cast<int>(Regs[1]))
+    return std::nullopt;
+  auto Arg = [&](unsigned K) { return AtCall(static_cast<int>(Regs[K])); };
+  // The result's length, and the size rawstringtmp is asked for (the data
+  // pointer is the buffer when that fits it).
+  std::optional<uint64_t> Len, Asked;
+  std::optional<unsigned> Only; // concatenation: the one non-empty operand
+  if (Name == "runtime.slicebytetostring") {
+    // (buf *tmpBuf, ptr *byte, n int): one byte comes from staticuint64s.
+    Len = Arg(2);
+    if (!Len || (*Len < 2 && WantPtr))
+      return std::nullopt;
+    Asked = Len;
+  } else if (Name == "runtime.slicerunetostring") {
+    // (buf *tmpBuf, a []rune): each rune's UTF-8 length (an invalid one
+    // encodes as U+FFFD), read from the slice as the core holds it.
+    auto Ptr = Arg(1), N = Arg(2);
+    if (!Ptr || !N || *N > (1u << 16))
+      return std::nullopt;
+    auto B = P.memory().readBytes(*Ptr, *N * 4);
+    if (!B) {
+      llvm::consumeError(B.takeError());
+      return std::nullopt;
+    }
+    Heap = true;
+    uint64_t Size = 0;
+    for (uint64_t K = 0; K < *N; ++K) {
+      const int32_t Rn = static_cast<int32_t>(
+          (*B)[4 * K] | (*B)[4 * K + 1] << 8 | (*B)[4 * K + 2] << 16 |
+          static_cast<uint32_t>((*B)[4 * K + 3]) << 24);
+      Size += Rn < 0 ? 3 : Rn < 0x80 ? 1 : Rn < 0x800 ? 2
+            : (Rn >= 0xd800 && Rn <= 0xdfff) ? 3 : Rn < 0x10000 ? 3
+            : Rn <= 0x10ffff ? 4 : 3;
+    }
+    Len = Size;
+    Asked = Size + 3;
+  } else if (Name.consume_front("runtime.concatstring") && Name.size() == 1 &&
+             Name[0] >= '2' && Name[0] <= '4') {
+    // (buf *tmpBuf, a0, a1, ... string; concatstring5 does not fit the
+    // registers amd64 passes)
+    const unsigned N = static_cast<unsigned>(Name[0] - '0');
+    uint64_t Sum = 0, NonEmpty = 0;
+    for (unsigned K = 0; K < N; ++K) {
+      auto L = Arg(2 + 2 * K);
+      if (!L)
+        return std::nullopt;
+      Sum += *L;
+      if (*L) {
+        ++NonEmpty;
+        Only = K;
+      }
+    }
+    Len = Sum;
+    Asked = Sum;
+    if (NonEmpty != 1)
+      Only.reset();
+  } else {
+    return std::nullopt;
+  }
+  if (!WantPtr)
+    return Len;
+  if (Only) // one non-empty operand is returned as it is (when buf is set)
+    return std::nullopt;
+  auto Buf = Arg(0);
+  if (!Buf || !*Buf || *Asked > TmpBuf || !*Len)
+    return std::nullopt;
+  return *Buf;
+}
+
 std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
   auto Key = std::make_pair(S, R);
   auto Memo = Results.find(Key);
@@ -3486,6 +3572,22 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
                            " (computed from the bytes it compares, as the "
                            "core holds them)");
     return Out;
+  }
+  // The runtime's string conversions and concatenations allocate, but
+  // what they return is fixed by their arguments: the length always, the
+  // data pointer when the result fits the caller's stack buffer.
+  if (Fn->Entry == *Target) {
+    if (auto V = conversionResult(Fn->Name, R, AtCall, Heap)) {
+      Out = known(*V, Heap);
+      Results[Key] = Out;
+      Returns.emplace(S, "what " + Fn->Name + " returned at " + hex(Call.Addr) +
+                             " (its result's " +
+                             (R == static_cast<int>(P.arch().goIntArgRegs()[0])
+                                  ? "data pointer, the caller's stack buffer"
+                                  : "length") +
+                             ", from its arguments)");
+      return Out;
+    }
   }
   // A leaf worth following is small (a getter, a method value, a table
   // lookup): a large callee is not decoded to find out it calls.

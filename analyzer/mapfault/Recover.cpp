@@ -267,6 +267,11 @@ void FrameArgs::confirmByPointer(const ArgSpec &A,
       Saved = &C;
   if (!Saved)
     return;
+  // A pointer into the goroutine's stack (a conversion's buffer) is the
+  // same for every key the loop makes there: it confirms no length.
+  const FrameSpan Own = ownFrames();
+  if (Saved->Words[0] >= Own.Lo && Saved->Words[0] < Own.Hi)
+    return;
   for (Candidate &C : Out) {
     if (C.Src != Source::CallsiteDataflow || C.Conf != Confidence::Low ||
         C.Stale || C.Words.size() != 2 || C.Words[0] != Saved->Words[0])
@@ -513,6 +518,7 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // end.
   uint64_t Room = 0;
   std::string Where;
+  bool InStackBuf = false;
   auto Heap = P.heap();
   auto Obj = Heap ? (*Heap)->objectAt(Ptr) : Expected<HeapObject>(Heap.takeError());
   if (Obj) {
@@ -540,6 +546,7 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     Room = std::min(TmpBuf, Own.Hi - Ptr);
     Where = "the goroutine's stack (a conversion's " + std::to_string(TmpBuf) +
             "-byte buffer at most)";
+    InStackBuf = true;
   }
   constexpr uint64_t MaxRoom = 64 << 10;
   if (!Room || Room > MaxRoom)
@@ -693,6 +700,16 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
       C.Refuted += "; headers starting at the key's first byte disagree on "
                    "its length";
   }
+  // A conversion's stack buffer is reused by every conversion the loop
+  // makes there: an earlier, longer one leaves its bytes after the key (a
+  // scanner's token, string(runes[:k])). Only a header ending the key
+  // before the text does gives its length there (one as long as the text
+  // may be that earlier conversion's own).
+  if (InStackBuf && C.Words[1] == Len && C.Refuted.empty())
+    C.Refuted = "the text lies in a conversion's buffer in the goroutine's "
+                "stack, which each conversion there reuses: an earlier, "
+                "longer one's bytes may follow the key's, and no string "
+                "header gives its length";
   Out.push_back(std::move(C));
 }
 
