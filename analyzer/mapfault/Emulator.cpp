@@ -59,6 +59,7 @@ enum class Mn : uint8_t {
   other,
   i_add,
   i_and,
+  i_bt,
   i_cdqe,
   i_cmp,
   i_cqo,
@@ -106,6 +107,7 @@ Mn mnemonicKind(llvm::StringRef M) {
   return llvm::StringSwitch<Mn>(M)
       .Case("add", Mn::i_add)
       .Case("and", Mn::i_and)
+      .Case("bt", Mn::i_bt)
       .Case("cdqe", Mn::i_cdqe)
       .Case("cmp", Mn::i_cmp)
       .Case("cqo", Mn::i_cqo)
@@ -529,6 +531,9 @@ private:
   uint64_t EntrySP, FrameLo, FrameHi;
   // (mutable: reg() fills an entry register in the first time it is read)
   mutable std::array<Val, 32> Regs{};
+  // amd64's vector registers as 16-byte moves left them (a struct copied
+  // through xmm14): two 8-byte halves. Absent: unknown.
+  std::map<int, std::array<Val, 2>> Vec;
   mutable uint64_t Written = 0; // registers written (or asked for) this run
   const EntryRegisters *Entry = nullptr;
   uint64_t EntryRegs = 0; // which registers Entry may be asked for
@@ -735,7 +740,36 @@ std::optional<bool> Machine::amd64Move(const Amd64Insn &In, std::string &Fail) {
   }
   if (Op == Mn::i_movups || Op == Mn::i_movaps || Op == Mn::i_movdqu || Op == Mn::i_movq ||
       Op == Mn::i_movd) {
-    // Vector moves: only X15 (always zero in ABIInternal) stores are known.
+    // 16-byte moves carry both halves (a struct copied through a vector
+    // register); X15 is always zero in ABIInternal.
+    if (Op != Mn::i_movq && Op != Mn::i_movd && O.size() == 2 &&
+        O[0].Kind != OpKind::Imm && O[1].Kind != OpKind::Imm &&
+        (O[0].Kind != OpKind::Reg || O[0].Reg >= C.I.NumRegs) &&
+        (O[1].Kind != OpKind::Reg || O[1].Reg >= C.I.NumRegs)) {
+      auto High = [](MemOperand M) {
+        M.Disp += 8;
+        if (M.Absolute)
+          *M.Absolute += 8;
+        return M;
+      };
+      std::array<Val, 2> V = {unknown(), unknown()};
+      if (O[1].Kind == OpKind::Reg && O[1].Reg == C.I.ZeroVector) {
+        V = {known(0), known(0)};
+      } else if (O[1].Kind == OpKind::Reg) {
+        auto It = Vec.find(O[1].Reg);
+        if (It != Vec.end())
+          V = It->second;
+      } else {
+        V = {load(O[1].Mem, 8), load(High(O[1].Mem), 8)};
+      }
+      if (O[0].Kind == OpKind::Mem) {
+        store(O[0].Mem, 8, V[0], -1);
+        store(High(O[0].Mem), 8, V[1], -1);
+      } else {
+        Vec[O[0].Reg] = V;
+      }
+      return true;
+    }
     if (O.size() == 2 && O[0].Kind == OpKind::Mem)
       store(O[0].Mem, amd64Size(In, 0), O[1].Reg == C.I.ZeroVector ? known(0) : unknown(), -1);
     else if (O.size() == 2 && O[0].Kind == OpKind::Reg && O[0].Reg < 16)
@@ -779,6 +813,16 @@ std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
       write(O[0], combine(true, R, A, B));
     return true;
   };
+  // bt: the carry is the bit (the other flags are undefined). Kept as a
+  // subtraction whose borrow is that bit: 0 - 1 when set, 1 - 0 when not.
+  if (Op == Mn::i_bt && O.size() == 2 && O[0].Kind == OpKind::Reg) {
+    const unsigned S = amd64Size(In, 0);
+    Val A = read(O[0]), N = read(O[1]);
+    const bool Bit = (A.V >> (N.V & (8 * S - 1))) & 1;
+    F = {A.Known && N.Known, Bit ? ~0ull : 1, Bit ? 0u : 1u, Bit ? 1u : 0u,
+         S, FlagState::Sub, A.Heap || N.Heap};
+    return true;
+  }
   if (O.size() == 2) {
     if (Op == Mn::i_add) return Alu([](uint64_t a, uint64_t b) { return a + b; }, FlagState::Add, true);
     if (Op == Mn::i_sub) return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, true);
@@ -1062,6 +1106,12 @@ bool Machine::step(const Instruction &I, std::string &Fail, size_t &Next,
   Jumped = false;
   const Amd64Insn In{I, I.Mnemonic,
                      C.Kinds[static_cast<size_t>(&I - C.Insns.data())], I.Ops};
+  // (A vector register any instruction writes is unknown unless a move
+  // below sets it.)
+  if (!Vec.empty())
+    for (int W : I.RegsWritten)
+      if (W >= C.I.NumRegs)
+        Vec.erase(W);
   if (auto R = amd64Move(In, Fail))
     return *R;
   if (auto R = amd64Alu(In))
@@ -1572,6 +1622,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
   Cur = &R;
   Later = LaterWrites;
   Regs = {};
+  Vec.clear();
   F = {};
   Overlay.clear();
   PathHeap = false;
@@ -1728,6 +1779,7 @@ Machine::Reach Machine::mayReach(size_t Start, size_t Target,
   Later = nullptr;
   Exploring = true;
   Regs = {};
+  Vec.clear();
   F = {};
   Overlay.clear();
   auto Fn = P.pclntab().findFunc(C.Insns[Start].Addr);
@@ -1830,6 +1882,7 @@ Machine::returnAll(uint64_t Want, std::string &Why, size_t &Steps) {
   Later = nullptr;
   Exploring = true;
   Regs = {};
+  Vec.clear();
   F = {};
   Overlay = InitialOverlay;
   PathHeap = false;

@@ -674,17 +674,24 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
                                 " bytes before") +
            ")";
   };
-  if (Longer && Starts.size() == 1 && Starts.begin()->first <= C.Words[1]) {
+  // (Without a longer string around it, a header as long as the text may
+  // be that of a string the key is a prefix of: a strings.Cut result.)
+  if (Starts.size() == 1 && (Longer ? Starts.begin()->first <= C.Words[1]
+                                    : Starts.begin()->first < C.Words[1])) {
     const auto &[N, At] = *Starts.begin();
+    const std::string Text = std::to_string(C.Words[1]);
     C.Words[1] = N;
     C.Detail = "the data pointer is this call's (the spill slot at " +
                hex(Half->Slot) + "); its length is in no copy the call "
-               "made, and the text there is part of a longer string (" +
-               Covering(*Longer) + "), but every string header in Go "
-               "values that starts at the key's first byte (at " +
-               addressList(At) + "; such as the slice a strings.Fields or "
-               "Split returned) gives " + std::to_string(N) +
-               " bytes: the key is taken as that piece";
+               "made, and the text there runs " + Text + " bytes" +
+               (Longer ? " and is part of a longer string (" +
+                             Covering(*Longer) + ")"
+                       : "") +
+               ", but every string header in Go values that starts at the "
+               "key's first byte (at " + addressList(At) + "; such as the "
+               "slice a strings.Fields, Split or a CSV reader returned) "
+               "gives " + std::to_string(N) + " bytes: the key is taken as "
+               "that piece";
   } else if (Longer || !Starts.empty()) {
     HeaderRef H;
     if (Longer) {
@@ -702,14 +709,14 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   }
   // A conversion's stack buffer is reused by every conversion the loop
   // makes there: an earlier, longer one leaves its bytes after the key (a
-  // scanner's token, string(runes[:k])). Only a header ending the key
-  // before the text does gives its length there (one as long as the text
-  // may be that earlier conversion's own).
-  if (InStackBuf && C.Words[1] == Len && C.Refuted.empty())
+  // scanner's token, string(runes[:k])), and every one of them returns
+  // the same data pointer, so a header left below the frame may be any
+  // earlier one's (go1.27 userkey: "org6/u" for "org6/user15").
+  if (InStackBuf && C.Refuted.empty())
     C.Refuted = "the text lies in a conversion's buffer in the goroutine's "
                 "stack, which each conversion there reuses: an earlier, "
-                "longer one's bytes may follow the key's, and no string "
-                "header gives its length";
+                "longer one's bytes may follow the key's, and any earlier "
+                "one's header has the same data pointer";
   Out.push_back(std::move(C));
 }
 
