@@ -2006,6 +2006,7 @@ Machine::returnAll(uint64_t Want, std::string &Why, size_t &Steps) {
 
 bool Machine::callInReturnRun(const Instruction &I, size_t &Steps,
                               std::string &Why) {
+  Vec.clear(); // a call may change every vector register but X15
   if (!I.Target)
     return Why = "calls through a register at " + hex(I.Addr), false;
   auto Fn = P.pclntab().findFunc(*I.Target);
