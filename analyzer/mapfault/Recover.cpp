@@ -622,9 +622,9 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   //
   // One exception: when Go values hold headers that start exactly at the
   // key's data pointer, and all of them give the same length within the
-  // text, the key is that piece of the longer string (strings.Fields and
-  // Split store each field's header in the slice they return; the map
-  // call's own copy of the length is lost).
+  // text, the key is that piece of the longer string (strings.Fields,
+  // Split and csv.Reader.Read store each field's header in the slice they
+  // return; the map call's own copy of the length is lost).
   const uint64_t StackLo = Own.Lo >= (4u << 10) ? Own.Lo - (4u << 10) : 0,
                  StackHi = Own.Hi;
   constexpr uint64_t MaxBack = 64 << 10, MaxLen = 1 << 20;
@@ -711,7 +711,7 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // makes there: an earlier, longer one leaves its bytes after the key (a
   // scanner's token, string(runes[:k])), and every one of them returns
   // the same data pointer, so a header left below the frame may be any
-  // earlier one's (go1.27 userkey: "org6/u" for "org6/user15").
+  // earlier one's (a 6-byte one ending an 11-byte concatenation's key).
   if (InStackBuf && C.Refuted.empty())
     C.Refuted = "the text lies in a conversion's buffer in the goroutine's "
                 "stack, which each conversion there reuses: an earlier, "
