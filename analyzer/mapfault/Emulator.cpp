@@ -2815,6 +2815,30 @@ std::optional<std::pair<int, uint64_t>> regPlusConst(const Code &C,
   return std::nullopt;
 }
 
+// The plain register stores to frame slots (slotStore) among the
+// instructions reachable from From without passing Target, when Target is
+// reached: each one's instruction index, register and slot offset, in
+// instruction order.
+struct SlotStoreAt {
+  size_t X;
+  int Reg;
+  uint64_t Off;
+};
+std::vector<SlotStoreAt> slotStoresAhead(const Code &C, size_t From,
+                                         size_t Target) {
+  std::vector<SlotStoreAt> Out;
+  std::set<size_t> All;
+  if (!reachable(C, From, std::nullopt, Target, All) || !All.count(Target))
+    return Out;
+  for (size_t X : All) {
+    if (X == From || X == Target)
+      continue;
+    if (auto St = slotStore(C, C.Insns[X]))
+      Out.push_back({X, St->first, St->second});
+  }
+  return Out;
+}
+
 struct StoreAhead {
   int Reg;         // the register at From
   uint64_t Off;    // the slot
@@ -2833,16 +2857,7 @@ std::vector<StoreAhead> storesAhead(const Code &C, size_t From, size_t Target) {
     return reachable(C, Start, Stop, Target, Seen);
   };
   std::vector<StoreAhead> Out;
-  std::set<size_t> All;
-  if (!Reach(From, std::nullopt, All) || !All.count(Target))
-    return Out;
-  for (size_t X : All) {
-    if (X == From || X == Target)
-      continue;
-    auto St = slotStore(C, C.Insns[X]);
-    if (!St)
-      continue;
-    const auto [SReg, Off] = *St;
+  for (const auto &[X, SReg, Off] : slotStoresAhead(C, From, Target)) {
     // Every path from From to Target passes X, and the slot is not stored
     // to on the way there ...
     std::set<size_t> Before;
@@ -2905,24 +2920,12 @@ struct GuessAhead {
   int Stored; // the register the store stores
 };
 std::vector<GuessAhead> guessesAhead(const Code &C, size_t From, size_t Target) {
-  auto Reach = [&](size_t Start, std::optional<size_t> Stop, std::set<size_t> &Seen) {
-    return reachable(C, Start, Stop, Target, Seen);
-  };
   std::vector<GuessAhead> Out;
-  std::set<size_t> All;
-  if (!Reach(From, std::nullopt, All) || !All.count(Target))
-    return Out;
-  for (size_t X : All) {
-    if (X == From || X == Target)
-      continue;
-    auto St = slotStore(C, C.Insns[X]);
-    if (!St)
-      continue;
-    const auto [SReg, Off] = *St;
+  for (const auto &[X, SReg, Off] : slotStoresAhead(C, From, Target)) {
     if (mayStoreOnTheWay(C, X, Target, Off))
       continue;
     std::set<size_t> Before;
-    if (!Reach(From, X, Before))
+    if (!reachable(C, From, X, Target, Before))
       continue;
     for (size_t D : Before) {
       if (D == From || !C.Insns[D].writes(SReg))

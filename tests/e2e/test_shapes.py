@@ -112,6 +112,14 @@ def test_shapes_key_rates():
     assert shown >= 0.95 * total, (shown, total, misses)
 
 
+def committed_case(name):
+    """The named case's directory and truth; the case must be committed."""
+    found = [c for c in CASES if c[0] == name]
+    assert found, "case %s is not in the shapes corpus" % name
+    _, case_dir, truth = found[0]
+    return case_dir, truth
+
+
 # One case per way of recovering a key that only some shapes need: each
 # must keep giving its key (at high, or shown at all for the "low" ones),
 # so that a change breaking one way fails here even while the rates above
@@ -206,9 +214,7 @@ STACK_BUFFER_KEYS = ["go1.24-default-scannerkey", "go1.26-default-strconcat",
 
 @pytest.mark.parametrize("name", STACK_BUFFER_KEYS)
 def test_stack_buffer_text_is_not_guessed(name):
-    found = [c for c in CASES if c[0] == name]
-    assert found, "case %s is not in the shapes corpus" % name
-    _, case_dir, truth = found[0]
+    case_dir, truth = committed_case(name)
     r = json.loads(analyze(case_dir).stdout)
     k = r["key"]
     assert k is None or same_key(k, truth["key"]), k
@@ -221,18 +227,14 @@ def test_stack_buffer_text_is_not_guessed(name):
 
 @pytest.mark.parametrize("name", WRITTEN_AFTER_THE_CALL)
 def test_no_wrong_key_from_a_slot_written_after_the_call(name):
-    found = [c for c in CASES if c[0] == name]
-    assert found, "case %s is not in the shapes corpus" % name
-    _, case_dir, truth = found[0]
+    case_dir, truth = committed_case(name)
     k = json.loads(analyze(case_dir).stdout)["key"]
     assert k is None or k["provenance"].get("stale") or same_key(k, truth["key"]), k
 
 
 @pytest.mark.parametrize("name", SUBSTRING_KEYS)
 def test_substring_key_is_not_guessed(name):
-    found = [c for c in CASES if c[0] == name]
-    assert found, "case %s is not in the shapes corpus" % name
-    _, case_dir, truth = found[0]
+    case_dir, truth = committed_case(name)
     r = json.loads(analyze(case_dir).stdout)
     k = r["key"]
     assert k is None or same_key(k, truth["key"]), k
@@ -246,9 +248,7 @@ def test_substring_key_is_not_guessed(name):
 
 @pytest.mark.parametrize("name", sorted(NEEDS_HIGH) + sorted(NEEDS_SHOWN))
 def test_shape_way_of_recovery(name):
-    found = [c for c in CASES if c[0] == name]
-    assert found, "case %s is not in the shapes corpus" % name
-    _, case_dir, truth = found[0]
+    case_dir, truth = committed_case(name)
     k = json.loads(analyze(case_dir).stdout)["key"]
     why = NEEDS_HIGH.get(name) or NEEDS_SHOWN[name]
     assert k is not None and not k["provenance"].get("stale") and same_key(k, truth["key"]), (why, k)
