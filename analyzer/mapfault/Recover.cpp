@@ -661,9 +661,14 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     }
     if (textPrefix(*Text) != Text->size())
       continue;
-    if (H.Data == Ptr)
+    // (A header below the caller's frame is an earlier call's, dead: a
+    // one-byte compare or the line a reader returned before it was
+    // trimmed. It may still show the key lies in a longer string.)
+    const bool Dead = OnStack && User < St.Frames.size() &&
+                      H.At < St.Frames[User].SP;
+    if (H.Data == Ptr && !Dead)
       Starts[H.Len].push_back(H.At);
-    else if (!Longer)
+    else if (H.Data != Ptr && !Longer)
       Longer = H;
   }
   auto Covering = [&](const HeaderRef &H) {
