@@ -292,7 +292,13 @@ struct Run {
   std::vector<StoreRec> Stores;
   std::map<uint64_t, size_t> LastWrite; // byte address -> last step writing it
   bool UnknownStore = false; // stored through a pointer it did not know
+  // Branches on an unknown condition decided because only one way could
+  // reach the call without passing another.
+  size_t Pruned = 0;
 };
+
+bool reachable(const Code &C, size_t Start, std::optional<size_t> Stop,
+               size_t Target, std::set<size_t> &Seen);
 
 class Machine {
 public:
@@ -315,6 +321,10 @@ public:
         EntryRegs |= 1ull << R;
   }
   bool usedEntryRegisters() const { return UsedEntry; }
+
+  // A branch on an unknown condition takes the only way from which the
+  // call run() runs to can be reached without passing another call.
+  void setPrune(bool On) { Prune = On; }
 
   // Runs that start right after a call take the registers that call
   // returned (Go's results come back in the argument registers) from
@@ -578,6 +588,10 @@ private:
   // instead of failing.
   bool Exploring = false;
   std::optional<size_t> ForkTo;
+  // The call run() runs to: a branch on an unknown condition takes the
+  // only way that can reach it without passing a call.
+  std::optional<size_t> RunTarget;
+  bool Prune = false;
   bool PathHeap = false; // a branch was decided on memory others may change
 
   // What every path of a return run that returned left: the registers
@@ -1236,6 +1250,26 @@ bool Machine::condBranch(const Instruction &I, std::optional<bool> Cd,
     ForkTo = It->second; // fall through now, the target later
     return true;
   }
+  if (!Cd && Prune && RunTarget && !StopAtRet) {
+    // A run starts right after the last call before the one it runs to,
+    // so the path it follows passes no call: a way from which the target
+    // cannot be reached without one was not taken (an error check whose
+    // other way allocates, logs or loops back to the call before).
+    auto It = C.Index.find(I.Target.value_or(~0ull));
+    if (It != C.Index.end()) {
+      auto Reaches = [&](size_t From) {
+        std::set<size_t> Seen;
+        return From == *RunTarget ||
+               (reachable(C, From, std::nullopt, *RunTarget, Seen) &&
+                Seen.count(*RunTarget));
+      };
+      const bool Taken = Reaches(It->second), Falls = Reaches(Idx + 1);
+      if (Taken != Falls) {
+        ++Cur->Pruned;
+        Cd = Taken;
+      }
+    }
+  }
   if (!Cd)
     return Fail = "branch on an unknown condition at " + hex(I.Addr), false;
   PathHeap |= Heap;
@@ -1620,6 +1654,7 @@ Run Machine::run(size_t Start, size_t Target, int Reg,
                  const std::map<size_t, Seed> &Seeds) {
   Run R;
   Cur = &R;
+  RunTarget = Target;
   Later = LaterWrites;
   Regs = {};
   Vec.clear();
@@ -3036,11 +3071,18 @@ public:
   // guess that gave the value assumed, in words.
   std::vector<size_t> GuessRetry;
   std::string Guessed;
+  // Starts stopped at a branch on an unknown condition: to try again,
+  // last, taking at such a branch the only way that reaches the call
+  // without another call (Prune), and how many branches that decided.
+  std::vector<size_t> PruneRetry;
+  bool Prune = false;
+  size_t Pruned = 0;
 
 private:
   Machine machine() const {
     Machine M(P, C, F.EntrySP, F.FrameLo, F.FrameHi);
     M.setCallerOwnsFrom(F.CallerOwnsFrom);
+    M.setPrune(Prune);
     if (WrittenLater)
       M.setWrittenLater(WrittenLater, LaterKnown);
     return M;
@@ -3143,6 +3185,9 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults,
       !llvm::StringRef(First.Fail).startswith("leaves the function"))
     ToExplore.push_back(S);
   if (!First.Reached) {
+    if (!Prune && !WithEntry && !WithResults && !Guess &&
+        llvm::StringRef(First.Fail).startswith("branch on an unknown condition"))
+      PruneRetry.push_back(S);
     // A branch on what the call before the start returned (an ok result):
     // worth a retry with that call's results. Its path is not whole, so
     // the callee will find the whole caller frame unknown.
@@ -3871,6 +3916,10 @@ void Reexecutions::agree(const Run &R, size_t S,
       Detail += ", with the core's " + Taken;
     if (UsedEntry)
       Detail += ", with registers as its caller passed them";
+    if (R.Pruned)
+      Detail += ", taking at " + std::to_string(R.Pruned) + " branch" +
+                (R.Pruned == 1 ? "" : "es") + " on what it did not know the "
+                "only way that reaches the call without another call";
   }
   Heap |= R.Target.Heap;
 }
@@ -3938,6 +3987,17 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (!X.Agreed && ReturnNesting == 0)
     for (size_t S : std::vector<size_t>(X.GuessRetry))
       X.tryStart(S, false, false, true);
+  // Then starts stopped at a branch on an unknown condition, taking the
+  // only way on that can reach the call without another call (the error
+  // check after a call, whose other way allocates or loops back).
+  if (!X.Agreed && !X.Conflict && !X.PruneRetry.empty()) {
+    X.Prune = true;
+    for (size_t S : std::vector<size_t>(X.PruneRetry))
+      X.tryStart(S, false);
+    if (!X.Agreed && !X.Conflict && ReturnNesting == 0)
+      for (size_t S : std::vector<size_t>(X.PruneRetry))
+        X.tryStart(S, false, true);
+  }
   if (X.Spent && !X.Agreed)
     return makeError("the re-execution budget of this diagnosis ({0} "
                      "instructions) ran out",
