@@ -3020,9 +3020,10 @@ public:
   Reexecutions(const GoProgram &P, const Code &C, const CallFrame &F,
                int Reg, const EntryRegisters &Entry, StepBudget *Budget,
                const std::map<uint64_t, size_t> *WrittenLater = nullptr,
-               const std::map<uint64_t, uint8_t> *LaterKnown = nullptr)
+               const std::map<uint64_t, uint8_t> *LaterKnown = nullptr,
+               const StringResultHint *Hint = nullptr)
       : P(P), C(C), F(F), Reg(Reg), Entry(Entry), Budget(Budget),
-        WrittenLater(WrittenLater), LaterKnown(LaterKnown) {
+        WrittenLater(WrittenLater), LaterKnown(LaterKnown), Hint(Hint) {
     for (unsigned R : P.arch().goIntArgRegs())
       Passed.push_back(static_cast<int>(R));
     Passed.push_back(static_cast<int>(P.arch().goClosureContextReg()));
@@ -3075,6 +3076,7 @@ public:
   // last, taking at such a branch the only way that reaches the call
   // without another call (Prune), and how many branches that decided.
   std::vector<size_t> PruneRetry;
+  std::set<size_t> UsedHint; // starts whose callee's result was the hint
   bool Prune = false;
   size_t Pruned = 0;
 
@@ -3113,6 +3115,12 @@ private:
                 const std::function<std::optional<uint64_t>(int)> &AtCall);
   std::map<std::pair<size_t, int>, std::optional<Val>> Results;
   std::map<size_t, std::string> Returns; // start -> what the callee gave
+  // Result register R of the call before start S as the hint supposes it
+  // (emulateRegisterAtCall's Hint), when nothing else tells.
+  std::optional<Val> hintedResult(size_t S, int R);
+public:
+  bool Hinted = false; // a value found took the hint
+private:
   // What the caller's path from a start did to its frame, kept for a retry
   // with the results of the call before the start.
   struct PathAfterCall {
@@ -3148,6 +3156,7 @@ private:
   StepBudget *Budget;
   const std::map<uint64_t, size_t> *WrittenLater;
   const std::map<uint64_t, uint8_t> *LaterKnown;
+  const StringResultHint *Hint;
   std::vector<int> Passed;
   // Each start and each re-run asks again: ask the caller's caller once.
   std::map<int, std::optional<uint64_t>> Asked;
@@ -3176,7 +3185,12 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults,
   } Charged{*this, Mc};
   if (WithEntry)
     Mc.setEntryRegisters(&Memo, Passed);
-  Machine::Results Returned = [this, S](int R) { return calleeResult(S, R); };
+  Machine::Results Returned = [this, S](int R) {
+    auto V = calleeResult(S, R);
+    if (!V && Hint)
+      V = hintedResult(S, R);
+    return V;
+  };
   if (WithResults)
     Mc.setStartResults(&Returned, Passed);
   Run First = Mc.run(S, F.Target, Reg, nullptr, {});
@@ -3374,11 +3388,43 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults,
   }
   ReachedUnknown.erase(S);
   agree(R, S, Seeds, Mc.usedEntryRegisters());
+  if (UsedHint.count(S) && Mc.usedStartResults())
+    Hinted = true;
   if (Mc.usedStartResults() && Detail.find(" returned at ") == std::string::npos) {
     auto It = Returns.find(S);
     if (It != Returns.end())
       Detail += ", taking " + It->second;
   }
+}
+
+std::optional<Val> Reexecutions::hintedResult(size_t S, int R) {
+  const auto Regs = P.arch().goIntArgRegs();
+  if (Regs.size() < 2)
+    return std::nullopt;
+  const bool Data = R == static_cast<int>(Regs[0]);
+  if (!Data && R != static_cast<int>(Regs[1]))
+    return std::nullopt;
+  // Not a call of the runtime's (a comparison, an allocation): the ones
+  // that make strings are computed above, from their arguments.
+  const Instruction &Call = C.Insns[S - 1];
+  if (!Call.Target)
+    return std::nullopt;
+  auto Fn = P.pclntab().findFunc(*Call.Target);
+  if (!Fn) {
+    llvm::consumeError(Fn.takeError());
+    return std::nullopt;
+  }
+  llvm::StringRef Name = Fn->Name;
+  if (Fn->Entry != *Call.Target || Name.startswith("runtime.") ||
+      Name.startswith("internal/"))
+    return std::nullopt;
+  if (debugEmulation())
+    llvm::errs() << "emu hint for " << Name << " at " << hex(Call.Addr) << "\n";
+  if (!Returns.count(S))
+    Returns.emplace(S, "as what the call at " + hex(C.Insns[S - 1].Addr) +
+                           " returned the string " + Hint->Why);
+  UsedHint.insert(S);
+  return known(Data ? Hint->Data : Hint->Len, true);
 }
 
 std::optional<Val> Reexecutions::mapReadResult(
@@ -3583,9 +3629,12 @@ std::optional<Val> Reexecutions::calleeResult(size_t S, int R) {
     if (!After.WritesKnown)
       return std::nullopt;
     ReturnDepth Guard;
+    // (The hint too: the call that made the key may come before this
+    // one, whose arguments are computed from what that call returned.)
     auto E = emulateRegisterAtCall(P, RetPC, F.FrameLo, A, nullptr, Budget,
                                    &After.Writes,
-                                   After.Partial ? nullptr : &After.Known);
+                                   After.Partial ? nullptr : &After.Known,
+                                   Hint);
     if (!E) {
       if (debugEmulation())
         llvm::errs() << "emu callee arg " << A << ": " << llvm::toString(E.takeError()) << "\n";
@@ -3951,7 +4000,8 @@ Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                       int Reg, const EntryRegisters &Entry, StepBudget *Budget,
                       const std::map<uint64_t, size_t> *WrittenLater,
-                      const std::map<uint64_t, uint8_t> *LaterKnown) {
+                      const std::map<uint64_t, uint8_t> *LaterKnown,
+                      const StringResultHint *Hint) {
   if (Budget && Budget->Left == 0)
     return makeError("the re-execution budget of this diagnosis ({0} "
                      "instructions) is spent",
@@ -3970,7 +4020,8 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   auto F = callFrame(P, *C, ReturnPC, CallerSP);
   if (!F)
     return F.takeError();
-  Reexecutions X(P, *C, *F, Reg, Entry, Budget, WrittenLater, LaterKnown);
+  Reexecutions X(P, *C, *F, Reg, Entry, Budget, WrittenLater, LaterKnown,
+                 Hint);
   for (size_t S : C->Starts)
     X.tryStart(S, false);
   // (Asking the caller's caller costs a re-execution there: only when
@@ -3978,8 +4029,11 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
   if (!X.Agreed)
     for (size_t S : std::vector<size_t>(X.EntryRetry))
       X.tryStart(S, true);
-  // Then with what the call before a start returned (the callee re-run).
-  if (!X.Agreed && ReturnNesting == 0)
+  // Then with what the call before a start returned (the callee re-run;
+  // inside a callee's argument, only to take the hint: the call that
+  // made the key may come before the one the argument is for).
+  const bool Results = ReturnNesting == 0 || (Hint && ReturnNesting == 1);
+  if (!X.Agreed && Results)
     for (size_t S : std::vector<size_t>(X.ResultRetry))
       X.tryStart(S, false, true);
   // Last, starts stopped at a branch only some paths on from which store
@@ -3994,7 +4048,7 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
     X.Prune = true;
     for (size_t S : std::vector<size_t>(X.PruneRetry))
       X.tryStart(S, false);
-    if (!X.Agreed && !X.Conflict && ReturnNesting == 0)
+    if (!X.Agreed && !X.Conflict && Results)
       for (size_t S : std::vector<size_t>(X.PruneRetry))
         X.tryStart(S, false, true);
   }
@@ -4010,7 +4064,8 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                      X.Unknown.empty() ? std::string() : ": " + X.Unknown);
   // (A budget spent before every start ran leaves paths unexplored.)
   const bool Unexplored = X.someStopReaches() || X.Spent ||
-                          !X.ReachedUnknown.empty() || !X.Guessed.empty();
+                          !X.ReachedUnknown.empty() || !X.Guessed.empty() ||
+                          X.Hinted;
   if (!X.Guessed.empty())
     X.Detail += ", " + X.Guessed;
   EmulationResult Res;

@@ -94,12 +94,22 @@ struct StepBudget {
 // LaterKnown: of those bytes, the ones whose value at the call the later
 // path proves (it loaded them before storing there, and what it stored is
 // in the core).
+// Hint: when nothing else tells what the call before a run's start
+// returned, and that call is not one of the runtime's, take it to have
+// returned this string (its data pointer and length in the first two
+// result registers), also in the re-executions for the arguments of the
+// calls after it; a value found so is uncertain.
+struct StringResultHint {
+  uint64_t Data = 0, Len = 0;
+  std::string Why; // where the string was seen, in words
+};
 Expected<EmulationResult>
 emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
                       int Reg, const EntryRegisters &Entry = nullptr,
                       StepBudget *Budget = nullptr,
                       const std::map<uint64_t, size_t> *WrittenLater = nullptr,
-                      const std::map<uint64_t, uint8_t> *LaterKnown = nullptr);
+                      const std::map<uint64_t, uint8_t> *LaterKnown = nullptr,
+                      const StringResultHint *Hint = nullptr);
 
 // Re-executions already done for one program, by (return PC, caller SP,
 // register): one diagnosis asks for the same register of the same frame

@@ -681,8 +681,10 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   };
   // (Without a longer string around it, a header as long as the text may
   // be that of a string the key is a prefix of: a strings.Cut result.)
+  bool Piece = false;
   if (Starts.size() == 1 && (Longer ? Starts.begin()->first <= C.Words[1]
                                     : Starts.begin()->first < C.Words[1])) {
+    Piece = true;
     const auto &[N, At] = *Starts.begin();
     const std::string Text = std::to_string(C.Words[1]);
     C.Words[1] = N;
@@ -722,7 +724,58 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
                 "stack, which each conversion there reuses: an earlier, "
                 "longer one's bytes may follow the key's, and any earlier "
                 "one's header has the same data pointer";
+  // The string taken so far is likely what the call that made the key
+  // returned (a header left below the frame often is that call's); the
+  // caller may still have cut it before the map call (a line's newline
+  // trimmed). Re-executed taking the string as what the last call before
+  // the map call that is not the runtime's returned (the runtime's
+  // comparisons and conversions are computed): the length the caller
+  // passes, when the data pointer it passes is the key's.
+  if (C.Refuted.empty() && !Piece) {
+    const uint64_t Len = C.Words[1];
+    auto D = Dead.find(Len);
+    const std::string Seen =
+        D != Dead.end() ? "the header left below the frame at " +
+                              addressList(D->second) + " gives"
+                        : "the text there gives";
+    if (auto N = passedOn(A, Ptr, Len, Seen); N && *N != Len) {
+      C.Detail += "; the caller, re-executed taking its last call before "
+                  "the map call that is not one of the runtime's (the one "
+                  "that made the key) to have returned these " +
+                  std::to_string(Len) + " bytes, passes the first " +
+                  std::to_string(*N) + ": the key is taken as those";
+      C.Words[1] = *N;
+    }
+  }
   Out.push_back(std::move(C));
+}
+
+std::optional<uint64_t> FrameArgs::passedOn(const ArgSpec &A, uint64_t Data,
+                                            uint64_t Len,
+                                            const std::string &Seen) const {
+  const StackFrame *Cl = caller();
+  auto Regs = argRegisters(P.arch(), A);
+  if (!Cl || !Regs || Regs->size() != 2 || !Cl->Go || Cl->Exact)
+    return std::nullopt;
+  StringResultHint Hint;
+  Hint.Data = Data;
+  Hint.Len = Len;
+  Hint.Why = "of " + std::to_string(Len) + " bytes at " + hex(Data) +
+             " that " + Seen;
+  StepBudget *Budget = Emu ? &Emu->budget() : nullptr;
+  std::optional<uint64_t> Words[2];
+  for (size_t K = 0; K < 2; ++K) {
+    auto E = emulateRegisterAtCall(P, Cl->PC, Cl->SP, (*Regs)[K], nullptr,
+                                   Budget, nullptr, nullptr, &Hint);
+    if (!E) {
+      llvm::consumeError(E.takeError());
+      return std::nullopt;
+    }
+    Words[K] = E->Value;
+  }
+  if (*Words[0] != Data || !*Words[1] || *Words[1] > Len)
+    return std::nullopt;
+  return Words[1];
 }
 
 std::optional<std::pair<uint64_t, Confidence>>

@@ -122,6 +122,13 @@ private:
   deadHeaders(uint64_t Ptr, uint64_t MaxLen, size_t User,
               const std::vector<std::pair<uint64_t, uint64_t>> &Skip,
               const FrameSpan &Own) const;
+  // The length of the string argument A the caller passes, re-executed
+  // from after the call before the map call taking that call to have
+  // returned the string (Data, Len) that Seen says where it was seen;
+  // only when the data pointer it passes is Data and the length is within
+  // Len.
+  std::optional<uint64_t> passedOn(const ArgSpec &A, uint64_t Data,
+                                   uint64_t Len, const std::string &Seen) const;
   // A string that the caller's code gives at low confidence (read from
   // memory as it is now, or by a path that may not be the one that ran)
   // whose data pointer is the one the spill slot holds for sure: high.
