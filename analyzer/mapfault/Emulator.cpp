@@ -60,6 +60,11 @@ enum class Mn : uint8_t {
   i_add,
   i_and,
   i_bt,
+  i_bsf,
+  i_bsr,
+  i_lzcnt,
+  i_popcnt,
+  i_tzcnt,
   i_cdqe,
   i_cmp,
   i_cqo,
@@ -108,6 +113,11 @@ Mn mnemonicKind(llvm::StringRef M) {
       .Case("add", Mn::i_add)
       .Case("and", Mn::i_and)
       .Case("bt", Mn::i_bt)
+      .Case("bsf", Mn::i_bsf)
+      .Case("bsr", Mn::i_bsr)
+      .Case("lzcnt", Mn::i_lzcnt)
+      .Case("popcnt", Mn::i_popcnt)
+      .Case("tzcnt", Mn::i_tzcnt)
       .Case("cdqe", Mn::i_cdqe)
       .Case("cmp", Mn::i_cmp)
       .Case("cqo", Mn::i_cqo)
@@ -837,6 +847,43 @@ std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
          S, FlagState::Sub, A.Heap || N.Heap};
     return true;
   }
+  // Bit counts (math/bits: OnesCount, Len, LeadingZeros, TrailingZeros).
+  // bsf/bsr and popcnt set the zero flag when the source is 0 (kept as a
+  // logic result equal to the source; bsf/bsr leave the destination as it
+  // was then, as AMD documents and Go's code relies on only through a
+  // cmov); lzcnt/tzcnt set the carry when the source is 0 and the zero
+  // flag when the count is (kept as a subtraction: 0 - 1, 1 - 1, 1 - 0).
+  if ((Op == Mn::i_popcnt || Op == Mn::i_bsf || Op == Mn::i_bsr ||
+       Op == Mn::i_lzcnt || Op == Mn::i_tzcnt) &&
+      O.size() == 2 && O[0].Kind == OpKind::Reg) {
+    const unsigned S = amd64Size(In, 0);
+    const unsigned Bits = 8 * S;
+    const Val Src = read(O[1]);
+    const uint64_t X = Src.V & mask(S);
+    Val Dst = read(O[0]);
+    uint64_t R = 0;
+    if (Op == Mn::i_popcnt) {
+      R = static_cast<uint64_t>(__builtin_popcountll(X));
+    } else if (Op == Mn::i_bsf || Op == Mn::i_bsr) {
+      if (X)
+        R = Op == Mn::i_bsf ? static_cast<uint64_t>(__builtin_ctzll(X))
+                            : static_cast<uint64_t>(63 - __builtin_clzll(X));
+    } else if (Op == Mn::i_lzcnt) {
+      R = X ? static_cast<uint64_t>(__builtin_clzll(X)) - (64 - Bits) : Bits;
+    } else {
+      R = X ? static_cast<uint64_t>(__builtin_ctzll(X)) : Bits;
+    }
+    if (Op == Mn::i_lzcnt || Op == Mn::i_tzcnt)
+      F = {Src.Known, X ? (R ? 1u : 0u) : ~0ull, X ? 1u : 0u, X && !R ? 1u : X ? 0u : 1u,
+           S, FlagState::Sub, Src.Heap};
+    else
+      F = {Src.Known, X, X, X, S, FlagState::Logic, Src.Heap};
+    if ((Op == Mn::i_bsf || Op == Mn::i_bsr) && !X)
+      write(O[0], {Src.Known && Dst.Known, Dst.V, Src.Heap || Dst.Heap});
+    else
+      write(O[0], {Src.Known, R, Src.Heap});
+    return true;
+  }
   if (O.size() == 2) {
     if (Op == Mn::i_add) return Alu([](uint64_t a, uint64_t b) { return a + b; }, FlagState::Add, true);
     if (Op == Mn::i_sub) return Alu([](uint64_t a, uint64_t b) { return a - b; }, FlagState::Sub, true);
@@ -1421,6 +1468,23 @@ std::optional<bool> Machine::arm64Move(const Arm64Insn &In) {
   if (M == "mvn" && O.size() == 2) {
     Val X = arm64Src(In, 1);
     arm64Dest(I, {X.Known, ~X.V & mask(S), X.Heap});
+    return true;
+  }
+  // Bit counts and reversal (math/bits: Len, LeadingZeros,
+  // TrailingZeros as rbit then clz).
+  if ((M == "clz" || M == "rbit") && O.size() == 2 && O[1].Kind == OpKind::Reg) {
+    Val X = reg(O[1].Reg, S);
+    const uint64_t V = X.V & mask(S);
+    const unsigned Bits = 8 * S;
+    uint64_t R = 0;
+    if (M == "clz") {
+      R = V ? static_cast<uint64_t>(__builtin_clzll(V)) - (64 - Bits) : Bits;
+    } else {
+      for (unsigned K = 0; K < Bits; ++K)
+        if ((V >> K) & 1)
+          R |= 1ull << (Bits - 1 - K);
+    }
+    arm64Dest(I, {X.Known, R, X.Heap});
     return true;
   }
   if ((M == "neg" || M == "negs") && O.size() == 2) {
