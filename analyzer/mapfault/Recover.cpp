@@ -80,6 +80,7 @@ const FrameArgs::NoDwarf &FrameArgs::withoutDwarf(const ArgSpec &A) const {
     fromStackHeaders(A, It->second.After);
     fromDataExtent(A, It->second.After);
     fromDataflow(A, It->second.After, It->second.NoDataflow);
+    checkExtentAgainstCaller(A, It->second.After);
     confirmByPointer(A, It->second.After);
   }
   return It->second;
@@ -731,14 +732,30 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
   // the map call that is not the runtime's returned (the runtime's
   // comparisons and conversions are computed): the length the caller
   // passes, when the data pointer it passes is the key's.
+  // (Done by checkExtentAgainstCaller once the caller's own re-execution
+  // is known to give nothing: it costs two more.)
   if (C.Refuted.empty() && !Piece) {
+    auto D = Dead.find(C.Words[1]);
+    C.CheckAgainstCaller = D != Dead.end() ? "the header left below the "
+                                             "frame at " +
+                                                 addressList(D->second) + " gives"
+                                           : "the text there gives";
+  }
+  Out.push_back(std::move(C));
+}
+
+void FrameArgs::checkExtentAgainstCaller(const ArgSpec &A,
+                                         std::vector<Candidate> &Out) const {
+  for (const Candidate &C : Out)
+    if (C.Src == Source::CallsiteDataflow && C.Refuted.empty())
+      return;
+  for (Candidate &C : Out) {
+    if (C.Src != Source::DataExtent || C.CheckAgainstCaller.empty() ||
+        !C.Refuted.empty() || C.Words.size() != 2)
+      continue;
     const uint64_t Len = C.Words[1];
-    auto D = Dead.find(Len);
-    const std::string Seen =
-        D != Dead.end() ? "the header left below the frame at " +
-                              addressList(D->second) + " gives"
-                        : "the text there gives";
-    if (auto N = passedOn(A, Ptr, Len, Seen); N && *N != Len) {
+    if (auto N = passedOn(A, C.Words[0], Len, C.CheckAgainstCaller);
+        N && *N != Len) {
       C.Detail += "; the caller, re-executed taking its last call before "
                   "the map call that is not one of the runtime's (the one "
                   "that made the key) to have returned these " +
@@ -747,7 +764,6 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
       C.Words[1] = *N;
     }
   }
-  Out.push_back(std::move(C));
 }
 
 std::optional<uint64_t> FrameArgs::passedOn(const ArgSpec &A, uint64_t Data,

@@ -50,6 +50,9 @@ struct Candidate {
   // gave them (empty: nothing against them); such a candidate is never
   // chosen, only listed among the reasons a value is missing.
   std::string Refuted;
+  // data_extent: a string taken whole, to check against the caller when
+  // nothing else gives the argument (where it was seen, in words).
+  std::string CheckAgainstCaller;
 };
 
 // One argument of a frame: which register words it occupies.
@@ -129,6 +132,10 @@ private:
   // Len.
   std::optional<uint64_t> passedOn(const ArgSpec &A, uint64_t Data,
                                    uint64_t Len, const std::string &Seen) const;
+  // The data_extent candidates of Out to check with passedOn, when no
+  // re-execution of the caller gave the argument.
+  void checkExtentAgainstCaller(const ArgSpec &A,
+                                std::vector<Candidate> &Out) const;
   // A string that the caller's code gives at low confidence (read from
   // memory as it is now, or by a path that may not be the one that ran)
   // whose data pointer is the one the spill slot holds for sure: high.
