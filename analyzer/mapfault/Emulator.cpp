@@ -3138,11 +3138,13 @@ public:
   std::string Guessed;
   // Starts stopped at a branch on an unknown condition: to try again,
   // last, taking at such a branch the only way that reaches the call
-  // without another call (Prune), and how many branches that decided.
+  // without another call (Prune).
   std::vector<size_t> PruneRetry;
-  std::set<size_t> UsedHint; // starts whose callee's result was the hint
   bool Prune = false;
-  size_t Pruned = 0;
+  // Starts whose callee's result was the hint; whether a value found took
+  // it (it is then uncertain).
+  std::set<size_t> UsedHint;
+  bool Hinted = false;
 
 private:
   Machine machine() const {
@@ -3182,9 +3184,6 @@ private:
   // Result register R of the call before start S as the hint supposes it
   // (emulateRegisterAtCall's Hint), when nothing else tells.
   std::optional<Val> hintedResult(size_t S, int R);
-public:
-  bool Hinted = false; // a value found took the hint
-private:
   // What the caller's path from a start did to its frame, kept for a retry
   // with the results of the call before the start.
   struct PathAfterCall {

@@ -126,10 +126,10 @@ private:
               const std::vector<std::pair<uint64_t, uint64_t>> &Skip,
               const FrameSpan &Own) const;
   // The length of the string argument A the caller passes, re-executed
-  // from after the call before the map call taking that call to have
-  // returned the string (Data, Len) that Seen says where it was seen;
-  // only when the data pointer it passes is Data and the length is within
-  // Len.
+  // taking its last call before the map call that is not the runtime's to
+  // have returned the string (Data, Len) (Seen: where it was seen, in
+  // words); only when the data pointer it passes is Data and the length
+  // is within Len.
   std::optional<uint64_t> passedOn(const ArgSpec &A, uint64_t Data,
                                    uint64_t Len, const std::string &Seen) const;
   // The data_extent candidates of Out to check with passedOn, when no
