@@ -3254,7 +3254,7 @@ void Reexecutions::tryStart(size_t S, bool WithEntry, bool WithResults,
       V = hintedResult(S, R);
     return V;
   };
-  if (WithResults)
+  if (WithResults && afterCall(C, S)) // (S - 1 is that call)
     Mc.setStartResults(&Returned, Passed);
   Run First = Mc.run(S, F.Target, Reg, nullptr, {});
   if (!WithEntry && !First.Reached &&
@@ -4113,7 +4113,8 @@ emulateRegisterAtCall(const GoProgram &P, uint64_t ReturnPC, uint64_t CallerSP,
       X.tryStart(S, false);
     if (!X.Agreed && !X.Conflict && Results)
       for (size_t S : std::vector<size_t>(X.PruneRetry))
-        X.tryStart(S, false, true);
+        if (afterCall(*C, S)) // (only these have a call's results to take)
+          X.tryStart(S, false, true);
   }
   if (X.Spent && !X.Agreed)
     return makeError("the re-execution budget of this diagnosis ({0} "
