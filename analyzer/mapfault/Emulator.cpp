@@ -9,6 +9,7 @@
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringSwitch.h>
 #include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/MathExtras.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "disasm/Disassembler.h"
@@ -861,23 +862,22 @@ std::optional<bool> Machine::amd64Alu(const Amd64Insn &In) {
     const Val Src = read(O[1]);
     const uint64_t X = Src.V & mask(S);
     Val Dst = read(O[0]);
-    uint64_t R = 0;
-    if (Op == Mn::i_popcnt) {
-      R = static_cast<uint64_t>(__builtin_popcountll(X));
-    } else if (Op == Mn::i_bsf || Op == Mn::i_bsr) {
-      if (X)
-        R = Op == Mn::i_bsf ? static_cast<uint64_t>(__builtin_ctzll(X))
-                            : static_cast<uint64_t>(63 - __builtin_clzll(X));
-    } else if (Op == Mn::i_lzcnt) {
-      R = X ? static_cast<uint64_t>(__builtin_clzll(X)) - (64 - Bits) : Bits;
+    // (X is zero-extended: 64 - Bits of its leading zeros are not the
+    // operand's.)
+    const unsigned Lead = llvm::countLeadingZeros(X) - (64 - Bits);
+    const unsigned Trail = X ? llvm::countTrailingZeros(X) : Bits;
+    const uint64_t R = Op == Mn::i_popcnt ? llvm::countPopulation(X)
+                       : Op == Mn::i_lzcnt ? Lead
+                       : Op == Mn::i_tzcnt ? Trail
+                       : !X               ? 0
+                       : Op == Mn::i_bsf  ? Trail
+                                          : Bits - 1 - Lead;
+    if (Op == Mn::i_lzcnt || Op == Mn::i_tzcnt) {
+      const uint64_t A = X ? 1 : 0, B = X && R ? 0 : 1;
+      F = {Src.Known, A - B, A, B, S, FlagState::Sub, Src.Heap};
     } else {
-      R = X ? static_cast<uint64_t>(__builtin_ctzll(X)) : Bits;
-    }
-    if (Op == Mn::i_lzcnt || Op == Mn::i_tzcnt)
-      F = {Src.Known, X ? (R ? 1u : 0u) : ~0ull, X ? 1u : 0u, X && !R ? 1u : X ? 0u : 1u,
-           S, FlagState::Sub, Src.Heap};
-    else
       F = {Src.Known, X, X, X, S, FlagState::Logic, Src.Heap};
+    }
     if ((Op == Mn::i_bsf || Op == Mn::i_bsr) && !X)
       write(O[0], {Src.Known && Dst.Known, Dst.V, Src.Heap || Dst.Heap});
     else
@@ -1475,15 +1475,9 @@ std::optional<bool> Machine::arm64Move(const Arm64Insn &In) {
   if ((M == "clz" || M == "rbit") && O.size() == 2 && O[1].Kind == OpKind::Reg) {
     Val X = reg(O[1].Reg, S);
     const uint64_t V = X.V & mask(S);
-    const unsigned Bits = 8 * S;
-    uint64_t R = 0;
-    if (M == "clz") {
-      R = V ? static_cast<uint64_t>(__builtin_clzll(V)) - (64 - Bits) : Bits;
-    } else {
-      for (unsigned K = 0; K < Bits; ++K)
-        if ((V >> K) & 1)
-          R |= 1ull << (Bits - 1 - K);
-    }
+    const unsigned Bits = 8 * S; // (V is zero-extended to 64 bits)
+    const uint64_t R = M == "clz" ? llvm::countLeadingZeros(V) - (64 - Bits)
+                                  : llvm::reverseBits(V) >> (64 - Bits);
     arm64Dest(I, {X.Known, R, X.Heap});
     return true;
   }

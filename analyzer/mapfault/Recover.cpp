@@ -665,9 +665,9 @@ void FrameArgs::fromDataExtent(const ArgSpec &A,
     // (A header below the caller's frame is an earlier call's, dead: a
     // one-byte compare or the line a reader returned before it was
     // trimmed. It may still show the key lies in a longer string.)
-    const bool Dead = OnStack && User < St.Frames.size() &&
-                      H.At < St.Frames[User].SP;
-    if (H.Data == Ptr && !Dead)
+    const bool BelowFrame = OnStack && User < St.Frames.size() &&
+                            H.At < St.Frames[User].SP;
+    if (H.Data == Ptr && !BelowFrame)
       Starts[H.Len].push_back(H.At);
     else if (H.Data != Ptr && !Longer)
       Longer = H;
